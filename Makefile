@@ -1,0 +1,41 @@
+# Dynago — the targets the README and CI use.
+GO      ?= go
+BIN     ?= bin/dynago
+PORT    ?= 6379
+DIR     ?= ./dynago-data
+
+.PHONY: build run test unit e2e fuzz bench lint clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dynago
+
+## run: one node, RESP on 127.0.0.1:$(PORT), data in $(DIR)
+run: build
+	./$(BIN) --port $(PORT) --dir $(DIR)
+
+## test: vet, then every test with the race detector (integration tests included)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## e2e: only the tests that start real servers
+e2e:
+	$(GO) test -race -count=1 -timeout 20m ./resp/... ./internal/...
+
+## fuzz: each fuzz target for FUZZTIME
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeObject$$' -fuzztime $(FUZZTIME) ./version/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeContext$$' -fuzztime $(FUZZTIME) ./version/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./counter/
+
+## bench: Dynago side by side with redis-server under redis-benchmark
+bench:
+	$(GO) run ./cmd/dynago-bench
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo "gofmt needed"; exit 1)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,223 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Output formats accepted by Config.Format.
+const (
+	FormatTable     = "table"
+	FormatBenchstat = "benchstat"
+)
+
+// Config is everything a benchmark run can be told. DefaultConfig gives the
+// values `make bench` uses; flags in cmd/dynago-bench map onto these fields and
+// nothing else reads flags.
+type Config struct {
+	// DynagoBin is the Dynago server binary. Empty means: build ./cmd/dynago
+	// (relative to the working directory) into the scratch directory.
+	DynagoBin string
+	// RedisServerBin and RedisBenchmarkBin are looked up in PATH when they
+	// contain no slash.
+	RedisServerBin    string
+	RedisBenchmarkBin string
+	// Fsync is passed to Dynago as --fsync. Default "batch" (group commit),
+	// the closest match to redis-server's appendfsync everysec.
+	Fsync string
+
+	// Throughput enables the redis-benchmark scenario.
+	Throughput bool
+	// Tests are redis-benchmark test names (-t). Default SET then GET, so
+	// that GET finds the keys SET wrote.
+	Tests []string
+	// Pipelines are the -P values, each a separate round. Default 1 and 16:
+	// one request per round trip, and the batched case where server-side
+	// cost dominates.
+	Pipelines []int
+	// Requests is -n per pipeline value, aligned with Pipelines; a single
+	// value applies to all. Default 200000 for -P 1 and 1000000 for -P 16,
+	// about five seconds each for redis-server on two cores, so a full run
+	// stays within a few minutes even when Dynago is several times slower.
+	Requests []int
+	// Clients is -c. Default 50, redis-benchmark's own default.
+	Clients int
+	// ValueSize is -d in bytes. Default 100, a typical small value.
+	ValueSize int
+	// Keyspace is -r: keys are drawn from this many. Default 100000, large
+	// enough that the load is not a single hot key.
+	Keyspace int
+	// Repeat runs every measurement this many times and reports the median.
+	// Default 1.
+	Repeat int
+	// RunTimeout bounds one redis-benchmark run. Default 2m, well above a
+	// healthy run, so it only cuts off a stuck or pathologically slow server.
+	RunTimeout time.Duration
+
+	// Memory enables the memory-footprint scenario.
+	Memory bool
+	// MemoryKeys distinct keys key:0 .. key:MemoryKeys-1 are loaded; RSS is
+	// read at a quarter, half and all of them. Default 1000000.
+	MemoryKeys int
+	// MemoryValueSize is the value size in bytes. Default 100.
+	MemoryValueSize int
+	// MemoryBatch is the number of SETs per pipeline. Default 1000.
+	MemoryBatch int
+	// MemoryWorkers is the number of pipelines in flight. Default 8, so that
+	// a server that group-commits fsyncs sees concurrent writers.
+	MemoryWorkers int
+	// MemoryTimeout bounds the whole load into one target. Default 2m.
+	MemoryTimeout time.Duration
+
+	// StartTimeout bounds the wait for a server to answer PING. Default 30s.
+	StartTimeout time.Duration
+	// StopTimeout is how long a server may take to exit after SIGTERM before
+	// it is killed. Default 15s, room for a graceful flush.
+	StopTimeout time.Duration
+
+	// Format is FormatTable (default) or FormatBenchstat.
+	Format string
+	// KeepData keeps the scratch directory (data dirs and server logs).
+	KeepData bool
+	// ScratchParent is where the scratch directory is created; empty means
+	// the system temporary directory.
+	ScratchParent string
+}
+
+// DefaultConfig returns the configuration `make bench` runs with.
+func DefaultConfig() Config {
+	return Config{
+		RedisServerBin:    "redis-server",
+		RedisBenchmarkBin: "redis-benchmark",
+		Fsync:             "batch",
+		Throughput:        true,
+		Tests:             []string{"SET", "GET"},
+		Pipelines:         []int{1, 16},
+		Requests:          []int{200000, 1000000},
+		Clients:           50,
+		ValueSize:         100,
+		Keyspace:          100000,
+		Repeat:            1,
+		RunTimeout:        2 * time.Minute,
+		Memory:            true,
+		MemoryKeys:        1000000,
+		MemoryValueSize:   100,
+		MemoryBatch:       1000,
+		MemoryWorkers:     8,
+		MemoryTimeout:     2 * time.Minute,
+		StartTimeout:      30 * time.Second,
+		StopTimeout:       15 * time.Second,
+		Format:            FormatTable,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch c.Fsync {
+	case "always", "batch", "never":
+	default:
+		return fmt.Errorf("fsync %q: want always, batch or never", c.Fsync)
+	}
+	switch c.Format {
+	case FormatTable, FormatBenchstat:
+	default:
+		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
+	}
+	if !c.Throughput && !c.Memory {
+		return errors.New("nothing to do: both the throughput and the memory scenario are off")
+	}
+	if c.Repeat < 1 {
+		return fmt.Errorf("repeat %d: want at least 1", c.Repeat)
+	}
+	if c.StartTimeout <= 0 || c.StopTimeout <= 0 {
+		return errors.New("start and stop timeouts must be positive")
+	}
+	if c.Throughput {
+		if len(c.Tests) == 0 {
+			return errors.New("no tests given")
+		}
+		for _, t := range c.Tests {
+			if t == "" || strings.ContainsAny(t, ", ") {
+				return fmt.Errorf("test %q: want one redis-benchmark test name", t)
+			}
+		}
+		if len(c.Pipelines) == 0 {
+			return errors.New("no pipeline values given")
+		}
+		for _, p := range c.Pipelines {
+			if p < 1 {
+				return fmt.Errorf("pipeline %d: want at least 1", p)
+			}
+		}
+		if len(c.Requests) != 1 && len(c.Requests) != len(c.Pipelines) {
+			return fmt.Errorf("%d request counts for %d pipeline values: give one, or one per pipeline value",
+				len(c.Requests), len(c.Pipelines))
+		}
+		for _, n := range c.Requests {
+			if n < 1 {
+				return fmt.Errorf("requests %d: want at least 1", n)
+			}
+		}
+		if c.Clients < 1 || c.ValueSize < 1 || c.Keyspace < 1 {
+			return errors.New("clients, value size and keyspace must be positive")
+		}
+		if c.RunTimeout <= 0 {
+			return errors.New("run timeout must be positive")
+		}
+	}
+	if c.Memory {
+		if c.MemoryKeys < 4 {
+			return fmt.Errorf("memory keys %d: want at least 4", c.MemoryKeys)
+		}
+		if c.MemoryValueSize < 1 || c.MemoryBatch < 1 || c.MemoryWorkers < 1 {
+			return errors.New("memory value size, batch and workers must be positive")
+		}
+		if c.MemoryTimeout <= 0 {
+			return errors.New("memory timeout must be positive")
+		}
+	}
+	return nil
+}
+
+// RequestsFor returns -n for the i-th pipeline value.
+func (c Config) RequestsFor(i int) int {
+	if len(c.Requests) == 1 {
+		return c.Requests[0]
+	}
+	return c.Requests[i]
+}
+
+// ParseIntList parses a comma-separated list of integers such as "1,16".
+func ParseIntList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an integer", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list %q", s)
+	}
+	return out, nil
+}
+
+// ParseNameList parses a comma-separated list of names such as "set,get" and
+// upper-cases them, the way redis-benchmark names its tests in CSV output.
+func ParseNameList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, strings.ToUpper(f))
+		}
+	}
+	return out
+}

@@ -1,0 +1,52 @@
+package bench
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+)
+
+func TestBenchmarkArgs(t *testing.T) {
+	l := Load{Test: "SET", Pipeline: 16, Clients: 50, Requests: 1000000, ValueSize: 100, Keyspace: 100000}
+	got := benchmarkArgs("127.0.0.1", "6379", l)
+	want := []string{"-h", "127.0.0.1", "-p", "6379", "-t", "set", "-c", "50", "-n", "1000000",
+		"-d", "100", "-r", "100000", "-P", "16", "--csv"}
+	if !slices.Equal(got, want) {
+		t.Errorf("benchmarkArgs =\n %q\nwant\n %q", got, want)
+	}
+}
+
+func TestMemoryCheckpoints(t *testing.T) {
+	if got := memoryCheckpoints(1000000); !slices.Equal(got, []int{0, 250000, 500000, 1000000}) {
+		t.Errorf("memoryCheckpoints = %v", got)
+	}
+}
+
+func TestFillValue(t *testing.T) {
+	a, b, a2 := make([]byte, 100), make([]byte, 100), make([]byte, 100)
+	fillValue(a, 1)
+	fillValue(b, 2)
+	fillValue(a2, 1)
+	if !bytes.Equal(a, a2) {
+		t.Error("fillValue is not deterministic")
+	}
+	if bytes.Equal(a, b) {
+		t.Error("keys 1 and 2 got the same value")
+	}
+	for _, c := range a {
+		if c < '-' || c > 'z' {
+			t.Fatalf("unprintable byte %q in %q", c, a)
+		}
+	}
+	odd := make([]byte, 13) // not a multiple of 8
+	fillValue(odd, 5)
+	if bytes.IndexByte(odd, 0) >= 0 {
+		t.Errorf("tail left unfilled: %q", odd)
+	}
+}
+
+func TestBenchKey(t *testing.T) {
+	if got := benchKey(999999); got != "key:999999" {
+		t.Errorf("benchKey = %q", got)
+	}
+}

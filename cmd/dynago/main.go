@@ -1,0 +1,114 @@
+// Command dynago runs one Dynago node: flags and configuration in, the parts
+// wired together, no logic of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/node"
+	"github.com/dynago/dynago/resp"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "dynago:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	bind          string
+	port          int
+	dir           string
+	nodeName      string
+	fsync         string
+	maxValueBytes int
+	logLevel      string
+	showVersion   bool
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("dynago", flag.ContinueOnError)
+	fs.StringVar(&o.bind, "bind", "127.0.0.1", "address to listen on for Redis clients")
+	fs.IntVar(&o.port, "port", 6379, "RESP port for Redis clients")
+	fs.StringVar(&o.dir, "dir", "./dynago-data", "data directory")
+	fs.StringVar(&o.nodeName, "node-name", "", "this node's name in the cluster (default host:port)")
+	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
+	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.port <= 0 || o.port > 65535 {
+		return o, fmt.Errorf("--port must be between 1 and 65535, not %d", o.port)
+	}
+	if o.maxValueBytes <= 0 {
+		return o, fmt.Errorf("--max-value-bytes must be positive")
+	}
+	if o.nodeName == "" {
+		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.showVersion {
+		fmt.Println("dynago", resp.DynagoVersion)
+		return nil
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+
+	fsync, err := engine.ParseFsyncMode(o.fsync)
+	if err != nil {
+		return fmt.Errorf("--fsync: %w", err)
+	}
+	ecfg := engine.DefaultConfig(o.dir)
+	ecfg.Fsync = fsync
+	n, err := node.Start(node.Config{
+		Addr:          net.JoinHostPort(o.bind, strconv.Itoa(o.port)),
+		Name:          o.nodeName,
+		Engine:        ecfg,
+		MaxValueBytes: o.maxValueBytes,
+	})
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case err := <-n.Done():
+		return err
+	case s := <-sig:
+		slog.Info("shutting down", "signal", s.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return n.Shutdown(ctx)
+}

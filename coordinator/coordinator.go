@@ -1,0 +1,183 @@
+// Package coordinator carries out one client operation on a key: it reads
+// the key's versions, lets the command decide what to write, versions the
+// write with this node's actor, and stores it. It is the only place that
+// allocates dots, so every write this node coordinates is causally ordered
+// after what the node has seen of the key.
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/version"
+)
+
+// Config configures a Coordinator.
+type Config struct {
+	// Actor is this node's writer identity (node id and data-directory epoch).
+	Actor version.Actor
+	// Now is the wall clock used for write timestamps and expiry. Default time.Now.
+	Now func() time.Time
+}
+
+// Coordinator runs client operations against the node's engine.
+type Coordinator struct {
+	cfg  Config
+	eng  *engine.Engine
+	dots *engine.Sequence // counters of the dots this node's actor issues
+}
+
+// dotLease is how many dot counters one persisted lease covers: one fsync
+// per million writes, and a restart skips at most that many counters.
+const dotLease = 1 << 20
+
+// New returns a coordinator over eng.
+func New(cfg Config, eng *engine.Engine) (*Coordinator, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	seq, err := eng.Sequence(fmt.Sprintf("dots/%x.%d", cfg.Actor.Node, cfg.Actor.Epoch), dotLease)
+	if err != nil {
+		return nil, err
+	}
+	return &Coordinator{cfg: cfg, eng: eng, dots: seq}, nil
+}
+
+// Actor returns the actor this coordinator writes as.
+func (c *Coordinator) Actor() version.Actor { return c.cfg.Actor }
+
+// Now returns the coordinator's clock reading.
+func (c *Coordinator) Now() time.Time { return c.cfg.Now() }
+
+// Read returns key's merged object; found is false when no replica has it.
+func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return version.Object{}, false, err
+	}
+	return c.eng.Get(key)
+}
+
+// Op is what a Change does to a key.
+type Op int
+
+const (
+	// Keep leaves the key unchanged.
+	Keep Op = iota
+	// Put writes a new sibling superseding the versions in Context.
+	Put
+	// Delete removes the versions in Context, leaving a tombstone if nothing remains.
+	Delete
+)
+
+// Change is a command's decision about a key, made from the key's state.
+type Change struct {
+	Op      Op
+	Context version.Clock // the versions this change supersedes
+	Kind    version.Kind
+	Value   []byte
+	Expiry  int64 // absolute unix ms; 0 = never
+}
+
+// State is what a command sees of a key when it decides a Change.
+type State struct {
+	Object version.Object
+	Found  bool
+	Now    time.Time
+	// Dot is the dot the write will carry. A counter uses its counter as the
+	// sequence number of this node's contribution.
+	Dot version.Dot
+}
+
+// NowMs is the state's clock in unix milliseconds.
+func (s *State) NowMs() int64 { return s.Now.UnixMilli() }
+
+// Value resolves the key to the single value a Redis read answers.
+func (s *State) Value() (Value, bool, error) { return Resolve(s.Object, s.NowMs()) }
+
+// Put is a Change that replaces every version the state has seen.
+func (s *State) Put(kind version.Kind, value []byte, expiry int64) Change {
+	return Change{Op: Put, Context: s.Object.Clock, Kind: kind, Value: value, Expiry: expiry}
+}
+
+// Delete is a Change that removes every version the state has seen.
+func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Clock} }
+
+// Decide is a command's logic for one key.
+type Decide func(st *State) (Change, error)
+
+// Update reads key, asks decide what to do, and durably applies the change.
+// It returns the key's object afterwards.
+func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return version.Object{}, err
+	}
+	return c.eng.Update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+		now := c.cfg.Now()
+		dot, err := c.nextDot(cur.Clock)
+		if err != nil {
+			return cur, false, err
+		}
+		st := State{Object: cur, Found: found, Now: now, Dot: dot}
+		ch, err := decide(&st)
+		if err != nil || ch.Op == Keep {
+			return cur, false, err
+		}
+		if ch.Context.Get(c.cfg.Actor) >= dot.Counter {
+			// A context from elsewhere claims counters this key has not
+			// seen from us: go past them so the new dot is not covered.
+			if dot, err = c.nextDot(ch.Context); err != nil {
+				return cur, false, err
+			}
+		}
+		var next version.Object
+		switch ch.Op {
+		case Put:
+			next = cur.Update(ch.Context, dot, &version.Sibling{
+				Time: now.UnixNano(), Expiry: ch.Expiry, Kind: ch.Kind, Value: ch.Value,
+			})
+		case Delete:
+			next = cur.Update(ch.Context, dot, nil)
+			if next.IsTombstone() {
+				// With a single replica nothing can resurrect the key and
+				// dots never repeat, so the record itself can go.
+				next = version.Object{}
+			}
+		default:
+			return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
+		}
+		return next, true, nil
+	})
+}
+
+func (c *Coordinator) nextDot(seen version.Clock) (version.Dot, error) {
+	n, err := c.dots.NextAfter(seen.Get(c.cfg.Actor))
+	if err != nil {
+		return version.Dot{}, err
+	}
+	return version.Dot{Actor: c.cfg.Actor, Counter: n}, nil
+}
+
+// Scan visits stored keys in ring order from cursor; see engine.Engine.Scan.
+func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.eng.Scan(cursor, count, fn)
+}
+
+// Len is the number of keys stored (DBSIZE).
+func (c *Coordinator) Len(ctx context.Context) (int64, error) { return c.eng.Len(), ctx.Err() }
+
+// FlushAll removes every key.
+func (c *Coordinator) FlushAll(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.eng.Flush()
+}
+
+// ErrWrongKind is returned when a stored payload cannot be interpreted.
+var ErrWrongKind = errors.New("coordinator: unknown value kind")

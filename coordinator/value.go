@@ -1,0 +1,76 @@
+package coordinator
+
+import (
+	"fmt"
+
+	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/version"
+)
+
+// Value is the single answer a Redis read gives for a key whose versions may
+// be siblings. Every node resolves the same siblings to the same Value.
+type Value struct {
+	Bytes   []byte         // the string value; a counter rendered as Redis would
+	Expiry  int64          // absolute unix ms; 0 = never
+	Counter *counter.State // the merged counter, when the answer is a counter
+	Dot     version.Dot    // the dot of the sibling that answered
+	Time    int64          // its write timestamp, unix ns
+}
+
+// Resolve picks a key's value among its live siblings: counter siblings are
+// merged into one counter (so increments made concurrently all count); then
+// the candidate with the newest write timestamp answers, ties broken by
+// actor and counter, as version.Object.Newest does.
+func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
+	var best Value
+	found := false
+	var merged *counter.State
+	var counterBest version.Sibling
+	consider := func(v Value) {
+		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
+			best, found = v, true
+		}
+	}
+	for _, s := range o.Siblings {
+		if s.Expired(nowMs) {
+			continue
+		}
+		switch s.Kind {
+		case version.KindBytes:
+			consider(Value{Bytes: s.Value, Expiry: s.Expiry, Dot: s.Dot, Time: s.Time})
+		case version.KindCounter:
+			st, err := counter.Decode(s.Value)
+			if err != nil {
+				return Value{}, false, fmt.Errorf("counter of %v: %w", s.Dot, err)
+			}
+			if merged == nil {
+				merged, counterBest = &st, s
+				continue
+			}
+			m := counter.Merge(*merged, st)
+			merged = &m
+			if newer(s.Time, s.Dot, counterBest.Time, counterBest.Dot) {
+				counterBest = s
+			}
+		default:
+			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
+		}
+	}
+	if merged != nil {
+		consider(Value{
+			Bytes: []byte(merged.String()), Expiry: counterBest.Expiry, Counter: merged,
+			Dot: counterBest.Dot, Time: counterBest.Time,
+		})
+	}
+	return best, found, nil
+}
+
+func newer(t1 int64, d1 version.Dot, t2 int64, d2 version.Dot) bool {
+	if t1 != t2 {
+		return t1 > t2
+	}
+	if c := d1.Actor.Compare(d2.Actor); c != 0 {
+		return c > 0
+	}
+	return d1.Counter > d2.Counter
+}

@@ -1,0 +1,379 @@
+// Package engine is a node's durable local storage: each key's sibling set
+// (a version.Object) with write timestamps, absolute expiry and tombstones,
+// kept in Pebble, whose write-ahead log is the source of truth. It knows
+// nothing of the network or of Redis; the coordinator decides what to write.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// lockStripes is the number of key locks; a key's lock is picked by its hash.
+// Updates of one key serialize; updates of different keys rarely contend.
+const lockStripes = 4096
+
+// Engine stores sibling sets in Pebble.
+type Engine struct {
+	cfg       Config
+	db        *pebble.DB
+	cache     interface{ Unref() }
+	writeOpts *pebble.WriteOptions
+
+	locks [lockStripes]sync.Mutex // locks[h%lockStripes] guards read-modify-write of keys with hash h
+
+	// alwaysMu serializes commits in FsyncAlways mode so that every write
+	// has an fsync of its own instead of sharing one.
+	alwaysMu sync.Mutex
+
+	live atomic.Int64 // records with at least one sibling (what DBSIZE counts)
+
+	stop     chan struct{}
+	sweeping sync.WaitGroup
+	closed   atomic.Bool
+}
+
+// ErrClosed is returned by operations on a closed engine.
+var ErrClosed = errors.New("engine: closed")
+
+// Open opens (or creates) the data directory and starts the expiry sweep.
+// It refuses a directory it cannot use, saying why.
+func Open(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s: %w", cfg.Dir, err)
+	}
+	cache := pebble.NewCache(cfg.CacheBytes)
+	opts := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: cfg.MemTableBytes,
+		Logger:       quietLogger{},
+	}
+	db, err := pebble.Open(cfg.Dir, opts)
+	if err != nil {
+		cache.Unref()
+		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
+	}
+	e := &Engine{cfg: cfg, db: db, cache: cache, stop: make(chan struct{})}
+	e.writeOpts = pebble.Sync
+	if cfg.Fsync == FsyncNever {
+		e.writeOpts = pebble.NoSync
+	}
+	if err := e.countLive(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
+	}
+	e.sweeping.Add(1)
+	go e.sweepLoop()
+	return e, nil
+}
+
+// Close stops the sweep, syncs and closes the store.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(e.stop)
+	e.sweeping.Wait()
+	// Make everything acknowledged under FsyncNever durable too.
+	_ = e.db.LogData(nil, pebble.Sync)
+	err := e.db.Close()
+	e.cache.Unref()
+	return err
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Len returns the number of keys with at least one sibling, including
+// expired keys the sweep has not yet removed (as Redis's DBSIZE does).
+func (e *Engine) Len() int64 { return e.live.Load() }
+
+func (e *Engine) lockFor(h uint64) *sync.Mutex { return &e.locks[h%lockStripes] }
+
+// Get returns key's stored object: siblings (including expired ones not yet
+// swept) or a tombstone. found is false if nothing is stored.
+func (e *Engine) Get(key []byte) (o version.Object, found bool, err error) {
+	if e.closed.Load() {
+		return o, false, ErrClosed
+	}
+	var kb [64]byte
+	return e.getRaw(dataKey(kb[:0], key))
+}
+
+func (e *Engine) getRaw(dk []byte) (version.Object, bool, error) {
+	v, closer, err := e.db.Get(dk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return version.Object{}, false, nil
+	}
+	if err != nil {
+		return version.Object{}, false, err
+	}
+	defer closer.Close()
+	o, err := decodeRecord(v)
+	if err != nil {
+		return version.Object{}, false, fmt.Errorf("key %q: %w", dk[9:], err)
+	}
+	return o, true, nil
+}
+
+// UpdateFunc decides a key's next object from its current one. It returns
+// write=false to leave the key as it is. An object with an empty clock and no
+// siblings removes the key's record entirely.
+type UpdateFunc func(cur version.Object, found bool) (next version.Object, write bool, err error)
+
+// Update runs fn on key's current object and stores its answer, holding the
+// key's lock so that concurrent updates of one key see each other. It returns
+// the stored object. The write is durable per the fsync mode when Update returns.
+func (e *Engine) Update(key []byte, fn UpdateFunc) (version.Object, error) {
+	if e.closed.Load() {
+		return version.Object{}, ErrClosed
+	}
+	h := partition.Hash(key)
+	mu := e.lockFor(h)
+	mu.Lock()
+	defer mu.Unlock()
+
+	var kb [64]byte
+	dk := dataKeyHash(kb[:0], h, key)
+	cur, found, err := e.getRaw(dk)
+	if err != nil {
+		return version.Object{}, err
+	}
+	next, write, err := fn(cur, found)
+	if err != nil || !write {
+		return cur, err
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	oldExp, newExp := objectExpiry(cur), objectExpiry(next)
+	if oldExp != newExp && oldExp != 0 {
+		if err := b.Delete(expiryKey(oldExp, key), nil); err != nil {
+			return cur, err
+		}
+	}
+	remove := next.Clock.IsEmpty() && len(next.Siblings) == 0
+	if remove {
+		if err := b.Delete(dk, nil); err != nil {
+			return cur, err
+		}
+	} else {
+		if err := b.Set(dk, e.encodeRecord(next), nil); err != nil {
+			return cur, err
+		}
+		if newExp != 0 && newExp != oldExp {
+			if err := b.Set(expiryKey(newExp, key), nil, nil); err != nil {
+				return cur, err
+			}
+		}
+	}
+	if err := e.commit(b); err != nil {
+		return cur, err
+	}
+	e.live.Add(int64(liveness(next) - liveness(cur)))
+	return next, nil
+}
+
+func (e *Engine) commit(b *pebble.Batch) error {
+	if e.cfg.Fsync == FsyncAlways {
+		e.alwaysMu.Lock()
+		defer e.alwaysMu.Unlock()
+	}
+	return b.Commit(e.writeOpts)
+}
+
+func liveness(o version.Object) int {
+	if len(o.Siblings) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// objectExpiry is when the whole object expires: the latest sibling expiry,
+// or 0 if some sibling never expires (or there are none).
+func objectExpiry(o version.Object) int64 {
+	var max int64
+	for _, s := range o.Siblings {
+		if s.Expiry == 0 {
+			return 0
+		}
+		if s.Expiry > max {
+			max = s.Expiry
+		}
+	}
+	return max
+}
+
+// Scan visits stored records in ring order starting at ring position cursor,
+// until it has visited count records (finishing the group of keys sharing the
+// last hash, so a cursor never splits one). It returns the cursor to resume
+// from, 0 when the whole ring has been visited. fn may return false to stop early;
+// then the cursor resumes after the last key fn saw.
+func (e *Engine) Scan(cursor uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
+	return e.scanRange(cursor, 0, count, fn)
+}
+
+// scanRange is Scan bounded above by ring position end (exclusive, 0 = the end of the ring).
+func (e *Engine) scanRange(cursor, end uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
+	if e.closed.Load() {
+		return 0, ErrClosed
+	}
+	upper := spaceEnd(spaceData)
+	if end != 0 {
+		upper = dataBound(end)
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: dataBound(cursor), UpperBound: upper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	visited := 0
+	var lastHash uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		h, key := splitDataKey(it.Key())
+		if visited >= count && h != lastHash {
+			return h, nil
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, err
+		}
+		o, err := decodeRecord(v)
+		if err != nil {
+			return 0, fmt.Errorf("key %q: %w", key, err)
+		}
+		visited++
+		lastHash = h
+		if !fn(key, o) {
+			if !it.Next() {
+				return 0, it.Error()
+			}
+			next, _ := splitDataKey(it.Key())
+			return next, nil
+		}
+	}
+	return 0, it.Error()
+}
+
+// Flush removes every key (FLUSHALL).
+func (e *Engine) Flush() error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	for i := range e.locks {
+		e.locks[i].Lock()
+	}
+	defer func() {
+		for i := range e.locks {
+			e.locks[i].Unlock()
+		}
+	}()
+	b := e.db.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange([]byte{spaceData}, spaceEnd(spaceData), nil); err != nil {
+		return err
+	}
+	if err := b.DeleteRange([]byte{spaceExpiry}, spaceEnd(spaceExpiry), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	e.live.Store(0)
+	return nil
+}
+
+// countLive counts live records at open, reading one flag byte per record.
+func (e *Engine) countLive() error {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceData}, UpperBound: spaceEnd(spaceData)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var n int64
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if len(v) > 0 && v[0]&flagLive != 0 {
+			n++
+		}
+	}
+	e.live.Store(n)
+	return it.Error()
+}
+
+// sweepLoop removes expired keys from disk every SweepInterval.
+func (e *Engine) sweepLoop() {
+	defer e.sweeping.Done()
+	t := time.NewTicker(e.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if _, err := e.SweepExpired(10000); err != nil && !errors.Is(err, ErrClosed) {
+				slog.Warn("expiry sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// SweepExpired removes up to limit keys whose every sibling has expired and
+// returns how many it removed. Reads already hide them; this reclaims space.
+func (e *Engine) SweepExpired(limit int) (int, error) {
+	now := e.cfg.Now().UnixMilli()
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceExpiry}, UpperBound: expiryBound(now + 1)})
+	if err != nil {
+		return 0, err
+	}
+	var due [][]byte // expiry index keys
+	for ok := it.First(); ok && len(due) < limit; ok = it.Next() {
+		due = append(due, append([]byte(nil), it.Key()...))
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, ik := range due {
+		_, err := e.Update(ik[9:], func(cur version.Object, found bool) (version.Object, bool, error) {
+			if found && len(cur.Live(now)) == 0 {
+				removed++
+				return version.Object{}, true, nil // also removes the index entry
+			}
+			// The key was rewritten or removed since this entry was made.
+			return cur, false, e.db.Delete(ik, pebble.NoSync)
+		})
+		if err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// quietLogger keeps Pebble's informational chatter out of the node's log
+// while passing on what an operator must see.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{}) {}
+func (quietLogger) Errorf(format string, args ...interface{}) {
+	slog.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	slog.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	os.Exit(1)
+}

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"encoding/binary"
+
+	"github.com/dynago/dynago/partition"
+)
+
+// Key layout. Every Pebble key starts with a one-byte space tag:
+//
+//	'd' hash(8, big endian) userkey   -> record (a key's version.Object)
+//	'x' expiry ms(8) userkey          -> empty; the expiry index the sweep walks
+//	'm' name                          -> node metadata (epoch, sequences, ...)
+//
+// Data keys sort by ring position, so a partition is a contiguous range and
+// SCAN's cursor is simply the next hash to visit.
+const (
+	spaceData   = 'd'
+	spaceExpiry = 'x'
+	spaceMeta   = 'm'
+)
+
+func dataKey(buf []byte, key []byte) []byte {
+	return dataKeyHash(buf, partition.Hash(key), key)
+}
+
+func dataKeyHash(buf []byte, h uint64, key []byte) []byte {
+	buf = append(buf[:0], spaceData)
+	buf = binary.BigEndian.AppendUint64(buf, h)
+	return append(buf, key...)
+}
+
+// dataBound is the first data key at or after ring position h.
+func dataBound(h uint64) []byte {
+	b := make([]byte, 9)
+	b[0] = spaceData
+	binary.BigEndian.PutUint64(b[1:], h)
+	return b
+}
+
+// splitDataKey returns the hash and user key of a data key.
+func splitDataKey(k []byte) (uint64, []byte) {
+	return binary.BigEndian.Uint64(k[1:9]), k[9:]
+}
+
+func expiryKey(expiryMs int64, key []byte) []byte {
+	b := make([]byte, 0, 9+len(key))
+	b = append(b, spaceExpiry)
+	b = binary.BigEndian.AppendUint64(b, uint64(expiryMs))
+	return append(b, key...)
+}
+
+func expiryBound(ms int64) []byte {
+	b := make([]byte, 9)
+	b[0] = spaceExpiry
+	binary.BigEndian.PutUint64(b[1:], uint64(ms))
+	return b
+}
+
+func metaKey(name string) []byte { return append([]byte{spaceMeta}, name...) }
+
+// spaceEnd is the exclusive upper bound of a space.
+func spaceEnd(space byte) []byte { return []byte{space + 1} }

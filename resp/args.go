@@ -1,0 +1,109 @@
+package resp
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Redis's own error texts, which clients and scripts match on.
+const (
+	errSyntax         = "ERR syntax error"
+	errNotInteger     = "ERR value is not an integer or out of range"
+	errNotFloat       = "ERR value is not a valid float"
+	errOverflow       = "ERR increment or decrement would overflow"
+	errNaNInf         = "ERR increment would produce NaN or Infinity"
+	errInvalidCursor  = "ERR invalid cursor"
+	errOffsetRange    = "ERR offset is out of range"
+	errStringTooLarge = "ERR string exceeds maximum allowed size (max-value-bytes)"
+)
+
+func errArity(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+func errInvalidExpire(name string) string {
+	return "ERR invalid expire time in '" + name + "' command"
+}
+
+// parseInt parses a Redis integer argument strictly: optional '-', digits,
+// no leading zeros, no '+', no spaces, within int64 (Redis's string2ll).
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
+		return 0, false
+	}
+	var u uint64
+	for _, ch := range digits {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if u > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// parseFloat parses a Redis float argument (strtold-like: no spaces, no NaN).
+func parseFloat(b []byte) (float64, bool) {
+	s := string(b)
+	if s == "" || strings.TrimSpace(s) != s {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !math.IsNaN(f) {
+			return f, !math.IsInf(f, 0) || strings.Contains(strings.ToLower(s), "inf")
+		}
+		return 0, false
+	}
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// eq reports whether arg equals the ASCII word w, ignoring case.
+func eq(arg []byte, w string) bool {
+	if len(arg) != len(w) {
+		return false
+	}
+	for i := 0; i < len(arg); i++ {
+		a, b := arg[i], w[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// lower returns the ASCII-lowercased string of b.
+func lower(b []byte) string { return strings.ToLower(string(b)) }

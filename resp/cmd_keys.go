@@ -1,0 +1,347 @@
+package resp
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/version"
+)
+
+func init() {
+	w, r, f := "write", "readonly", "fast"
+	register(
+		&Command{Name: "del", Arity: -2, Flags: []string{w}, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0", Summary: "Deletes one or more keys.", Handler: cmdDel},
+		&Command{Name: "unlink", Arity: -2, Flags: []string{w, f}, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0", Summary: "Asynchronously deletes one or more keys.", Handler: cmdDel},
+		&Command{Name: "exists", Arity: -2, Flags: []string{r, f}, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0", Summary: "Determines whether one or more keys exist.", Handler: cmdExists},
+		&Command{Name: "type", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0", Summary: "Determines the type of value stored at a key.", Handler: cmdType},
+		&Command{Name: "expire", Arity: -3, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0", Summary: "Sets the expiration time of a key in seconds.", Handler: cmdExpire},
+		&Command{Name: "pexpire", Arity: -3, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0", Summary: "Sets the expiration time of a key in milliseconds.", Handler: cmdExpire},
+		&Command{Name: "expireat", Arity: -3, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0", Summary: "Sets the expiration time of a key to a Unix timestamp.", Handler: cmdExpire},
+		&Command{Name: "pexpireat", Arity: -3, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0", Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.", Handler: cmdExpire},
+		&Command{Name: "ttl", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0", Summary: "Returns the expiration time in seconds of a key.", Handler: cmdTTL},
+		&Command{Name: "pttl", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0", Summary: "Returns the expiration time in milliseconds of a key.", Handler: cmdTTL},
+		&Command{Name: "expiretime", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0", Summary: "Returns the expiration time of a key as a Unix timestamp.", Handler: cmdTTL},
+		&Command{Name: "pexpiretime", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0", Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Handler: cmdTTL},
+		&Command{Name: "persist", Arity: 2, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0", Summary: "Removes the expiration time of a key.", Handler: cmdPersist},
+		&Command{Name: "keys", Arity: 2, Flags: []string{r}, Group: "generic", Since: "1.0.0", Summary: "Returns all key names that match a pattern.", Handler: cmdKeys},
+		&Command{Name: "scan", Arity: -2, Flags: []string{r}, Group: "generic", Since: "2.8.0", Summary: "Iterates over the key names in the database.", Handler: cmdScan},
+		&Command{Name: "dbsize", Arity: 1, Flags: []string{r, f}, Group: "server", Since: "1.0.0", Summary: "Returns the number of keys in the database.", Handler: cmdDBSize},
+		&Command{Name: "randomkey", Arity: 1, Flags: []string{r}, Group: "generic", Since: "1.0.0", Summary: "Returns a random key name from the database.", Handler: cmdRandomKey},
+		&Command{Name: "flushdb", Arity: -1, Flags: []string{w}, Group: "server", Since: "1.0.0", Summary: "Removes all keys from the current database.", Handler: cmdFlush},
+		&Command{Name: "flushall", Arity: -1, Flags: []string{w}, Group: "server", Since: "1.0.0", Summary: "Removes all keys from all databases.", Handler: cmdFlush},
+	)
+}
+
+func cmdDel(c *client, args [][]byte) {
+	var n int64
+	for _, key := range args[1:] {
+		ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+			_, found, err := st.Value()
+			if err != nil || !found {
+				return coordinator.Change{}, err
+			}
+			n++
+			return st.Delete(), nil
+		})
+		if !ok {
+			return
+		}
+	}
+	c.writeInt(n)
+}
+
+func cmdExists(c *client, args [][]byte) {
+	var n int64
+	for _, key := range args[1:] {
+		_, found, done := c.read(key)
+		if !done {
+			return
+		}
+		n += b2i(found)
+	}
+	c.writeInt(n)
+}
+
+func cmdType(c *client, args [][]byte) {
+	_, found, done := c.read(args[1])
+	if !done {
+		return
+	}
+	if found {
+		c.writeStatus("string")
+	} else {
+		c.writeStatus("none")
+	}
+}
+
+// cmdExpire is EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT with Redis 7's
+// NX/XX/GT/LT conditions.
+func cmdExpire(c *client, args [][]byte) {
+	name := lower(args[0])
+	n, ok := parseInt(args[2])
+	if !ok {
+		c.writeError(errNotInteger)
+		return
+	}
+	var nx, xx, gt, lt bool
+	for _, a := range args[3:] {
+		switch {
+		case eq(a, "nx"):
+			nx = true
+		case eq(a, "xx"):
+			xx = true
+		case eq(a, "gt"):
+			gt = true
+		case eq(a, "lt"):
+			lt = true
+		default:
+			c.writeError("ERR Unsupported option " + string(a))
+			return
+		}
+	}
+	if nx && (xx || gt || lt) {
+		c.writeError("ERR NX and XX, GT or LT options at the same time are not compatible")
+		return
+	}
+	if gt && lt {
+		c.writeError("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	now := c.srv.cfg.Now().UnixMilli()
+	if name == "expire" || name == "expireat" {
+		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
+			c.writeError(errInvalidExpire(name))
+			return
+		}
+		n *= 1000
+	}
+	if name == "expire" || name == "pexpire" {
+		if (n > 0 && n > math.MaxInt64-now) || (n < 0 && n < math.MinInt64-now) {
+			c.writeError(errInvalidExpire(name))
+			return
+		}
+		n += now
+	}
+	at := n
+	var changed bool
+	ok = c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil || !found {
+			return coordinator.Change{}, err
+		}
+		// A key without a TTL has an infinite one for GT and LT.
+		switch {
+		case nx && v.Expiry != 0,
+			xx && v.Expiry == 0,
+			gt && (v.Expiry == 0 || at <= v.Expiry),
+			lt && v.Expiry != 0 && at >= v.Expiry:
+			return coordinator.Change{}, nil
+		}
+		changed = true
+		if at <= 0 {
+			return st.Delete(), nil
+		}
+		return rewriteExpiry(st, v, at), nil
+	})
+	if ok {
+		c.writeInt(b2i(changed))
+	}
+}
+
+// cmdTTL is TTL, PTTL, EXPIRETIME and PEXPIRETIME.
+func cmdTTL(c *client, args [][]byte) {
+	name := lower(args[0])
+	v, found, done := c.read(args[1])
+	switch {
+	case !done:
+		return
+	case !found:
+		c.writeInt(-2)
+		return
+	case v.Expiry == 0:
+		c.writeInt(-1)
+		return
+	}
+	ms := v.Expiry
+	if name == "ttl" || name == "pttl" {
+		ms -= c.srv.cfg.Now().UnixMilli()
+		if ms < 0 {
+			ms = 0
+		}
+	}
+	if name == "ttl" || name == "expiretime" {
+		ms = (ms + 500) / 1000
+	}
+	c.writeInt(ms)
+}
+
+func cmdPersist(c *client, args [][]byte) {
+	var changed bool
+	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil || !found || v.Expiry == 0 {
+			return coordinator.Change{}, err
+		}
+		changed = true
+		return rewriteExpiry(st, v, 0), nil
+	})
+	if ok {
+		c.writeInt(b2i(changed))
+	}
+}
+
+// liveKey reports whether a stored object holds a value a read would return.
+func liveKey(o version.Object, nowMs int64) bool {
+	for _, s := range o.Siblings {
+		if !s.Expired(nowMs) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdKeys(c *client, args [][]byte) {
+	pattern := args[1]
+	all := len(pattern) == 1 && pattern[0] == '*'
+	now := c.srv.cfg.Now().UnixMilli()
+	var keys [][]byte
+	var cursor uint64
+	for {
+		next, err := c.srv.coord.Scan(c.ctx(), cursor, 1024, func(key []byte, o version.Object) bool {
+			if liveKey(o, now) && (all || globMatch(pattern, key)) {
+				keys = append(keys, append([]byte(nil), key...))
+			}
+			return true
+		})
+		if err != nil {
+			c.writeErr(err)
+			return
+		}
+		if next == 0 {
+			break
+		}
+		cursor = next
+	}
+	c.writeArray(len(keys))
+	for _, k := range keys {
+		c.writeBulk(k)
+	}
+}
+
+// cmdScan iterates keys in ring order. The cursor is the ring position to
+// resume from, so it stays valid across calls, restarts and nodes; a key
+// present for the whole iteration is returned at least once.
+func cmdScan(c *client, args [][]byte) {
+	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
+	if err != nil {
+		c.writeError(errInvalidCursor)
+		return
+	}
+	count := int64(10)
+	var pattern []byte
+	var typ []byte
+	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.writeError(errSyntax)
+			return
+		}
+		switch a := args[i]; {
+		case eq(a, "count"):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.writeError(errNotInteger)
+				return
+			}
+			if n < 1 {
+				c.writeError(errSyntax)
+				return
+			}
+			count = n
+		case eq(a, "match"):
+			pattern = args[i+1]
+		case eq(a, "type"):
+			typ = args[i+1]
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	if count > 1<<20 {
+		count = 1 << 20
+	}
+	now := c.srv.cfg.Now().UnixMilli()
+	var keys [][]byte
+	next, err := c.srv.coord.Scan(c.ctx(), cursor, int(count), func(key []byte, o version.Object) bool {
+		if !liveKey(o, now) || (pattern != nil && !globMatch(pattern, key)) || (typ != nil && !eq(typ, "string")) {
+			return true
+		}
+		keys = append(keys, append([]byte(nil), key...))
+		return true
+	})
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	c.writeArray(2)
+	c.writeBulkString(strconv.FormatUint(next, 10))
+	c.writeArray(len(keys))
+	for _, k := range keys {
+		c.writeBulk(k)
+	}
+}
+
+func cmdDBSize(c *client, args [][]byte) {
+	n, err := c.srv.coord.Len(c.ctx())
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	c.writeInt(n)
+}
+
+// cmdRandomKey picks a random ring position and answers the first live key
+// at or after it, wrapping around once.
+func cmdRandomKey(c *client, args [][]byte) {
+	now := c.srv.cfg.Now().UnixMilli()
+	start := rand.Uint64()
+	var found []byte
+	visit := func(key []byte, o version.Object) bool {
+		if liveKey(o, now) {
+			found = append([]byte(nil), key...)
+			return false
+		}
+		return true
+	}
+	for _, from := range []uint64{start, 0} {
+		cursor := from
+		for found == nil {
+			next, err := c.srv.coord.Scan(c.ctx(), cursor, 256, visit)
+			if err != nil {
+				c.writeErr(err)
+				return
+			}
+			if next == 0 || (from == 0 && next > start) {
+				break
+			}
+			cursor = next
+		}
+		if found != nil {
+			break
+		}
+	}
+	c.writeBulkOrNull(found, found != nil)
+}
+
+func cmdFlush(c *client, args [][]byte) {
+	if len(args) > 2 || (len(args) == 2 && !eq(args[1], "async") && !eq(args[1], "sync")) {
+		c.writeError(errSyntax)
+		return
+	}
+	if err := c.srv.coord.FlushAll(c.ctx()); err != nil {
+		c.writeErr(err)
+		return
+	}
+	c.writeOK()
+}

@@ -1,0 +1,373 @@
+package resp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	ls, nm, f := "loading", "stale", "fast"
+	command := &Command{Name: "command", Arity: -1, Flags: []string{ls, nm}, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands."}
+	command.Subcommands = []*Command{
+		{Name: "command|count", Arity: 2, Flags: []string{ls, nm}, Group: "server", Since: "2.8.13", Summary: "Returns a count of commands.", Handler: cmdCommandCount},
+		{Name: "command|info", Arity: -2, Flags: []string{ls, nm}, Group: "server", Since: "2.8.13", Summary: "Returns information about one, multiple or all commands.", Handler: cmdCommandInfo},
+		{Name: "command|docs", Arity: -2, Flags: []string{ls, nm}, Group: "server", Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands.", Handler: cmdCommandDocs},
+		{Name: "command|list", Arity: -2, Flags: []string{ls, nm}, Group: "server", Since: "7.0.0", Summary: "Returns a list of command names.", Handler: cmdCommandList},
+	}
+	command.Handler = func(c *client, args [][]byte) {
+		if len(args) == 1 {
+			c.writeArray(len(commands))
+			for _, cmd := range commands {
+				c.writeCommandInfo(cmd)
+			}
+			return
+		}
+		dispatchSub(command, c, args)
+	}
+	config := &Command{Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands."}
+	config.Subcommands = []*Command{
+		{Name: "config|get", Arity: -3, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Returns the effective values of configuration parameters.", Handler: cmdConfigGet},
+		{Name: "config|set", Arity: -4, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Sets configuration parameters in-flight.", Handler: cmdConfigSet},
+		{Name: "config|resetstat", Arity: 2, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Resets the server's statistics.", Handler: cmdConfigResetStat},
+	}
+	config.Handler = func(c *client, args [][]byte) { dispatchSub(config, c, args) }
+	register(
+		command, config,
+		&Command{Name: "info", Arity: -1, Flags: []string{ls, nm}, Group: "server", Since: "1.0.0", Summary: "Returns information and statistics about the server.", Handler: cmdInfo},
+		&Command{Name: "time", Arity: 1, Flags: []string{ls, nm, f}, Group: "server", Since: "2.6.0", Summary: "Returns the server time.", Handler: cmdTime},
+	)
+}
+
+func cmdTime(c *client, args [][]byte) {
+	now := c.srv.cfg.Now()
+	c.writeArray(2)
+	c.writeBulkString(strconv.FormatInt(now.Unix(), 10))
+	c.writeBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+func cmdCommandCount(c *client, args [][]byte) { c.writeInt(int64(len(commands))) }
+
+func cmdCommandList(c *client, args [][]byte) {
+	var names []string
+	var pattern []byte
+	if len(args) == 5 && eq(args[2], "filterby") && eq(args[3], "pattern") {
+		pattern = args[4]
+	} else if len(args) != 2 {
+		c.writeError(errSyntax)
+		return
+	}
+	for _, cmd := range commands {
+		if pattern == nil || globMatch(pattern, []byte(cmd.Name)) {
+			names = append(names, cmd.Name)
+		}
+	}
+	c.writeArray(len(names))
+	for _, n := range names {
+		c.writeBulkString(n)
+	}
+}
+
+func cmdCommandInfo(c *client, args [][]byte) {
+	if len(args) == 2 {
+		c.writeArray(len(commands))
+		for _, cmd := range commands {
+			c.writeCommandInfo(cmd)
+		}
+		return
+	}
+	c.writeArray(len(args) - 2)
+	for _, name := range args[2:] {
+		if cmd := lookup(name); cmd != nil {
+			c.writeCommandInfo(cmd)
+		} else {
+			c.writeNullArray()
+		}
+	}
+}
+
+// writeCommandInfo writes cmd as Redis 7's COMMAND INFO describes a command.
+func (c *client) writeCommandInfo(cmd *Command) {
+	c.writeArray(10)
+	c.writeBulkString(cmd.Name)
+	c.writeInt(int64(cmd.Arity))
+	c.writeSet(len(cmd.Flags))
+	for _, fl := range cmd.Flags {
+		c.writeStatus(fl)
+	}
+	c.writeInt(int64(cmd.FirstKey))
+	c.writeInt(int64(cmd.LastKey))
+	c.writeInt(int64(cmd.Step))
+	cats := aclCategories(cmd)
+	c.writeSet(len(cats))
+	for _, cat := range cats {
+		c.writeStatus(cat)
+	}
+	c.writeArray(0) // tips
+	c.writeArray(0) // key specs
+	c.writeArray(len(cmd.Subcommands))
+	for _, sub := range cmd.Subcommands {
+		c.writeCommandInfo(sub)
+	}
+}
+
+func aclCategories(cmd *Command) []string {
+	var cats []string
+	for _, fl := range cmd.Flags {
+		switch fl {
+		case "write", "fast":
+			cats = append(cats, "@"+fl)
+		case "readonly":
+			cats = append(cats, "@read")
+		}
+	}
+	if cmd.Group == "generic" {
+		cats = append(cats, "@keyspace")
+	} else if cmd.Group != "" {
+		cats = append(cats, "@"+cmd.Group)
+	}
+	return cats
+}
+
+func cmdCommandDocs(c *client, args [][]byte) {
+	var list []*Command
+	if len(args) == 2 {
+		list = commands
+	} else {
+		for _, name := range args[2:] {
+			if cmd := lookup(name); cmd != nil {
+				list = append(list, cmd)
+			}
+		}
+	}
+	c.writeMap(len(list))
+	for _, cmd := range list {
+		c.writeBulkString(cmd.Name)
+		c.writeCommandDocs(cmd)
+	}
+}
+
+func (c *client) writeCommandDocs(cmd *Command) {
+	n := 3
+	if len(cmd.Subcommands) > 0 {
+		n++
+	}
+	c.writeMap(n)
+	c.writeBulkString("summary")
+	c.writeBulkString(cmd.Summary)
+	c.writeBulkString("since")
+	c.writeBulkString(cmd.Since)
+	c.writeBulkString("group")
+	c.writeBulkString(cmd.Group)
+	if len(cmd.Subcommands) > 0 {
+		c.writeBulkString("subcommands")
+		c.writeMap(len(cmd.Subcommands))
+		for _, sub := range cmd.Subcommands {
+			c.writeBulkString(sub.Name)
+			c.writeCommandDocs(sub)
+		}
+	}
+}
+
+// configValues are the settings CONFIG GET answers: Dynago's own, plus the
+// Redis settings clients and tools (redis-benchmark, client libraries) ask for.
+func (s *Server) configValues() [][2]string {
+	host, port := splitHostPort(s.Addr().String())
+	appendfsync := map[string]string{"always": "always", "batch": "always", "never": "no"}[s.cfg.Fsync]
+	return [][2]string{
+		{"appendfsync", appendfsync},
+		{"appendonly", "yes"},
+		{"bind", host},
+		{"databases", "1"},
+		{"dir", s.cfg.DataDir},
+		{"fsync", s.cfg.Fsync},
+		{"max-value-bytes", strconv.Itoa(s.cfg.MaxValueBytes)},
+		{"maxclients", "10000"},
+		{"maxmemory", "0"},
+		{"maxmemory-policy", "noeviction"},
+		{"node-name", s.cfg.NodeName},
+		{"port", port},
+		{"proto-max-bulk-len", strconv.Itoa(s.cfg.MaxValueBytes)},
+		{"save", ""},
+		{"timeout", "0"},
+	}
+}
+
+func splitHostPort(addr string) (string, string) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr, ""
+	}
+	return addr[:i], addr[i+1:]
+}
+
+func cmdConfigGet(c *client, args [][]byte) {
+	var out [][2]string
+	for _, kv := range c.srv.configValues() {
+		for _, p := range args[2:] {
+			if globMatch([]byte(strings.ToLower(string(p))), []byte(kv[0])) {
+				out = append(out, kv)
+				break
+			}
+		}
+	}
+	c.writeMap(len(out))
+	for _, kv := range out {
+		c.writeBulkString(kv[0])
+		c.writeBulkString(kv[1])
+	}
+}
+
+func cmdConfigSet(c *client, args [][]byte) {
+	c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[2]) + "'")
+}
+
+func cmdConfigResetStat(c *client, args [][]byte) {
+	st := &c.srv.stats
+	st.commands.Store(0)
+	st.connections.Store(0)
+	st.errors.Store(0)
+	st.hits.Store(0)
+	st.misses.Store(0)
+	st.expired.Store(0)
+	c.writeOK()
+}
+
+// infoSections lists INFO's sections in the order Redis prints them.
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "keyspace"}
+
+func cmdInfo(c *client, args [][]byte) {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		switch s := lower(a); s {
+		case "all", "everything", "default":
+			for _, name := range infoSections {
+				want[name] = true
+			}
+		default:
+			want[s] = true
+		}
+	}
+	if len(want) == 0 {
+		for _, name := range infoSections {
+			want[name] = true
+		}
+	}
+	var b strings.Builder
+	for _, name := range infoSections {
+		if !want[name] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		fmt.Fprintf(&b, "# %s\r\n", strings.ToUpper(name[:1])+name[1:])
+		for _, kv := range c.srv.infoSection(name) {
+			fmt.Fprintf(&b, "%s:%s\r\n", kv[0], kv[1])
+		}
+	}
+	c.writeBulkString(b.String())
+}
+
+func (s *Server) infoSection(name string) [][2]string {
+	now := s.cfg.Now()
+	switch name {
+	case "server":
+		_, port := splitHostPort(s.Addr().String())
+		up := now.Sub(s.start)
+		exe, _ := os.Executable()
+		return [][2]string{
+			{"redis_version", Version},
+			{"dynago_version", DynagoVersion},
+			{"redis_mode", "standalone"},
+			{"os", runtime.GOOS + " " + runtime.GOARCH},
+			{"arch_bits", strconv.Itoa(strconv.IntSize)},
+			{"go_version", runtime.Version()},
+			{"process_id", strconv.Itoa(os.Getpid())},
+			{"node_name", s.cfg.NodeName},
+			{"tcp_port", port},
+			{"server_time_usec", strconv.FormatInt(now.UnixMicro(), 10)},
+			{"uptime_in_seconds", strconv.FormatInt(int64(up/time.Second), 10)},
+			{"uptime_in_days", strconv.FormatInt(int64(up/(24*time.Hour)), 10)},
+			{"executable", exe},
+		}
+	case "clients":
+		s.mu.Lock()
+		n := len(s.clients)
+		s.mu.Unlock()
+		return [][2]string{
+			{"connected_clients", strconv.Itoa(n)},
+			{"maxclients", "10000"},
+			{"blocked_clients", "0"},
+		}
+	case "memory":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		rss := residentBytes()
+		return [][2]string{
+			{"used_memory", strconv.FormatUint(ms.HeapAlloc, 10)},
+			{"used_memory_human", humanBytes(ms.HeapAlloc)},
+			{"used_memory_rss", strconv.FormatUint(rss, 10)},
+			{"used_memory_rss_human", humanBytes(rss)},
+			{"used_memory_sys", strconv.FormatUint(ms.Sys, 10)},
+			{"maxmemory", "0"},
+			{"maxmemory_policy", "noeviction"},
+			{"go_gc_count", strconv.FormatUint(uint64(ms.NumGC), 10)},
+		}
+	case "persistence":
+		return [][2]string{
+			{"loading", "0"},
+			{"engine", "pebble"},
+			{"fsync", s.cfg.Fsync},
+			{"data_dir", s.cfg.DataDir},
+			{"aof_enabled", "1"},
+			{"rdb_bgsave_in_progress", "0"},
+		}
+	case "stats":
+		st := &s.stats
+		return [][2]string{
+			{"total_connections_received", strconv.FormatInt(st.connections.Load(), 10)},
+			{"total_commands_processed", strconv.FormatInt(st.commands.Load(), 10)},
+			{"total_error_replies", strconv.FormatInt(st.errors.Load(), 10)},
+			{"keyspace_hits", strconv.FormatInt(st.hits.Load(), 10)},
+			{"keyspace_misses", strconv.FormatInt(st.misses.Load(), 10)},
+		}
+	case "keyspace":
+		n, _ := s.coord.Len(context.Background())
+		if n == 0 {
+			return nil
+		}
+		return [][2]string{{"db0", fmt.Sprintf("keys=%d,expires=0,avg_ttl=0", n)}}
+	}
+	return nil
+}
+
+// residentBytes is the process's resident set size, from /proc (0 elsewhere).
+func residentBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}

@@ -1,0 +1,632 @@
+package resp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/version"
+)
+
+func init() {
+	w, r, f := "write", "readonly", "fast"
+	register(
+		&Command{Name: "get", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Returns the string value of a key.", Handler: cmdGet},
+		&Command{Name: "set", Arity: -3, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Handler: cmdSet},
+		&Command{Name: "setnx", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Set the string value of a key only when the key doesn't exist.", Handler: cmdSetNX},
+		&Command{Name: "setex", Arity: 4, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.0.0", Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", Handler: cmdSetEX},
+		&Command{Name: "psetex", Arity: 4, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.6.0", Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", Handler: cmdPSetEX},
+		&Command{Name: "getset", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Returns the previous string value of a key after setting it to a new value.", Handler: cmdGetSet},
+		&Command{Name: "getdel", Arity: 2, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "6.2.0", Summary: "Returns the string value of a key after deleting the key.", Handler: cmdGetDel},
+		&Command{Name: "getex", Arity: -2, Flags: []string{w, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "6.2.0", Summary: "Returns the string value of a key after setting its expiration time.", Handler: cmdGetEX},
+		&Command{Name: "mget", Arity: -2, Flags: []string{r, f}, FirstKey: 1, LastKey: -1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Atomically returns the string values of one or more keys.", Handler: cmdMGet},
+		&Command{Name: "mset", Arity: -3, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Summary: "Atomically creates or modifies the string values of one or more keys.", Handler: cmdMSet},
+		&Command{Name: "msetnx", Arity: -3, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Handler: cmdMSetNX},
+		&Command{Name: "append", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.0.0", Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Handler: cmdAppend},
+		&Command{Name: "strlen", Arity: 2, Flags: []string{r, f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.2.0", Summary: "Returns the length of a string value.", Handler: cmdStrlen},
+		&Command{Name: "getrange", Arity: 4, Flags: []string{r}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.4.0", Summary: "Returns a substring of the string stored at a key.", Handler: cmdGetRange},
+		&Command{Name: "setrange", Arity: 4, Flags: []string{w, "denyoom"}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.2.0", Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: cmdSetRange},
+		&Command{Name: "incr", Arity: 2, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncr},
+		&Command{Name: "incrby", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncrBy},
+		&Command{Name: "decr", Arity: 2, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: cmdDecr},
+		&Command{Name: "decrby", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "1.0.0", Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Handler: cmdDecrBy},
+		&Command{Name: "incrbyfloat", Arity: 3, Flags: []string{w, "denyoom", f}, FirstKey: 1, LastKey: 1, Step: 1, Group: "string", Since: "2.6.0", Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncrByFloat},
+	)
+}
+
+// redisError is a reply error decided inside a coordinator callback; it
+// reaches the client with its Redis text unchanged.
+type redisError string
+
+func (e redisError) Error() string      { return string(e) }
+func (e redisError) RedisError() string { return string(e) }
+
+// update runs decide on key through the coordinator; on failure it writes
+// the error reply and returns false.
+func (c *client) update(key []byte, decide coordinator.Decide) bool {
+	if _, err := c.srv.coord.Update(c.ctx(), key, decide); err != nil {
+		c.writeErr(err)
+		return false
+	}
+	return true
+}
+
+// read resolves key to its single Redis value; on failure it writes the
+// error reply and returns ok=false, done=false.
+func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
+	o, ok, err := c.srv.coord.Read(c.ctx(), key)
+	if err != nil {
+		c.writeErr(err)
+		return v, false, false
+	}
+	if !ok {
+		c.srv.stats.misses.Add(1)
+		return v, false, true
+	}
+	v, found, err = coordinator.Resolve(o, c.srv.cfg.Now().UnixMilli())
+	if err != nil {
+		c.writeErr(err)
+		return v, false, false
+	}
+	if found {
+		c.srv.stats.hits.Add(1)
+	} else {
+		c.srv.stats.misses.Add(1)
+	}
+	return v, found, true
+}
+
+// checkSize refuses values over --max-value-bytes.
+func (c *client) checkSize(n int) bool {
+	if n > c.srv.cfg.MaxValueBytes {
+		c.writeError(fmt.Sprintf("ERR value of %d bytes exceeds max-value-bytes (%d)", n, c.srv.cfg.MaxValueBytes))
+		return false
+	}
+	return true
+}
+
+func cmdGet(c *client, args [][]byte) {
+	v, ok, done := c.read(args[1])
+	if done {
+		c.writeBulkOrNull(v.Bytes, ok)
+	}
+}
+
+// expiry options shared by SET and GETEX.
+type expiryOpt struct {
+	unit string // "ex", "px", "exat", "pxat"; "" when none
+	arg  []byte
+}
+
+// absolute converts the option to an absolute unix-ms expiry, or returns
+// Redis's error text.
+func (e expiryOpt) absolute(cmd string, nowMs int64) (int64, string) {
+	n, ok := parseInt(e.arg)
+	if !ok {
+		return 0, errNotInteger
+	}
+	if n <= 0 {
+		return 0, errInvalidExpire(cmd)
+	}
+	switch e.unit {
+	case "ex", "exat":
+		if n > math.MaxInt64/1000 {
+			return 0, errInvalidExpire(cmd)
+		}
+		n *= 1000
+	}
+	switch e.unit {
+	case "ex", "px":
+		if n > math.MaxInt64-nowMs {
+			return 0, errInvalidExpire(cmd)
+		}
+		n += nowMs
+	}
+	return n, ""
+}
+
+func isExpiryWord(a []byte) (string, bool) {
+	for _, w := range [...]string{"ex", "px", "exat", "pxat"} {
+		if eq(a, w) {
+			return w, true
+		}
+	}
+	return "", false
+}
+
+func cmdSet(c *client, args [][]byte) {
+	key, val := args[1], args[2]
+	var nx, xx, get, keepTTL bool
+	var exp expiryOpt
+	for i := 3; i < len(args); i++ {
+		a := args[i]
+		switch unit, isExp := isExpiryWord(a); {
+		case eq(a, "nx") && !xx:
+			nx = true
+		case eq(a, "xx") && !nx:
+			xx = true
+		case eq(a, "get"):
+			get = true
+		case eq(a, "keepttl") && exp.unit == "":
+			keepTTL = true
+		case isExp && !keepTTL && exp.unit == "" && i+1 < len(args):
+			exp = expiryOpt{unit: unit, arg: args[i+1]}
+			i++
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	if !c.checkSize(len(val)) {
+		return
+	}
+	var expiry int64
+	if exp.unit != "" {
+		var msg string
+		if expiry, msg = exp.absolute("set", c.srv.cfg.Now().UnixMilli()); msg != "" {
+			c.writeError(msg)
+			return
+		}
+	}
+	var old coordinator.Value
+	var had, written bool
+	ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		old, had = v, found
+		if (nx && found) || (xx && !found) {
+			return coordinator.Change{}, nil
+		}
+		e := expiry
+		if keepTTL && found {
+			e = v.Expiry
+		}
+		written = true
+		return st.Put(version.KindBytes, val, e), nil
+	})
+	switch {
+	case !ok:
+	case get:
+		c.writeBulkOrNull(old.Bytes, had)
+	case written:
+		c.writeOK()
+	default:
+		c.writeNull()
+	}
+}
+
+// put stores value under key (as SET without options would) and reports
+// whether the key existed before.
+func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (written, ok bool) {
+	ok = c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+		if onlyIfAbsent {
+			_, found, err := st.Value()
+			if err != nil || found {
+				return coordinator.Change{}, err
+			}
+		}
+		written = true
+		return st.Put(version.KindBytes, value, expiry), nil
+	})
+	return written, ok
+}
+
+func cmdSetNX(c *client, args [][]byte) {
+	if !c.checkSize(len(args[2])) {
+		return
+	}
+	if written, ok := c.put(args[1], args[2], 0, true); ok {
+		c.writeInt(b2i(written))
+	}
+}
+
+func cmdSetEX(c *client, args [][]byte)  { setWithExpiry(c, "setex", "ex", args) }
+func cmdPSetEX(c *client, args [][]byte) { setWithExpiry(c, "psetex", "px", args) }
+
+func setWithExpiry(c *client, name, unit string, args [][]byte) {
+	expiry, msg := expiryOpt{unit: unit, arg: args[2]}.absolute(name, c.srv.cfg.Now().UnixMilli())
+	if msg != "" {
+		c.writeError(msg)
+		return
+	}
+	if !c.checkSize(len(args[3])) {
+		return
+	}
+	if _, ok := c.put(args[1], args[3], expiry, false); ok {
+		c.writeOK()
+	}
+}
+
+func cmdGetSet(c *client, args [][]byte) {
+	if !c.checkSize(len(args[2])) {
+		return
+	}
+	var old coordinator.Value
+	var had bool
+	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		var err error
+		old, had, err = st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		return st.Put(version.KindBytes, args[2], 0), nil
+	})
+	if ok {
+		c.writeBulkOrNull(old.Bytes, had)
+	}
+}
+
+func cmdGetDel(c *client, args [][]byte) {
+	var old coordinator.Value
+	var had bool
+	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		var err error
+		old, had, err = st.Value()
+		if err != nil || !had {
+			return coordinator.Change{}, err
+		}
+		return st.Delete(), nil
+	})
+	if ok {
+		c.writeBulkOrNull(old.Bytes, had)
+	}
+}
+
+func cmdGetEX(c *client, args [][]byte) {
+	var exp expiryOpt
+	persist := false
+	for i := 2; i < len(args); i++ {
+		unit, isExp := isExpiryWord(args[i])
+		switch {
+		case isExp && exp.unit == "" && !persist && i+1 < len(args):
+			exp = expiryOpt{unit: unit, arg: args[i+1]}
+			i++
+		case eq(args[i], "persist") && exp.unit == "" && !persist:
+			persist = true
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	if exp.unit == "" && !persist {
+		cmdGet(c, args)
+		return
+	}
+	var expiry int64
+	if exp.unit != "" {
+		var msg string
+		if expiry, msg = exp.absolute("getex", c.srv.cfg.Now().UnixMilli()); msg != "" {
+			c.writeError(msg)
+			return
+		}
+	}
+	var cur coordinator.Value
+	var had bool
+	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		var err error
+		cur, had, err = st.Value()
+		if err != nil || !had || (persist && cur.Expiry == 0) {
+			return coordinator.Change{}, err
+		}
+		return rewriteExpiry(st, cur, expiry), nil
+	})
+	if ok {
+		c.writeBulkOrNull(cur.Bytes, had)
+	}
+}
+
+// rewriteExpiry is the change that gives a key's current value a new expiry
+// (0 = persist); an expiry already past deletes the key, as Redis does.
+func rewriteExpiry(st *coordinator.State, v coordinator.Value, expiry int64) coordinator.Change {
+	if expiry != 0 && expiry <= st.NowMs() {
+		return st.Delete()
+	}
+	if v.Counter != nil {
+		return st.Put(version.KindCounter, v.Counter.AppendBinary(nil), expiry)
+	}
+	return st.Put(version.KindBytes, v.Bytes, expiry)
+}
+
+func cmdMGet(c *client, args [][]byte) {
+	type result struct {
+		v  []byte
+		ok bool
+	}
+	results := make([]result, 0, len(args)-1)
+	for _, key := range args[1:] {
+		v, ok, done := c.read(key)
+		if !done {
+			return
+		}
+		results = append(results, result{v.Bytes, ok})
+	}
+	c.writeArray(len(results))
+	for _, r := range results {
+		c.writeBulkOrNull(r.v, r.ok)
+	}
+}
+
+func cmdMSet(c *client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.writeError(errArity("mset"))
+		return
+	}
+	for i := 2; i < len(args); i += 2 {
+		if !c.checkSize(len(args[i])) {
+			return
+		}
+	}
+	for i := 1; i < len(args); i += 2 {
+		if _, ok := c.put(args[i], args[i+1], 0, false); !ok {
+			return
+		}
+	}
+	c.writeOK()
+}
+
+// cmdMSetNX sets the keys only if none exists. Dynago checks, then writes:
+// keys live on different replicas, so the check is not isolated from writers
+// racing on the same keys.
+func cmdMSetNX(c *client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.writeError(errArity("msetnx"))
+		return
+	}
+	for i := 2; i < len(args); i += 2 {
+		if !c.checkSize(len(args[i])) {
+			return
+		}
+	}
+	for i := 1; i < len(args); i += 2 {
+		_, found, done := c.read(args[i])
+		if !done {
+			return
+		}
+		if found {
+			c.writeInt(0)
+			return
+		}
+	}
+	for i := 1; i < len(args); i += 2 {
+		if _, ok := c.put(args[i], args[i+1], 0, false); !ok {
+			return
+		}
+	}
+	c.writeInt(1)
+}
+
+func cmdAppend(c *client, args [][]byte) {
+	var n int
+	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		if len(v.Bytes)+len(args[2]) > c.srv.cfg.MaxValueBytes {
+			return coordinator.Change{}, redisError(errStringTooLarge)
+		}
+		nv := make([]byte, 0, len(v.Bytes)+len(args[2]))
+		nv = append(append(nv, v.Bytes...), args[2]...)
+		n = len(nv)
+		if !found {
+			v.Expiry = 0
+		}
+		return st.Put(version.KindBytes, nv, v.Expiry), nil
+	})
+	if ok {
+		c.writeInt(int64(n))
+	}
+}
+
+func cmdStrlen(c *client, args [][]byte) {
+	v, _, done := c.read(args[1])
+	if done {
+		c.writeInt(int64(len(v.Bytes)))
+	}
+}
+
+func cmdGetRange(c *client, args [][]byte) {
+	start, ok1 := parseInt(args[2])
+	end, ok2 := parseInt(args[3])
+	if !ok1 || !ok2 {
+		c.writeError(errNotInteger)
+		return
+	}
+	v, _, done := c.read(args[1])
+	if !done {
+		return
+	}
+	c.writeBulk(substr(v.Bytes, start, end))
+}
+
+// substr is GETRANGE's slice of s, with Redis's handling of negative and
+// out-of-range indexes.
+func substr(s []byte, start, end int64) []byte {
+	n := int64(len(s))
+	if start < 0 && end < 0 && start > end {
+		return nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return nil
+	}
+	return s[start : end+1]
+}
+
+func cmdSetRange(c *client, args [][]byte) {
+	off, ok := parseInt(args[2])
+	if !ok {
+		c.writeError(errNotInteger)
+		return
+	}
+	if off < 0 {
+		c.writeError(errOffsetRange)
+		return
+	}
+	val := args[3]
+	var n int
+	okU := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		n = len(v.Bytes)
+		if len(val) == 0 {
+			return coordinator.Change{}, nil // nothing to write; Redis leaves the key as it is
+		}
+		if off+int64(len(val)) > int64(c.srv.cfg.MaxValueBytes) {
+			return coordinator.Change{}, redisError(errStringTooLarge)
+		}
+		size := int(off) + len(val)
+		if size < len(v.Bytes) {
+			size = len(v.Bytes)
+		}
+		nv := make([]byte, size)
+		copy(nv, v.Bytes)
+		copy(nv[off:], val)
+		n = len(nv)
+		if !found {
+			v.Expiry = 0
+		}
+		return st.Put(version.KindBytes, nv, v.Expiry), nil
+	})
+	if okU {
+		c.writeInt(int64(n))
+	}
+}
+
+func cmdIncr(c *client, args [][]byte) { incrBy(c, args[1], 1) }
+func cmdDecr(c *client, args [][]byte) { incrBy(c, args[1], -1) }
+
+func cmdIncrBy(c *client, args [][]byte) {
+	d, ok := parseInt(args[2])
+	if !ok {
+		c.writeError(errNotInteger)
+		return
+	}
+	incrBy(c, args[1], d)
+}
+
+func cmdDecrBy(c *client, args [][]byte) {
+	d, ok := parseInt(args[2])
+	if !ok {
+		c.writeError(errNotInteger)
+		return
+	}
+	if d == math.MinInt64 {
+		c.writeError("ERR decrement would overflow")
+		return
+	}
+	incrBy(c, args[1], -d)
+}
+
+// counterOf returns the key's value as a counter: the merged counter if it
+// is one, else a counter starting from its string value.
+func counterOf(v coordinator.Value, found bool) (counter.State, error) {
+	if !found {
+		return counter.FromValue(version.Dot{}, 0, nil)
+	}
+	if v.Counter != nil {
+		return *v.Counter, nil
+	}
+	return counter.FromValue(v.Dot, v.Time, v.Bytes)
+}
+
+// incrBy adds delta to the key's counter. The increment is this node's own
+// contribution to a convergent counter, so increments made through other
+// nodes concurrently all count.
+func incrBy(c *client, key []byte, delta int64) {
+	var result string
+	ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		cs, err := counterOf(v, found)
+		if err == nil {
+			cs, err = cs.IncrBy(st.Dot.Actor, st.Dot.Counter, delta)
+		}
+		if err != nil {
+			return coordinator.Change{}, counterError(err, false)
+		}
+		result = cs.String()
+		return st.Put(version.KindCounter, cs.AppendBinary(nil), v.Expiry), nil
+	})
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(result, 10, 64)
+	if err != nil {
+		c.writeError(errNotInteger)
+		return
+	}
+	c.writeInt(n)
+}
+
+func cmdIncrByFloat(c *client, args [][]byte) {
+	d, ok := parseFloat(args[2])
+	if !ok {
+		c.writeError(errNotFloat)
+		return
+	}
+	var result string
+	okU := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+		v, found, err := st.Value()
+		if err != nil {
+			return coordinator.Change{}, err
+		}
+		cs, err := counterOf(v, found)
+		if err == nil {
+			cs, err = cs.IncrByFloat(st.Dot.Actor, st.Dot.Counter, d)
+		}
+		if err != nil {
+			return coordinator.Change{}, counterError(err, true)
+		}
+		result = cs.String()
+		return st.Put(version.KindCounter, cs.AppendBinary(nil), v.Expiry), nil
+	})
+	if okU {
+		c.writeBulkString(result)
+	}
+}
+
+// counterError maps the counter package's errors to Redis's texts.
+func counterError(err error, float bool) error {
+	switch {
+	case errors.Is(err, counter.ErrOverflow):
+		return redisError(errOverflow)
+	case errors.Is(err, counter.ErrNaNOrInf):
+		return redisError(errNaNInf)
+	case float:
+		return redisError(errNotFloat)
+	case errors.Is(err, counter.ErrNotInteger), errors.Is(err, counter.ErrNotFloat):
+		return redisError(errNotInteger)
+	}
+	return err
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

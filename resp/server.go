@@ -1,0 +1,241 @@
+// Package resp is Dynago's front door: a RESP (Redis protocol) listener, the
+// command table, argument parsing and Redis-exact replies and errors. Command
+// handlers parse their arguments, ask the coordinator, and write the reply;
+// storage and replication live behind the coordinator.
+package resp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynago/dynago/coordinator"
+	"github.com/tidwall/redcon"
+)
+
+// Version is the Redis version Dynago reports to clients (HELLO, INFO), the
+// one whose command semantics it follows.
+const Version = "7.2.0"
+
+// DynagoVersion is this release of Dynago.
+const DynagoVersion = "0.1.0"
+
+// Config configures the RESP server.
+type Config struct {
+	// Addr is the host:port to listen on.
+	Addr string
+	// NodeName names this node in INFO and admin replies.
+	NodeName string
+	// MaxValueBytes is the largest value a client may store. Default 16 MiB:
+	// big enough for any cache entry, small enough that one value cannot
+	// stall replication or blow up a node's memory.
+	MaxValueBytes int
+	// DataDir and Fsync are reported by INFO and CONFIG GET.
+	DataDir string
+	Fsync   string
+	// Now is the wall clock; default time.Now.
+	Now func() time.Time
+}
+
+// DefaultMaxValueBytes is Config.MaxValueBytes's default.
+const DefaultMaxValueBytes = 16 << 20
+
+// Server serves RESP clients.
+type Server struct {
+	cfg   Config
+	coord *coordinator.Coordinator
+	start time.Time
+
+	rs *redcon.Server
+	ln net.Listener
+
+	mu      sync.Mutex         // protects clients
+	clients map[uint64]*client // connected clients by id
+	nextID  atomic.Uint64      // last client id handed out
+	running sync.WaitGroup     // commands being executed
+	closing atomic.Bool        // set once shutdown begins
+
+	stats stats
+}
+
+// stats are the server-wide counters INFO reports.
+type stats struct {
+	connections atomic.Int64 // connections accepted since start
+	commands    atomic.Int64 // commands processed
+	errors      atomic.Int64 // error replies
+	hits        atomic.Int64 // reads that found a key
+	misses      atomic.Int64 // reads that did not
+	expired     atomic.Int64 // keys found expired on read
+}
+
+// client is one connection's state.
+type client struct {
+	srv   *Server
+	conn  redcon.Conn
+	id    uint64
+	addr  string
+	name  string
+	lib   string // CLIENT SETINFO lib-name
+	libv  string // CLIENT SETINFO lib-ver
+	proto int    // 2 or 3, chosen with HELLO
+	since time.Time
+
+	// last is the unix-nano time of the last command; cmd its name. Read by
+	// CLIENT LIST from other connections.
+	last atomic.Int64
+	cmd  atomic.Value // string
+}
+
+// New returns a server for coord.
+func New(cfg Config, coord *coordinator.Coordinator) *Server {
+	if cfg.MaxValueBytes <= 0 {
+		cfg.MaxValueBytes = DefaultMaxValueBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*client{}}
+}
+
+// Listen binds the server's address; Serve then accepts clients.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address the server listens on (after Listen).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts and serves clients until Shutdown.
+func (s *Server) Serve() error {
+	s.rs = redcon.NewServer(s.cfg.Addr, s.serveCommand, s.accept, s.closed)
+	err := s.rs.Serve(s.ln)
+	if s.closing.Load() {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets commands in progress finish (up to ctx's
+// deadline), and closes every connection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.New("resp: commands still running at shutdown deadline")
+	}
+	if s.rs != nil {
+		s.rs.Close()
+	}
+	return err
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	if s.closing.Load() {
+		return false
+	}
+	c := &client{
+		srv:   s,
+		conn:  conn,
+		id:    s.nextID.Add(1),
+		addr:  conn.RemoteAddr(),
+		proto: 2,
+		since: s.cfg.Now(),
+	}
+	c.last.Store(c.since.UnixNano())
+	c.cmd.Store("NULL")
+	conn.SetContext(c)
+	s.stats.connections.Add(1)
+	s.mu.Lock()
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	return true
+}
+
+func (s *Server) closed(conn redcon.Conn, err error) {
+	c, ok := conn.Context().(*client)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		slog.Debug("client connection ended", "addr", c.addr, "err", err)
+	}
+}
+
+// clientList returns the connected clients ordered by id.
+func (s *Server) clientList() []*client {
+	s.mu.Lock()
+	list := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		list = append(list, c)
+	}
+	s.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
+	return list
+}
+
+// serveCommand dispatches one command through the command table.
+func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
+	c, ok := conn.Context().(*client)
+	if !ok || len(rc.Args) == 0 {
+		return
+	}
+	s.running.Add(1)
+	defer s.running.Done()
+	s.stats.commands.Add(1)
+	c.last.Store(s.cfg.Now().UnixNano())
+
+	cmd := lookup(rc.Args[0])
+	if cmd == nil {
+		c.writeError(errUnknownCommand(rc.Args))
+		return
+	}
+	c.cmd.Store(cmd.Name)
+	if !cmd.arityOK(len(rc.Args)) {
+		c.writeError(errArity(cmd.Name))
+		return
+	}
+	cmd.Handler(c, rc.Args)
+}
+
+func errUnknownCommand(args [][]byte) string {
+	msg := fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: ", args[0])
+	for _, a := range args[1:] {
+		msg += fmt.Sprintf("'%.128s' ", a)
+	}
+	return msg
+}
+
+// ctx is the context a command runs under.
+func (c *client) ctx() context.Context { return context.Background() }
+
+// writeErr answers err as a Redis error. Errors that carry their own Redis
+// code (NOQUORUM, ...) keep it; anything else is an ERR.
+func (c *client) writeErr(err error) {
+	var re interface{ RedisError() string }
+	if errors.As(err, &re) {
+		c.writeError(re.RedisError())
+		return
+	}
+	c.writeError("ERR " + err.Error())
+}

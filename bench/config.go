@@ -39,9 +39,10 @@ type Config struct {
 	// cost dominates.
 	Pipelines []int
 	// Requests is -n per pipeline value, aligned with Pipelines; a single
-	// value applies to all. Default 200000 for -P 1 and 1000000 for -P 16,
-	// about five seconds each for redis-server on two cores, so a full run
-	// stays within a few minutes even when Dynago is several times slower.
+	// value applies to all. Default 100000 for -P 1 and 500000 for -P 16:
+	// two to three seconds each for redis-server on two cores, and under
+	// forty for a Dynago ten times slower, so that a whole `make bench`,
+	// memory scenario included, stays near three minutes.
 	Requests []int
 	// Clients is -c. Default 50, redis-benchmark's own default.
 	Clients int
@@ -96,7 +97,7 @@ func DefaultConfig() Config {
 		Throughput:        true,
 		Tests:             []string{"SET", "GET"},
 		Pipelines:         []int{1, 16},
-		Requests:          []int{200000, 1000000},
+		Requests:          []int{100000, 500000},
 		Clients:           50,
 		ValueSize:         100,
 		Keyspace:          100000,

@@ -47,7 +47,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestRequestsFor(t *testing.T) {
 	c := DefaultConfig()
-	if c.RequestsFor(0) != 200000 || c.RequestsFor(1) != 1000000 {
+	if c.RequestsFor(0) != 100000 || c.RequestsFor(1) != 500000 {
 		t.Errorf("defaults: %d, %d", c.RequestsFor(0), c.RequestsFor(1))
 	}
 	c.Requests = []int{7}

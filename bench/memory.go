@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,9 +17,13 @@ import (
 // MemoryRow is a target's resident memory after Keys keys were loaded.
 type MemoryRow struct {
 	Target string
-	Keys   int   // keys loaded so far; 0 is the empty server
+	Keys   int   // keys loaded; 0 is the empty server
 	RSS    int64 // bytes, summed over the target's nodes
-	Err    error // set if loading up to Keys failed; RSS is then unset
+	// Err is set if the load toward this row failed. If Partial is false the
+	// row has no numbers; if it is true the time limit stopped the load, and
+	// Keys and RSS are what was reached by then.
+	Err     error
+	Partial bool
 }
 
 // MemoryReport is the outcome of the memory scenario.
@@ -72,23 +77,29 @@ func measureMemory(ctx context.Context, env *Env, cfg Config, t *Target) ([]Memo
 	loaded := 0
 	start := time.Now()
 	for _, cp := range memoryCheckpoints(cfg.MemoryKeys) {
-		err := loadKeys(ctx, clients, loaded, cp, cfg.MemoryBatch, cfg.MemoryWorkers, cfg.MemoryValueSize)
+		n, err := loadKeys(ctx, clients, loaded, cp, cfg.MemoryBatch, cfg.MemoryWorkers, cfg.MemoryValueSize)
+		loaded += n
 		if err == nil {
 			err = checkKey(ctx, clients, cp-1, cfg.MemoryValueSize)
 		}
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("loading %d keys took longer than %v", cp, cfg.MemoryTimeout)
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The time limit, not a failure of the server: report what
+			// was reached.
+			err = fmt.Errorf("time limit %v reached after %d keys, before the checkpoint at %d", cfg.MemoryTimeout, loaded, cp)
+			row := MemoryRow{Target: t.Name, Keys: loaded, Err: err, Partial: true}
+			if row.RSS, err = t.RSS(); err != nil {
+				row.Err, row.Partial = err, false
 			}
-			rows = append(rows, MemoryRow{Target: t.Name, Keys: cp, Err: err})
-			env.Logf("%s: memory at %d keys: FAILED: %v", t.Name, cp, err)
-			return rows, err
+			env.Logf("%s: %v", t.Name, row.Err)
+			return append(rows, row), row.Err
 		}
-		loaded = cp
+		if err != nil {
+			env.Logf("%s: memory at %d keys: FAILED: %v", t.Name, cp, err)
+			return append(rows, MemoryRow{Target: t.Name, Keys: cp, Err: err}), err
+		}
 		rss, err := t.RSS()
 		if err != nil {
-			rows = append(rows, MemoryRow{Target: t.Name, Keys: cp, Err: err})
-			return rows, err
+			return append(rows, MemoryRow{Target: t.Name, Keys: cp, Err: err}), err
 		}
 		rows = append(rows, MemoryRow{Target: t.Name, Keys: cp, RSS: rss})
 		env.Logf("%s: %d keys loaded in %v, RSS %.1f MiB", t.Name, cp, time.Since(start).Round(time.Millisecond), mib(rss))
@@ -117,13 +128,15 @@ func newLoadClient(addr string, conns int) *redis.Client {
 
 // loadKeys writes keys key:from .. key:to-1 in pipelines of batch SETs, with
 // workers pipelines in flight. Batches go to the target's nodes in turn. It
-// stops at the first failure or when ctx ends.
-func loadKeys(ctx context.Context, clients []*redis.Client, from, to, batch, workers, valueSize int) error {
+// stops at the first failure or when ctx ends, and returns how many keys the
+// server acknowledged.
+func loadKeys(ctx context.Context, clients []*redis.Client, from, to, batch, workers, valueSize int) (int, error) {
 	if from >= to {
-		return nil
+		return 0, nil
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var acked atomic.Int64
 	starts := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -141,9 +154,13 @@ func loadKeys(ctx context.Context, clients []*redis.Client, from, to, batch, wor
 					pipe.Set(ctx, benchKey(i), v, 0)
 				}
 				if _, err := pipe.Exec(ctx); err != nil {
-					cancel(fmt.Errorf("SET key:%d..key:%d: %w", lo, hi-1, err))
+					if ctx.Err() == nil {
+						err = fmt.Errorf("SET key:%d..key:%d: %w", lo, hi-1, err)
+					}
+					cancel(err)
 					return
 				}
+				acked.Add(int64(hi - lo))
 			}
 		})
 	}
@@ -157,10 +174,7 @@ feed:
 	}
 	close(starts)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
+	return int(acked.Load()), context.Cause(ctx)
 }
 
 // checkKey reads key i back and compares it with what loadKeys wrote, so a

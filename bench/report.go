@@ -121,11 +121,11 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 		}
 		for _, i := range g {
 			row := r.Rows[i]
-			if row.Target == r.Baseline {
+			if base == nil || row.Target == r.Baseline {
 				continue
 			}
 			q := "-"
-			if base != nil && row.Err == nil && len(row.Runs) > 0 {
+			if row.Err == nil && len(row.Runs) > 0 {
 				q = ratio(Median(row.Runs).RPS, base.RPS)
 			}
 			tw.row(row.Test, strconv.Itoa(row.Pipeline), "", row.Target+"/"+r.Baseline, q, "", "")
@@ -178,9 +178,11 @@ func (r *MemoryReport) WriteTable(w io.Writer) error {
 			row := r.Rows[i]
 			k := strconv.Itoa(row.Keys)
 			if row.Err != nil {
-				tw.row(k, row.Target, "FAILED", "-", "-")
-				failures = append(failures, fmt.Sprintf("%s at %d keys: %v", row.Target, row.Keys, row.Err))
-				continue
+				failures = append(failures, fmt.Sprintf("%s: %v", row.Target, row.Err))
+				if !row.Partial {
+					tw.row(k, row.Target, "FAILED", "-", "-")
+					continue
+				}
 			}
 			growth, perKey := "-", "-"
 			if e, ok := empty[row.Target]; ok && row.Keys > 0 {
@@ -194,11 +196,11 @@ func (r *MemoryReport) WriteTable(w io.Writer) error {
 		}
 		for _, i := range g {
 			row := r.Rows[i]
-			if row.Target == r.Baseline {
+			if base == nil || row.Target == r.Baseline {
 				continue
 			}
 			q := "-"
-			if base != nil && row.Err == nil {
+			if row.Err == nil || row.Partial {
 				q = ratio(float64(row.RSS), float64(base.RSS))
 			}
 			tw.row(strconv.Itoa(row.Keys), row.Target+"/"+r.Baseline, q, "", "")
@@ -221,7 +223,7 @@ func (r *MemoryReport) WriteBenchstat(w io.Writer) error {
 	}
 	for _, row := range r.Rows {
 		if row.Err != nil {
-			continue
+			continue // a partial row's key count matches no other run
 		}
 		line := fmt.Sprintf("%s\t1\t%d rss-B", benchName("Memory", "keys", strconv.Itoa(row.Keys), "target", row.Target), row.RSS)
 		if e, ok := empty[row.Target]; ok && row.Keys > 0 {

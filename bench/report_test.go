@@ -77,7 +77,9 @@ func sampleMemory() *MemoryReport {
 			{Target: "redis", Keys: 2000, RSS: 8*mb + 300000},
 			{Target: "dynago", Keys: 0, RSS: 24 * mb},
 			{Target: "dynago", Keys: 1000, RSS: 24*mb + 100000},
-			{Target: "dynago", Keys: 2000, Err: errors.New("loading 2000 keys took longer than 2m0s")},
+			{Target: "dynago", Keys: 1500, RSS: 24*mb + 150000, Partial: true,
+				Err: errors.New("time limit 2m0s reached after 1500 keys, before the checkpoint at 2000")},
+			{Target: "other", Keys: 0, Err: errors.New("connection refused")},
 		},
 	}
 }
@@ -92,14 +94,16 @@ Memory: distinct keys with 100-byte values, RSS (VmRSS) after loading
   keys        target  RSS MiB  growth MiB  bytes/key
      0         redis      8.0           -          -
      0        dynago     24.0           -          -
+     0         other   FAILED           -          -
      0  dynago/redis    3.00x
+     0   other/redis        -
   1000         redis      8.1         0.1        150
   1000        dynago     24.1         0.1        100
   1000  dynago/redis    2.96x
   2000         redis      8.3         0.3        150
-  2000        dynago   FAILED           -          -
-  2000  dynago/redis        -
-  failed: dynago at 2000 keys: loading 2000 keys took longer than 2m0s
+  1500        dynago     24.1         0.1        100
+  failed: other: connection refused
+  failed: dynago: time limit 2m0s reached after 1500 keys, before the checkpoint at 2000
 `
 	if got := b.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)

@@ -49,7 +49,6 @@ func Run(ctx context.Context, cfg Config, out, log io.Writer) (err error) {
 		return err
 	}
 	env := &Env{
-		Fsync:        cfg.Fsync,
 		StartTimeout: cfg.StartTimeout,
 		StopTimeout:  cfg.StopTimeout,
 		Log:          log,
@@ -65,12 +64,19 @@ func Run(ctx context.Context, cfg Config, out, log io.Writer) (err error) {
 		return err
 	}
 	defer func() {
-		if cfg.KeepData {
+		switch {
+		case cfg.KeepData:
 			env.Logf("kept data and logs in %s", env.Scratch)
-			return
-		}
-		if rmErr := os.RemoveAll(env.Scratch); rmErr != nil {
-			err = errors.Join(err, rmErr)
+		case err != nil && ctx.Err() == nil:
+			// Keep the server logs of a failed run, not its data.
+			if rmErr := removeDataDirs(env.Scratch); rmErr != nil {
+				err = errors.Join(err, rmErr)
+			}
+			env.Logf("kept server logs in %s", env.Scratch)
+		default:
+			if rmErr := os.RemoveAll(env.Scratch); rmErr != nil {
+				err = errors.Join(err, rmErr)
+			}
 		}
 	}()
 	if cfg.DynagoBin != "" {
@@ -107,6 +113,20 @@ func Run(ctx context.Context, cfg Config, out, log io.Writer) (err error) {
 			errs = append(errs, ctx.Err())
 			break
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeDataDirs removes the targets' data directories under scratch
+// (scratch/SCENARIO/TARGET/data), leaving their logs.
+func removeDataDirs(scratch string) error {
+	dirs, err := filepath.Glob(filepath.Join(scratch, "*", "*", dataDirName))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range dirs {
+		errs = append(errs, os.RemoveAll(d))
 	}
 	return errors.Join(errs...)
 }

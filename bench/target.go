@@ -20,7 +20,6 @@ type Env struct {
 	DynagoBin         string
 	RedisServerBin    string
 	RedisBenchmarkBin string
-	Fsync             string // Dynago's --fsync
 	Scratch           string // root of data dirs and logs for this run
 	StartTimeout      time.Duration
 	StopTimeout       time.Duration
@@ -89,7 +88,7 @@ func RedisTarget() TargetSpec {
 		if err != nil {
 			return nil, err
 		}
-		data := filepath.Join(dir, "data")
+		data := filepath.Join(dir, dataDirName)
 		if err := os.MkdirAll(data, 0o755); err != nil {
 			return nil, err
 		}
@@ -104,6 +103,10 @@ func RedisTarget() TargetSpec {
 	}}
 }
 
+// dataDirName is the data directory inside a target's directory; the logs
+// sit next to it.
+const dataDirName = "data"
+
 // dynagoPortOffsets are the ports a Dynago node listens on relative to its
 // RESP port: gossip at +10000, internode traffic at +20000 (DESIGN.md).
 var dynagoPortOffsets = []int{0, 10000, 20000}
@@ -115,7 +118,7 @@ func DynagoTarget(fsync string) TargetSpec {
 		if err != nil {
 			return nil, err
 		}
-		data := filepath.Join(dir, "data")
+		data := filepath.Join(dir, dataDirName)
 		if err := os.MkdirAll(data, 0o755); err != nil {
 			return nil, err
 		}

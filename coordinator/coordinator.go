@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynago/dynago/engine"
@@ -114,7 +115,12 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
 	}
-	return c.eng.Update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+	update := c.eng.Update
+	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
+		d.pending.Store(true)
+		update = c.eng.UpdateDeferred
+	}
+	return update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
 		now := c.cfg.Now()
 		dot, err := c.nextDot(cur.Clock)
 		if err != nil {
@@ -158,6 +164,30 @@ func (c *Coordinator) nextDot(seen version.Clock) (version.Dot, error) {
 		return version.Dot{}, err
 	}
 	return version.Dot{Actor: c.cfg.Actor, Counter: n}, nil
+}
+
+// DeferredSync lets a client's pipeline of writes share one fsync: Updates
+// made under its context commit without waiting for the disk, and Sync, which
+// the caller must call before acknowledging any of them, waits once.
+type DeferredSync struct {
+	eng     *engine.Engine
+	pending atomic.Bool // an Update ran since the last Sync
+}
+
+type deferredKey struct{}
+
+// DeferSync returns a context whose Updates defer their fsync to d.Sync.
+func (c *Coordinator) DeferSync(ctx context.Context) (context.Context, *DeferredSync) {
+	d := &DeferredSync{eng: c.eng}
+	return context.WithValue(ctx, deferredKey{}, d), d
+}
+
+// Sync makes the deferred writes durable.
+func (d *DeferredSync) Sync() error {
+	if !d.pending.Swap(false) {
+		return nil
+	}
+	return d.eng.SyncWAL()
 }
 
 // Scan visits stored keys in ring order from cursor; see engine.Engine.Scan.

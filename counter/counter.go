@@ -118,7 +118,10 @@ func ParseInt(b []byte) (int64, bool) {
 		}
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // maxFloatChars is the longest string Redis accepts as a float value.
@@ -194,6 +197,9 @@ type value struct {
 	isInt bool
 	i     int128  // the value when isInt
 	f     float64 // the value when !isInt
+	// base marks the untouched base of a counter that started from a
+	// non-integer string, such as "3.0": not an integer, whatever it renders as.
+	base bool
 }
 
 // eval computes the counter's value. The integer parts are summed exactly; the
@@ -208,7 +214,7 @@ func (s State) eval() value {
 		if len(s.Entries) == 0 {
 			// The untouched base was not a Redis integer (say "3.0"), so
 			// it is not one now, whatever number it denotes.
-			return value{f: f}
+			return value{f: f, base: true}
 		}
 	} else {
 		i = i.add(s.BaseInt)
@@ -236,9 +242,15 @@ func (s State) eval() value {
 // float64. The two agree on most values; where float64 rounding shows, Dynago
 // prints it (0.1 + 0.2 renders "0.30000000000000004" where Redis prints
 // "0.3"), and the printed form always reads back to exactly the stored value.
+//
+// Beyond 2^53 every float64 is an integer, and Dynago prints it exactly
+// (9223372036854775808, not the shortest 9223372036854776000), as Redis does.
 func formatFloat(f float64) string {
-	if f == 0 {
+	switch {
+	case f == 0:
 		return "0"
+	case math.Abs(f) >= 1<<53:
+		return strconv.FormatFloat(f, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
@@ -255,7 +267,7 @@ func (v value) int64() (int64, bool) {
 	if v.isInt {
 		return v.i.int64()
 	}
-	if math.IsInf(v.f, 0) || math.IsNaN(v.f) {
+	if v.base || math.IsInf(v.f, 0) || math.IsNaN(v.f) {
 		return 0, false
 	}
 	return ParseInt([]byte(formatFloat(v.f)))

@@ -22,7 +22,7 @@ func init() {
 	clientCmd.Handler = func(c *client, args [][]byte) { dispatchSub(clientCmd, c, args) }
 	register(
 		&Command{Name: "ping", Arity: -1, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
+		&Command{Name: "echo", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
 		&Command{Name: "quit", Arity: -1, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
 		&Command{Name: "select", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database. Dynago has one database, 0.", Handler: cmdSelect},
 		&Command{Name: "hello", Arity: -1, Flags: []string{ls, nm, f}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
@@ -144,19 +144,21 @@ func cmdClientGetName(c *client, args [][]byte) {
 func cmdClientID(c *client, args [][]byte) { c.writeInt(int64(c.id)) }
 
 func cmdClientSetInfo(c *client, args [][]byte) {
-	val := string(args[3])
-	if !validClientName(val) {
-		c.writeError("ERR " + upper(string(args[2])) + " cannot contain spaces, newlines or special characters.")
+	// Redis 7.2 checks the option name first, then the value, and names
+	// the option as the client spelled it.
+	attr, val := string(args[2]), string(args[3])
+	if !eq(args[2], "lib-name") && !eq(args[2], "lib-ver") {
+		c.writeError("ERR Unrecognized option '" + attr + "'")
 		return
 	}
-	switch {
-	case eq(args[2], "lib-name"):
-		c.lib = val
-	case eq(args[2], "lib-ver"):
-		c.libv = val
-	default:
-		c.writeError("ERR Unrecognized option '" + string(args[2]) + "'")
+	if !validClientName(val) {
+		c.writeError("ERR " + attr + " cannot contain spaces, newlines or special characters.")
 		return
+	}
+	if eq(args[2], "lib-name") {
+		c.lib = val
+	} else {
+		c.libv = val
 	}
 	c.writeOK()
 }
@@ -216,9 +218,12 @@ func cmdClientHelp(c *client, args [][]byte) {
 }
 
 // describe is the client's line in CLIENT LIST, in Redis's field order.
-func (c *client) describe(now time.Time) string {
+func (c *session) describe(now time.Time) string {
 	last := time.Unix(0, c.last.Load())
-	cmd, _ := c.cmd.Load().(string)
+	cmd := "NULL"
+	if p := c.cmd.Load(); p != nil {
+		cmd = p.Name
+	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		c.id, c.addr, c.srv.Addr(), c.name, int(now.Sub(c.since).Seconds()), int(now.Sub(last).Seconds()), cmd, c.proto, c.lib, c.libv)
 }

@@ -118,7 +118,9 @@ func cmdExpire(c *client, args [][]byte) {
 		n *= 1000
 	}
 	if name == "expire" || name == "pexpire" {
-		if (n > 0 && n > math.MaxInt64-now) || (n < 0 && n < math.MinInt64-now) {
+		// now >= 0, so only a positive n can overflow; a negative one
+		// yields a time in the past, which deletes the key, as in Redis.
+		if n > math.MaxInt64-now {
 			c.writeError(errInvalidExpire(name))
 			return
 		}
@@ -209,7 +211,7 @@ func cmdKeys(c *client, args [][]byte) {
 	var keys [][]byte
 	var cursor uint64
 	for {
-		next, err := c.srv.coord.Scan(c.ctx(), cursor, 1024, func(key []byte, o version.Object) bool {
+		next, err := c.srv.coord.Scan(c.ctx, cursor, 1024, func(key []byte, o version.Object) bool {
 			if liveKey(o, now) && (all || globMatch(pattern, key)) {
 				keys = append(keys, append([]byte(nil), key...))
 			}
@@ -261,6 +263,9 @@ func cmdScan(c *client, args [][]byte) {
 			count = n
 		case eq(a, "match"):
 			pattern = args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil // everything, including the empty key, as in Redis
+			}
 		case eq(a, "type"):
 			typ = args[i+1]
 		default:
@@ -273,7 +278,7 @@ func cmdScan(c *client, args [][]byte) {
 	}
 	now := c.srv.cfg.Now().UnixMilli()
 	var keys [][]byte
-	next, err := c.srv.coord.Scan(c.ctx(), cursor, int(count), func(key []byte, o version.Object) bool {
+	next, err := c.srv.coord.Scan(c.ctx, cursor, int(count), func(key []byte, o version.Object) bool {
 		if !liveKey(o, now) || (pattern != nil && !globMatch(pattern, key)) || (typ != nil && !eq(typ, "string")) {
 			return true
 		}
@@ -293,7 +298,7 @@ func cmdScan(c *client, args [][]byte) {
 }
 
 func cmdDBSize(c *client, args [][]byte) {
-	n, err := c.srv.coord.Len(c.ctx())
+	n, err := c.srv.coord.Len(c.ctx)
 	if err != nil {
 		c.writeErr(err)
 		return
@@ -317,7 +322,7 @@ func cmdRandomKey(c *client, args [][]byte) {
 	for _, from := range []uint64{start, 0} {
 		cursor := from
 		for found == nil {
-			next, err := c.srv.coord.Scan(c.ctx(), cursor, 256, visit)
+			next, err := c.srv.coord.Scan(c.ctx, cursor, 256, visit)
 			if err != nil {
 				c.writeErr(err)
 				return
@@ -339,7 +344,7 @@ func cmdFlush(c *client, args [][]byte) {
 		c.writeError(errSyntax)
 		return
 	}
-	if err := c.srv.coord.FlushAll(c.ctx()); err != nil {
+	if err := c.srv.coord.FlushAll(c.ctx); err != nil {
 		c.writeErr(err)
 		return
 	}

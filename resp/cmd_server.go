@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -115,20 +116,43 @@ func (c *client) writeCommandInfo(cmd *Command) {
 	}
 }
 
+// aclOrder is the order in which Redis lists a command's ACL categories.
+var aclOrder = []string{
+	"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+	"@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+	"@blocking", "@dangerous", "@connection", "@transaction", "@scripting",
+}
+
+// aclCategories derives a command's ACL categories as Redis does from its
+// flags (a command that is not fast is slow) and its group, in Redis's order;
+// Dynago's own group comes last.
 func aclCategories(cmd *Command) []string {
-	var cats []string
+	has := map[string]bool{"@slow": true}
 	for _, fl := range cmd.Flags {
 		switch fl {
-		case "write", "fast":
-			cats = append(cats, "@"+fl)
+		case "write":
+			has["@write"] = true
 		case "readonly":
-			cats = append(cats, "@read")
+			has["@read"] = true
+		case "fast":
+			has["@fast"] = true
+			has["@slow"] = false
 		}
 	}
-	if cmd.Group == "generic" {
-		cats = append(cats, "@keyspace")
-	} else if cmd.Group != "" {
-		cats = append(cats, "@"+cmd.Group)
+	switch cmd.Group {
+	case "generic":
+		has["@keyspace"] = true
+	case "string", "connection":
+		has["@"+cmd.Group] = true
+	}
+	var cats []string
+	for _, cat := range aclOrder {
+		if has[cat] {
+			cats = append(cats, cat)
+		}
+	}
+	if cmd.Group == "dynago" {
+		cats = append(cats, "@dynago")
 	}
 	return cats
 }
@@ -209,6 +233,14 @@ func cmdConfigGet(c *client, args [][]byte) {
 	var out [][2]string
 	for _, kv := range c.srv.configValues() {
 		for _, p := range args[2:] {
+			if !bytes.ContainsAny(p, "[*?") {
+				// An exact name is answered as the client spelled it, as Redis does.
+				if eq(p, kv[0]) {
+					out = append(out, [2]string{string(p), kv[1]})
+					break
+				}
+				continue
+			}
 			if globMatch([]byte(strings.ToLower(string(p))), []byte(kv[0])) {
 				out = append(out, kv)
 				break

@@ -47,7 +47,7 @@ func (e redisError) RedisError() string { return string(e) }
 // update runs decide on key through the coordinator; on failure it writes
 // the error reply and returns false.
 func (c *client) update(key []byte, decide coordinator.Decide) bool {
-	if _, err := c.srv.coord.Update(c.ctx(), key, decide); err != nil {
+	if _, err := c.srv.coord.Update(c.ctx, key, decide); err != nil {
 		c.writeErr(err)
 		return false
 	}
@@ -57,7 +57,7 @@ func (c *client) update(key []byte, decide coordinator.Decide) bool {
 // read resolves key to its single Redis value; on failure it writes the
 // error reply and returns ok=false, done=false.
 func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
-	o, ok, err := c.srv.coord.Read(c.ctx(), key)
+	o, ok, err := c.srv.coord.Read(c.ctx, key)
 	if err != nil {
 		c.writeErr(err)
 		return v, false, false
@@ -152,7 +152,8 @@ func cmdSet(c *client, args [][]byte) {
 			get = true
 		case eq(a, "keepttl") && exp.unit == "":
 			keepTTL = true
-		case isExp && !keepTTL && exp.unit == "" && i+1 < len(args):
+		case isExp && !keepTTL && (exp.unit == "" || exp.unit == unit) && i+1 < len(args):
+			// Redis accepts the same expiry option twice; the last one counts.
 			exp = expiryOpt{unit: unit, arg: args[i+1]}
 			i++
 		default:
@@ -283,10 +284,10 @@ func cmdGetEX(c *client, args [][]byte) {
 	for i := 2; i < len(args); i++ {
 		unit, isExp := isExpiryWord(args[i])
 		switch {
-		case isExp && exp.unit == "" && !persist && i+1 < len(args):
+		case isExp && (exp.unit == "" || exp.unit == unit) && !persist && i+1 < len(args):
 			exp = expiryOpt{unit: unit, arg: args[i+1]}
 			i++
-		case eq(args[i], "persist") && exp.unit == "" && !persist:
+		case eq(args[i], "persist") && exp.unit == "":
 			persist = true
 		default:
 			c.writeError(errSyntax)
@@ -297,13 +298,12 @@ func cmdGetEX(c *client, args [][]byte) {
 		cmdGet(c, args)
 		return
 	}
+	// Redis looks the key up before it checks the expiry's value, so a
+	// missing key answers nil even when the expiry is invalid.
 	var expiry int64
+	var expiryErr string
 	if exp.unit != "" {
-		var msg string
-		if expiry, msg = exp.absolute("getex", c.srv.cfg.Now().UnixMilli()); msg != "" {
-			c.writeError(msg)
-			return
-		}
+		expiry, expiryErr = exp.absolute("getex", c.srv.cfg.Now().UnixMilli())
 	}
 	var cur coordinator.Value
 	var had bool
@@ -312,6 +312,9 @@ func cmdGetEX(c *client, args [][]byte) {
 		cur, had, err = st.Value()
 		if err != nil || !had || (persist && cur.Expiry == 0) {
 			return coordinator.Change{}, err
+		}
+		if expiryErr != "" {
+			return coordinator.Change{}, redisError(expiryErr)
 		}
 		return rewriteExpiry(st, cur, expiry), nil
 	})
@@ -540,13 +543,21 @@ func cmdDecrBy(c *client, args [][]byte) {
 }
 
 // counterOf returns the key's value as a counter: the merged counter if it
-// is one, else a counter starting from its string value.
-func counterOf(v coordinator.Value, found bool) (counter.State, error) {
+// is one, else a counter starting from its string value. As in Redis, a
+// string must be a strict integer for the integer commands ("1.0", "010"
+// and "+5" are not) and must not be empty for either family.
+func counterOf(v coordinator.Value, found, integer bool) (counter.State, error) {
 	if !found {
 		return counter.FromValue(version.Dot{}, 0, nil)
 	}
 	if v.Counter != nil {
 		return *v.Counter, nil
+	}
+	if _, ok := parseInt(v.Bytes); integer && !ok {
+		return counter.State{}, counter.ErrNotInteger
+	}
+	if len(v.Bytes) == 0 {
+		return counter.State{}, counter.ErrNotNumber
 	}
 	return counter.FromValue(v.Dot, v.Time, v.Bytes)
 }
@@ -561,7 +572,7 @@ func incrBy(c *client, key []byte, delta int64) {
 		if err != nil {
 			return coordinator.Change{}, err
 		}
-		cs, err := counterOf(v, found)
+		cs, err := counterOf(v, found, true)
 		if err == nil {
 			cs, err = cs.IncrBy(st.Dot.Actor, st.Dot.Counter, delta)
 		}
@@ -594,7 +605,7 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 		if err != nil {
 			return coordinator.Change{}, err
 		}
-		cs, err := counterOf(v, found)
+		cs, err := counterOf(v, found, false)
 		if err == nil {
 			cs, err = cs.IncrByFloat(st.Dot.Actor, st.Dot.Counter, d)
 		}

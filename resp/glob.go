@@ -1,15 +1,25 @@
 package resp
 
-// globMatch reports whether s matches the Redis glob pattern p: '*' any run,
-// '?' one byte, '[...]' a class with ranges and '^' negation, '\' escapes.
-// It backtracks only to the last '*', so it runs in O(len(p)*len(s)).
+// globMatch reports whether s matches the Redis glob pattern p exactly as
+// Redis's stringmatchlen does: '*' any run, '?' one byte, '[...]' a class
+// with ranges and '^' negation, '\' escapes. Redis's quirks are kept on
+// purpose, since clients compare KEYS and SCAN answers across servers: an
+// unterminated class runs to the end of the pattern ("[ab" is the class
+// {a,b}), a range's end may be ']' ("[a-]" is the range ']'..'a'), and the
+// empty string matches only the empty pattern (KEYS and SCAN treat a lone
+// "*" as "everything" before matching, as Redis does).
+//
+// Every token other than '*' consumes exactly one byte, so backtracking to
+// the last '*' is enough: it runs in O(len(p)*len(s)).
 func globMatch(p, s []byte) bool {
-	var starP, starS = -1, 0
+	if len(s) == 0 {
+		return len(p) == 0
+	}
+	starP, starS := -1, 0
 	pi, si := 0, 0
 	for si < len(s) {
 		if pi < len(p) {
-			switch p[pi] {
-			case '*':
+			if p[pi] == '*' {
 				for pi < len(p) && p[pi] == '*' {
 					pi++
 				}
@@ -18,40 +28,11 @@ func globMatch(p, s []byte) bool {
 				}
 				starP, starS = pi, si
 				continue
-			case '?':
-				pi++
+			}
+			if n, ok := matchToken(p[pi:], s[si]); ok {
+				pi += n
 				si++
 				continue
-			case '[':
-				if n, ok := matchClass(p[pi:], s[si]); n > 0 {
-					if ok {
-						pi += n
-						si++
-						continue
-					}
-				} else if s[si] == '[' { // an unterminated class matches itself
-					pi++
-					si++
-					continue
-				}
-			case '\\':
-				if pi+1 < len(p) {
-					if p[pi+1] == s[si] {
-						pi += 2
-						si++
-						continue
-					}
-				} else if s[si] == '\\' {
-					pi++
-					si++
-					continue
-				}
-			default:
-				if p[pi] == s[si] {
-					pi++
-					si++
-					continue
-				}
 			}
 		}
 		if starP < 0 {
@@ -66,8 +47,25 @@ func globMatch(p, s []byte) bool {
 	return pi == len(p)
 }
 
-// matchClass matches byte c against the class at the start of p ("[...]").
-// It returns the class's length (0 if unterminated) and whether c is in it.
+// matchToken matches byte c against the non-'*' token at the start of p
+// (which is not empty). It returns the token's length and whether c matches.
+func matchToken(p []byte, c byte) (int, bool) {
+	switch p[0] {
+	case '?':
+		return 1, true
+	case '\\':
+		if len(p) >= 2 {
+			return 2, p[1] == c
+		}
+		return 1, c == '\\'
+	case '[':
+		return matchClass(p, c)
+	}
+	return 1, p[0] == c
+}
+
+// matchClass matches c against the class at the start of p ("[...]"),
+// following Redis's parse: a class without ']' ends with the pattern.
 func matchClass(p []byte, c byte) (int, bool) {
 	i := 1
 	neg := false
@@ -76,14 +74,19 @@ func matchClass(p []byte, c byte) (int, bool) {
 		i++
 	}
 	match := false
-	for ; i < len(p) && p[i] != ']'; i++ {
-		switch {
-		case p[i] == '\\' && i+1 < len(p):
+	for {
+		rem := len(p) - i
+		if rem >= 2 && p[i] == '\\' {
 			i++
 			if p[i] == c {
 				match = true
 			}
-		case i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']':
+		} else if rem > 0 && p[i] == ']' {
+			break
+		} else if rem == 0 {
+			i-- // the class ends with the pattern
+			break
+		} else if rem >= 3 && p[i+1] == '-' {
 			lo, hi := p[i], p[i+2]
 			if lo > hi {
 				lo, hi = hi, lo
@@ -92,14 +95,10 @@ func matchClass(p []byte, c byte) (int, bool) {
 				match = true
 			}
 			i += 2
-		default:
-			if p[i] == c {
-				match = true
-			}
+		} else if p[i] == c {
+			match = true
 		}
-	}
-	if i >= len(p) {
-		return 0, false
+		i++
 	}
 	return i + 1, match != neg
 }

@@ -55,11 +55,11 @@ type Server struct {
 	rs *redcon.Server
 	ln net.Listener
 
-	mu      sync.Mutex         // protects clients
-	clients map[uint64]*client // connected clients by id
-	nextID  atomic.Uint64      // last client id handed out
-	running sync.WaitGroup     // commands being executed
-	closing atomic.Bool        // set once shutdown begins
+	mu      sync.Mutex          // protects clients
+	clients map[uint64]*session // connected clients by id
+	nextID  atomic.Uint64       // last client id handed out
+	running sync.WaitGroup      // commands being executed
+	closing atomic.Bool         // set once shutdown begins
 
 	stats stats
 }
@@ -74,8 +74,8 @@ type stats struct {
 	expired     atomic.Int64 // keys found expired on read
 }
 
-// client is one connection's state.
-type client struct {
+// session is one connection's state.
+type session struct {
 	srv   *Server
 	conn  redcon.Conn
 	id    uint64
@@ -86,10 +86,19 @@ type client struct {
 	proto int    // 2 or 3, chosen with HELLO
 	since time.Time
 
-	// last is the unix-nano time of the last command; cmd its name. Read by
-	// CLIENT LIST from other connections.
+	// last is the unix-nano time of the last command; cmd the last command.
+	// Read by CLIENT LIST from other connections.
 	last atomic.Int64
-	cmd  atomic.Value // string
+	cmd  atomic.Pointer[Command]
+}
+
+// client is what a command handler works with: its connection's session and
+// the writer its reply goes to (the connection's own, or a buffer of its own
+// when it runs concurrently with other commands of a pipeline).
+type client struct {
+	*session
+	out *redcon.Writer
+	ctx context.Context // what the command runs under
 }
 
 // New returns a server for coord.
@@ -100,7 +109,7 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*client{}}
+	return &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}}
 }
 
 // Listen binds the server's address; Serve then accepts clients.
@@ -151,7 +160,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if s.closing.Load() {
 		return false
 	}
-	c := &client{
+	c := &session{
 		srv:   s,
 		conn:  conn,
 		id:    s.nextID.Add(1),
@@ -160,7 +169,6 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		since: s.cfg.Now(),
 	}
 	c.last.Store(c.since.UnixNano())
-	c.cmd.Store("NULL")
 	conn.SetContext(c)
 	s.stats.connections.Add(1)
 	s.mu.Lock()
@@ -170,7 +178,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 }
 
 func (s *Server) closed(conn redcon.Conn, err error) {
-	c, ok := conn.Context().(*client)
+	c, ok := conn.Context().(*session)
 	if !ok {
 		return
 	}
@@ -183,9 +191,9 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 }
 
 // clientList returns the connected clients ordered by id.
-func (s *Server) clientList() []*client {
+func (s *Server) clientList() []*session {
 	s.mu.Lock()
-	list := make([]*client, 0, len(s.clients))
+	list := make([]*session, 0, len(s.clients))
 	for _, c := range s.clients {
 		list = append(list, c)
 	}
@@ -194,28 +202,59 @@ func (s *Server) clientList() []*client {
 	return list
 }
 
-// serveCommand dispatches one command through the command table.
+// serveCommand runs one command, or, when the client pipelined more behind
+// it, the whole pipeline (see runPipeline).
 func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
-	c, ok := conn.Context().(*client)
-	if !ok || len(rc.Args) == 0 {
+	sess, ok := conn.Context().(*session)
+	if !ok {
 		return
 	}
 	s.running.Add(1)
 	defer s.running.Done()
-	s.stats.commands.Add(1)
-	c.last.Store(s.cfg.Now().UnixNano())
-
-	cmd := lookup(rc.Args[0])
-	if cmd == nil {
-		c.writeError(errUnknownCommand(rc.Args))
+	out := redcon.BaseWriter(conn)
+	if len(conn.PeekPipeline()) == 0 {
+		s.exec(&client{sess, out, context.Background()}, rc.Args, lookupArgs(rc.Args))
 		return
 	}
-	c.cmd.Store(cmd.Name)
-	if !cmd.arityOK(len(rc.Args)) {
+	// A pipeline: its writes commit without waiting for the disk, and one
+	// fsync covers them all before any reply leaves (redcon flushes replies
+	// only after the last command of what it read).
+	ctx, deferred := s.coord.DeferSync(context.Background())
+	c := &client{sess, out, ctx}
+	s.exec(c, rc.Args, lookupArgs(rc.Args))
+	for _, next := range conn.ReadPipeline() {
+		s.exec(c, next.Args, lookupArgs(next.Args))
+	}
+	if err := deferred.Sync(); err != nil {
+		slog.Error("cannot sync writes; closing the connection without acknowledging them", "err", err)
+		conn.Close()
+	}
+}
+
+func lookupArgs(args [][]byte) *Command {
+	if len(args) == 0 {
+		return nil
+	}
+	return lookup(args[0])
+}
+
+// exec runs one command through the command table.
+func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
+	if len(args) == 0 {
+		return
+	}
+	s.stats.commands.Add(1)
+	c.last.Store(s.cfg.Now().UnixNano())
+	if cmd == nil {
+		c.writeError(errUnknownCommand(args))
+		return
+	}
+	c.cmd.Store(cmd)
+	if !cmd.arityOK(len(args)) {
 		c.writeError(errArity(cmd.Name))
 		return
 	}
-	cmd.Handler(c, rc.Args)
+	cmd.Handler(c, args)
 }
 
 func errUnknownCommand(args [][]byte) string {
@@ -225,9 +264,6 @@ func errUnknownCommand(args [][]byte) string {
 	}
 	return msg
 }
-
-// ctx is the context a command runs under.
-func (c *client) ctx() context.Context { return context.Background() }
 
 // writeErr answers err as a Redis error. Errors that carry their own Redis
 // code (NOQUORUM, ...) keep it; anything else is an ERR.

@@ -231,10 +231,14 @@ func DecodeObject(b []byte) (Object, error) {
 		return Object{}, r.err
 	}
 	var sibs []Sibling
+	var vals []byte
 	if n > 0 {
 		sibs = make([]Sibling, n)
+		// The values are copied into one allocation so the result does not
+		// alias b. What is left of b bounds their total size; the excess is
+		// the siblings' few bytes of metadata.
+		vals = make([]byte, len(r.b))
 	}
-	total := 0
 	for i := range sibs {
 		idx := r.uvarint("sibling actor")
 		counter := r.uvarint("sibling counter")
@@ -251,30 +255,17 @@ func DecodeObject(b []byte) (Object, error) {
 		if counter == 0 || counter > c[idx].Counter {
 			return Object{}, malformed("sibling dot not covered by clock")
 		}
-		s := &sibs[i]
-		*s = Sibling{
-			Dot:    Dot{Actor: c[idx].Actor, Counter: counter},
-			Time:   int64(t),
-			Expiry: exp,
-			Kind:   Kind(kind),
-			Value:  v,
-		}
-		if i > 0 && sibs[i-1].Dot.Compare(s.Dot) >= 0 {
+		d := Dot{Actor: c[idx].Actor, Counter: counter}
+		if i > 0 && sibs[i-1].Dot.Compare(d) >= 0 {
 			return Object{}, malformed("sibling dots not strictly sorted")
 		}
-		total += len(v)
+		k := copy(vals, v)
+		sibs[i] = Sibling{Dot: d, Time: int64(t), Expiry: exp, Kind: Kind(kind), Value: vals[:k:k]}
+		vals = vals[k:]
 	}
 	r.end()
 	if r.err != nil {
 		return Object{}, r.err
-	}
-	// Copy all values into one allocation so the result does not alias b.
-	vals := make([]byte, total)
-	for i := range sibs {
-		v := sibs[i].Value
-		k := copy(vals, v)
-		sibs[i].Value = vals[:k:k]
-		vals = vals[k:]
 	}
 	return Object{Clock: c, Siblings: sibs}, nil
 }

@@ -18,47 +18,68 @@ import (
 // the known events.
 type modelEvent struct {
 	dot  Dot
-	hist map[Dot]bool
+	hist eventSet // the events the writer had seen
 	del  bool
 	val  string
 	time int64
 }
 
+// eventSet is a set of events, by their index in the run's event log.
+type eventSet []uint64
+
+func (s eventSet) has(i int) bool { return i/64 < len(s) && s[i/64]&(1<<(i%64)) != 0 }
+
+func (s *eventSet) add(i int) {
+	for len(*s) <= i/64 {
+		*s = append(*s, 0)
+	}
+	(*s)[i/64] |= 1 << (i % 64)
+}
+
+func (s *eventSet) addAll(o eventSet) {
+	for len(*s) < len(o) {
+		*s = append(*s, 0)
+	}
+	for i, w := range o {
+		(*s)[i] |= w
+	}
+}
+
+func (s eventSet) clone() eventSet { return slices.Clone(s) }
+
 type modelReplica struct {
-	known    map[Dot]*modelEvent
-	obsolete map[Dot]bool // union of the histories of the known events
-}
-
-func newModelReplica() *modelReplica {
-	return &modelReplica{known: map[Dot]*modelEvent{}, obsolete: map[Dot]bool{}}
-}
-
-func (m *modelReplica) learn(e *modelEvent) {
-	if m.known[e.dot] != nil {
-		return
-	}
-	m.known[e.dot] = e
-	for d := range e.hist {
-		m.obsolete[d] = true
-	}
+	events   *[]*modelEvent // the run's event log, shared by all replicas
+	known    eventSet
+	obsolete eventSet // union of the histories of the known events
 }
 
 func (m *modelReplica) learnAll(o *modelReplica) {
-	for _, e := range o.known {
-		m.learn(e)
-	}
+	m.known.addAll(o.known)
+	m.obsolete.addAll(o.obsolete)
+}
+
+func (m *modelReplica) learn(i int) {
+	m.known.add(i)
+	m.obsolete.addAll((*m.events)[i].hist)
 }
 
 func (m *modelReplica) snapshot() *modelReplica {
-	c := newModelReplica()
-	c.learnAll(m)
-	return c
+	return &modelReplica{events: m.events, known: m.known.clone(), obsolete: m.obsolete.clone()}
+}
+
+func (m *modelReplica) knows(d Dot) bool {
+	for i, e := range *m.events {
+		if e.dot == d && m.known.has(i) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *modelReplica) siblings() []*modelEvent {
 	var live []*modelEvent
-	for d, e := range m.known {
-		if !e.del && !m.obsolete[d] {
+	for i, e := range *m.events {
+		if m.known.has(i) && !e.del && !m.obsolete.has(i) {
 			live = append(live, e)
 		}
 	}
@@ -67,10 +88,17 @@ func (m *modelReplica) siblings() []*modelEvent {
 }
 
 func (m *modelReplica) clock() Clock {
-	var c Clock
-	for d := range m.known {
-		c = c.Add(d)
+	top := map[Actor]uint64{}
+	for i, e := range *m.events {
+		if m.known.has(i) {
+			top[e.dot.Actor] = max(top[e.dot.Actor], e.dot.Counter)
+		}
 	}
+	var c Clock
+	for a, n := range top {
+		c = append(c, Entry{Actor: a, Counter: n})
+	}
+	slices.SortFunc(c, func(x, y Entry) int { return x.Actor.Compare(y.Actor) })
 	return c
 }
 
@@ -112,22 +140,28 @@ func runSim(t *testing.T, seed uint64, cfg simConfig) {
 		// two replicas may be incarnations of one node.
 		actors[i] = Actor{Node: rng.Uint64() % 4 << 60, Epoch: uint32(i)}
 	}
+	var events []*modelEvent
 	objs := make([]Object, cfg.replicas)
 	models := make([]*modelReplica, cfg.replicas)
 	for i := range models {
-		models[i] = newModelReplica()
+		models[i] = &modelReplica{events: &events}
 	}
 	clients := make([]simClient, cfg.clients)
 	for i := range clients {
-		clients[i].mctx = newModelReplica()
+		clients[i].mctx = &modelReplica{events: &events}
 	}
-	var log []string
+	// Steps are logged lazily: formatting every step would dominate the run.
+	var log []func() string
 
 	fail := func(format string, args ...any) {
 		t.Helper()
 		start := max(0, len(log)-15)
+		var lines []string
+		for _, l := range log[start:] {
+			lines = append(lines, l())
+		}
 		t.Fatalf("seed %d step %d: %s\nlast steps:\n  %s", seed, len(log), fmt.Sprintf(format, args...),
-			strings.Join(log[start:], "\n  "))
+			strings.Join(lines, "\n  "))
 	}
 
 	for step := 0; step < cfg.steps; step++ {
@@ -138,13 +172,10 @@ func runSim(t *testing.T, seed uint64, cfg simConfig) {
 			r := rng.IntN(cfg.replicas)
 			ctx, mctx := c.ctx, c.mctx
 			if !cfg.session && rng.IntN(8) == 0 {
-				ctx, mctx = nil, newModelReplica() // a blind write
+				ctx, mctx = nil, &modelReplica{events: &events} // a blind write
 			}
 			d := objs[r].Clock.Next(actors[r])
-			ev := &modelEvent{dot: d, hist: map[Dot]bool{}, time: int64(rng.IntN(20))}
-			for dd := range mctx.known {
-				ev.hist[dd] = true
-			}
+			ev := &modelEvent{dot: d, hist: mctx.known.clone(), time: int64(rng.IntN(20))}
 			var s *Sibling
 			if rng.IntN(6) == 0 {
 				ev.del = true
@@ -154,21 +185,26 @@ func runSim(t *testing.T, seed uint64, cfg simConfig) {
 			}
 			objs[r] = objs[r].Update(ctx, d, s)
 			models[r].learnAll(mctx)
-			if models[r].known[d] != nil {
+			if models[r].knows(d) {
 				fail("dot %s allocated twice", fmtDot(d))
 			}
-			models[r].learn(ev)
+			events = append(events, ev)
+			models[r].learn(len(events) - 1)
 			c.ctx, c.mctx, c.last = objs[r].Clock, models[r].snapshot(), d
-			log = append(log, fmt.Sprintf("client %d writes %s at r%d with ctx %s (del=%v) -> %s",
-				ci, fmtDot(d), r, fmtClock(ctx), ev.del, fmtObject(objs[r])))
+			o := objs[r]
+			log = append(log, func() string {
+				return fmt.Sprintf("client %d writes %s at r%d with ctx %s (del=%v) -> %s",
+					ci, fmtDot(d), r, fmtClock(ctx), ev.del, fmtObject(o))
+			})
 		case op < 7: // read
 			r := rng.IntN(cfg.replicas)
 			if cfg.session && !objs[r].Clock.Covers(c.last) {
-				log = append(log, fmt.Sprintf("client %d ignores stale read at r%d", ci, r))
+				log = append(log, func() string { return fmt.Sprintf("client %d ignores stale read at r%d", ci, r) })
 				continue
 			}
 			c.ctx, c.mctx = objs[r].Clock, models[r].snapshot()
-			log = append(log, fmt.Sprintf("client %d reads r%d: %s", ci, r, fmtObject(objs[r])))
+			o := objs[r]
+			log = append(log, func() string { return fmt.Sprintf("client %d reads r%d: %s", ci, r, fmtObject(o)) })
 		default: // sync src into dst, sometimes both ways
 			src, dst := rng.IntN(cfg.replicas), rng.IntN(cfg.replicas)
 			m := Merge(objs[dst], objs[src])
@@ -178,7 +214,7 @@ func runSim(t *testing.T, seed uint64, cfg simConfig) {
 				objs[src] = m
 				models[src].learnAll(models[dst])
 			}
-			log = append(log, fmt.Sprintf("sync r%d -> r%d: %s", src, dst, fmtObject(m)))
+			log = append(log, func() string { return fmt.Sprintf("sync r%d -> r%d: %s", src, dst, fmtObject(m)) })
 		}
 
 		for r := range objs {
@@ -228,7 +264,7 @@ func checkAgainstModel(t *testing.T, o Object, m *modelReplica, fail func(string
 	if gotOK != wantOK || string(gotNewest.Value) != wantNewest {
 		fail("Newest = %q,%v; model %q,%v", gotNewest.Value, gotOK, wantNewest, wantOK)
 	}
-	if o.IsTombstone() != (len(want) == 0 && len(m.known) > 0) {
+	if o.IsTombstone() != (len(want) == 0 && len(m.clock()) > 0) {
 		fail("IsTombstone = %v", o.IsTombstone())
 	}
 	dec, err := DecodeObject(o.AppendBinary(nil))
@@ -254,16 +290,21 @@ func checkMergeLaws(t *testing.T, a, b, c Object, fail func(string, ...any)) {
 	}
 }
 
+// modelSeeds is how many random runs each model configuration gets.
+func modelSeeds() int {
+	if testing.Short() || raceEnabled {
+		return 25
+	}
+	return 100
+}
+
 // TestAgainstModel drives random writes, deletes, reads and syncs at several
 // replicas and checks after every step that each replica's Object holds
 // exactly the siblings and clock the explicit-history model says it should,
 // that Newest agrees, and that Merge is commutative, associative and
 // idempotent on the states reached.
 func TestAgainstModel(t *testing.T) {
-	seeds, steps := 300, 200
-	if testing.Short() {
-		seeds = 40
-	}
+	seeds, steps := modelSeeds(), 200
 	for _, cfg := range []simConfig{
 		{replicas: 3, clients: 2, steps: steps},
 		{replicas: 3, clients: 4, steps: steps},
@@ -284,10 +325,7 @@ func TestAgainstModel(t *testing.T) {
 // replicas syncing at random. Each write supersedes the client's previous one,
 // so no replica ever holds more than one sibling per client.
 func TestNoSiblingExplosion(t *testing.T) {
-	seeds := 300
-	if testing.Short() {
-		seeds = 40
-	}
+	seeds := modelSeeds()
 	for _, cfg := range []simConfig{
 		{replicas: 3, clients: 2, steps: 300, session: true},
 		{replicas: 3, clients: 5, steps: 300, session: true},

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -35,6 +37,7 @@ type options struct {
 	fsync         string
 	maxValueBytes int
 	logLevel      string
+	debugAddr     string
 	showVersion   bool
 }
 
@@ -48,6 +51,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -85,6 +89,13 @@ func run(args []string) error {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 
+	if o.debugAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(o.debugAddr, nil); err != nil {
+				slog.Error("debug server", "err", err)
+			}
+		}()
+	}
 	fsync, err := engine.ParseFsyncMode(o.fsync)
 	if err != nil {
 		return fmt.Errorf("--fsync: %w", err)

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/dynago/dynago/version"
+)
+
+// rowCache keeps recently used keys' decoded objects in memory, so that a
+// hot key's read (and the read every write makes first) skips Pebble. It is
+// write-through: a write replaces the cached object after it commits. It is
+// bounded in bytes and evicts with the CLOCK algorithm (an approximation of
+// LRU that needs no list manipulation on a hit).
+//
+// A read that misses must not cache what it read if a write to the key
+// committed meanwhile; each shard counts its writes (gen), and a reader
+// caches only if the count did not move while it read from Pebble.
+type rowCache struct {
+	shards   []cacheShard
+	maxEntry int // objects larger than this (approximate bytes) are not cached
+}
+
+const cacheShards = 64
+
+type cacheShard struct {
+	mu      sync.Mutex // protects everything below
+	entries map[string]*cacheEntry
+	clock   []*cacheEntry // CLOCK ring; nil slots are free
+	hand    int
+	bytes   int
+	budget  int
+	gen     uint64 // writes applied to this shard
+}
+
+type cacheEntry struct {
+	key  string
+	obj  version.Object
+	size int
+	slot int
+	ref  bool // used since the hand last passed
+}
+
+func newRowCache(budget int) *rowCache {
+	if budget <= 0 {
+		return nil
+	}
+	c := &rowCache{shards: make([]cacheShard, cacheShards), maxEntry: budget / cacheShards / 8}
+	for i := range c.shards {
+		c.shards[i] = cacheShard{entries: map[string]*cacheEntry{}, budget: budget / cacheShards}
+	}
+	return c
+}
+
+func (c *rowCache) shard(h uint64) *cacheShard { return &c.shards[(h>>32)%cacheShards] }
+
+// get returns the cached object and true on a hit; on a miss it returns the
+// shard generation to hand to fill.
+func (c *rowCache) get(h uint64, key []byte) (version.Object, bool, uint64) {
+	s := c.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[string(key)]; ok {
+		e.ref = true
+		return e.obj, true, 0
+	}
+	return version.Object{}, false, s.gen
+}
+
+// fill caches what a reader read from Pebble, unless a write intervened.
+func (c *rowCache) fill(h uint64, key []byte, o version.Object, gen uint64) {
+	s := c.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen != gen {
+		return
+	}
+	c.putLocked(s, key, o)
+}
+
+// put records the object a write committed (a removed key is cached as the
+// empty object, which reads treat as absent).
+func (c *rowCache) put(h uint64, key []byte, o version.Object) {
+	s := c.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	c.putLocked(s, key, o)
+}
+
+// clear empties the cache (FLUSHALL).
+func (c *rowCache) clear() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.gen++
+		s.entries = map[string]*cacheEntry{}
+		s.clock = s.clock[:0]
+		s.hand, s.bytes = 0, 0
+		s.mu.Unlock()
+	}
+}
+
+func objectSize(key []byte, o version.Object) int {
+	n := len(key) + 64 + 24*len(o.Clock)
+	for _, sib := range o.Siblings {
+		n += 64 + len(sib.Value)
+	}
+	return n
+}
+
+func (c *rowCache) putLocked(s *cacheShard, key []byte, o version.Object) {
+	size := objectSize(key, o)
+	if e, ok := s.entries[string(key)]; ok {
+		if size > c.maxEntry {
+			s.removeLocked(e)
+			return
+		}
+		s.bytes += size - e.size
+		e.obj, e.size, e.ref = o, size, true
+	} else {
+		if size > c.maxEntry {
+			return
+		}
+		e := &cacheEntry{key: string(key), obj: o, size: size}
+		s.entries[e.key] = e
+		e.slot = len(s.clock)
+		s.clock = append(s.clock, e)
+		s.bytes += size
+	}
+	s.evictLocked()
+}
+
+// evictLocked moves the clock hand, clearing reference bits and evicting
+// unreferenced entries, until the shard is within budget.
+func (s *cacheShard) evictLocked() {
+	for s.bytes > s.budget && len(s.clock) > 0 {
+		if s.hand >= len(s.clock) {
+			s.hand = 0
+		}
+		e := s.clock[s.hand]
+		if e.ref {
+			e.ref = false
+			s.hand++
+			continue
+		}
+		s.removeLocked(e)
+	}
+}
+
+// removeLocked drops e, moving the ring's last entry into its slot.
+func (s *cacheShard) removeLocked(e *cacheEntry) {
+	last := len(s.clock) - 1
+	moved := s.clock[last]
+	s.clock[e.slot] = moved
+	moved.slot = e.slot
+	s.clock = s.clock[:last]
+	delete(s.entries, e.key)
+	s.bytes -= e.size
+}

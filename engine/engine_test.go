@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dynago/dynago/version"
+)
+
+var actor = version.Actor{Node: 7, Epoch: 1}
+
+// fakeClock is a settable clock for expiry tests.
+type fakeClock struct{ ms atomic.Int64 }
+
+func (c *fakeClock) now() time.Time { return time.UnixMilli(c.ms.Load()) }
+
+func open(t *testing.T, dir string, mod ...func(*Config)) *Engine {
+	t.Helper()
+	cfg := DefaultConfig(dir)
+	cfg.SweepInterval = time.Hour // tests sweep by hand
+	for _, m := range mod {
+		m(&cfg)
+	}
+	e, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// put writes value to key with a fresh dot, superseding what is stored.
+func put(t *testing.T, e *Engine, key string, counter uint64, value []byte, expiry int64) version.Object {
+	t.Helper()
+	o, err := e.Update([]byte(key), func(cur version.Object, found bool) (version.Object, bool, error) {
+		dot := version.Dot{Actor: actor, Counter: counter}
+		return cur.Update(cur.Clock, dot, &version.Sibling{Time: int64(counter), Expiry: expiry, Value: value}), true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func get(t *testing.T, e *Engine, key string) (version.Object, bool) {
+	t.Helper()
+	o, found, err := e.Get([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, found
+}
+
+func TestUpdateGetRemove(t *testing.T) {
+	e := open(t, t.TempDir())
+	if _, found := get(t, e, "k"); found {
+		t.Fatal("empty engine has k")
+	}
+	put(t, e, "k", 1, []byte("v1"), 0)
+	put(t, e, "k", 2, []byte("v2"), 0)
+	o, found := get(t, e, "k")
+	if !found || len(o.Siblings) != 1 || string(o.Siblings[0].Value) != "v2" {
+		t.Fatalf("got %+v found=%v, want one sibling v2", o, found)
+	}
+	if e.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", e.Len())
+	}
+	// A tombstone keeps the clock and is not counted.
+	_, err := e.Update([]byte("k"), func(cur version.Object, _ bool) (version.Object, bool, error) {
+		return cur.Update(cur.Clock, version.Dot{Actor: actor, Counter: 3}, nil), true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, found = get(t, e, "k")
+	if !found || !o.IsTombstone() || e.Len() != 0 {
+		t.Fatalf("after delete: %+v found=%v len=%d, want a tombstone and Len 0", o, found, e.Len())
+	}
+	// The empty object removes the record.
+	_, err = e.Update([]byte("k"), func(version.Object, bool) (version.Object, bool, error) {
+		return version.Object{}, true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found := get(t, e, "k"); found {
+		t.Fatal("removed key still found")
+	}
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	for _, fsync := range []FsyncMode{FsyncAlways, FsyncBatch, FsyncNever} {
+		e := open(t, dir, func(c *Config) { c.Fsync = fsync })
+		for i := 0; i < 100; i++ {
+			put(t, e, fmt.Sprintf("%s-%d", fsync, i), uint64(i+1), bytes.Repeat([]byte{byte(i)}, i*20), 0)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := open(t, dir)
+	if e.Len() != 300 {
+		t.Fatalf("Len after reopen = %d, want 300", e.Len())
+	}
+	for _, fsync := range []FsyncMode{FsyncAlways, FsyncBatch, FsyncNever} {
+		for i := 0; i < 100; i++ {
+			o, found := get(t, e, fmt.Sprintf("%s-%d", fsync, i))
+			if !found || !bytes.Equal(o.Siblings[0].Value, bytes.Repeat([]byte{byte(i)}, i*20)) {
+				t.Fatalf("%s-%d lost or wrong after reopen", fsync, i)
+			}
+		}
+	}
+}
+
+func TestLargeValuesAreCompressed(t *testing.T) {
+	e := open(t, t.TempDir(), func(c *Config) { c.RowCacheBytes = 0 })
+	big := bytes.Repeat([]byte("dynago "), 1000)
+	put(t, e, "big", 1, big, 0)
+	raw, closer, err := e.db.Get(dataKey(nil, []byte("big")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	if raw[0]&flagCompressed == 0 || len(raw) >= len(big)/2 {
+		t.Fatalf("record of %d bytes (flags %x) for a %d-byte repetitive value: not compressed", len(raw), raw[0], len(big))
+	}
+	o, _ := get(t, e, "big")
+	if !bytes.Equal(o.Siblings[0].Value, big) {
+		t.Fatal("compressed value does not round-trip")
+	}
+}
+
+func TestExpirySweep(t *testing.T) {
+	clock := &fakeClock{}
+	clock.ms.Store(1_000_000)
+	e := open(t, t.TempDir(), func(c *Config) { c.Now = clock.now })
+	put(t, e, "soon", 1, []byte("a"), 1_000_500)
+	put(t, e, "later", 2, []byte("b"), 1_002_000)
+	put(t, e, "never", 3, []byte("c"), 0)
+	put(t, e, "moved", 4, []byte("d"), 1_000_100)
+	put(t, e, "moved", 5, []byte("d"), 0) // rewritten without expiry: its old index entry is stale
+
+	if n, err := e.SweepExpired(100); err != nil || n != 0 {
+		t.Fatalf("sweep before anything is due removed %d (err %v)", n, err)
+	}
+	clock.ms.Store(1_000_600)
+	if n, err := e.SweepExpired(100); err != nil || n != 1 {
+		t.Fatalf("sweep removed %d (err %v), want 1", n, err)
+	}
+	if _, found := get(t, e, "soon"); found {
+		t.Fatal("expired key not removed")
+	}
+	for _, k := range []string{"later", "never", "moved"} {
+		if _, found := get(t, e, k); !found {
+			t.Fatalf("%s removed too early", k)
+		}
+	}
+	clock.ms.Store(1_010_000)
+	if n, _ := e.SweepExpired(100); n != 1 || e.Len() != 2 {
+		t.Fatalf("second sweep removed %d, Len %d; want 1 and 2", n, e.Len())
+	}
+}
+
+func TestScanVisitsEveryKeyOnce(t *testing.T) {
+	e := open(t, t.TempDir())
+	const n = 2000
+	for i := 0; i < n; i++ {
+		put(t, e, fmt.Sprintf("key:%d", i), uint64(i+1), []byte("v"), 0)
+	}
+	for _, count := range []int{1, 7, 100, 5000} {
+		seen := map[string]int{}
+		var cursor uint64
+		calls := 0
+		for {
+			next, err := e.Scan(cursor, count, func(key []byte, _ version.Object) bool {
+				seen[string(key)]++
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls++
+			if next == 0 {
+				break
+			}
+			if next <= cursor {
+				t.Fatalf("cursor went from %d to %d", cursor, next)
+			}
+			cursor = next
+		}
+		if len(seen) != n {
+			t.Fatalf("count %d: saw %d keys, want %d", count, len(seen), n)
+		}
+		for k, times := range seen {
+			if times != 1 {
+				t.Fatalf("count %d: %s seen %d times", count, k, times)
+			}
+		}
+		if want := (n + count - 1) / count; count < n && calls < want {
+			t.Fatalf("count %d: %d calls, want at least %d", count, calls, want)
+		}
+	}
+}
+
+func TestFlush(t *testing.T) {
+	e := open(t, t.TempDir())
+	for i := 0; i < 50; i++ {
+		put(t, e, fmt.Sprint(i), uint64(i+1), []byte("v"), time.Now().Add(time.Hour).UnixMilli())
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Len() != 0 {
+		t.Fatalf("Len after flush = %d", e.Len())
+	}
+	for i := 0; i < 50; i++ {
+		if _, found := get(t, e, fmt.Sprint(i)); found {
+			t.Fatalf("%d survived flush", i)
+		}
+	}
+}
+
+func TestSequenceNeverRepeats(t *testing.T) {
+	dir := t.TempDir()
+	e := open(t, dir)
+	s, err := e.Sequence("dots", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for i := 0; i < 25; i++ {
+		n, err := s.Next()
+		if err != nil || n <= last {
+			t.Fatalf("Next = %d after %d (err %v)", n, last, err)
+		}
+		last = n
+	}
+	if n, _ := s.NextAfter(100); n != 101 {
+		t.Fatalf("NextAfter(100) = %d, want 101", n)
+	}
+	last = 101
+	e.Close()
+	e = open(t, dir)
+	s, err = e.Sequence("dots", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Next(); n <= last {
+		t.Fatalf("after reopen Next = %d, not above %d", n, last)
+	}
+}
+
+// TestRowCacheAgreesWithModel runs random concurrent reads and writes (each
+// goroutine owns its keys, so the model is exact) with a tiny row cache that
+// evicts constantly, and checks every read against the model.
+func TestRowCacheAgreesWithModel(t *testing.T) {
+	e := open(t, t.TempDir(), func(c *Config) { c.RowCacheBytes = 16 << 10 })
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			model := map[string]string{}
+			for i := 0; i < 3000; i++ {
+				key := fmt.Sprintf("w%d-k%d", w, rng.IntN(50))
+				switch rng.IntN(3) {
+				case 0:
+					val := fmt.Sprintf("%d-%d", w, i)
+					_, err := e.Update([]byte(key), func(cur version.Object, _ bool) (version.Object, bool, error) {
+						return cur.Update(cur.Clock, version.Dot{Actor: actor, Counter: uint64(w*100000 + i + 1)}, &version.Sibling{Value: []byte(val)}), true, nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+					model[key] = val
+				case 1:
+					_, err := e.Update([]byte(key), func(version.Object, bool) (version.Object, bool, error) {
+						return version.Object{}, true, nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+					delete(model, key)
+				default:
+					o, found, err := e.Get([]byte(key))
+					if err != nil {
+						errs <- err
+						return
+					}
+					want, ok := model[key]
+					if found != ok || (ok && string(o.Siblings[0].Value) != want) {
+						errs <- fmt.Errorf("%s: got %+v found=%v, want %q present=%v", key, o, found, want, ok)
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusesUnusableDirectory(t *testing.T) {
+	cfg := DefaultConfig("/proc/dynago-cannot-create")
+	if _, err := Open(cfg); err == nil {
+		t.Fatal("Open succeeded on a directory that cannot be created")
+	}
+}

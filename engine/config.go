@@ -63,8 +63,9 @@ type Config struct {
 	// keys (approximate bytes). Default 32 MiB: a hot set of a few hundred
 	// thousand small keys served without touching Pebble. 0 disables it.
 	RowCacheBytes int
-	// MemTableBytes is Pebble's memtable size. Default 16 MiB: large enough
-	// to absorb write bursts without stalls, small enough to keep RSS low.
+	// MemTableBytes is Pebble's memtable size. Default 4 MiB (Pebble's own
+	// default): larger memtables made inserts no faster here (measured with
+	// a 200k-key redis-cli --pipe load) and cost resident memory.
 	MemTableBytes uint64
 	// SweepInterval is how often expired keys are removed from disk.
 	// Default 100ms, like Redis's active expiry cycle (hz 10). Expired keys
@@ -82,7 +83,7 @@ func DefaultConfig(dir string) Config {
 		CompressMinBytes: 512,
 		CacheBytes:       64 << 20,
 		RowCacheBytes:    32 << 20,
-		MemTableBytes:    16 << 20,
+		MemTableBytes:    4 << 20,
 		SweepInterval:    100 * time.Millisecond,
 		Now:              time.Now,
 	}

@@ -1,0 +1,179 @@
+package coordinator
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/version"
+)
+
+var (
+	nodeA = version.Actor{Node: 1, Epoch: 1}
+	nodeB = version.Actor{Node: 2, Epoch: 1}
+)
+
+func newCoordinator(t *testing.T, actor version.Actor, now func() time.Time) *Coordinator {
+	t.Helper()
+	cfg := engine.DefaultConfig(t.TempDir())
+	cfg.Now = now
+	eng, err := engine.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	c, err := New(Config{Actor: actor, Now: now}, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// stepClock returns a clock that advances 1ms per reading, so every write
+// has its own timestamp.
+func stepClock() func() time.Time {
+	t := time.UnixMilli(1_700_000_000_000)
+	return func() time.Time { t = t.Add(time.Millisecond); return t }
+}
+
+func write(t *testing.T, c *Coordinator, key string, ctx *version.Clock, value string) version.Object {
+	t.Helper()
+	o, err := c.Update(context.Background(), []byte(key), func(st *State) (Change, error) {
+		if ctx == nil {
+			return st.Put(version.KindBytes, []byte(value), 0), nil
+		}
+		return Change{Op: Put, Context: *ctx, Kind: version.KindBytes, Value: []byte(value)}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestPlainWritesOverwrite(t *testing.T) {
+	c := newCoordinator(t, nodeA, stepClock())
+	for _, v := range []string{"a", "b", "c"} {
+		write(t, c, "k", nil, v)
+	}
+	o, _, err := c.Read(context.Background(), []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Siblings) != 1 || string(o.Siblings[0].Value) != "c" {
+		t.Fatalf("siblings %+v, want only c", o.Siblings)
+	}
+}
+
+func TestStaleContextMakesSiblingsAndMergedContextResolves(t *testing.T) {
+	c := newCoordinator(t, nodeA, stepClock())
+	first := write(t, c, "k", nil, "v1")
+	stale := first.Clock
+	write(t, c, "k", nil, "v2")         // a writer that saw v1
+	o := write(t, c, "k", &stale, "v3") // a writer that saw only v1
+	if len(o.Siblings) != 2 {
+		t.Fatalf("got %d siblings, want v2 and v3 concurrent", len(o.Siblings))
+	}
+	v, ok, err := Resolve(o, 0)
+	if err != nil || !ok || string(v.Bytes) != "v3" {
+		t.Fatalf("Resolve = %q, %v, %v; want the newest write v3", v.Bytes, ok, err)
+	}
+	merged := o.Clock
+	o = write(t, c, "k", &merged, "v4")
+	if len(o.Siblings) != 1 || string(o.Siblings[0].Value) != "v4" {
+		t.Fatalf("after a write with the merged context: %+v, want only v4", o.Siblings)
+	}
+}
+
+// A context claiming more of this node's counters than the key has seen
+// (from another incarnation, or forged) must not make the new write covered.
+func TestDotGoesPastForeignContext(t *testing.T) {
+	c := newCoordinator(t, nodeA, stepClock())
+	ahead := version.Clock{}.Add(version.Dot{Actor: nodeA, Counter: 1 << 40})
+	o := write(t, c, "k", &ahead, "v")
+	if len(o.Siblings) != 1 || o.Siblings[0].Dot.Counter <= 1<<40 {
+		t.Fatalf("new sibling %+v is covered by the context it was written with", o.Siblings)
+	}
+}
+
+func TestDeleteRemovesRecordOnSingleReplica(t *testing.T) {
+	c := newCoordinator(t, nodeA, stepClock())
+	write(t, c, "k", nil, "v")
+	_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) { return st.Delete(), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := c.Read(context.Background(), []byte("k")); found {
+		t.Fatal("deleted key still stored")
+	}
+	// A client holding the old context must not delete a later write.
+	o := write(t, c, "k", nil, "again")
+	if o.Siblings[0].Dot.Counter <= 1 {
+		t.Fatalf("dot %v reused after delete", o.Siblings[0].Dot)
+	}
+}
+
+func counterSibling(t *testing.T, actor version.Actor, counterN uint64, at int64, base counter.State, delta int64) version.Sibling {
+	t.Helper()
+	st, err := base.IncrBy(actor, counterN, delta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return version.Sibling{Dot: version.Dot{Actor: actor, Counter: counterN}, Time: at, Kind: version.KindCounter, Value: st.AppendBinary(nil)}
+}
+
+func TestResolveMergesConcurrentCounters(t *testing.T) {
+	base, err := counter.FromValue(version.Dot{}, 0, []byte("10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := counterSibling(t, nodeA, 1, 100, base, 5)
+	b := counterSibling(t, nodeB, 1, 200, base, 7)
+	o := version.Object{}.Update(nil, a.Dot, &a)
+	other := version.Object{}.Update(nil, b.Dot, &b)
+	o = version.Merge(o, other)
+	if len(o.Siblings) != 2 {
+		t.Fatalf("want two concurrent counter siblings, got %d", len(o.Siblings))
+	}
+	v, ok, err := Resolve(o, 0)
+	if err != nil || !ok || string(v.Bytes) != "22" || v.Counter == nil {
+		t.Fatalf("Resolve = %q (counter %v), %v, %v; want 22 = 10+5+7", v.Bytes, v.Counter != nil, ok, err)
+	}
+}
+
+func TestResolveSkipsExpired(t *testing.T) {
+	s1 := version.Sibling{Dot: version.Dot{Actor: nodeA, Counter: 1}, Time: 300, Expiry: 1000, Value: []byte("new-but-expiring")}
+	s2 := version.Sibling{Dot: version.Dot{Actor: nodeB, Counter: 1}, Time: 100, Value: []byte("old")}
+	o := version.Merge(version.Object{}.Update(nil, s1.Dot, &s1), version.Object{}.Update(nil, s2.Dot, &s2))
+	if v, _, _ := Resolve(o, 999); string(v.Bytes) != "new-but-expiring" {
+		t.Fatalf("before expiry: %q", v.Bytes)
+	}
+	if v, _, _ := Resolve(o, 1000); string(v.Bytes) != "old" {
+		t.Fatalf("after expiry: %q, want old", v.Bytes)
+	}
+	s2.Expiry = 500
+	o = version.Merge(version.Object{}.Update(nil, s1.Dot, &s1), version.Object{}.Update(nil, s2.Dot, &s2))
+	if _, ok, _ := Resolve(o, 1000); ok {
+		t.Fatal("every sibling expired but Resolve found a value")
+	}
+}
+
+func TestDeferredSyncCoversWrites(t *testing.T) {
+	c := newCoordinator(t, nodeA, stepClock())
+	ctx, d := c.DeferSync(context.Background())
+	if _, err := c.Update(ctx, []byte("k"), func(st *State) (Change, error) {
+		return st.Put(version.KindBytes, []byte("v"), 0), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !d.pending.Load() {
+		t.Fatal("a deferred write did not mark the group pending")
+	}
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if d.pending.Load() {
+		t.Fatal("pending after Sync")
+	}
+}

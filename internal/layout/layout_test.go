@@ -1,0 +1,61 @@
+// Package layout holds tests of the repository's structure: which package
+// may import which library, as DESIGN.md lays down.
+package layout
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// owners maps a library to the only top-level package allowed to import it,
+// so each dependency stays behind one package's interface.
+var owners = map[string]string{
+	"github.com/cockroachdb/pebble":   "engine",
+	"github.com/hashicorp/memberlist": "membership",
+	"github.com/tidwall/redcon":       "resp",
+}
+
+func TestLibrariesStayBehindTheirPackage(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		top := strings.Split(filepath.ToSlash(rel), "/")[0]
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			for lib, owner := range owners {
+				if (p == lib || strings.HasPrefix(p, lib+"/")) && top != owner {
+					t.Errorf("%s imports %s; only package %s may", rel, p, owner)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("checked only %d Go files; is the walk rooted at the repository?", checked)
+	}
+}

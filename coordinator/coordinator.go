@@ -22,13 +22,36 @@ type Config struct {
 	Actor version.Actor
 	// Now is the wall clock used for write timestamps and expiry. Default time.Now.
 	Now func() time.Time
+
+	// Cluster is the cluster this node belongs to; nil runs standalone
+	// (every key on this node alone).
+	Cluster Cluster
+	// Transport carries requests to other nodes (required with Cluster).
+	Transport Transport
+	// R and W are the read and write quorums: how many replicas must answer
+	// before a read or write succeeds. Capped at the replicas a key has.
+	// Default 2 and 2 (with N=3, R+W>N: a read sees the latest write).
+	R, W int
+	// Timeout bounds one replicated operation. Default 2s: long enough for
+	// a replica under load on a LAN, short enough that a client stuck on a
+	// partition learns of it quickly.
+	Timeout time.Duration
 }
+
+// Stats are counters of the coordinator's work.
+type Stats struct {
+	readRepairs atomic.Int64 // replicas repaired by reads
+}
+
+// ReadRepairs is the number of replicas repaired by reads since start.
+func (s *Stats) ReadRepairs() int64 { return s.readRepairs.Load() }
 
 // Coordinator runs client operations against the node's engine.
 type Coordinator struct {
-	cfg  Config
-	eng  *engine.Engine
-	dots *engine.Sequence // counters of the dots this node's actor issues
+	cfg   Config
+	eng   *engine.Engine
+	dots  *engine.Sequence // counters of the dots this node's actor issues
+	stats Stats
 }
 
 // dotLease is how many dot counters one persisted lease covers: one fsync
@@ -39,6 +62,18 @@ const dotLease = 1 << 20
 func New(cfg Config, eng *engine.Engine) (*Coordinator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.R <= 0 {
+		cfg.R = 2
+	}
+	if cfg.W <= 0 {
+		cfg.W = 2
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Cluster != nil && cfg.Transport == nil {
+		return nil, errors.New("coordinator: a cluster needs a transport")
 	}
 	seq, err := eng.Sequence(fmt.Sprintf("dots/%x.%d", cfg.Actor.Node, cfg.Actor.Epoch), dotLease)
 	if err != nil {
@@ -53,10 +88,17 @@ func (c *Coordinator) Actor() version.Actor { return c.cfg.Actor }
 // Now returns the coordinator's clock reading.
 func (c *Coordinator) Now() time.Time { return c.cfg.Now() }
 
+// Stats returns the coordinator's counters.
+func (c *Coordinator) Stats() *Stats { return &c.stats }
+
 // Read returns key's merged object; found is false when no replica has it.
+// In a cluster it waits for R replicas and repairs stale ones afterwards.
 func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, false, err
+	}
+	if c.cfg.Cluster != nil {
+		return c.readReplicas(ctx, key)
 	}
 	return c.eng.Get(key)
 }
@@ -110,17 +152,37 @@ func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Cl
 type Decide func(st *State) (Change, error)
 
 // Update reads key, asks decide what to do, and durably applies the change.
-// It returns the key's object afterwards.
+// It returns the key's object afterwards. In a cluster only a replica of the
+// key coordinates its writes (others get a *NotReplicaError and forward the
+// command); the write is stored here, then sent to the other replicas, and
+// Update returns once W replicas hold it.
 func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
 	}
+	if c.cfg.Cluster == nil {
+		o, _, err := c.updateLocal(ctx, key, decide)
+		return o, err
+	}
+	owners, self := c.owners(key)
+	if !self && !isForwarded(ctx) {
+		return version.Object{}, &NotReplicaError{Owners: owners}
+	}
+	o, wrote, err := c.updateLocal(ctx, key, decide)
+	if err != nil || !wrote {
+		return o, err
+	}
+	return o, c.replicate(ctx, key, o, owners)
+}
+
+func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide) (version.Object, bool, error) {
+	wrote := false
 	update := c.eng.Update
 	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
 		d.pending.Store(true)
 		update = c.eng.UpdateDeferred
 	}
-	return update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+	o, err := update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
 		now := c.cfg.Now()
 		dot, err := c.nextDot(cur.Clock)
 		if err != nil {
@@ -146,7 +208,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 			})
 		case Delete:
 			next = cur.Update(ch.Context, dot, nil)
-			if next.IsTombstone() {
+			if next.IsTombstone() && c.cfg.Cluster == nil {
 				// With a single replica nothing can resurrect the key and
 				// dots never repeat, so the record itself can go.
 				next = version.Object{}
@@ -154,8 +216,10 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		default:
 			return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
 		}
+		wrote = true
 		return next, true, nil
 	})
+	return o, wrote, err
 }
 
 func (c *Coordinator) nextDot(seen version.Clock) (version.Dot, error) {

@@ -187,6 +187,18 @@ func (e *Engine) SyncWAL() error {
 	return e.db.LogData(nil, pebble.Sync)
 }
 
+// Merge merges an object from another replica into key's, storing the
+// result if it adds anything, and returns the merged object.
+func (e *Engine) Merge(key []byte, incoming version.Object) (version.Object, error) {
+	return e.Update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+		merged := version.Merge(cur, incoming)
+		if found && merged.Equal(cur) {
+			return cur, false, nil
+		}
+		return merged, true, nil
+	})
+}
+
 func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Object, error) {
 	if e.closed.Load() {
 		return version.Object{}, ErrClosed

@@ -37,6 +37,14 @@ func init() {
 func cmdDel(c *client, args [][]byte) {
 	var n int64
 	for _, key := range args[1:] {
+		if c.needsForward(key) {
+			d, ok := c.forwardSub(key, [][]byte{[]byte("DEL"), key})
+			if !ok {
+				return
+			}
+			n += d
+			continue
+		}
 		ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
 			_, found, err := st.Value()
 			if err != nil || !found {

@@ -270,7 +270,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 }
 
 // infoSections lists INFO's sections in the order Redis prints them.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "cluster", "keyspace"}
 
 func cmdInfo(c *client, args [][]byte) {
 	want := map[string]bool{}
@@ -368,6 +368,8 @@ func (s *Server) infoSection(name string) [][2]string {
 			{"keyspace_hits", strconv.FormatInt(st.hits.Load(), 10)},
 			{"keyspace_misses", strconv.FormatInt(st.misses.Load(), 10)},
 		}
+	case "cluster":
+		return s.clusterInfo()
 	case "keyspace":
 		n, _ := s.coord.Len(context.Background())
 		if n == 0 {

@@ -204,6 +204,17 @@ func cmdSet(c *client, args [][]byte) {
 // put stores value under key (as SET without options would) and reports
 // whether the key existed before.
 func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (written, ok bool) {
+	if c.needsForward(key) {
+		sub := [][]byte{[]byte("SET"), key, value}
+		if expiry != 0 {
+			sub = append(sub, []byte("PXAT"), []byte(strconv.FormatInt(expiry, 10)))
+		}
+		if onlyIfAbsent {
+			sub = append(sub, []byte("NX"))
+		}
+		n, ok := c.forwardSub(key, sub)
+		return n == 1, ok
+	}
 	ok = c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
 		if onlyIfAbsent {
 			_, found, err := st.Value()

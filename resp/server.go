@@ -41,6 +41,8 @@ type Config struct {
 	Fsync   string
 	// Now is the wall clock; default time.Now.
 	Now func() time.Time
+	// Admin answers the DYNAGO commands; nil on a node without membership.
+	Admin Admin
 }
 
 // DefaultMaxValueBytes is Config.MaxValueBytes's default.
@@ -216,6 +218,11 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 		s.exec(&client{sess, out, context.Background()}, rc.Args, lookupArgs(rc.Args))
 		return
 	}
+	if s.coord.Distributed() {
+		cmds := append([]redcon.Command{rc}, conn.ReadPipeline()...)
+		s.runWaves(context.Background(), sess, out, cmds)
+		return
+	}
 	// A pipeline: its writes commit without waiting for the disk, and one
 	// fsync covers them all before any reply leaves (redcon flushes replies
 	// only after the last command of what it read).
@@ -252,6 +259,9 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 	c.cmd.Store(cmd)
 	if !cmd.arityOK(len(args)) {
 		c.writeError(errArity(cmd.Name))
+		return
+	}
+	if s.forwardIfNotReplica(c, args, cmd) {
 		return
 	}
 	cmd.Handler(c, args)

@@ -1,0 +1,388 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/dynago/dynago/version"
+)
+
+// Cluster is the coordinator's view of the cluster it belongs to.
+type Cluster interface {
+	// Self is this node's name.
+	Self() string
+	// Ring is the current partition ring.
+	Ring() Ring
+	// Alive reports whether gossip currently believes the node reachable.
+	Alive(name string) bool
+	// PeerAddr is the internode address of a member.
+	PeerAddr(name string) (string, bool)
+}
+
+// Ring is what the coordinator asks of the partition ring (partition.Ring).
+type Ring interface {
+	PartitionOf(key []byte) int
+	Owners(p int) []string
+	Members() []string
+}
+
+// Transport carries the coordinator's requests to other nodes.
+type Transport interface {
+	// Call sends a request of kind m to the node at addr and returns its
+	// reply. A handler's error on the other side comes back as a
+	// *RemoteError; anything else is a failure to reach the node.
+	Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error)
+}
+
+// Method is the kind of an internode request.
+type Method uint8
+
+// RemoteError is an error the other node's handler returned.
+type RemoteError struct{ Msg string }
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+// Internode request kinds the coordinator sends and serves.
+const (
+	// MethodRead asks a replica for its object of a key.
+	MethodRead Method = 1 + iota
+	// MethodMerge gives a replica an object to merge into its own.
+	MethodMerge
+	// MethodCommand forwards a client's command to a replica of its key.
+	MethodCommand
+)
+
+// NotReplicaError says that this node does not hold the key, so a write
+// must be coordinated by one of Owners (in preference order).
+type NotReplicaError struct{ Owners []string }
+
+func (e *NotReplicaError) Error() string {
+	return fmt.Sprintf("coordinator: not a replica of the key (owners %v)", e.Owners)
+}
+
+type forwardedKey struct{}
+
+// Forwarded marks ctx as running a command another node forwarded here: the
+// command is coordinated here even if this node's ring view disagrees, so
+// that two nodes with different views cannot bounce it back and forth.
+func Forwarded(ctx context.Context) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, true)
+}
+
+func isForwarded(ctx context.Context) bool { v, _ := ctx.Value(forwardedKey{}).(bool); return v }
+
+// owners returns key's preference list and whether this node is in it.
+func (c *Coordinator) owners(key []byte) ([]string, bool) {
+	ring := c.cfg.Cluster.Ring()
+	owners := ring.Owners(ring.PartitionOf(key))
+	return owners, slices.Contains(owners, c.cfg.Cluster.Self())
+}
+
+// Clustered reports whether this coordinator replicates to other nodes.
+func (c *Coordinator) Clustered() bool { return c.cfg.Cluster != nil }
+
+// Distributed reports whether keys may live on other nodes (the ring has
+// more than one member).
+func (c *Coordinator) Distributed() bool {
+	return c.cfg.Cluster != nil && len(c.cfg.Cluster.Ring().Members()) > 1
+}
+
+// IsReplica reports whether this node coordinates writes of key itself.
+func (c *Coordinator) IsReplica(key []byte) bool {
+	if c.cfg.Cluster == nil {
+		return true
+	}
+	_, self := c.owners(key)
+	return self
+}
+
+// Forward sends a client command (encoded by the caller; see EncodeArgs) to
+// the first live replica of key and returns that node's reply.
+func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) ([]byte, error) {
+	owners, _ := c.owners(key)
+	for _, name := range owners {
+		if !c.cfg.Cluster.Alive(name) {
+			continue
+		}
+		addr, ok := c.cfg.Cluster.PeerAddr(name)
+		if !ok {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		reply, err := c.cfg.Transport.Call(cctx, addr, MethodCommand, command)
+		cancel()
+		if err == nil {
+			return reply, nil
+		}
+		var remote *RemoteError
+		if errors.As(err, &remote) {
+			return nil, err
+		}
+		slog.Debug("forward failed; trying the next replica", "to", name, "err", err)
+	}
+	return nil, &NoQuorumError{Op: "write", Answered: 0, Needed: 1, Replicas: len(owners)}
+}
+
+type replicaReply struct {
+	name  string
+	obj   version.Object
+	found bool
+	err   error
+}
+
+// readReplicas asks every replica of key for its object, answers once R
+// have, and repairs stale replicas in the background once all have
+// answered (or timed out).
+func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
+	owners, self := c.owners(key)
+	if self && len(owners) == 1 {
+		return c.eng.Get(key)
+	}
+	need := min(c.cfg.R, len(owners))
+	replies := make(chan replicaReply, len(owners))
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	for _, name := range owners {
+		go func() { replies <- c.readFrom(cctx, name, key) }()
+	}
+	q := newQuorum(len(owners), need)
+	var got []replicaReply
+	for !q.done() {
+		select {
+		case r := <-replies:
+			q.record(r.err == nil)
+			if r.err == nil {
+				got = append(got, r)
+			}
+		case <-ctx.Done():
+			cancel()
+			return version.Object{}, false, ctx.Err()
+		}
+	}
+	if !q.reached() {
+		go c.drain(replies, q.pending, cancel)
+		return version.Object{}, false, q.err("read", len(owners))
+	}
+	merged, found := mergeReplies(got)
+	go func() {
+		defer cancel()
+		for i := 0; i < q.pending; i++ {
+			if r := <-replies; r.err == nil {
+				got = append(got, r)
+			}
+		}
+		c.repair(cctx, key, got)
+	}()
+	return merged, found, nil
+}
+
+func (c *Coordinator) drain(replies chan replicaReply, n int, done func()) {
+	for i := 0; i < n; i++ {
+		<-replies
+	}
+	done()
+}
+
+func mergeReplies(got []replicaReply) (version.Object, bool) {
+	var merged version.Object
+	found := false
+	for _, r := range got {
+		if r.found {
+			merged = version.Merge(merged, r.obj)
+			found = true
+		}
+	}
+	return merged, found
+}
+
+// repair sends the merged object to every replica that answered with less.
+func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply) {
+	merged, found := mergeReplies(got)
+	if !found {
+		return
+	}
+	payload := encodeMerge(key, merged)
+	for _, r := range got {
+		if r.found && r.obj.Equal(merged) {
+			continue
+		}
+		if err := c.mergeTo(ctx, r.name, key, merged, payload); err != nil {
+			slog.Debug("read repair failed", "replica", r.name, "err", err)
+			continue
+		}
+		c.stats.readRepairs.Add(1)
+	}
+}
+
+func (c *Coordinator) readFrom(ctx context.Context, name string, key []byte) replicaReply {
+	if name == c.cfg.Cluster.Self() {
+		o, found, err := c.eng.Get(key)
+		return replicaReply{name: name, obj: o, found: found, err: err}
+	}
+	if !c.cfg.Cluster.Alive(name) {
+		return replicaReply{name: name, err: errDown}
+	}
+	addr, ok := c.cfg.Cluster.PeerAddr(name)
+	if !ok {
+		return replicaReply{name: name, err: errDown}
+	}
+	resp, err := c.cfg.Transport.Call(ctx, addr, MethodRead, key)
+	if err != nil {
+		return replicaReply{name: name, err: err}
+	}
+	o, found, err := decodeReadReply(resp)
+	return replicaReply{name: name, obj: o, found: found, err: err}
+}
+
+var errDown = errors.New("coordinator: replica is down")
+
+// replicate sends the object a write produced to the other replicas and
+// waits until W replicas (this one included) hold it.
+func (c *Coordinator) replicate(ctx context.Context, key []byte, obj version.Object, owners []string) error {
+	need := min(c.cfg.W, len(owners))
+	q := newQuorum(len(owners), need)
+	q.record(true) // this replica stored it
+	if q.reached() {
+		// Still send it to the others, without waiting.
+		c.sendToOthers(key, obj, owners, nil)
+		return nil
+	}
+	acks := make(chan bool, len(owners))
+	c.sendToOthers(key, obj, owners, acks)
+	for !q.done() {
+		select {
+		case ok := <-acks:
+			q.record(ok)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if !q.reached() {
+		return q.err("write", len(owners))
+	}
+	return nil
+}
+
+// sendToOthers merges obj into every other replica in the background,
+// reporting each outcome on acks if it is not nil.
+func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []string, acks chan<- bool) {
+	payload := encodeMerge(key, obj)
+	self := c.cfg.Cluster.Self()
+	for _, name := range owners {
+		if name == self {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+			defer cancel()
+			err := c.mergeTo(ctx, name, key, obj, payload)
+			if acks != nil {
+				acks <- err == nil
+			}
+		}()
+	}
+}
+
+func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj version.Object, payload []byte) error {
+	if name == c.cfg.Cluster.Self() {
+		_, err := c.eng.Merge(key, obj)
+		return err
+	}
+	if !c.cfg.Cluster.Alive(name) {
+		return errDown
+	}
+	addr, ok := c.cfg.Cluster.PeerAddr(name)
+	if !ok {
+		return errDown
+	}
+	_, err := c.cfg.Transport.Call(ctx, addr, MethodMerge, payload)
+	return err
+}
+
+// HandleRead serves MethodRead: this node's object of a key.
+func (c *Coordinator) HandleRead(key []byte) ([]byte, error) {
+	o, found, err := c.eng.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return []byte{0}, nil
+	}
+	return o.AppendBinary([]byte{1}), nil
+}
+
+// HandleMerge serves MethodMerge: merge an object into this node's.
+func (c *Coordinator) HandleMerge(req []byte) ([]byte, error) {
+	key, obj, err := decodeMerge(req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.eng.Merge(key, obj)
+	return nil, err
+}
+
+func decodeReadReply(b []byte) (version.Object, bool, error) {
+	if len(b) == 0 {
+		return version.Object{}, false, fmt.Errorf("coordinator: empty read reply")
+	}
+	if b[0] == 0 {
+		return version.Object{}, false, nil
+	}
+	o, err := version.DecodeObject(b[1:])
+	return o, err == nil, err
+}
+
+func encodeMerge(key []byte, o version.Object) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(key)+64), uint64(len(key)))
+	b = append(b, key...)
+	return o.AppendBinary(b)
+}
+
+func decodeMerge(b []byte) ([]byte, version.Object, error) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)-w) {
+		return nil, version.Object{}, fmt.Errorf("coordinator: malformed merge request")
+	}
+	key := b[w : w+int(n)]
+	o, err := version.DecodeObject(b[w+int(n):])
+	return key, o, err
+}
+
+// EncodeArgs encodes a command's arguments for MethodCommand.
+func EncodeArgs(args [][]byte) []byte {
+	size := 0
+	for _, a := range args {
+		size += len(a) + binary.MaxVarintLen32
+	}
+	b := binary.AppendUvarint(make([]byte, 0, size+4), uint64(len(args)))
+	for _, a := range args {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	return b
+}
+
+// DecodeArgs decodes EncodeArgs's output.
+func DecodeArgs(b []byte) ([][]byte, error) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)) {
+		return nil, fmt.Errorf("coordinator: malformed command")
+	}
+	b = b[w:]
+	args := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || l > uint64(len(b)-w) {
+			return nil, fmt.Errorf("coordinator: malformed command")
+		}
+		args = append(args, b[w:w+int(l)])
+		b = b[w+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("coordinator: malformed command")
+	}
+	return args, nil
+}

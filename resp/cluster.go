@@ -1,0 +1,257 @@
+package resp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dynago/dynago/coordinator"
+	"github.com/tidwall/redcon"
+)
+
+// Admin is what the DYNAGO commands and INFO's cluster section need to know
+// about the cluster; the node provides it.
+type Admin interface {
+	// Nodes describes every ring member (and any other known node).
+	Nodes() []NodeInfo
+	// Ring is the partition count, the replica count, and each
+	// partition's owners.
+	Ring() (q, n int, owners func(p int) []string)
+	// Preflist is key's partition and its preference list (owners first).
+	Preflist(key []byte) (partition int, owners []string, fallbacks []string)
+	// Join asks the cluster at a gossip address to admit this node.
+	Join(addr string) error
+	// Status is DYNAGO STATUS's fields (name, value), in order.
+	Status() [][2]string
+	// Quorums are N, R and W.
+	Quorums() (n, r, w int)
+}
+
+// NodeInfo is one line of DYNAGO NODES.
+type NodeInfo struct {
+	Name       string
+	RESPAddr   string
+	State      string // alive, suspect, dead, left
+	InRing     bool
+	Partitions int // partitions this node is an owner of
+	Self       bool
+}
+
+func init() {
+	dyn := &Command{Name: "dynago", Arity: -2, Group: "dynago", Since: "0.1.0", Summary: "Dynago cluster administration."}
+	ls := []string{"loading", "stale"}
+	dyn.Subcommands = []*Command{
+		{Name: "dynago|nodes", Arity: 2, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Lists the ring members: name, address, liveness, partitions held.", Handler: cmdDynagoNodes},
+		{Name: "dynago|ring", Arity: 2, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Lists every partition with its owners.", Handler: cmdDynagoRing},
+		{Name: "dynago|preflist", Arity: 3, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Shows a key's partition and preference list.", Handler: cmdDynagoPreflist},
+		{Name: "dynago|join", Arity: 3, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Joins the cluster a node's gossip address belongs to.", Handler: cmdDynagoJoin},
+		{Name: "dynago|status", Arity: 2, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Shows the node's cluster status.", Handler: cmdDynagoStatus},
+	}
+	dyn.Handler = func(c *client, args [][]byte) { dispatchSub(dyn, c, args) }
+	register(dyn)
+}
+
+func (c *client) admin() (Admin, bool) {
+	if c.srv.cfg.Admin == nil {
+		c.writeError("ERR this node runs without cluster membership")
+		return nil, false
+	}
+	return c.srv.cfg.Admin, true
+}
+
+func cmdDynagoNodes(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	var b strings.Builder
+	for _, n := range a.Nodes() {
+		flags := []string{}
+		if n.Self {
+			flags = append(flags, "myself")
+		}
+		if !n.InRing {
+			flags = append(flags, "not-in-ring")
+		}
+		if len(flags) == 0 {
+			flags = append(flags, "-")
+		}
+		fmt.Fprintf(&b, "%s %s %s partitions=%d %s\n", n.Name, n.RESPAddr, n.State, n.Partitions, strings.Join(flags, ","))
+	}
+	c.writeBulkString(b.String())
+}
+
+func cmdDynagoRing(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	q, _, owners := a.Ring()
+	c.writeArray(q)
+	for p := 0; p < q; p++ {
+		c.writeBulkString(fmt.Sprintf("%d %s", p, strings.Join(owners(p), ",")))
+	}
+}
+
+func cmdDynagoPreflist(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	p, owners, fallbacks := a.Preflist(args[2])
+	c.writeArray(3)
+	c.writeInt(int64(p))
+	c.writeArray(len(owners))
+	for _, o := range owners {
+		c.writeBulkString(o)
+	}
+	c.writeArray(len(fallbacks))
+	for _, f := range fallbacks {
+		c.writeBulkString(f)
+	}
+}
+
+func cmdDynagoJoin(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	if err := a.Join(string(args[2])); err != nil {
+		c.writeError("ERR join failed: " + err.Error())
+		return
+	}
+	c.writeOK()
+}
+
+func cmdDynagoStatus(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	var b strings.Builder
+	for _, kv := range a.Status() {
+		fmt.Fprintf(&b, "%s:%s\r\n", kv[0], kv[1])
+	}
+	c.writeBulkString(b.String())
+}
+
+// clusterInfo is INFO's cluster section.
+func (s *Server) clusterInfo() [][2]string {
+	if s.cfg.Admin == nil {
+		return [][2]string{{"cluster_enabled", "0"}}
+	}
+	nodes := s.cfg.Admin.Nodes()
+	members, alive, held := 0, 0, 0
+	for _, n := range nodes {
+		if n.InRing {
+			members++
+			if n.State == "alive" {
+				alive++
+			}
+		}
+		if n.Self {
+			held = n.Partitions
+		}
+	}
+	q, _, _ := s.cfg.Admin.Ring()
+	n, r, w := s.cfg.Admin.Quorums()
+	out := [][2]string{
+		{"cluster_enabled", "1"},
+		{"cluster_members", strconv.Itoa(members)},
+		{"cluster_members_alive", strconv.Itoa(alive)},
+		{"cluster_partitions", strconv.Itoa(q)},
+		{"cluster_partitions_held", strconv.Itoa(held)},
+		{"cluster_n", strconv.Itoa(n)},
+		{"cluster_r", strconv.Itoa(r)},
+		{"cluster_w", strconv.Itoa(w)},
+		{"cluster_read_repairs", strconv.FormatInt(s.coord.Stats().ReadRepairs(), 10)},
+	}
+	return append(out, s.cfg.Admin.Status()...)
+}
+
+// forwardIfNotReplica sends a single-key write to a replica of its key when
+// this node is not one, writing the replica's reply. It reports whether it
+// did.
+func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) bool {
+	if !s.coord.Clustered() || !cmd.writes() || cmd.FirstKey == 0 || cmd.FirstKey >= len(args) {
+		return false
+	}
+	if cmd.LastKey != cmd.FirstKey && len(args) > cmd.FirstKey+cmd.Step {
+		return false // a multi-key write splits per key in its handler
+	}
+	key := args[cmd.FirstKey]
+	if s.coord.IsReplica(key) || isForwardedCtx(c.ctx) {
+		return false
+	}
+	reply, err := s.coord.Forward(c.ctx, key, encodeForward(c.proto, args))
+	if err != nil {
+		c.writeErr(err)
+		return true
+	}
+	c.out.WriteRaw(reply)
+	return true
+}
+
+// isForwardedCtx reports whether a command runs for another node that
+// forwarded it here.
+func isForwardedCtx(ctx context.Context) bool { return ctx.Value(forwardedMarker{}) != nil }
+
+type forwardedMarker struct{}
+
+func encodeForward(proto int, args [][]byte) []byte {
+	return append([]byte{byte(proto)}, coordinator.EncodeArgs(args)...)
+}
+
+// ExecForwarded runs a command another node forwarded here (the payload
+// Forward sent) and returns its RESP reply.
+func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, error) {
+	if len(payload) < 1 {
+		return nil, errors.New("resp: empty forwarded command")
+	}
+	args, err := coordinator.DecodeArgs(payload[1:])
+	if err != nil || len(args) == 0 {
+		return nil, errors.New("resp: malformed forwarded command")
+	}
+	sess := &session{srv: s, id: 0, addr: "forwarded", proto: int(payload[0]), since: s.cfg.Now()}
+	out := redcon.NewWriter(nil)
+	ctx = context.WithValue(coordinator.Forwarded(ctx), forwardedMarker{}, true)
+	s.running.Add(1)
+	defer s.running.Done()
+	s.exec(&client{sess, out, ctx}, args, lookupArgs(args))
+	return out.Buffer(), nil
+}
+
+// forwardSub sends sub, the single-key command equivalent to one key's part
+// of a multi-key write (DEL, MSET, ...), to a replica of key and returns its
+// integer reply (1 for +OK). On failure it writes the error reply.
+func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
+	reply, err := c.srv.coord.Forward(c.ctx, key, encodeForward(2, sub))
+	if err != nil {
+		c.writeErr(err)
+		return 0, false
+	}
+	switch {
+	case len(reply) > 0 && reply[0] == ':':
+		n, err := strconv.ParseInt(strings.TrimSpace(string(reply[1:])), 10, 64)
+		if err == nil {
+			return n, true
+		}
+	case len(reply) > 0 && reply[0] == '+':
+		return 1, true
+	case len(reply) > 0 && (reply[0] == '_' || string(reply) == "$-1\r\n"):
+		return 0, true
+	case len(reply) > 0 && reply[0] == '-':
+		c.writeError(strings.TrimSpace(string(reply[1:])))
+		return 0, false
+	}
+	c.writeError("ERR unexpected reply from replica")
+	return 0, false
+}
+
+// needsForward reports whether a multi-key command's key must be written
+// through another node.
+func (c *client) needsForward(key []byte) bool {
+	return c.srv.coord.Clustered() && !c.srv.coord.IsReplica(key) && !isForwardedCtx(c.ctx)
+}

@@ -25,6 +25,8 @@ type Cluster interface {
 
 // Ring is what the coordinator asks of the partition ring (partition.Ring).
 type Ring interface {
+	Q() int
+	Range(p int) (start, end uint64)
 	PartitionOf(key []byte) int
 	Owners(p int) []string
 	Members() []string

@@ -254,24 +254,5 @@ func (d *DeferredSync) Sync() error {
 	return d.eng.SyncWAL()
 }
 
-// Scan visits stored keys in ring order from cursor; see engine.Engine.Scan.
-func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.eng.Scan(cursor, count, fn)
-}
-
-// Len is the number of keys stored (DBSIZE).
-func (c *Coordinator) Len(ctx context.Context) (int64, error) { return c.eng.Len(), ctx.Err() }
-
-// FlushAll removes every key.
-func (c *Coordinator) FlushAll(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return c.eng.Flush()
-}
-
 // ErrWrongKind is returned when a stored payload cannot be interpreted.
 var ErrWrongKind = errors.New("coordinator: unknown value kind")

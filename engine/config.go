@@ -71,6 +71,10 @@ type Config struct {
 	// Default 100ms, like Redis's active expiry cycle (hz 10). Expired keys
 	// are invisible to reads at once; the sweep only reclaims space.
 	SweepInterval time.Duration
+	// Partitions is the ring's partition count Q (a power of two); the engine
+	// counts keys per partition so a cluster can total DBSIZE without
+	// scanning. Default 256.
+	Partitions int
 	// Now is the clock used for expiry; default time.Now. Tests may fake it.
 	Now func() time.Time
 }
@@ -85,6 +89,7 @@ func DefaultConfig(dir string) Config {
 		RowCacheBytes:    32 << 20,
 		MemTableBytes:    4 << 20,
 		SweepInterval:    100 * time.Millisecond,
+		Partitions:       256,
 		Now:              time.Now,
 	}
 }
@@ -100,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: cache size must be >= 0")
 	case c.SweepInterval <= 0:
 		return fmt.Errorf("engine: sweep interval must be > 0")
+	case c.Partitions < 1 || c.Partitions&(c.Partitions-1) != 0:
+		return fmt.Errorf("engine: partitions must be a power of two, not %d", c.Partitions)
 	case c.Now == nil:
 		return fmt.Errorf("engine: clock not set")
 	}

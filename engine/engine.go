@@ -38,7 +38,9 @@ type Engine struct {
 
 	rows *rowCache // nil when disabled
 
-	live atomic.Int64 // records with at least one sibling (what DBSIZE counts)
+	// live counts, per partition, the records with at least one sibling
+	// (what DBSIZE counts).
+	live []atomic.Int64
 
 	stop     chan struct{}
 	sweeping sync.WaitGroup
@@ -71,7 +73,8 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), stop: make(chan struct{})}
+	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes),
+		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{})}
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
 		e.writeOpts = pebble.NoSync
@@ -105,7 +108,23 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // Len returns the number of keys with at least one sibling, including
 // expired keys the sweep has not yet removed (as Redis's DBSIZE does).
-func (e *Engine) Len() int64 { return e.live.Load() }
+func (e *Engine) Len() int64 {
+	var n int64
+	for i := range e.live {
+		n += e.live[i].Load()
+	}
+	return n
+}
+
+// LenOf is Len for the keys of one partition (of Config.Partitions).
+func (e *Engine) LenOf(p int) int64 {
+	if p < 0 || p >= len(e.live) {
+		return 0
+	}
+	return e.live[p].Load()
+}
+
+func (e *Engine) partitionOf(h uint64) int { return partition.Of(h, len(e.live)) }
 
 func (e *Engine) lockFor(h uint64) *sync.Mutex { return &e.locks[h%lockStripes] }
 
@@ -247,7 +266,9 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 	if e.rows != nil {
 		e.rows.put(h, key, next)
 	}
-	e.live.Add(int64(liveness(next) - liveness(cur)))
+	if d := liveness(next) - liveness(cur); d != 0 {
+		e.live[e.partitionOf(h)].Add(int64(d))
+	}
 	return next, nil
 }
 
@@ -282,6 +303,12 @@ func objectExpiry(o version.Object) int64 {
 		}
 	}
 	return max
+}
+
+// ScanRange is Scan bounded above by ring position end (exclusive; 0 means
+// the end of the ring): the keys of one partition.
+func (e *Engine) ScanRange(cursor, end uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
+	return e.scanRange(cursor, end, count, fn)
 }
 
 // Scan visits stored records in ring order starting at ring position cursor,
@@ -362,7 +389,9 @@ func (e *Engine) Flush() error {
 	if e.rows != nil {
 		e.rows.clear()
 	}
-	e.live.Store(0)
+	for i := range e.live {
+		e.live[i].Store(0)
+	}
 	return nil
 }
 
@@ -373,17 +402,16 @@ func (e *Engine) countLive() error {
 		return err
 	}
 	defer it.Close()
-	var n int64
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
 		if len(v) > 0 && v[0]&flagLive != 0 {
-			n++
+			h, _ := splitDataKey(it.Key())
+			e.live[e.partitionOf(h)].Add(1)
 		}
 	}
-	e.live.Store(n)
 	return it.Error()
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/dynago/dynago/coordinator"
-	"github.com/dynago/dynago/version"
 )
 
 func init() {
@@ -202,29 +201,18 @@ func cmdPersist(c *client, args [][]byte) {
 	}
 }
 
-// liveKey reports whether a stored object holds a value a read would return.
-func liveKey(o version.Object, nowMs int64) bool {
-	for _, s := range o.Siblings {
-		if !s.Expired(nowMs) {
-			return true
-		}
-	}
-	return false
-}
-
 func cmdKeys(c *client, args [][]byte) {
 	pattern := args[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
-	now := c.srv.cfg.Now().UnixMilli()
 	var keys [][]byte
 	var cursor uint64
 	for {
-		next, err := c.srv.coord.Scan(c.ctx, cursor, 1024, func(key []byte, o version.Object) bool {
-			if liveKey(o, now) && (all || globMatch(pattern, key)) {
-				keys = append(keys, append([]byte(nil), key...))
+		got, next, err := c.srv.coord.ScanKeys(c.ctx, cursor, 1024)
+		for _, k := range got {
+			if all || globMatch(pattern, k) {
+				keys = append(keys, k)
 			}
-			return true
-		})
+		}
 		if err != nil {
 			c.writeErr(err)
 			return
@@ -284,15 +272,13 @@ func cmdScan(c *client, args [][]byte) {
 	if count > 1<<20 {
 		count = 1 << 20
 	}
-	now := c.srv.cfg.Now().UnixMilli()
+	got, next, err := c.srv.coord.ScanKeys(c.ctx, cursor, int(count))
 	var keys [][]byte
-	next, err := c.srv.coord.Scan(c.ctx, cursor, int(count), func(key []byte, o version.Object) bool {
-		if !liveKey(o, now) || (pattern != nil && !globMatch(pattern, key)) || (typ != nil && !eq(typ, "string")) {
-			return true
+	for _, k := range got {
+		if (pattern == nil || globMatch(pattern, k)) && (typ == nil || eq(typ, "string")) {
+			keys = append(keys, k)
 		}
-		keys = append(keys, append([]byte(nil), key...))
-		return true
-	})
+	}
 	if err != nil {
 		c.writeErr(err)
 		return
@@ -317,22 +303,17 @@ func cmdDBSize(c *client, args [][]byte) {
 // cmdRandomKey picks a random ring position and answers the first live key
 // at or after it, wrapping around once.
 func cmdRandomKey(c *client, args [][]byte) {
-	now := c.srv.cfg.Now().UnixMilli()
 	start := rand.Uint64()
-	var found []byte
-	visit := func(key []byte, o version.Object) bool {
-		if liveKey(o, now) {
-			found = append([]byte(nil), key...)
-			return false
-		}
-		return true
-	}
 	for _, from := range []uint64{start, 0} {
 		cursor := from
-		for found == nil {
-			next, err := c.srv.coord.Scan(c.ctx, cursor, 256, visit)
+		for {
+			keys, next, err := c.srv.coord.ScanKeys(c.ctx, cursor, 256)
 			if err != nil {
 				c.writeErr(err)
+				return
+			}
+			if len(keys) > 0 {
+				c.writeBulk(keys[0])
 				return
 			}
 			if next == 0 || (from == 0 && next > start) {
@@ -340,11 +321,8 @@ func cmdRandomKey(c *client, args [][]byte) {
 			}
 			cursor = next
 		}
-		if found != nil {
-			break
-		}
 	}
-	c.writeBulkOrNull(found, found != nil)
+	c.writeNull()
 }
 
 func cmdFlush(c *client, args [][]byte) {

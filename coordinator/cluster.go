@@ -147,11 +147,20 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 	need := min(c.cfg.R, len(owners))
 	replies := make(chan replicaReply, len(owners))
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	for _, name := range owners {
-		go func() { replies <- c.readFrom(cctx, name, key) }()
-	}
 	q := newQuorum(len(owners), need)
 	var got []replicaReply
+	for _, name := range owners {
+		if name == c.cfg.Cluster.Self() {
+			// This node's copy first: it answers at once and always counts.
+			r := c.readFrom(cctx, name, key)
+			q.record(r.err == nil)
+			if r.err == nil {
+				got = append(got, r)
+			}
+			continue
+		}
+		go func() { replies <- c.readFrom(cctx, name, key) }()
+	}
 	for !q.done() {
 		select {
 		case r := <-replies:

@@ -1,0 +1,332 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// A test cluster of coordinators over real engines in temporary directories
+// and an in-memory network whose links tests cut and heal.
+
+// allRing puts every key of q partitions on every member (N >= members).
+type allRing struct {
+	q       int
+	members []string
+}
+
+func (r allRing) Q() int { return r.q }
+func (r allRing) Range(p int) (uint64, uint64) {
+	start := partition.Start(p, r.q)
+	if p == r.q-1 {
+		return start, 0
+	}
+	return start, partition.Start(p+1, r.q)
+}
+func (r allRing) PartitionOf(key []byte) int { return partition.Of(partition.Hash(key), r.q) }
+func (r allRing) Owners(int) []string        { return r.members }
+func (r allRing) Members() []string          { return r.members }
+
+// memNet delivers calls between test nodes; down nodes and cut links fail.
+type memNet struct {
+	mu    sync.Mutex
+	nodes map[string]*Coordinator
+	down  map[string]bool
+}
+
+func (n *memNet) isDown(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.down[name]
+}
+
+func (n *memNet) setDown(name string, down bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.down[name] = down
+}
+
+type memCaller struct {
+	net  *memNet
+	self string
+}
+
+var errUnreachable = errors.New("unreachable")
+
+func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byte) ([]byte, error) {
+	if m.net.isDown(addr) || m.net.isDown(m.self) {
+		return nil, errUnreachable
+	}
+	m.net.mu.Lock()
+	c := m.net.nodes[addr]
+	m.net.mu.Unlock()
+	switch meth {
+	case MethodRead:
+		return c.HandleRead(req)
+	case MethodMerge:
+		return c.HandleMerge(req)
+	case MethodScan:
+		return c.HandleScan(req)
+	case MethodCount:
+		return c.HandleCount(req)
+	case MethodFlush:
+		return c.HandleFlush()
+	}
+	return nil, &RemoteError{Msg: fmt.Sprintf("method %d not served", meth)}
+}
+
+type memCluster struct {
+	self string
+	ring allRing
+	net  *memNet
+}
+
+func (c memCluster) Self() string                        { return c.self }
+func (c memCluster) Ring() Ring                          { return c.ring }
+func (c memCluster) Alive(name string) bool              { return !c.net.isDown(name) }
+func (c memCluster) PeerAddr(name string) (string, bool) { return name, true }
+
+func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinator) {
+	t.Helper()
+	net := &memNet{nodes: map[string]*Coordinator{}, down: map[string]bool{}}
+	ring := allRing{q: 8, members: names}
+	coords := map[string]*Coordinator{}
+	for i, name := range names {
+		ecfg := engine.DefaultConfig(t.TempDir())
+		ecfg.Partitions = 8
+		eng, err := engine.Open(ecfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		c, err := New(Config{
+			Actor:     version.Actor{Node: uint64(i + 1), Epoch: 1},
+			Cluster:   memCluster{self: name, ring: ring, net: net},
+			Transport: memCaller{net: net, self: name},
+			Timeout:   time.Second,
+		}, eng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		coords[name] = c
+		net.nodes[name] = c
+	}
+	return net, coords
+}
+
+func set(c *Coordinator, key, value string) error {
+	_, err := c.Update(context.Background(), []byte(key), func(st *State) (Change, error) {
+		return st.Put(version.KindBytes, []byte(value), 0), nil
+	})
+	return err
+}
+
+func readValue(t *testing.T, c *Coordinator, key string) (string, bool) {
+	t.Helper()
+	o, found, err := c.Read(context.Background(), []byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		return "", false
+	}
+	v, ok, err := Resolve(o, time.Now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v.Bytes), ok
+}
+
+func localValues(t *testing.T, c *Coordinator, key string) []string {
+	t.Helper()
+	o, _, err := c.eng.Get([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	for _, s := range o.Siblings {
+		vs = append(vs, string(s.Value))
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWriteThroughOneReadThroughAnother(t *testing.T) {
+	_, cs := startCluster(t, "a", "b", "c")
+	if err := set(cs["a"], "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if v, ok := readValue(t, cs[n], "k"); !ok || v != "v1" {
+			t.Fatalf("read on %s = %q, %v", n, v, ok)
+		}
+	}
+}
+
+func TestOneReplicaDownThenRepairedByRead(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	net.setDown("c", true)
+	if err := set(cs["a"], "k", "v1"); err != nil {
+		t.Fatalf("write with one of three down: %v", err)
+	}
+	if v, _ := readValue(t, cs["b"], "k"); v != "v1" {
+		t.Fatalf("read with one down = %q", v)
+	}
+	if got := localValues(t, cs["c"], "k"); len(got) != 0 {
+		t.Fatalf("the down replica has %v", got)
+	}
+	net.setDown("c", false)
+	if v, _ := readValue(t, cs["a"], "k"); v != "v1" {
+		t.Fatalf("read after restore = %q", v)
+	}
+	waitFor(t, "read repair of c", func() bool { return slices.Equal(localValues(t, cs["c"], "k"), []string{"v1"}) })
+	if cs["a"].Stats().ReadRepairs() == 0 {
+		t.Fatal("no read repair counted")
+	}
+}
+
+func TestTwoOfThreeDownFailsWithNoQuorum(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	if err := set(cs["a"], "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	net.setDown("b", true)
+	net.setDown("c", true)
+	start := time.Now()
+	err := set(cs["a"], "k", "v2")
+	var nq *NoQuorumError
+	if !errors.As(err, &nq) || nq.Answered != 1 || nq.Needed != 2 {
+		t.Fatalf("write with two of three down: %v, want NOQUORUM 1 of 2", err)
+	}
+	_, _, err = cs["a"].Read(context.Background(), []byte("k"))
+	if !errors.As(err, &nq) || nq.Op != "read" {
+		t.Fatalf("read with two of three down: %v, want a read NOQUORUM", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("failing took %v; known-down replicas must fail fast", d)
+	}
+	if want := "NOQUORUM read quorum not reached: 1 of 2 required replicas answered (3 replicas)"; nq.RedisError() != want {
+		t.Fatalf("error text %q, want %q", nq.RedisError(), want)
+	}
+}
+
+func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	if err := set(cs["a"], "k", "base"); err != nil {
+		t.Fatal(err)
+	}
+	// Cut a off: it can still take the write alone (W=1 here), as can b and c.
+	for _, c := range cs {
+		c.cfg.W = 1
+	}
+	net.setDown("a", true)
+	if err := set(cs["a"], "k", "from-a"); err != nil {
+		t.Fatal(err)
+	}
+	net.setDown("a", false)
+	net.setDown("c", true)
+	if err := set(cs["b"], "k", "from-b"); err != nil {
+		t.Fatal(err)
+	}
+	net.setDown("c", false)
+	// A read of all three merges what they hold: both writes survive as siblings.
+	cs["c"].cfg.R = 3
+	o, _, err := cs["c"].Read(context.Background(), []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Siblings) != 2 {
+		t.Fatalf("siblings %+v, want from-a and from-b", o.Siblings)
+	}
+	// A write with the merged context resolves them everywhere.
+	_, err = cs["b"].Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+		return Change{Op: Put, Context: o.Clock, Kind: version.KindBytes, Value: []byte("resolved")}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		waitFor(t, "resolution on "+n, func() bool { return slices.Equal(localValues(t, cs[n], "k"), []string{"resolved"}) })
+	}
+}
+
+func TestNonReplicaMustForward(t *testing.T) {
+	_, cs := startCluster(t, "a", "b")
+	c := cs["a"]
+	c.cfg.Cluster = memCluster{self: "x", ring: allRing{q: 8, members: []string{"a", "b"}}, net: &memNet{down: map[string]bool{}}}
+	err := set(c, "k", "v")
+	var nr *NotReplicaError
+	if !errors.As(err, &nr) || !slices.Equal(nr.Owners, []string{"a", "b"}) {
+		t.Fatalf("write on a non-replica: %v, want NotReplicaError naming a and b", err)
+	}
+	if err := func() error {
+		_, err := c.Update(Forwarded(context.Background()), []byte("k"), func(st *State) (Change, error) {
+			return st.Put(version.KindBytes, []byte("v"), 0), nil
+		})
+		return err
+	}(); err != nil {
+		t.Fatalf("a forwarded write must be coordinated where it lands: %v", err)
+	}
+}
+
+func TestScanAndLenCoverEveryPartitionOnce(t *testing.T) {
+	_, cs := startCluster(t, "a", "b", "c")
+	const n = 300
+	for i := 0; i < n; i++ {
+		if err := set(cs["abc"[i%3:i%3+1]], fmt.Sprintf("key:%d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		c := cs[name]
+		waitFor(t, "replication", func() bool { l, _ := c.Len(context.Background()); return l == n })
+		seen := map[string]int{}
+		var cursor uint64
+		for {
+			keys, next, err := c.ScanKeys(context.Background(), cursor, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				seen[string(k)]++
+			}
+			if next == 0 {
+				break
+			}
+			cursor = next
+		}
+		if len(seen) != n {
+			t.Fatalf("scan through %s saw %d keys, want %d", name, len(seen), n)
+		}
+		for k, times := range seen {
+			if times != 1 {
+				t.Fatalf("scan through %s saw %s %d times", name, k, times)
+			}
+		}
+	}
+	if err := cs["b"].FlushAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := cs["c"].Len(context.Background()); l != 0 {
+		t.Fatalf("Len after FLUSHALL = %d", l)
+	}
+}

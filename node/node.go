@@ -1,6 +1,7 @@
 // Package node assembles one Dynago node from its parts (engine, identity,
-// coordinator, RESP server) and runs it. The dynago command and the tests
-// start nodes through it, so both run exactly the same wiring.
+// membership, ring, transport, coordinator, RESP server) and runs it. The
+// dynago command and the tests start nodes through it, so both run exactly
+// the same wiring.
 package node
 
 import (
@@ -9,11 +10,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/membership"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/resp"
+	"github.com/dynago/dynago/transport"
 )
 
 // Config is a node's whole configuration.
@@ -22,34 +29,100 @@ type Config struct {
 	Addr string
 	// Name is the node's name in the cluster; default: Addr.
 	Name string
+	// GossipAddr and PeerAddr are where gossip and internode traffic listen
+	// (host:port). Defaults: the RESP host with port+10000 and port+20000.
+	GossipAddr string
+	PeerAddr   string
+	// Join lists host:gossipport seeds of a cluster to join at start.
+	Join []string
+	// Replicas (N), ReadQuorum (R), WriteQuorum (W) and Partitions (Q).
+	// Defaults 3, 2, 2 and 256.
+	Replicas, ReadQuorum, WriteQuorum, Partitions int
+	// Timeout bounds one replicated operation (default 2s).
+	Timeout time.Duration
 	// Engine configures local storage.
 	Engine engine.Config
 	// MaxValueBytes is the largest value a client may store.
 	MaxValueBytes int
+	// Gossip, if set, adjusts the membership configuration (tests shorten
+	// its timings and install a Drop hook to cut the node off).
+	Gossip func(*membership.Config)
+	// Faults, if set, lets tests cut internode links.
+	Faults *transport.Faults
+}
+
+func (c *Config) setDefaults() error {
+	if c.Name == "" {
+		c.Name = c.Addr
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 3
+	}
+	if c.ReadQuorum <= 0 {
+		c.ReadQuorum = 2
+	}
+	if c.WriteQuorum <= 0 {
+		c.WriteQuorum = 2
+	}
+	if c.Partitions <= 0 {
+		c.Partitions = 256
+	}
+	if c.ReadQuorum > c.Replicas || c.WriteQuorum > c.Replicas {
+		return fmt.Errorf("read and write quorums (%d, %d) cannot exceed the replicas (%d)", c.ReadQuorum, c.WriteQuorum, c.Replicas)
+	}
+	host, portStr, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", c.Addr, err)
+	}
+	port, _ := strconv.Atoi(portStr)
+	if c.GossipAddr == "" || c.PeerAddr == "" {
+		if port == 0 {
+			return errors.New("gossip and peer addresses must be given when the RESP port is chosen by the system")
+		}
+		if port+20000 > 65535 {
+			return fmt.Errorf("RESP port %d leaves no room for the gossip (+10000) and peer (+20000) ports; set them explicitly", port)
+		}
+	}
+	if c.GossipAddr == "" {
+		c.GossipAddr = net.JoinHostPort(host, strconv.Itoa(port+10000))
+	}
+	if c.PeerAddr == "" {
+		c.PeerAddr = net.JoinHostPort(host, strconv.Itoa(port+20000))
+	}
+	c.Engine.Partitions = c.Partitions
+	return nil
 }
 
 // Node is a running Dynago node.
 type Node struct {
-	cfg    Config
-	eng    *engine.Engine
-	id     membership.Identity
-	coord  *coordinator.Coordinator
-	srv    *resp.Server
-	served chan error
+	cfg   Config
+	eng   *engine.Engine
+	id    membership.Identity
+	mem   *membership.Membership
+	trans *transport.TCP
+	coord *coordinator.Coordinator
+	srv   *resp.Server
+
+	ring atomic.Pointer[partition.Ring] // the ring of the current member set
+
+	stop    chan struct{}
+	watcher sync.WaitGroup
+	served  chan error
 }
 
-// Start opens the data directory, binds the RESP port and starts serving.
+// Start opens the data directory, joins or creates the cluster, binds the
+// ports and starts serving.
 func Start(cfg Config) (*Node, error) {
-	if cfg.Name == "" {
-		cfg.Name = cfg.Addr
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
 	}
 	eng, err := engine.Open(cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1)}
+	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1), stop: make(chan struct{})}
 	if err := n.start(); err != nil {
-		eng.Close()
+		n.closeParts()
 		return nil, err
 	}
 	return n, nil
@@ -61,41 +134,202 @@ func (n *Node) start() error {
 		return err
 	}
 	n.id = id
-	n.coord, err = coordinator.New(coordinator.Config{Actor: id.Actor}, n.eng)
-	if err != nil {
-		return err
-	}
+
+	// Bind RESP first so a port conflict is reported before the node joins.
 	n.srv = resp.New(resp.Config{
 		Addr:          n.cfg.Addr,
 		NodeName:      n.cfg.Name,
 		MaxValueBytes: n.cfg.MaxValueBytes,
 		DataDir:       n.cfg.Engine.Dir,
 		Fsync:         n.cfg.Engine.Fsync.String(),
-	}, n.coord)
+		Admin:         admin{n},
+	}, nil)
 	if err := n.srv.Listen(); err != nil {
 		return err
 	}
+
+	gossipHost, gossipPortStr, err := net.SplitHostPort(n.cfg.GossipAddr)
+	if err != nil {
+		return fmt.Errorf("gossip address %q: %w", n.cfg.GossipAddr, err)
+	}
+	gossipPort, _ := strconv.Atoi(gossipPortStr)
+	mcfg := membership.DefaultConfig(n.cfg.Name)
+	mcfg.BindAddr = gossipHost
+	mcfg.GossipPort = gossipPort
+	mcfg.Store = n.eng
+	mcfg.Seeds = n.cfg.Join
+	mcfg.Meta = membership.NodeMeta{RESPAddr: n.srv.Addr().String(), PeerAddr: n.cfg.PeerAddr, Actor: id.Actor}
+	if n.cfg.Gossip != nil {
+		n.cfg.Gossip(&mcfg)
+	}
+	if n.mem, err = membership.Start(mcfg); err != nil {
+		return err
+	}
+	if err := n.updateRing(); err != nil {
+		return err
+	}
+
+	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
+	tcfg.Faults = n.cfg.Faults
+	if n.trans, err = transport.Listen(tcfg, n.cfg.PeerAddr, n.handle); err != nil {
+		return fmt.Errorf("internode transport: %w", err)
+	}
+
+	n.coord, err = coordinator.New(coordinator.Config{
+		Actor:     id.Actor,
+		Cluster:   clusterView{n},
+		Transport: caller{n},
+		R:         n.cfg.ReadQuorum,
+		W:         n.cfg.WriteQuorum,
+		Timeout:   n.cfg.Timeout,
+	}, n.eng)
+	if err != nil {
+		return err
+	}
+	n.srv.SetCoordinator(n.coord)
+
+	n.watcher.Add(1)
+	go n.watchMembership()
 	go func() { n.served <- n.srv.Serve() }()
-	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "dir", n.cfg.Engine.Dir,
-		"fsync", n.cfg.Engine.Fsync.String(), "actor", id.Actor.String())
+	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "gossip", n.mem.LocalMeta().GossipAddr,
+		"peer", n.cfg.PeerAddr, "cluster", n.mem.ClusterID(), "ring", n.mem.RingMembers(),
+		"dir", n.cfg.Engine.Dir, "fsync", n.cfg.Engine.Fsync.String(), "actor", id.Actor.String())
 	return nil
+}
+
+// updateRing rebuilds the ring from the current member set.
+func (n *Node) updateRing() error {
+	members := n.mem.RingMembers()
+	if cur := n.ring.Load(); cur != nil && equalStrings(cur.Members(), members) {
+		return nil
+	}
+	r, err := partition.NewRing(n.cfg.Partitions, n.cfg.Replicas, members)
+	if err != nil {
+		return err
+	}
+	old := n.ring.Swap(r)
+	if old != nil {
+		slog.Info("ring changed", "members", members, "partitions moved", len(partition.Moves(old, r)))
+	}
+	return nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// watchMembership keeps the ring in step with the member set.
+func (n *Node) watchMembership() {
+	defer n.watcher.Done()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.mem.Changes():
+			if err := n.updateRing(); err != nil {
+				slog.Error("cannot rebuild the ring", "err", err)
+			}
+		}
+	}
+}
+
+// handle serves internode requests.
+func (n *Node) handle(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
+	switch coordinator.Method(m) {
+	case coordinator.MethodRead:
+		return n.coord.HandleRead(req)
+	case coordinator.MethodMerge:
+		return n.coord.HandleMerge(req)
+	case coordinator.MethodCommand:
+		return n.srv.ExecForwarded(ctx, req)
+	case coordinator.MethodScan:
+		return n.coord.HandleScan(req)
+	case coordinator.MethodCount:
+		return n.coord.HandleCount(req)
+	case coordinator.MethodFlush:
+		return n.coord.HandleFlush()
+	}
+	return nil, fmt.Errorf("unknown internode method %d", m)
 }
 
 // Addr is the address Redis clients connect to.
 func (n *Node) Addr() string { return n.srv.Addr().String() }
 
+// GossipAddr is the address other nodes join through.
+func (n *Node) GossipAddr() string { return n.mem.LocalMeta().GossipAddr }
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.cfg.Name }
+
 // Identity is who this node is.
 func (n *Node) Identity() membership.Identity { return n.id }
+
+// RingMembers is the ring's member set as this node sees it.
+func (n *Node) RingMembers() []string { return n.ring.Load().Members() }
+
+// Alive reports whether this node believes a member is up.
+func (n *Node) Alive(name string) bool { return n.mem.Alive(name) }
 
 // Done delivers the RESP server's exit error if it stops on its own.
 func (n *Node) Done() <-chan error { return n.served }
 
 // Shutdown stops accepting clients, lets commands in progress finish (until
-// ctx ends), then syncs and closes storage.
+// ctx ends), leaves gossip, and syncs and closes storage.
 func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.srv.Shutdown(ctx)
 	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) {
 		err = errors.Join(err, fmt.Errorf("resp server: %w", serr))
 	}
+	return errors.Join(err, n.closeParts())
+}
+
+func (n *Node) closeParts() error {
+	var err error
+	select {
+	case <-n.stop:
+	default:
+		close(n.stop)
+	}
+	n.watcher.Wait()
+	if n.mem != nil {
+		err = errors.Join(err, n.mem.Shutdown())
+	}
+	if n.trans != nil {
+		err = errors.Join(err, n.trans.Close())
+	}
 	return errors.Join(err, n.eng.Close())
+}
+
+// clusterView is the coordinator's view of the cluster.
+type clusterView struct{ n *Node }
+
+func (v clusterView) Self() string           { return v.n.cfg.Name }
+func (v clusterView) Ring() coordinator.Ring { return v.n.ring.Load() }
+func (v clusterView) Alive(name string) bool { return v.n.mem.Alive(name) }
+func (v clusterView) PeerAddr(name string) (string, bool) {
+	m, ok := v.n.mem.Member(name)
+	if !ok || m.Meta.PeerAddr == "" {
+		return "", false
+	}
+	return m.Meta.PeerAddr, true
+}
+
+// caller adapts the transport to the coordinator.
+type caller struct{ n *Node }
+
+func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req []byte) ([]byte, error) {
+	resp, err := c.n.trans.Call(ctx, addr, transport.Method(m), req)
+	var remote *transport.RemoteError
+	if errors.As(err, &remote) {
+		return nil, &coordinator.RemoteError{Msg: remote.Msg}
+	}
+	return resp, err
 }

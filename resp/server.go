@@ -114,6 +114,11 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 	return &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}}
 }
 
+// SetCoordinator gives the server its coordinator when it could not be
+// built before the server (the node binds the RESP port first). It must be
+// called before Serve.
+func (s *Server) SetCoordinator(c *coordinator.Coordinator) { s.coord = c }
+
 // Listen binds the server's address; Serve then accepts clients.
 func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +39,13 @@ type options struct {
 	maxValueBytes int
 	logLevel      string
 	debugAddr     string
+	gossipPort    int
+	peerPort      int
+	join          string
+	replicas      int
+	readQuorum    int
+	writeQuorum   int
+	partitions    int
 	showVersion   bool
 }
 
@@ -48,6 +56,13 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.port, "port", 6379, "RESP port for Redis clients")
 	fs.StringVar(&o.dir, "dir", "./dynago-data", "data directory")
 	fs.StringVar(&o.nodeName, "node-name", "", "this node's name in the cluster (default host:port)")
+	fs.IntVar(&o.gossipPort, "gossip-port", 0, "gossip port (default: --port + 10000)")
+	fs.IntVar(&o.peerPort, "peer-port", 0, "internode port (default: --port + 20000)")
+	fs.StringVar(&o.join, "join", "", "host:gossipport[,host:gossipport...] of a cluster to join")
+	fs.IntVar(&o.replicas, "replicas", 3, "N: replicas of every key")
+	fs.IntVar(&o.readQuorum, "read-quorum", 2, "R: replicas that must answer a read")
+	fs.IntVar(&o.writeQuorum, "write-quorum", 2, "W: replicas that must store a write")
+	fs.IntVar(&o.partitions, "partitions", 256, "Q: partitions of the key space (a power of two, fixed when the cluster is created)")
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -64,6 +79,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.maxValueBytes <= 0 {
 		return o, fmt.Errorf("--max-value-bytes must be positive")
+	}
+	if o.partitions < 1 || o.partitions&(o.partitions-1) != 0 {
+		return o, fmt.Errorf("--partitions must be a power of two, not %d", o.partitions)
+	}
+	if o.replicas < 1 || o.readQuorum < 1 || o.writeQuorum < 1 {
+		return o, fmt.Errorf("--replicas, --read-quorum and --write-quorum must be at least 1")
 	}
 	if o.nodeName == "" {
 		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
@@ -102,12 +123,26 @@ func run(args []string) error {
 	}
 	ecfg := engine.DefaultConfig(o.dir)
 	ecfg.Fsync = fsync
-	n, err := node.Start(node.Config{
+	cfg := node.Config{
 		Addr:          net.JoinHostPort(o.bind, strconv.Itoa(o.port)),
 		Name:          o.nodeName,
+		Replicas:      o.replicas,
+		ReadQuorum:    o.readQuorum,
+		WriteQuorum:   o.writeQuorum,
+		Partitions:    o.partitions,
 		Engine:        ecfg,
 		MaxValueBytes: o.maxValueBytes,
-	})
+	}
+	if o.gossipPort != 0 {
+		cfg.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))
+	}
+	if o.peerPort != 0 {
+		cfg.PeerAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.peerPort))
+	}
+	if o.join != "" {
+		cfg.Join = strings.Split(o.join, ",")
+	}
+	n, err := node.Start(cfg)
 	if err != nil {
 		return err
 	}

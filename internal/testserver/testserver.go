@@ -36,7 +36,13 @@ type Option func(*node.Config)
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := node.Config{Addr: "127.0.0.1:0", Name: "test-node", Engine: engine.DefaultConfig(dir)}
+	cfg := node.Config{
+		Addr:       "127.0.0.1:0",
+		Name:       "test-node",
+		GossipAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+		PeerAddr:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+		Engine:     engine.DefaultConfig(dir),
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -125,10 +131,12 @@ func Binary(t testing.TB) string {
 
 // Process is a dynago process started by a test.
 type Process struct {
-	t    testing.TB
-	Dir  string
-	Port int
-	Args []string
+	t          testing.TB
+	Dir        string
+	Port       int
+	GossipPort int
+	PeerPort   int
+	Args       []string
 	cmd  *exec.Cmd
 	log  *os.File
 }
@@ -152,7 +160,7 @@ func StartProcess(t testing.TB, dir string, extra ...string) *Process {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	p := &Process{t: t, Dir: dir, Port: FreePort(t), Args: extra}
+	p := &Process{t: t, Dir: dir, Port: FreePort(t), GossipPort: FreePort(t), PeerPort: FreePort(t), Args: extra}
 	p.Start()
 	t.Cleanup(func() { p.Kill() })
 	return p
@@ -161,7 +169,8 @@ func StartProcess(t testing.TB, dir string, extra ...string) *Process {
 // Start (re)starts the process with its directory, port and flags.
 func (p *Process) Start() {
 	p.t.Helper()
-	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(p.Port), "--dir", p.Dir}, p.Args...)
+	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(p.Port), "--dir", p.Dir,
+		"--gossip-port", fmt.Sprint(p.GossipPort), "--peer-port", fmt.Sprint(p.PeerPort)}, p.Args...)
 	p.cmd = exec.Command(Binary(p.t), args...)
 	logf, err := os.OpenFile(filepath.Join(p.Dir+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -174,6 +183,9 @@ func (p *Process) Start() {
 	}
 	WaitReady(p.t, p.Addr(), 15*time.Second)
 }
+
+// GossipAddr is the address other nodes join the process's cluster through.
+func (p *Process) GossipAddr() string { return fmt.Sprintf("127.0.0.1:%d", p.GossipPort) }
 
 // Addr is the process's RESP address.
 func (p *Process) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.Port) }

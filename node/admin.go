@@ -1,0 +1,60 @@
+package node
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dynago/dynago/resp"
+)
+
+// admin answers the DYNAGO commands and INFO's cluster section.
+type admin struct{ n *Node }
+
+func (a admin) Nodes() []resp.NodeInfo {
+	ring := a.n.ring.Load()
+	var out []resp.NodeInfo
+	for _, m := range a.n.mem.Members() {
+		out = append(out, resp.NodeInfo{
+			Name:       m.Name,
+			RESPAddr:   m.Meta.RESPAddr,
+			State:      m.State.String(),
+			InRing:     m.InRing,
+			Partitions: len(ring.PartitionsOf(m.Name)),
+			Self:       m.Name == a.n.cfg.Name,
+		})
+	}
+	return out
+}
+
+func (a admin) Ring() (int, int, func(int) []string) {
+	r := a.n.ring.Load()
+	return r.Q(), r.N(), r.Owners
+}
+
+func (a admin) Preflist(key []byte) (int, []string, []string) {
+	r := a.n.ring.Load()
+	p := r.PartitionOf(key)
+	owners := r.Owners(p)
+	return p, owners, r.Preference(p)[len(owners):]
+}
+
+func (a admin) Join(addr string) error {
+	return a.n.mem.Join(strings.Split(addr, ","))
+}
+
+func (a admin) Quorums() (int, int, int) {
+	return a.n.cfg.Replicas, a.n.cfg.ReadQuorum, a.n.cfg.WriteQuorum
+}
+
+func (a admin) Status() [][2]string {
+	ring := a.n.ring.Load()
+	return [][2]string{
+		{"node", a.n.cfg.Name},
+		{"cluster_id", a.n.mem.ClusterID()},
+		{"ring_members", strings.Join(ring.Members(), ",")},
+		{"partitions_held", strconv.Itoa(len(ring.PartitionsOf(a.n.cfg.Name)))},
+		{"hints_pending", "0"},
+		{"transfers_in_progress", "0"},
+		{"anti_entropy", "off"},
+	}
+}

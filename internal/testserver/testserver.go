@@ -137,8 +137,8 @@ type Process struct {
 	GossipPort int
 	PeerPort   int
 	Args       []string
-	cmd  *exec.Cmd
-	log  *os.File
+	cmd        *exec.Cmd
+	log        *os.File
 }
 
 // FreePort returns a loopback port that was free a moment ago.

@@ -1,0 +1,203 @@
+package testserver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/membership"
+	"github.com/dynago/dynago/node"
+	"github.com/dynago/dynago/transport"
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster is a cluster of in-process nodes on loopback whose links a test
+// can cut (gossip and internode traffic alike) and heal.
+type Cluster struct {
+	t      testing.TB
+	Nodes  []*ClusterNode
+	faults *transport.Faults
+
+	mu  sync.RWMutex       // protects cut
+	cut map[[2]string]bool // gossip address pairs that are cut
+}
+
+// ClusterNode is one node of a Cluster.
+type ClusterNode struct {
+	c      *Cluster
+	Index  int
+	Dir    string
+	Config node.Config
+	Node   *node.Node // nil while stopped
+}
+
+// FastGossip shortens failure detection and gossip so tests converge in
+// well under a second.
+func FastGossip(m *membership.Config) {
+	m.ProbeInterval = 100 * time.Millisecond
+	m.ProbeTimeout = 50 * time.Millisecond
+	m.GossipInterval = 20 * time.Millisecond
+	m.SuspicionMult = 2
+	m.PushPullInterval = 500 * time.Millisecond
+	m.TCPTimeout = 500 * time.Millisecond
+	m.GossipToTheDeadTime = time.Second
+	m.DeadNodeReclaimTime = time.Second
+	m.ReconnectMin = 100 * time.Millisecond
+	m.ReconnectMax = 500 * time.Millisecond
+	m.LeaveTimeout = 200 * time.Millisecond
+}
+
+// StartCluster starts n nodes (the first creates the cluster, the others
+// join it) and waits until every node sees all n in its ring. configure, if
+// not nil, adjusts each node's configuration before it starts.
+func StartCluster(t testing.TB, n int, configure func(i int, cfg *node.Config)) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, faults: &transport.Faults{}, cut: map[[2]string]bool{}}
+	for i := 0; i < n; i++ {
+		cn := &ClusterNode{c: c, Index: i, Dir: t.TempDir()}
+		ecfg := engine.DefaultConfig(cn.Dir)
+		cn.Config = node.Config{
+			Addr:       fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+			Name:       fmt.Sprintf("node%d", i+1),
+			GossipAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+			PeerAddr:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+			Engine:     ecfg,
+			Timeout:    time.Second,
+			Faults:     c.faults,
+		}
+		gossipAddr := cn.Config.GossipAddr
+		cn.Config.Gossip = func(m *membership.Config) {
+			FastGossip(m)
+			m.Drop = func(remote string) bool { return c.isCut(gossipAddr, remote) }
+		}
+		if i > 0 {
+			cn.Config.Join = []string{c.Nodes[0].Config.GossipAddr}
+		}
+		if configure != nil {
+			configure(i, &cn.Config)
+		}
+		c.Nodes = append(c.Nodes, cn)
+		cn.Start()
+	}
+	t.Cleanup(c.StopAll)
+	c.WaitRing(n)
+	return c
+}
+
+func (c *Cluster) isCut(a, b string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cut[pair(a, b)]
+}
+
+func pair(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// Cut severs gossip and internode traffic between nodes i and j.
+func (c *Cluster) Cut(i, j int) {
+	a, b := c.Nodes[i].Config, c.Nodes[j].Config
+	c.mu.Lock()
+	c.cut[pair(a.GossipAddr, b.GossipAddr)] = true
+	c.mu.Unlock()
+	c.faults.Cut(a.PeerAddr, b.PeerAddr)
+}
+
+// Isolate cuts node i from every other node.
+func (c *Cluster) Isolate(i int) {
+	for j := range c.Nodes {
+		if j != i {
+			c.Cut(i, j)
+		}
+	}
+}
+
+// HealAll undoes every cut.
+func (c *Cluster) HealAll() {
+	c.mu.Lock()
+	clear(c.cut)
+	c.mu.Unlock()
+	c.faults.HealAll()
+}
+
+// Start starts (or restarts, on the same directory and ports) the node.
+func (cn *ClusterNode) Start() {
+	cn.c.t.Helper()
+	n, err := node.Start(cn.Config)
+	if err != nil {
+		cn.c.t.Fatalf("start %s: %v", cn.Config.Name, err)
+	}
+	cn.Node = n
+}
+
+// Stop shuts the node down gracefully.
+func (cn *ClusterNode) Stop() {
+	if cn.Node == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cn.Node.Shutdown(ctx); err != nil {
+		cn.c.t.Logf("shutdown %s: %v", cn.Config.Name, err)
+	}
+	cn.Node = nil
+}
+
+// Addr is the node's RESP address.
+func (cn *ClusterNode) Addr() string { return cn.Config.Addr }
+
+// Client returns a go-redis client for the node.
+func (cn *ClusterNode) Client() *redis.Client { return NewClient(cn.c.t, cn.Addr()) }
+
+// StopAll stops every running node.
+func (c *Cluster) StopAll() {
+	for _, cn := range c.Nodes {
+		cn.Stop()
+	}
+}
+
+// WaitRing waits until every running node sees want ring members.
+func (c *Cluster) WaitRing(want int) {
+	c.t.Helper()
+	c.WaitFor(fmt.Sprintf("every node to see %d ring members", want), func() bool {
+		for _, cn := range c.Nodes {
+			if cn.Node != nil && len(cn.Node.RingMembers()) != want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// WaitAlive waits until every running node sees node i as alive (or, with
+// alive false, as not alive).
+func (c *Cluster) WaitAlive(i int, alive bool) {
+	c.t.Helper()
+	name := c.Nodes[i].Config.Name
+	c.WaitFor(fmt.Sprintf("%s alive=%v everywhere", name, alive), func() bool {
+		for j, cn := range c.Nodes {
+			if j != i && cn.Node != nil && cn.Node.Alive(name) != alive {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// WaitFor polls cond until it holds, failing the test after 15 seconds.
+func (c *Cluster) WaitFor(what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -4,7 +4,7 @@ BIN     ?= bin/dynago
 PORT    ?= 6379
 DIR     ?= ./dynago-data
 
-.PHONY: build run test unit e2e fuzz bench lint clean
+.PHONY: build run cluster cluster-stop test e2e fuzz bench lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dynago
@@ -12,6 +12,13 @@ build:
 ## run: one node, RESP on 127.0.0.1:$(PORT), data in $(DIR)
 run: build
 	./$(BIN) --port $(PORT) --dir $(DIR)
+
+## cluster: three local nodes on 7001-7003 (data under ./dynago-cluster)
+cluster: build
+	BIN=$(BIN) ./scripts/cluster.sh start
+
+cluster-stop:
+	./scripts/cluster.sh stop
 
 ## test: vet, then every test with the race detector (integration tests included)
 test:

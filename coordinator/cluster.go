@@ -30,6 +30,7 @@ type Ring interface {
 	PartitionOf(key []byte) int
 	Owners(p int) []string
 	Members() []string
+	Size() int
 }
 
 // Transport carries the coordinator's requests to other nodes.
@@ -90,12 +91,12 @@ func (c *Coordinator) Clustered() bool { return c.cfg.Cluster != nil }
 // Distributed reports whether keys may live on other nodes (the ring has
 // more than one member).
 func (c *Coordinator) Distributed() bool {
-	return c.cfg.Cluster != nil && len(c.cfg.Cluster.Ring().Members()) > 1
+	return c.cfg.Cluster != nil && c.cfg.Cluster.Ring().Size() > 1
 }
 
 // IsReplica reports whether this node coordinates writes of key itself.
 func (c *Coordinator) IsReplica(key []byte) bool {
-	if c.cfg.Cluster == nil {
+	if !c.Distributed() {
 		return true
 	}
 	_, self := c.owners(key)
@@ -140,10 +141,7 @@ type replicaReply struct {
 // have, and repairs stale replicas in the background once all have
 // answered (or timed out).
 func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
-	owners, self := c.owners(key)
-	if self && len(owners) == 1 {
-		return c.eng.Get(key)
-	}
+	owners, _ := c.owners(key)
 	need := min(c.cfg.R, len(owners))
 	replies := make(chan replicaReply, len(owners))
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)

@@ -34,6 +34,7 @@ func (r allRing) Range(p int) (uint64, uint64) {
 func (r allRing) PartitionOf(key []byte) int { return partition.Of(partition.Hash(key), r.q) }
 func (r allRing) Owners(int) []string        { return r.members }
 func (r allRing) Members() []string          { return r.members }
+func (r allRing) Size() int                  { return len(r.members) }
 
 // memNet delivers calls between test nodes; down nodes and cut links fail.
 type memNet struct {

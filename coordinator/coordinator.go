@@ -97,7 +97,7 @@ func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, boo
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, false, err
 	}
-	if c.cfg.Cluster != nil {
+	if c.Distributed() {
 		return c.readReplicas(ctx, key)
 	}
 	return c.eng.Get(key)
@@ -160,7 +160,8 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
 	}
-	if c.cfg.Cluster == nil {
+	if !c.Distributed() {
+		// Alone in the ring (or standalone): this node is every key's only replica.
 		o, _, err := c.updateLocal(ctx, key, decide)
 		return o, err
 	}
@@ -208,7 +209,7 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 			})
 		case Delete:
 			next = cur.Update(ch.Context, dot, nil)
-			if next.IsTombstone() && c.cfg.Cluster == nil {
+			if next.IsTombstone() && !c.Distributed() {
 				// With a single replica nothing can resurrect the key and
 				// dots never repeat, so the record itself can go.
 				next = version.Object{}

@@ -268,6 +268,9 @@ func (r *Ring) N() int { return r.n }
 // Members returns the member names in ascending order.
 func (r *Ring) Members() []string { return slices.Clone(r.members) }
 
+// Size returns the number of members (without copying them).
+func (r *Ring) Size() int { return len(r.members) }
+
 // Capacity returns the most slots (partition replicas) the balancing pass
 // lets one member hold.
 func (r *Ring) Capacity() int { return r.capacity }

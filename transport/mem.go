@@ -206,7 +206,8 @@ func (n *memNode) Close() error {
 	n.mu.Unlock()
 
 	n.stopWatch()
-	n.cancel()
+	// Settle the calls before cancelling the handlers, so that no caller
+	// receives a handler's "context canceled" instead of the closed peer.
 	for _, mc := range calls {
 		if mc.from == n {
 			mc.abort(ErrClosed)
@@ -214,6 +215,7 @@ func (n *memNode) Close() error {
 			mc.abort(unavailable(n.addr, errors.New("peer closed")))
 		}
 	}
+	n.cancel()
 	n.wg.Wait()
 	return nil
 }

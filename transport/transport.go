@@ -18,9 +18,11 @@ const ProtocolVersion uint16 = 1
 type Method uint8
 
 // Handler serves one incoming request from the node named from. Handlers run
-// concurrently. The context ends when the caller stops waiting, when the
-// connection breaks, or when the transport closes. req belongs to the
-// handler. A returned error reaches the caller as a *RemoteError.
+// concurrently, each in a goroutine of its own. The context ends at the
+// caller's deadline, when the connection breaks, or when the transport
+// closes (a caller that merely cancels is not heard of). req belongs to the
+// handler. A returned error, or a panic, reaches the caller as a
+// *RemoteError.
 type Handler func(ctx context.Context, from string, m Method, req []byte) ([]byte, error)
 
 // Transport sends requests to other nodes.

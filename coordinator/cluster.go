@@ -59,12 +59,12 @@ const (
 	MethodCommand
 )
 
-// NotReplicaError says that this node does not hold the key, so a write
-// must be coordinated by one of Owners (in preference order).
+// NotReplicaError says that another node coordinates the key's writes: a
+// write must be forwarded to one of Owners (in preference order).
 type NotReplicaError struct{ Owners []string }
 
 func (e *NotReplicaError) Error() string {
-	return fmt.Sprintf("coordinator: not a replica of the key (owners %v)", e.Owners)
+	return fmt.Sprintf("coordinator: another node coordinates writes of the key (owners %v)", e.Owners)
 }
 
 type forwardedKey struct{}
@@ -94,13 +94,28 @@ func (c *Coordinator) Distributed() bool {
 	return c.cfg.Cluster != nil && c.cfg.Cluster.Ring().Size() > 1
 }
 
-// IsReplica reports whether this node coordinates writes of key itself.
-func (c *Coordinator) IsReplica(key []byte) bool {
+// writeCoordinator is the node that coordinates writes of key: its first
+// live owner. Every node that agrees on liveness picks the same one, so a
+// key's writes serialize on one replica and, in a healthy cluster, each
+// write sees the one before it (a plain SET overwrites, as in Redis, rather
+// than becoming a sibling of a write made a moment earlier elsewhere).
+func (c *Coordinator) writeCoordinator(owners []string) string {
+	self := c.cfg.Cluster.Self()
+	for _, o := range owners {
+		if o == self || c.cfg.Cluster.Alive(o) {
+			return o
+		}
+	}
+	return owners[0]
+}
+
+// Coordinates reports whether this node coordinates writes of key itself.
+func (c *Coordinator) Coordinates(key []byte) bool {
 	if !c.Distributed() {
 		return true
 	}
-	_, self := c.owners(key)
-	return self
+	owners, _ := c.owners(key)
+	return c.writeCoordinator(owners) == c.cfg.Cluster.Self()
 }
 
 // Forward sends a client command (encoded by the caller; see EncodeArgs) to

@@ -123,8 +123,10 @@ func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinat
 	return net, coords
 }
 
+// set writes through c as if the key's command had been forwarded to it, so
+// c coordinates the write whatever its place in the preference list.
 func set(c *Coordinator, key, value string) error {
-	_, err := c.Update(context.Background(), []byte(key), func(st *State) (Change, error) {
+	_, err := c.Update(Forwarded(context.Background()), []byte(key), func(st *State) (Change, error) {
 		return st.Put(version.KindBytes, []byte(value), 0), nil
 	})
 	return err
@@ -259,7 +261,7 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 		t.Fatalf("siblings %+v, want from-a and from-b", o.Siblings)
 	}
 	// A write with the merged context resolves them everywhere.
-	_, err = cs["b"].Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+	_, err = cs["b"].Update(Forwarded(context.Background()), []byte("k"), func(st *State) (Change, error) {
 		return Change{Op: Put, Context: o.Clock, Kind: version.KindBytes, Value: []byte("resolved")}, nil
 	})
 	if err != nil {
@@ -270,11 +272,37 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	}
 }
 
+func TestWritesAreCoordinatedByTheFirstLiveOwner(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	write := func(c *Coordinator) error {
+		_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+			return st.Put(version.KindBytes, []byte("v"), 0), nil
+		})
+		return err
+	}
+	var nr *NotReplicaError
+	if err := write(cs["b"]); !errors.As(err, &nr) {
+		t.Fatalf("write on b while a is up: %v, want NotReplicaError", err)
+	}
+	if err := write(cs["a"]); err != nil {
+		t.Fatalf("write on a: %v", err)
+	}
+	net.setDown("a", true)
+	if err := write(cs["b"]); err != nil {
+		t.Fatalf("write on b while a is down: %v", err)
+	}
+	if cs["c"].Coordinates([]byte("k")) {
+		t.Fatal("c claims to coordinate while b is up")
+	}
+}
+
 func TestNonReplicaMustForward(t *testing.T) {
 	_, cs := startCluster(t, "a", "b")
 	c := cs["a"]
 	c.cfg.Cluster = memCluster{self: "x", ring: allRing{q: 8, members: []string{"a", "b"}}, net: &memNet{down: map[string]bool{}}}
-	err := set(c, "k", "v")
+	_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+		return st.Put(version.KindBytes, []byte("v"), 0), nil
+	})
 	var nr *NotReplicaError
 	if !errors.As(err, &nr) || !slices.Equal(nr.Owners, []string{"a", "b"}) {
 		t.Fatalf("write on a non-replica: %v, want NotReplicaError naming a and b", err)

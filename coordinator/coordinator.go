@@ -152,10 +152,10 @@ func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Cl
 type Decide func(st *State) (Change, error)
 
 // Update reads key, asks decide what to do, and durably applies the change.
-// It returns the key's object afterwards. In a cluster only a replica of the
-// key coordinates its writes (others get a *NotReplicaError and forward the
-// command); the write is stored here, then sent to the other replicas, and
-// Update returns once W replicas hold it.
+// It returns the key's object afterwards. In a cluster the key's first live
+// owner coordinates its writes (other nodes get a *NotReplicaError and
+// forward the command); the write is stored here, then sent to the other
+// replicas, and Update returns once W replicas hold it.
 func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
@@ -165,8 +165,8 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		o, _, err := c.updateLocal(ctx, key, decide)
 		return o, err
 	}
-	owners, self := c.owners(key)
-	if !self && !isForwarded(ctx) {
+	owners, _ := c.owners(key)
+	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
 	o, wrote, err := c.updateLocal(ctx, key, decide)

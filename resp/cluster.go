@@ -182,7 +182,7 @@ func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) boo
 		return false // a multi-key write splits per key in its handler
 	}
 	key := args[cmd.FirstKey]
-	if s.coord.IsReplica(key) || isForwardedCtx(c.ctx) {
+	if s.coord.Coordinates(key) || isForwardedCtx(c.ctx) {
 		return false
 	}
 	reply, err := s.coord.Forward(c.ctx, key, encodeForward(c.proto, args))
@@ -253,5 +253,5 @@ func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
 // needsForward reports whether a multi-key command's key must be written
 // through another node.
 func (c *client) needsForward(key []byte) bool {
-	return c.srv.coord.Clustered() && !c.srv.coord.IsReplica(key) && !isForwardedCtx(c.ctx)
+	return c.srv.coord.Clustered() && !c.srv.coord.Coordinates(key) && !isForwardedCtx(c.ctx)
 }

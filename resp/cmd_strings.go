@@ -554,18 +554,15 @@ func cmdDecrBy(c *client, args [][]byte) {
 }
 
 // counterOf returns the key's value as a counter: the merged counter if it
-// is one, else a counter starting from its string value. As in Redis, a
-// string must be a strict integer for the integer commands ("1.0", "010"
-// and "+5" are not) and must not be empty for either family.
-func counterOf(v coordinator.Value, found, integer bool) (counter.State, error) {
+// is one, else a counter starting from its string value. An empty string is
+// not a number to Redis (counter.FromValue reads it as 0, as it does an
+// absent key).
+func counterOf(v coordinator.Value, found bool) (counter.State, error) {
 	if !found {
 		return counter.FromValue(version.Dot{}, 0, nil)
 	}
 	if v.Counter != nil {
 		return *v.Counter, nil
-	}
-	if _, ok := parseInt(v.Bytes); integer && !ok {
-		return counter.State{}, counter.ErrNotInteger
 	}
 	if len(v.Bytes) == 0 {
 		return counter.State{}, counter.ErrNotNumber
@@ -583,7 +580,7 @@ func incrBy(c *client, key []byte, delta int64) {
 		if err != nil {
 			return coordinator.Change{}, err
 		}
-		cs, err := counterOf(v, found, true)
+		cs, err := counterOf(v, found)
 		if err == nil {
 			cs, err = cs.IncrBy(st.Dot.Actor, st.Dot.Counter, delta)
 		}
@@ -616,7 +613,7 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 		if err != nil {
 			return coordinator.Change{}, err
 		}
-		cs, err := counterOf(v, found, false)
+		cs, err := counterOf(v, found)
 		if err == nil {
 			cs, err = cs.IncrByFloat(st.Dot.Actor, st.Dot.Counter, d)
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -273,11 +274,15 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 }
 
 func errUnknownCommand(args [][]byte) string {
-	msg := fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: ", args[0])
+	// As Redis does: the quoted arguments together stop at about 128 bytes.
+	var quoted strings.Builder
 	for _, a := range args[1:] {
-		msg += fmt.Sprintf("'%.128s' ", a)
+		if quoted.Len() >= 128 {
+			break
+		}
+		quoted.WriteString("'" + truncate(string(a), 128-quoted.Len()) + "' ")
 	}
-	return msg
+	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", args[0], quoted.String())
 }
 
 // writeErr answers err as a Redis error. Errors that carry their own Redis

@@ -72,6 +72,7 @@ func dispatchSub(cmd *Command, c *client, args [][]byte) {
 			"'. Try " + upper(cmd.Name) + " HELP.")
 		return
 	}
+	c.cmd.Store(sub)
 	if !sub.arityOK(len(args)) {
 		c.writeError(errArity(sub.Name))
 		return

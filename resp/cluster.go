@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/tidwall/redcon"
@@ -224,30 +225,71 @@ func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, err
 }
 
 // forwardSub sends sub, the single-key command equivalent to one key's part
-// of a multi-key write (DEL, MSET, ...), to a replica of key and returns its
-// integer reply (1 for +OK). On failure it writes the error reply.
+// of a multi-key write (DEL, MSET, ...), to the key's coordinator and returns
+// its integer reply (1 for +OK). On failure it writes the error reply.
 func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
-	reply, err := c.srv.coord.Forward(c.ctx, key, encodeForward(2, sub))
+	n, err := c.forwardSubValue(key, sub)
 	if err != nil {
 		c.writeErr(err)
 		return 0, false
 	}
+	return n, true
+}
+
+// forwardSubValue is forwardSub without writing a reply.
+func (c *client) forwardSubValue(key []byte, sub [][]byte) (int64, error) {
+	reply, err := c.srv.coord.Forward(c.ctx, key, encodeForward(2, sub))
+	if err != nil {
+		return 0, err
+	}
 	switch {
 	case len(reply) > 0 && reply[0] == ':':
-		n, err := strconv.ParseInt(strings.TrimSpace(string(reply[1:])), 10, 64)
-		if err == nil {
-			return n, true
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(reply[1:])), 10, 64); err == nil {
+			return n, nil
 		}
 	case len(reply) > 0 && reply[0] == '+':
-		return 1, true
+		return 1, nil
 	case len(reply) > 0 && (reply[0] == '_' || string(reply) == "$-1\r\n"):
-		return 0, true
+		return 0, nil
 	case len(reply) > 0 && reply[0] == '-':
-		c.writeError(strings.TrimSpace(string(reply[1:])))
-		return 0, false
+		return 0, redisError(strings.TrimSpace(string(reply[1:])))
 	}
-	c.writeError("ERR unexpected reply from replica")
-	return 0, false
+	return 0, errors.New("unexpected reply from the key's coordinator")
+}
+
+// maxFanOut bounds the keys of one multi-key command in flight at once.
+const maxFanOut = 64
+
+// fanOut runs fn for 0..n-1: concurrently when keys live on other nodes (so
+// a multi-key command costs about one quorum round trip, not one per key),
+// in order otherwise. It returns the first error.
+func (c *client) fanOut(n int, fn func(i int) error) error {
+	if n < 2 || !c.srv.coord.Distributed() {
+		for i := 0; i < n; i++ {
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, maxFanOut)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // needsForward reports whether a multi-key command's key must be written

@@ -34,39 +34,51 @@ func init() {
 }
 
 func cmdDel(c *client, args [][]byte) {
-	var n int64
-	for _, key := range args[1:] {
+	keys := args[1:]
+	deleted := make([]int64, len(keys))
+	err := c.fanOut(len(keys), func(i int) error {
+		key := keys[i]
 		if c.needsForward(key) {
-			d, ok := c.forwardSub(key, [][]byte{[]byte("DEL"), key})
-			if !ok {
-				return
-			}
-			n += d
-			continue
+			var err error
+			deleted[i], err = c.forwardSubValue(key, [][]byte{[]byte("DEL"), key})
+			return err
 		}
-		ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+		_, err := c.srv.coord.Update(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
 			_, found, err := st.Value()
 			if err != nil || !found {
 				return coordinator.Change{}, err
 			}
-			n++
+			deleted[i] = 1
 			return st.Delete(), nil
 		})
-		if !ok {
-			return
-		}
+		return err
+	})
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	var n int64
+	for _, d := range deleted {
+		n += d
 	}
 	c.writeInt(n)
 }
 
 func cmdExists(c *client, args [][]byte) {
+	keys := args[1:]
+	found := make([]bool, len(keys))
+	err := c.fanOut(len(keys), func(i int) error {
+		var err error
+		_, found[i], err = c.readValue(keys[i])
+		return err
+	})
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
 	var n int64
-	for _, key := range args[1:] {
-		_, found, done := c.read(key)
-		if !done {
-			return
-		}
-		n += b2i(found)
+	for _, f := range found {
+		n += b2i(f)
 	}
 	c.writeInt(n)
 }

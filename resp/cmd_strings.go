@@ -57,26 +57,33 @@ func (c *client) update(key []byte, decide coordinator.Decide) bool {
 // read resolves key to its single Redis value; on failure it writes the
 // error reply and returns ok=false, done=false.
 func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
+	v, found, err := c.readValue(key)
+	if err != nil {
+		c.writeErr(err)
+		return v, false, false
+	}
+	return v, found, true
+}
+
+// readValue resolves key to its single Redis value. It writes nothing, so
+// concurrent reads of a multi-key command may use it.
+func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
 	o, ok, err := c.srv.coord.Read(c.ctx, key)
 	if err != nil {
-		c.writeErr(err)
-		return v, false, false
+		return coordinator.Value{}, false, err
 	}
-	if !ok {
-		c.srv.stats.misses.Add(1)
-		return v, false, true
-	}
-	v, found, err = coordinator.Resolve(o, c.srv.cfg.Now().UnixMilli())
-	if err != nil {
-		c.writeErr(err)
-		return v, false, false
+	v, found := coordinator.Value{}, false
+	if ok {
+		if v, found, err = coordinator.Resolve(o, c.srv.cfg.Now().UnixMilli()); err != nil {
+			return v, false, err
+		}
 	}
 	if found {
 		c.srv.stats.hits.Add(1)
 	} else {
 		c.srv.stats.misses.Add(1)
 	}
-	return v, found, true
+	return v, found, nil
 }
 
 // checkSize refuses values over --max-value-bytes.
@@ -204,6 +211,16 @@ func cmdSet(c *client, args [][]byte) {
 // put stores value under key (as SET without options would) and reports
 // whether the key existed before.
 func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (written, ok bool) {
+	written, err := c.putValue(key, value, expiry, onlyIfAbsent)
+	if err != nil {
+		c.writeErr(err)
+		return false, false
+	}
+	return written, true
+}
+
+// putValue is put without writing a reply, for concurrent use by MSET.
+func (c *client) putValue(key, value []byte, expiry int64, onlyIfAbsent bool) (bool, error) {
 	if c.needsForward(key) {
 		sub := [][]byte{[]byte("SET"), key, value}
 		if expiry != 0 {
@@ -212,10 +229,11 @@ func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (writte
 		if onlyIfAbsent {
 			sub = append(sub, []byte("NX"))
 		}
-		n, ok := c.forwardSub(key, sub)
-		return n == 1, ok
+		n, err := c.forwardSubValue(key, sub)
+		return n == 1, err
 	}
-	ok = c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+	written := false
+	_, err := c.srv.coord.Update(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
 		if onlyIfAbsent {
 			_, found, err := st.Value()
 			if err != nil || found {
@@ -225,7 +243,7 @@ func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (writte
 		written = true
 		return st.Put(version.KindBytes, value, expiry), nil
 	})
-	return written, ok
+	return written, err
 }
 
 func cmdSetNX(c *client, args [][]byte) {
@@ -347,21 +365,21 @@ func rewriteExpiry(st *coordinator.State, v coordinator.Value, expiry int64) coo
 }
 
 func cmdMGet(c *client, args [][]byte) {
-	type result struct {
-		v  []byte
-		ok bool
+	keys := args[1:]
+	values := make([]coordinator.Value, len(keys))
+	found := make([]bool, len(keys))
+	err := c.fanOut(len(keys), func(i int) error {
+		var err error
+		values[i], found[i], err = c.readValue(keys[i])
+		return err
+	})
+	if err != nil {
+		c.writeErr(err)
+		return
 	}
-	results := make([]result, 0, len(args)-1)
-	for _, key := range args[1:] {
-		v, ok, done := c.read(key)
-		if !done {
-			return
-		}
-		results = append(results, result{v.Bytes, ok})
-	}
-	c.writeArray(len(results))
-	for _, r := range results {
-		c.writeBulkOrNull(r.v, r.ok)
+	c.writeArray(len(keys))
+	for i := range keys {
+		c.writeBulkOrNull(values[i].Bytes, found[i])
 	}
 }
 
@@ -375,10 +393,12 @@ func cmdMSet(c *client, args [][]byte) {
 			return
 		}
 	}
-	for i := 1; i < len(args); i += 2 {
-		if _, ok := c.put(args[i], args[i+1], 0, false); !ok {
-			return
-		}
+	if err := c.fanOut(len(args)/2, func(i int) error {
+		_, err := c.putValue(args[1+2*i], args[2+2*i], 0, false)
+		return err
+	}); err != nil {
+		c.writeErr(err)
+		return
 	}
 	c.writeOK()
 }

@@ -84,8 +84,9 @@ type Config struct {
 	// a restart, a crash or a healed partition), doubling from min to max.
 	ReconnectMin time.Duration
 	ReconnectMax time.Duration
-	// LeaveTimeout bounds how long Shutdown waits for the news that this
-	// node is leaving to go out.
+	// LeaveTimeout bounds how long Shutdown waits for gossip to spread the
+	// news that this node leaves (telling each member directly first takes
+	// at most TCPTimeout more).
 	LeaveTimeout time.Duration
 
 	// Drop, if set, is consulted for every gossip packet and stream to or
@@ -167,7 +168,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("membership: address %q too long", s)
 		}
 	}
-	if n := len(encodeMeta(probe, true)); n > metaLimit {
+	if n := len(encodeMeta(probe)); n > metaLimit {
 		return fmt.Errorf("membership: node metadata takes %d bytes, more than %d", n, metaLimit)
 	}
 	return nil

@@ -3,6 +3,9 @@ package membership
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"sync"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -21,13 +24,12 @@ var (
 	_ memberlist.AliveDelegate = gossipDelegate{}
 )
 
-// NodeMeta answers this node's metadata, with the leaving flag once Shutdown
-// has started.
+// NodeMeta answers this node's metadata.
 func (d gossipDelegate) NodeMeta(limit int) []byte {
 	m := d.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := encodeMeta(m.meta, m.leaving)
+	b := encodeMeta(m.meta)
 	if len(b) > limit {
 		// Validate and the cluster id length check make this unreachable.
 		m.log.Error("node metadata too large", "bytes", len(b), "limit", limit)
@@ -36,8 +38,19 @@ func (d gossipDelegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-// NotifyMsg receives gossiped ring entries.
+// NotifyMsg receives our messages: gossiped ring entries, and the notice of
+// a node about to leave.
 func (d gossipDelegate) NotifyMsg(b []byte) {
+	if len(b) > 0 && b[0] == leaveNotice {
+		name, id, ring, err := decodeLeave(b)
+		if err != nil {
+			d.m.log.Warn("dropping bad leave notice", "err", err)
+			return
+		}
+		d.m.mergeRing(id, ring, "leave notice of "+name)
+		d.m.noteLeaving(id, name)
+		return
+	}
 	id, ring, err := decodeRing(b)
 	if err != nil {
 		d.m.log.Warn("dropping bad gossip", "err", err)
@@ -79,7 +92,7 @@ func (d gossipDelegate) NotifyMerge(peers []*memberlist.Node) error {
 	defer m.mu.Unlock()
 	theirs := ""
 	for _, p := range peers {
-		meta, _, err := decodeMeta(p.Meta)
+		meta, err := decodeMeta(p.Meta)
 		if err != nil {
 			return fmt.Errorf("%s (%s) is not a Dynago node: %v", p.Name, p.Address(), err)
 		}
@@ -121,7 +134,7 @@ func mismatchError(self, ours string, p *memberlist.Node, theirs string) error {
 // way their news arrives.
 func (d gossipDelegate) NotifyAlive(p *memberlist.Node) error {
 	m := d.m
-	meta, _, err := decodeMeta(p.Meta)
+	meta, err := decodeMeta(p.Meta)
 	if err != nil {
 		return fmt.Errorf("%s is not a Dynago node: %v", p.Name, err)
 	}
@@ -135,7 +148,7 @@ func (d gossipDelegate) NotifyAlive(p *memberlist.Node) error {
 
 // NotifyJoin: a node is alive in gossip (for the first time, or again).
 func (d gossipDelegate) NotifyJoin(n *memberlist.Node) {
-	d.m.updatePeer(n, func(p *peer) { p.state = Alive })
+	d.m.updatePeer(n, func(p *peer) { p.state, p.leaving = Alive, false })
 }
 
 // NotifyUpdate: a node's metadata changed.
@@ -144,7 +157,7 @@ func (d gossipDelegate) NotifyUpdate(n *memberlist.Node) {
 }
 
 // NotifyLeave: gossip declared a node dead, or it left. A node that
-// announced its leave is Left, any other Dead.
+// announced its leave (see announceLeave) is Left, any other Dead.
 func (d gossipDelegate) NotifyLeave(n *memberlist.Node) {
 	d.m.updatePeer(n, func(p *peer) {
 		if p.leaving {
@@ -158,7 +171,7 @@ func (d gossipDelegate) NotifyLeave(n *memberlist.Node) {
 // updatePeer records gossip's news of n, applies change and tells the
 // watchers. It copies what it keeps: n belongs to the gossip layer.
 func (m *Membership) updatePeer(n *memberlist.Node, change func(*peer)) {
-	meta, leaving, err := decodeMeta(n.Meta)
+	meta, err := decodeMeta(n.Meta)
 	addr := n.Address()
 	m.mu.Lock()
 	p, ok := m.peers[n.Name]
@@ -168,7 +181,7 @@ func (m *Membership) updatePeer(n *memberlist.Node, change func(*peer)) {
 	}
 	old := p.state
 	if err == nil {
-		p.meta, p.metaOK, p.leaving = meta, true, leaving
+		p.meta, p.metaOK = meta, true
 	}
 	p.addr = addr
 	change(p)
@@ -190,4 +203,87 @@ func (m *Membership) updatePeer(n *memberlist.Node, change func(*peer)) {
 		m.log.Info("member "+state.String(), "member", n.Name, "addr", addr)
 	}
 	m.notify()
+}
+
+// leaveNotice is the first byte of the notice a node sends every member
+// just before it leaves gossip gracefully:
+//
+//	leaveNotice byte (2), node name (uvarint length + bytes), then the
+//	node's whole ring message (see encodeRing; it carries the cluster id).
+//
+// The gossip layer's own leave cannot be told from a failure by its
+// observers, hence the notice. It carries the ring set so that a change made
+// just before leaving (DYNAGO LEAVE removes the node, then shuts it down)
+// reaches every member even if gossip had no time to spread it. It goes over
+// streams, one per member. Ring messages start with ringFormat (1).
+const leaveNotice = 2
+
+func encodeLeave(name, clusterID string, ring ringSet) []byte {
+	return append(appendString([]byte{leaveNotice}, name), encodeRing(clusterID, ring)...)
+}
+
+func decodeLeave(b []byte) (name, clusterID string, ring ringSet, err error) {
+	if len(b) < 1 || b[0] != leaveNotice {
+		return "", "", nil, errors.New("leave notice: bad type")
+	}
+	if name, b, err = readString(b[1:]); err != nil {
+		return "", "", nil, fmt.Errorf("leave notice: %w", err)
+	}
+	if clusterID, ring, err = decodeRing(b); err != nil {
+		return "", "", nil, fmt.Errorf("leave notice: %w", err)
+	}
+	return name, clusterID, ring, nil
+}
+
+// noteLeaving records that a node announced its leave. The notice and the
+// leave itself travel different ways and are handled concurrently, so the
+// leave may have been seen first: a node that announced its leave and is
+// gone left, it did not fail.
+func (m *Membership) noteLeaving(clusterID, name string) {
+	m.mu.Lock()
+	p := m.peers[name]
+	changed := false
+	if p != nil && clusterID == m.clusterID {
+		p.leaving = true
+		if p.state == Dead {
+			p.state, changed = Left, true
+		}
+	}
+	m.mu.Unlock()
+	if changed {
+		m.log.Info("member left", "member", name)
+		m.notify()
+	}
+}
+
+// announceLeave tells every member that this node is about to leave. It
+// takes at most TCPTimeout (the sends run in parallel).
+func (m *Membership) announceLeave() {
+	m.mu.Lock()
+	msg := encodeLeave(m.cfg.Name, m.clusterID, m.ring)
+	var to []*memberlist.Node
+	for name, p := range m.peers {
+		// A member this node believes dead may be alive all the same (the
+		// belief may be false, or stale): it is told too.
+		if name == m.cfg.Name || p.state == Left {
+			continue
+		}
+		host, port, err := net.SplitHostPort(p.addr)
+		n, perr := strconv.ParseUint(port, 10, 16)
+		if err != nil || perr != nil || net.ParseIP(host) == nil {
+			continue
+		}
+		to = append(to, &memberlist.Node{Name: name, Addr: net.ParseIP(host), Port: uint16(n)})
+	}
+	m.mu.Unlock()
+	m.log.Debug("announcing the leave", "to", len(to))
+	var wg sync.WaitGroup
+	for _, n := range to {
+		wg.Go(func() {
+			if err := m.ml.SendReliable(n, msg); err != nil {
+				m.log.Debug("announcing the leave", "member", n.Name, "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -155,7 +155,10 @@ func (m *Membership) ping(name, addr string) {
 // reconnect joins gossip through one address and paces the next attempt.
 func (m *Membership) reconnect(addr string) {
 	defer m.wg.Done()
-	_, err := m.ml.Join([]string{addr})
+	n, err := m.ml.Join([]string{addr})
+	if n == 0 {
+		err = joinError([]string{addr}, err)
+	}
 	now := time.Now()
 	m.mu.Lock()
 	if r := m.retries[addr]; r != nil {

@@ -55,7 +55,6 @@ type Membership struct {
 	seeds     []string          // Start's seeds, retried while no other member is live
 	retries   map[string]*retry // reconnect attempts by gossip address
 	pinging   map[string]bool   // names with a direct ping in flight
-	leaving   bool              // Shutdown is leaving gossip gracefully
 	closed    bool              // Shutdown has started
 
 	heardMu sync.Mutex           // protects heard; taken after mu when both are held
@@ -100,8 +99,8 @@ const mismatchPhrase = "cluster id mismatch"
 
 // Start joins or creates the cluster and starts gossiping:
 //
-//   - no cluster id in Store and no seeds: creates a new cluster with a random
-//     id whose ring is this node alone;
+//   - no cluster id in Store and no seeds: creates a new cluster whose ring is
+//     this node alone, with a random id (or Meta.ClusterID, if set);
 //   - no cluster id and seeds: joins through the seeds (synchronously; an
 //     error if none answers or they belong to another cluster), adopts their
 //     cluster id and adds itself to the ring;
@@ -209,13 +208,17 @@ func Start(cfg Config) (*Membership, error) {
 	return m, nil
 }
 
-// prepareRing creates the cluster of a node that has neither a cluster id
-// nor seeds, and brings this node's own ring entry up to date otherwise.
+// prepareRing creates the cluster of a node that knows no ring and has no
+// seeds (under Meta.ClusterID if set, else a random id), and brings this
+// node's own ring entry up to date otherwise.
 func (m *Membership) prepareRing() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.clusterID == "" && len(m.cfg.Seeds) == 0 {
-		id := newClusterID()
+	if len(m.ring) == 0 && len(m.cfg.Seeds) == 0 {
+		id := m.clusterID
+		if id == "" {
+			id = newClusterID()
+		}
 		m.clusterID, m.meta.ClusterID = id, id
 		m.ring[m.cfg.Name] = ringEntry{Incarnation: 1, Meta: m.meta}
 		m.log.Info("created a new cluster", "cluster", id)
@@ -426,7 +429,9 @@ func (m *Membership) memberLocked(name string) (Member, bool) {
 	}
 	if seen {
 		mem.State = p.state
-		if p.metaOK {
+		// Gossip has the freshest metadata, except from a node that has just
+		// joined and not yet re-advertised the cluster id it adopted.
+		if p.metaOK && (p.meta.ClusterID != "" || !inRing) {
 			mem.Meta = p.meta
 		}
 	}
@@ -484,18 +489,13 @@ func (m *Membership) stop(graceful bool) error {
 		return nil
 	}
 	m.closed = true
-	m.leaving = graceful
 	m.mu.Unlock()
 
+	// A reconnect in flight may hold this up to TCPTimeout.
 	m.cancel()
-	m.tr.stopDialing()
 	m.wg.Wait()
 	if graceful {
-		// Our metadata now says we are leaving; let it out before the leave
-		// itself, so that the others record Left rather than Dead.
-		if err := m.ml.UpdateNode(m.cfg.LeaveTimeout); err != nil {
-			m.log.Debug("announcing the leave", "err", err)
-		}
+		m.announceLeave()
 		if err := m.ml.Leave(m.cfg.LeaveTimeout); err != nil {
 			m.log.Warn("leaving gossip", "err", err)
 		}
@@ -590,18 +590,23 @@ func (b *ringBroadcast) Name() string    { return "ring/" + b.name }
 func (b *ringBroadcast) Message() []byte { return b.msg }
 func (b *ringBroadcast) Finished()       {}
 
+var logPrefixes = []struct {
+	prefix string
+	level  slog.Level
+}{
+	{"[DEBUG]", slog.LevelDebug}, {"[INFO]", slog.LevelInfo}, {"[WARN]", slog.LevelWarn},
+	{"[ERR]", slog.LevelError}, {"[ERROR]", slog.LevelError},
+}
+
 // logWriter passes the gossip layer's log lines ("[LEVEL] text") to slog.
 type logWriter struct{ l *slog.Logger }
 
 func (w logWriter) Write(p []byte) (int, error) {
 	line := strings.TrimSpace(string(p))
 	level := slog.LevelInfo
-	for prefix, l := range map[string]slog.Level{
-		"[DEBUG]": slog.LevelDebug, "[INFO]": slog.LevelInfo,
-		"[WARN]": slog.LevelWarn, "[ERR]": slog.LevelError, "[ERROR]": slog.LevelError,
-	} {
-		if rest, ok := strings.CutPrefix(line, prefix); ok {
-			level, line = l, strings.TrimSpace(rest)
+	for _, p := range logPrefixes {
+		if rest, ok := strings.CutPrefix(line, p.prefix); ok {
+			level, line = p.level, strings.TrimSpace(rest)
 			break
 		}
 	}

@@ -67,21 +67,16 @@ const (
 	maxClusterIDLen = 64
 	maxFieldLen     = 255
 	metaFormat      = 1
-	metaFlagLeaving = 1 << 0
 )
 
 // encodeMeta renders m compactly:
 //
-//	format byte (1), flags byte (bit 0: the node is leaving gossip),
+//	format byte (1),
 //	ClusterID, RESPAddr, PeerAddr, GossipAddr as uvarint length + bytes,
 //	Actor.Node as 8 bytes and Actor.Epoch as 4 bytes, big-endian.
-func encodeMeta(m NodeMeta, leaving bool) []byte {
-	b := make([]byte, 0, 2+4+len(m.ClusterID)+len(m.RESPAddr)+len(m.PeerAddr)+len(m.GossipAddr)+12)
-	var flags byte
-	if leaving {
-		flags |= metaFlagLeaving
-	}
-	b = append(b, metaFormat, flags)
+func encodeMeta(m NodeMeta) []byte {
+	b := make([]byte, 0, 1+4+len(m.ClusterID)+len(m.RESPAddr)+len(m.PeerAddr)+len(m.GossipAddr)+12)
+	b = append(b, metaFormat)
 	for _, s := range [...]string{m.ClusterID, m.RESPAddr, m.PeerAddr, m.GossipAddr} {
 		b = appendString(b, s)
 	}
@@ -93,27 +88,26 @@ func encodeMeta(m NodeMeta, leaving bool) []byte {
 var errShortMeta = errors.New("node metadata: truncated")
 
 // decodeMeta reverses encodeMeta; trailing bytes are refused.
-func decodeMeta(b []byte) (m NodeMeta, leaving bool, err error) {
-	if len(b) < 2 {
-		return NodeMeta{}, false, errShortMeta
+func decodeMeta(b []byte) (m NodeMeta, err error) {
+	if len(b) < 1 {
+		return NodeMeta{}, errShortMeta
 	}
 	if b[0] != metaFormat {
-		return NodeMeta{}, false, fmt.Errorf("node metadata: unknown format %d", b[0])
+		return NodeMeta{}, fmt.Errorf("node metadata: unknown format %d", b[0])
 	}
-	leaving = b[1]&metaFlagLeaving != 0
-	b = b[2:]
+	b = b[1:]
 	fields := [...]*string{&m.ClusterID, &m.RESPAddr, &m.PeerAddr, &m.GossipAddr}
 	for _, f := range fields {
 		if *f, b, err = readString(b); err != nil {
-			return NodeMeta{}, false, fmt.Errorf("node metadata: %w", err)
+			return NodeMeta{}, fmt.Errorf("node metadata: %w", err)
 		}
 	}
 	if len(b) != 12 {
-		return NodeMeta{}, false, errShortMeta
+		return NodeMeta{}, errShortMeta
 	}
 	m.Actor.Node = binary.BigEndian.Uint64(b)
 	m.Actor.Epoch = binary.BigEndian.Uint32(b[8:])
-	return m, leaving, nil
+	return m, nil
 }
 
 func appendString(b []byte, s string) []byte {

@@ -52,7 +52,7 @@ func (e ringEntry) compare(f ringEntry) int {
 	if c := cmp.Compare(e.MetaVersion, f.MetaVersion); c != 0 {
 		return c
 	}
-	return bytes.Compare(encodeMeta(e.Meta, false), encodeMeta(f.Meta, false))
+	return bytes.Compare(encodeMeta(e.Meta), encodeMeta(f.Meta))
 }
 
 // ringSet is the ring's member set, removed members included (their entries
@@ -141,7 +141,7 @@ func encodeRing(clusterID string, s ringSet) []byte {
 		}
 		b = append(b, flags)
 		b = binary.AppendUvarint(b, e.MetaVersion)
-		meta := encodeMeta(e.Meta, false)
+		meta := encodeMeta(e.Meta)
 		b = binary.AppendUvarint(b, uint64(len(meta)))
 		b = append(b, meta...)
 	}
@@ -199,7 +199,7 @@ func decodeRing(b []byte) (clusterID string, s ringSet, err error) {
 		}
 		meta := b[k : k+int(n)]
 		b = b[k+int(n):]
-		if e.Meta, _, err = decodeMeta(meta); err != nil {
+		if e.Meta, err = decodeMeta(meta); err != nil {
 			return fail(err.Error())
 		}
 		s.mergeEntry(name, e)

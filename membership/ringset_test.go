@@ -74,7 +74,7 @@ func naiveMerge(sets ...ringSet) ringSet {
 				}
 				return 1
 			}
-			return slices.Compare(encodeMeta(x.Meta, false), encodeMeta(y.Meta, false))
+			return slices.Compare(encodeMeta(x.Meta), encodeMeta(y.Meta))
 		})
 		out[name] = es[len(es)-1]
 	}
@@ -164,16 +164,15 @@ func TestMetaRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 1000 {
 		m := randomMeta(r)
-		leaving := r.IntN(2) == 0
-		b := encodeMeta(m, leaving)
+		b := encodeMeta(m)
 		if len(b) > metaLimit {
 			t.Fatalf("meta takes %d bytes", len(b))
 		}
-		got, gotLeaving, err := decodeMeta(b)
-		if err != nil || got != m || gotLeaving != leaving {
-			t.Fatalf("round trip of %+v/%v: %+v/%v, %v", m, leaving, got, gotLeaving, err)
+		got, err := decodeMeta(b)
+		if err != nil || got != m {
+			t.Fatalf("round trip of %+v: %+v, %v", m, got, err)
 		}
-		if _, _, err := decodeMeta(append(b, 0)); err == nil {
+		if _, err := decodeMeta(append(b, 0)); err == nil {
 			t.Fatalf("trailing byte accepted")
 		}
 	}
@@ -212,16 +211,28 @@ func FuzzDecodeRing(f *testing.F) {
 func FuzzDecodeMeta(f *testing.F) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for range 8 {
-		f.Add(encodeMeta(randomMeta(r), r.IntN(2) == 0))
+		f.Add(encodeMeta(randomMeta(r)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, leaving, err := decodeMeta(b)
+		m, err := decodeMeta(b)
 		if err != nil {
 			return
 		}
-		m2, leaving2, err := decodeMeta(encodeMeta(m, leaving))
-		if err != nil || m2 != m || leaving2 != leaving {
+		m2, err := decodeMeta(encodeMeta(m))
+		if err != nil || m2 != m {
 			t.Fatalf("re-encoding changed %+v", m)
 		}
 	})
+}
+
+func TestLeaveNoticeRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	ring := randomRing(r)
+	name, id, got, err := decodeLeave(encodeLeave("b", "c1", ring))
+	if err != nil || name != "b" || id != "c1" || !reflect.DeepEqual(got, ring) {
+		t.Fatalf("got %q %q %v %v, want b c1 %v", name, id, got, err, ring)
+	}
+	if _, _, _, err := decodeLeave(encodeRing("c1", ring)); err == nil {
+		t.Fatalf("a ring message decoded as a leave notice")
+	}
 }

@@ -26,12 +26,12 @@ import (
 //     Dynago gossip port, so both ends always agree on it.
 type gossipTransport struct {
 	inner   *memberlist.NetTransport
-	self    string                // our advertised gossip address, sent in the preamble
+	self    string                 // our advertised gossip address, sent in the preamble
 	drop    func(addr string) bool // nil: drop nothing
 	heard   func(addr string)
 	timeout time.Duration // bounds reading a preamble
 
-	ctx    context.Context // cancelled by stopDialing: pending dials give up
+	ctx    context.Context // cancelled by Shutdown: pending dials give up
 	cancel context.CancelFunc
 
 	packetCh chan *memberlist.Packet
@@ -208,10 +208,6 @@ func (t *gossipTransport) DialAddressTimeout(a memberlist.Address, timeout time.
 
 // StreamCh delivers the streams that were not dropped.
 func (t *gossipTransport) StreamCh() <-chan net.Conn { return t.streamCh }
-
-// stopDialing makes pending and future dials fail at once; Shutdown calls it
-// first so that no state exchange holds up the node's stop.
-func (t *gossipTransport) stopDialing() { t.cancel() }
 
 // Shutdown closes the listeners and waits for its goroutines. The gossip
 // layer calls it when it shuts down; Start also calls it when it fails, so

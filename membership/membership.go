@@ -259,19 +259,58 @@ func (m *Membership) startJoin(seeds []string) error {
 // Join joins this node to the cluster that the seeds (host:gossipport) belong
 // to, as DYNAGO JOIN does, and adds it to the ring; a node that was removed
 // from the ring is added back under a new incarnation. A node that has no
-// cluster id yet adopts the seeds'; a node whose cluster id differs from
-// theirs is refused, with an error naming both.
+// cluster id yet, or is alone in its own cluster, adopts the seeds'; a node
+// of another cluster with other members is refused, with an error naming
+// both ids.
 func (m *Membership) Join(seeds []string) error {
 	if len(seeds) == 0 {
 		return errors.New("membership: join needs at least one host:port")
 	}
 	m.mu.Lock()
 	closed := m.closed
+	lone := m.loneLocked()
+	prevID, prevRing := m.clusterID, m.ring
+	if lone {
+		// A node alone in its own cluster gives that cluster up to join
+		// another: it forgets its cluster id and ring, so it is admitted
+		// as a new node and adopts the other cluster's id.
+		m.clusterID, m.meta.ClusterID = "", ""
+		m.ring = ringSet{}
+	}
 	m.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	return m.join(seeds, true)
+	if lone {
+		if err := m.ml.UpdateNode(m.cfg.LeaveTimeout); err != nil {
+			m.log.Debug("re-advertising metadata", "err", err)
+		}
+	}
+	err := m.join(seeds, true)
+	if err != nil && lone {
+		m.mu.Lock()
+		if m.clusterID == "" {
+			m.clusterID, m.meta.ClusterID, m.ring = prevID, prevID, prevRing
+		}
+		m.mu.Unlock()
+		if uerr := m.ml.UpdateNode(m.cfg.LeaveTimeout); uerr != nil {
+			m.log.Debug("re-advertising metadata", "err", uerr)
+		}
+	}
+	return err
+}
+
+// loneLocked reports whether this node is the only member of its ring.
+func (m *Membership) loneLocked() bool {
+	if m.clusterID == "" {
+		return false
+	}
+	for name, e := range m.ring {
+		if !e.Removed && name != m.cfg.Name {
+			return false
+		}
+	}
+	return true
 }
 
 // join joins gossip through seeds and then makes sure this node is in the

@@ -113,7 +113,9 @@ func TestOtherClusterIsRefused(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
 	a := c.start("a")
-	x := c.start("x") // a cluster of its own
+	x := c.start("x")                // a cluster of its own...
+	x2 := c.start("x2", c.addr("x")) // ...with another member, so x cannot give it up
+	c.waitRing([]string{"x", "x2"}, "x", "x2")
 	err := x.Join([]string{c.addr("a")})
 	if err == nil {
 		t.Fatalf("x joined a's cluster")
@@ -138,9 +140,12 @@ func TestOtherClusterIsRefused(t *testing.T) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for end := time.Now().Add(3 * a.cfg.PushPullInterval); time.Now().Before(end); <-tick.C {
-		for _, o := range []*Membership{a, x} {
-			if ms := o.Members(); len(ms) != 1 || o.ml.NumMembers() != 1 {
-				t.Fatalf("%s sees %s", o.cfg.Name, describe(ms))
+		if ms := a.Members(); len(ms) != 1 || a.ml.NumMembers() != 1 {
+			t.Fatalf("a sees %s", describe(ms))
+		}
+		for _, o := range []*Membership{x, x2} {
+			if ms := o.Members(); len(ms) != 2 || o.ClusterID() == a.ClusterID() {
+				t.Fatalf("%s sees %s in cluster %s", o.cfg.Name, describe(ms), o.ClusterID())
 			}
 		}
 	}
@@ -148,6 +153,28 @@ func TestOtherClusterIsRefused(t *testing.T) {
 
 // A crashed node goes dead on the others but stays in the ring; Remove then
 // drops it everywhere.
+// A node alone in the cluster it created (a lone node started without
+// --join) joins another cluster by DYNAGO JOIN, adopting its id.
+func TestLoneNodeJoinsAnotherCluster(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	a := c.start("a")
+	b := c.start("b", c.addr("a"))
+	c.waitRing([]string{"a", "b"}, "a", "b")
+	lone := c.start("lone")
+	own := lone.ClusterID()
+	if err := lone.Join([]string{c.addr("a")}); err != nil {
+		t.Fatalf("lone node could not join: %v", err)
+	}
+	if lone.ClusterID() != a.ClusterID() || own == a.ClusterID() {
+		t.Fatalf("lone node's cluster is %s, want a's %s", lone.ClusterID(), a.ClusterID())
+	}
+	c.waitRing([]string{"a", "b", "lone"}, "a", "b", "lone")
+	if b.ClusterID() != a.ClusterID() {
+		t.Fatalf("b changed cluster to %s", b.ClusterID())
+	}
+}
+
 func TestKilledNodeStaysInRingUntilRemoved(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)

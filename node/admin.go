@@ -39,7 +39,7 @@ func (a admin) Preflist(key []byte) (int, []string, []string) {
 }
 
 func (a admin) Join(addr string) error {
-	return a.n.mem.Join(strings.Split(addr, ","))
+	return a.n.join(strings.Split(addr, ","))
 }
 
 func (a admin) Quorums() (int, int, int) {

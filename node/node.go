@@ -99,7 +99,7 @@ type Node struct {
 	eng   *engine.Engine
 	id    membership.Identity
 	mem   *membership.Membership
-	trans *transport.TCP
+	trans atomic.Pointer[transport.TCP] // replaced when a lone node joins another cluster
 	coord *coordinator.Coordinator
 	srv   *resp.Server
 
@@ -169,10 +169,8 @@ func (n *Node) start() error {
 		return err
 	}
 
-	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
-	tcfg.Faults = n.cfg.Faults
-	if n.trans, err = transport.Listen(tcfg, n.cfg.PeerAddr, n.handle); err != nil {
-		return fmt.Errorf("internode transport: %w", err)
+	if err := n.listenPeers(); err != nil {
+		return err
 	}
 
 	n.coord, err = coordinator.New(coordinator.Config{
@@ -194,6 +192,36 @@ func (n *Node) start() error {
 	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "gossip", n.mem.LocalMeta().GossipAddr,
 		"peer", n.cfg.PeerAddr, "cluster", n.mem.ClusterID(), "ring", n.mem.RingMembers(),
 		"dir", n.cfg.Engine.Dir, "fsync", n.cfg.Engine.Fsync.String(), "actor", id.Actor.String())
+	return nil
+}
+
+// listenPeers starts the internode transport for the node's current cluster
+// id, replacing (and closing) the previous one.
+func (n *Node) listenPeers() error {
+	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
+	tcfg.Faults = n.cfg.Faults
+	old := n.trans.Load()
+	if old != nil {
+		_ = old.Close() // frees the address for the new listener
+	}
+	t, err := transport.Listen(tcfg, n.cfg.PeerAddr, n.handle)
+	if err != nil {
+		return fmt.Errorf("internode transport: %w", err)
+	}
+	n.trans.Store(t)
+	return nil
+}
+
+// join joins the cluster of a member at a gossip address (DYNAGO JOIN).
+func (n *Node) join(seeds []string) error {
+	before := n.mem.ClusterID()
+	if err := n.mem.Join(seeds); err != nil {
+		return err
+	}
+	if n.mem.ClusterID() != before {
+		slog.Info("joined another cluster", "cluster", n.mem.ClusterID(), "was", before)
+		return n.listenPeers()
+	}
 	return nil
 }
 
@@ -302,8 +330,8 @@ func (n *Node) closeParts() error {
 	if n.mem != nil {
 		err = errors.Join(err, n.mem.Shutdown())
 	}
-	if n.trans != nil {
-		err = errors.Join(err, n.trans.Close())
+	if t := n.trans.Load(); t != nil {
+		err = errors.Join(err, t.Close())
 	}
 	return errors.Join(err, n.eng.Close())
 }
@@ -326,7 +354,7 @@ func (v clusterView) PeerAddr(name string) (string, bool) {
 type caller struct{ n *Node }
 
 func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req []byte) ([]byte, error) {
-	resp, err := c.n.trans.Call(ctx, addr, transport.Method(m), req)
+	resp, err := c.n.trans.Load().Call(ctx, addr, transport.Method(m), req)
 	var remote *transport.RemoteError
 	if errors.As(err, &remote) {
 		return nil, &coordinator.RemoteError{Msg: remote.Msg}

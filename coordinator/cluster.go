@@ -263,19 +263,11 @@ func (c *Coordinator) readFrom(ctx context.Context, name string, key []byte) rep
 
 var errDown = errors.New("coordinator: replica is down")
 
-// replicate sends the object a write produced to the other replicas and
-// waits until W replicas (this one included) hold it.
-func (c *Coordinator) replicate(ctx context.Context, key []byte, obj version.Object, owners []string) error {
-	need := min(c.cfg.W, len(owners))
-	q := newQuorum(len(owners), need)
+// awaitReplicas waits until W replicas (this one, which has stored the
+// write, included) hold it; acks carries the other replicas' outcomes.
+func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <-chan bool) error {
+	q := newQuorum(len(owners), min(c.cfg.W, len(owners)))
 	q.record(true) // this replica stored it
-	if q.reached() {
-		// Still send it to the others, without waiting.
-		c.sendToOthers(key, obj, owners, nil)
-		return nil
-	}
-	acks := make(chan bool, len(owners))
-	c.sendToOthers(key, obj, owners, acks)
 	for !q.done() {
 		select {
 		case ok := <-acks:

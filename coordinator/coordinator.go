@@ -162,21 +162,29 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	}
 	if !c.Distributed() {
 		// Alone in the ring (or standalone): this node is every key's only replica.
-		o, _, err := c.updateLocal(ctx, key, decide)
+		o, _, err := c.updateLocal(ctx, key, decide, nil)
 		return o, err
 	}
 	owners, _ := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
-	o, wrote, err := c.updateLocal(ctx, key, decide)
+	// The other replicas are sent the write while this one commits it, so
+	// a write costs one disk sync of latency, not two in a row.
+	acks := make(chan bool, len(owners))
+	o, wrote, err := c.updateLocal(ctx, key, decide, func(next version.Object) {
+		c.sendToOthers(key, next, owners, acks)
+	})
 	if err != nil || !wrote {
 		return o, err
 	}
-	return o, c.replicate(ctx, key, o, owners)
+	return o, c.awaitReplicas(ctx, owners, acks)
 }
 
-func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide) (version.Object, bool, error) {
+// updateLocal applies decide's change to this node's copy. If the change
+// writes, sending (if not nil) is called with the new object before it is
+// committed.
+func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, sending func(version.Object)) (version.Object, bool, error) {
 	wrote := false
 	update := c.eng.Update
 	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
@@ -218,6 +226,9 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 			return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
 		}
 		wrote = true
+		if sending != nil {
+			sending(next)
+		}
 		return next, true, nil
 	})
 	return o, wrote, err

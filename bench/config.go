@@ -41,8 +41,9 @@ type Config struct {
 	// Requests is -n per pipeline value, aligned with Pipelines; a single
 	// value applies to all. Default 100000 for -P 1 and 500000 for -P 16:
 	// two to three seconds each for redis-server on two cores, and under
-	// forty for a Dynago ten times slower, so that a whole `make bench`,
-	// memory scenario included, stays near three minutes.
+	// forty for a Dynago ten times slower, so that the throughput and memory
+	// scenarios take about two and a half minutes and a whole `make bench`,
+	// cluster scenario included, stays under six on two cores.
 	Requests []int
 	// Clients is -c. Default 50, redis-benchmark's own default.
 	Clients int
@@ -73,7 +74,49 @@ type Config struct {
 	// MemoryTimeout bounds the whole load into one target. Default 2m.
 	MemoryTimeout time.Duration
 
-	// StartTimeout bounds the wait for a server to answer PING. Default 30s.
+	// Cluster enables the cluster scenario: redis-server, one Dynago node and
+	// a Dynago cluster side by side under the redis-benchmark load of the
+	// throughput scenario (Tests, Pipelines, Clients, ValueSize, Keyspace),
+	// the cluster once through one node and once through all, then the
+	// fixed-rate run against the cluster.
+	Cluster bool
+	// ClusterNodes is the cluster's size. Default 3, the smallest cluster
+	// that keeps N=3 replicas on distinct nodes.
+	ClusterNodes int
+	// ClusterReplicas, ClusterReadQuorum and ClusterWriteQuorum are the
+	// cluster's N, R and W. Default 3, 2, 2: Dynago's own defaults, where a
+	// read and a write quorum always overlap (R+W > N).
+	ClusterReplicas    int
+	ClusterReadQuorum  int
+	ClusterWriteQuorum int
+	// ClusterRequests is -n per pipeline value in the cluster scenario,
+	// aligned with Pipelines; a single value applies to all. Empty (the
+	// default) means a fifth of Requests, so that -requests scales both
+	// scenarios: a three-node cluster on two cores stores every write three
+	// times and forwards most requests, and serves SET at a quarter to a
+	// fifth of one node's rate, so a fifth keeps its runs about as long as
+	// one node's in the throughput scenario.
+	ClusterRequests []int
+
+	// Rate is the request rate, per second over all nodes, of the fixed-rate
+	// run in the cluster scenario; 0 skips it. Default 5000, a moderate load
+	// for a small cluster. Where the machine cannot serve it comfortably (on
+	// two cores, the three nodes and the generator share them), latencies
+	// include queueing and ok/s falls below the rate: that is the finding.
+	Rate int
+	// RateDuration is how long requests are sent. Default 10s: 50000
+	// requests at the default rate, enough for a p99.9 from 50 samples.
+	RateDuration time.Duration
+	// RateConns bounds the requests in flight (and connections per node).
+	// Default 128: room for 25ms latencies at 5000/s before requests queue.
+	RateConns int
+	// RateReadRatio is the fraction of GETs; the rest are SETs. Default 0.5.
+	RateReadRatio float64
+	// RateTimeout bounds one request of the fixed-rate run. Default 2s.
+	RateTimeout time.Duration
+
+	// StartTimeout bounds the wait for a server to answer PING, and for a
+	// cluster to see all its members alive. Default 30s.
 	StartTimeout time.Duration
 	// StopTimeout is how long a server may take to exit after SIGTERM before
 	// it is killed. Default 15s, room for a graceful flush.
@@ -91,27 +134,37 @@ type Config struct {
 // DefaultConfig returns the configuration `make bench` runs with.
 func DefaultConfig() Config {
 	return Config{
-		RedisServerBin:    "redis-server",
-		RedisBenchmarkBin: "redis-benchmark",
-		Fsync:             "batch",
-		Throughput:        true,
-		Tests:             []string{"SET", "GET"},
-		Pipelines:         []int{1, 16},
-		Requests:          []int{100000, 500000},
-		Clients:           50,
-		ValueSize:         100,
-		Keyspace:          100000,
-		Repeat:            1,
-		RunTimeout:        2 * time.Minute,
-		Memory:            true,
-		MemoryKeys:        1000000,
-		MemoryValueSize:   100,
-		MemoryBatch:       1000,
-		MemoryWorkers:     8,
-		MemoryTimeout:     2 * time.Minute,
-		StartTimeout:      30 * time.Second,
-		StopTimeout:       15 * time.Second,
-		Format:            FormatTable,
+		RedisServerBin:     "redis-server",
+		RedisBenchmarkBin:  "redis-benchmark",
+		Fsync:              "batch",
+		Throughput:         true,
+		Tests:              []string{"SET", "GET"},
+		Pipelines:          []int{1, 16},
+		Requests:           []int{100000, 500000},
+		Clients:            50,
+		ValueSize:          100,
+		Keyspace:           100000,
+		Repeat:             1,
+		RunTimeout:         2 * time.Minute,
+		Memory:             true,
+		MemoryKeys:         1000000,
+		MemoryValueSize:    100,
+		MemoryBatch:        1000,
+		MemoryWorkers:      8,
+		MemoryTimeout:      2 * time.Minute,
+		Cluster:            true,
+		ClusterNodes:       3,
+		ClusterReplicas:    3,
+		ClusterReadQuorum:  2,
+		ClusterWriteQuorum: 2,
+		Rate:               5000,
+		RateDuration:       10 * time.Second,
+		RateConns:          128,
+		RateReadRatio:      0.5,
+		RateTimeout:        2 * time.Second,
+		StartTimeout:       30 * time.Second,
+		StopTimeout:        15 * time.Second,
+		Format:             FormatTable,
 	}
 }
 
@@ -127,8 +180,8 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
 	}
-	if !c.Throughput && !c.Memory {
-		return errors.New("nothing to do: both the throughput and the memory scenario are off")
+	if !c.Throughput && !c.Memory && !c.Cluster {
+		return errors.New("nothing to do: the throughput, memory and cluster scenarios are all off")
 	}
 	if c.Repeat < 1 {
 		return fmt.Errorf("repeat %d: want at least 1", c.Repeat)
@@ -136,7 +189,7 @@ func (c Config) Validate() error {
 	if c.StartTimeout <= 0 || c.StopTimeout <= 0 {
 		return errors.New("start and stop timeouts must be positive")
 	}
-	if c.Throughput {
+	if c.Throughput || c.Cluster {
 		if len(c.Tests) == 0 {
 			return errors.New("no tests given")
 		}
@@ -169,6 +222,11 @@ func (c Config) Validate() error {
 			return errors.New("run timeout must be positive")
 		}
 	}
+	if c.Cluster {
+		if err := c.validateCluster(); err != nil {
+			return err
+		}
+	}
 	if c.Memory {
 		if c.MemoryKeys < 4 {
 			return fmt.Errorf("memory keys %d: want at least 4", c.MemoryKeys)
@@ -181,6 +239,65 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// maxRateRequests bounds the requests of one fixed-rate run, so a mistyped
+// rate cannot exhaust memory (every latency is kept).
+const maxRateRequests = 10_000_000
+
+func (c Config) validateCluster() error {
+	if c.ClusterNodes < 2 {
+		return fmt.Errorf("cluster nodes %d: want at least 2", c.ClusterNodes)
+	}
+	n, r, w := c.ClusterReplicas, c.ClusterReadQuorum, c.ClusterWriteQuorum
+	if n < 1 || r < 1 || w < 1 || r > n || w > n {
+		return fmt.Errorf("cluster N=%d R=%d W=%d: want 1 <= R, W <= N", n, r, w)
+	}
+	if len(c.ClusterRequests) > 1 && len(c.ClusterRequests) != len(c.Pipelines) {
+		return fmt.Errorf("%d cluster request counts for %d pipeline values: give one, or one per pipeline value",
+			len(c.ClusterRequests), len(c.Pipelines))
+	}
+	for _, n := range c.ClusterRequests {
+		if n < 1 {
+			return fmt.Errorf("cluster requests %d: want at least 1", n)
+		}
+	}
+	if c.Rate < 0 {
+		return fmt.Errorf("rate %d: want 0 (off) or more", c.Rate)
+	}
+	if c.Rate == 0 {
+		return nil
+	}
+	if c.RateDuration <= 0 || c.RateTimeout <= 0 {
+		return errors.New("rate duration and timeout must be positive")
+	}
+	if c.RateConns < 1 {
+		return fmt.Errorf("rate conns %d: want at least 1", c.RateConns)
+	}
+	if c.RateReadRatio < 0 || c.RateReadRatio > 1 {
+		return fmt.Errorf("rate read ratio %v: want 0 to 1", c.RateReadRatio)
+	}
+	if n := rateRequests(c.Rate, c.RateDuration); n < 1 || n > maxRateRequests {
+		return fmt.Errorf("rate %d/s for %v is %d requests: want 1 to %d", c.Rate, c.RateDuration, n, maxRateRequests)
+	}
+	return nil
+}
+
+// clusterRequestDivisor turns Requests into the cluster scenario's default
+// request counts (see ClusterRequests).
+const clusterRequestDivisor = 5
+
+// ClusterRequestsFor returns -n for the i-th pipeline value in the cluster
+// scenario.
+func (c Config) ClusterRequestsFor(i int) int {
+	switch len(c.ClusterRequests) {
+	case 0:
+		return max(1, c.RequestsFor(i)/clusterRequestDivisor)
+	case 1:
+		return c.ClusterRequests[0]
+	default:
+		return c.ClusterRequests[i]
+	}
 }
 
 // RequestsFor returns -n for the i-th pipeline value.

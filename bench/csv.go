@@ -19,7 +19,10 @@ type Result struct {
 	P50Ms float64
 	P95Ms float64
 	P99Ms float64
-	MaxMs float64
+	// P999Ms is p99.9, known only from redis-benchmark's text report
+	// (ParseText); zero when read from CSV.
+	P999Ms float64
+	MaxMs  float64
 }
 
 // csvColumns maps redis-benchmark's CSV header names (redis-benchmark 7) to
@@ -141,17 +144,27 @@ func parseRecord(header, rec []string) (Result, error) {
 // pickResult returns the result for test among those one redis-benchmark run
 // printed: the one with that name (case-insensitively), or the only one.
 func pickResult(test string, rs []Result) (Result, error) {
-	for _, r := range rs {
-		if strings.EqualFold(r.Test, test) {
-			return r, nil
-		}
-	}
-	if len(rs) == 1 {
-		return rs[0], nil
-	}
 	names := make([]string, len(rs))
 	for i, r := range rs {
 		names[i] = r.Test
 	}
-	return Result{}, fmt.Errorf("no result for test %s among %q", test, names)
+	i, err := pickIndex(test, names)
+	if err != nil {
+		return Result{}, err
+	}
+	return rs[i], nil
+}
+
+// pickIndex returns the index of test among names (case-insensitively), or 0
+// if there is only one name.
+func pickIndex(test string, names []string) (int, error) {
+	for i, n := range names {
+		if strings.EqualFold(n, test) {
+			return i, nil
+		}
+	}
+	if len(names) == 1 {
+		return 0, nil
+	}
+	return 0, fmt.Errorf("no result for test %s among %q", test, names)
 }

@@ -70,7 +70,7 @@ func measureMemory(ctx context.Context, env *Env, cfg Config, t *Target) ([]Memo
 	defer cancel()
 	clients := make([]*redis.Client, len(t.Nodes))
 	for i, addr := range t.Addrs() {
-		clients[i] = newLoadClient(addr, cfg.MemoryWorkers)
+		clients[i] = newLoadClient(addr, cfg.MemoryWorkers, 30*time.Second)
 		defer clients[i].Close()
 	}
 	var rows []MemoryRow
@@ -109,8 +109,9 @@ func measureMemory(ctx context.Context, env *Env, cfg Config, t *Target) ([]Memo
 
 // newLoadClient returns a go-redis client that speaks plain RESP2 and sends
 // nothing on connect beyond what a command needs, so it works against any
-// server that implements SET and GET.
-func newLoadClient(addr string, conns int) *redis.Client {
+// server that implements SET and GET. timeout bounds each read and write (the
+// memory scenario allows 30s for a 1000-command pipeline on a slow disk).
+func newLoadClient(addr string, conns int, timeout time.Duration) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:                     addr,
 		Protocol:                 2,
@@ -119,8 +120,8 @@ func newLoadClient(addr string, conns int) *redis.Client {
 		PoolSize:                 conns,
 		PipelinePoolSize:         -1, // pipelines share the main pool
 		DialTimeout:              5 * time.Second,
-		ReadTimeout:              30 * time.Second, // a 1000-command pipeline on a slow disk
-		WriteTimeout:             30 * time.Second,
+		ReadTimeout:              timeout,
+		WriteTimeout:             timeout,
 		ContextTimeoutEnabled:    true,
 		MaxRetries:               -1, // a failed SET is reported, not retried
 	})

@@ -83,52 +83,72 @@ func rowGroups(n int, key func(i int) string) [][]int {
 	return out
 }
 
-// WriteTable prints one row per test, pipeline depth and target (the median
-// over repetitions), then for each test and depth a ratio row of every other
-// target's ops/s over the baseline's, then the failures.
+// WriteTable prints one row per test, pipeline depth and endpoint (the
+// median over repetitions), then for each test and depth the ratio rows
+// (ops/s over ops/s), then the failures.
 func (r *ThroughputReport) WriteTable(w io.Writer) error {
 	runs := "1 run"
 	if r.Repeat != 1 {
 		runs = fmt.Sprintf("median of %d runs", r.Repeat)
 	}
-	fmt.Fprintf(w, "\nThroughput: redis-benchmark -c %d -d %d -r %d, %s\n",
-		r.Load.Clients, r.Load.ValueSize, r.Load.Keyspace, runs)
+	fmt.Fprintf(w, "\n%s: redis-benchmark -c %d -d %d -r %d, %s\n",
+		r.Title, r.Load.Clients, r.Load.ValueSize, r.Load.Keyspace, runs)
+	if r.Note != "" {
+		fmt.Fprintf(w, "%s\n", r.Note)
+	}
 	tw := newTable()
-	tw.row("test", "pipeline", "requests", "target", "ops/s", "p50 ms", "p99 ms")
+	head := []string{"test", "pipeline", "requests", "target", "ops/s", "p50 ms", "p99 ms"}
+	if r.Tail {
+		head = append(head, "p99.9 ms")
+	}
+	tw.row(head...)
+	// cells pads a row to the header's width with fill.
+	cells := func(fill string, cs ...string) []string {
+		for len(cs) < len(head) {
+			cs = append(cs, fill)
+		}
+		return cs
+	}
 	var failures []string
 	groups := rowGroups(len(r.Rows), func(i int) string {
 		return fmt.Sprintf("%s\x00%d", r.Rows[i].Test, r.Rows[i].Pipeline)
 	})
 	for _, g := range groups {
-		var base *Result
+		medians := map[string]Result{} // endpoint -> median, for rows with numbers
+		present := map[string]bool{}   // endpoint -> has a row in this group
 		for _, i := range g {
 			row := r.Rows[i]
+			present[row.Target] = true
 			p := strconv.Itoa(row.Pipeline)
 			n := strconv.Itoa(row.Requests)
 			switch {
 			case row.Err != nil:
-				tw.row(row.Test, p, n, row.Target, "FAILED", "-", "-")
+				tw.row(cells("-", row.Test, p, n, row.Target, "FAILED")...)
 				failures = append(failures, fmt.Sprintf("%s -P %d %s: %v", row.Test, row.Pipeline, row.Target, row.Err))
 			case len(row.Runs) == 0:
-				tw.row(row.Test, p, n, row.Target, "-", "-", "-")
+				tw.row(cells("-", row.Test, p, n, row.Target)...)
 			default:
 				m := Median(row.Runs)
-				tw.row(row.Test, p, n, row.Target, formatOps(m.RPS), formatMs(m.P50Ms), formatMs(m.P99Ms))
-				if row.Target == r.Baseline {
-					base = &m
+				cs := []string{row.Test, p, n, row.Target, formatOps(m.RPS), formatMs(m.P50Ms), formatMs(m.P99Ms)}
+				if r.Tail {
+					cs = append(cs, formatMs(m.P999Ms))
 				}
+				tw.row(cs...)
+				medians[row.Target] = m
 			}
 		}
-		for _, i := range g {
-			row := r.Rows[i]
-			if base == nil || row.Target == r.Baseline {
+		test, pipeline := r.Rows[g[0]].Test, strconv.Itoa(r.Rows[g[0]].Pipeline)
+		for _, q := range r.Ratios {
+			if !present[q.Num] || !present[q.Den] {
 				continue
 			}
-			q := "-"
-			if row.Err == nil && len(row.Runs) > 0 {
-				q = ratio(Median(row.Runs).RPS, base.RPS)
+			v := "-"
+			num, okN := medians[q.Num]
+			den, okD := medians[q.Den]
+			if okN && okD {
+				v = ratio(num.RPS, den.RPS)
 			}
-			tw.row(row.Test, strconv.Itoa(row.Pipeline), "", row.Target+"/"+r.Baseline, q, "", "")
+			tw.row(cells("", test, pipeline, "", q.Num+"/"+q.Den, v)...)
 		}
 	}
 	if err := tw.writeTo(w); err != nil {
@@ -142,13 +162,17 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 // with `benchstat -col /target`. Failed rows are left out.
 func (r *ThroughputReport) WriteBenchstat(w io.Writer) error {
 	for _, row := range r.Rows {
-		name := benchName("Throughput", "test", row.Test, "pipeline", strconv.Itoa(row.Pipeline), "target", row.Target)
+		name := benchName(r.Bench, "test", row.Test, "pipeline", strconv.Itoa(row.Pipeline), "target", row.Target)
 		for _, res := range row.Runs {
 			if res.RPS <= 0 {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "%s\t%d\t%.1f ns/op\t%.0f ops/s\t%.3f p50-ms\t%.3f p99-ms\n",
-				name, row.Requests, 1e9/res.RPS, res.RPS, res.P50Ms, res.P99Ms); err != nil {
+			line := fmt.Sprintf("%s\t%d\t%.1f ns/op\t%.0f ops/s\t%.3f p50-ms\t%.3f p99-ms",
+				name, row.Requests, 1e9/res.RPS, res.RPS, res.P50Ms, res.P99Ms)
+			if r.Tail {
+				line += fmt.Sprintf("\t%.3f p99.9-ms", res.P999Ms)
+			}
+			if _, err := fmt.Fprintln(w, line); err != nil {
 				return err
 			}
 		}

@@ -8,9 +8,11 @@ import (
 
 func sampleThroughput() *ThroughputReport {
 	return &ThroughputReport{
-		Load:     Load{Clients: 50, ValueSize: 100, Keyspace: 100000},
-		Repeat:   3,
-		Baseline: "redis",
+		Title:  "Throughput",
+		Bench:  "Throughput",
+		Load:   Load{Clients: 50, ValueSize: 100, Keyspace: 100000},
+		Repeat: 3,
+		Ratios: []Ratio{{Num: "dynago", Den: "redis"}},
 		Rows: []ThroughputRow{
 			{Test: "SET", Pipeline: 1, Requests: 200000, Target: "redis", Runs: []Result{
 				{Test: "SET", RPS: 40000, P50Ms: 0.7, P99Ms: 2},

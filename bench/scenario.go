@@ -28,7 +28,8 @@ type Report interface {
 }
 
 // Scenarios returns the scenarios cfg enables, each measuring redis-server
-// and then Dynago. redis-server comes first: it is the baseline of ratios.
+// and then Dynago (the cluster scenario also a Dynago cluster). redis-server
+// comes first: it is the baseline of ratios.
 func Scenarios(cfg Config) []Scenario {
 	targets := []TargetSpec{RedisTarget(), DynagoTarget(cfg.Fsync)}
 	var out []Scenario
@@ -37,6 +38,9 @@ func Scenarios(cfg Config) []Scenario {
 	}
 	if cfg.Memory {
 		out = append(out, MemoryScenario(cfg, targets))
+	}
+	if cfg.Cluster {
+		out = append(out, ClusterScenario(cfg))
 	}
 	return out
 }

@@ -21,14 +21,15 @@ func Median(rs []Result) Result {
 		return median(xs)
 	}
 	return Result{
-		Test:  rs[0].Test,
-		RPS:   pick(func(r Result) float64 { return r.RPS }),
-		AvgMs: pick(func(r Result) float64 { return r.AvgMs }),
-		MinMs: pick(func(r Result) float64 { return r.MinMs }),
-		P50Ms: pick(func(r Result) float64 { return r.P50Ms }),
-		P95Ms: pick(func(r Result) float64 { return r.P95Ms }),
-		P99Ms: pick(func(r Result) float64 { return r.P99Ms }),
-		MaxMs: pick(func(r Result) float64 { return r.MaxMs }),
+		Test:   rs[0].Test,
+		RPS:    pick(func(r Result) float64 { return r.RPS }),
+		AvgMs:  pick(func(r Result) float64 { return r.AvgMs }),
+		MinMs:  pick(func(r Result) float64 { return r.MinMs }),
+		P50Ms:  pick(func(r Result) float64 { return r.P50Ms }),
+		P95Ms:  pick(func(r Result) float64 { return r.P95Ms }),
+		P99Ms:  pick(func(r Result) float64 { return r.P99Ms }),
+		P999Ms: pick(func(r Result) float64 { return r.P999Ms }),
+		MaxMs:  pick(func(r Result) float64 { return r.MaxMs }),
 	}
 }
 
@@ -65,8 +66,9 @@ func splitEven(total, parts int) []int {
 // target, where run i sent requests[i] requests. Throughput is all requests
 // over the longest run's duration (the target served the whole load in that
 // time). The average latency is weighted by requests and the minimum is the
-// minimum. Percentiles cannot be combined exactly without the histograms, so
-// p50, p95, p99 and max report the worst node: an upper bound.
+// minimum. Percentiles cannot be combined exactly from summaries, so p50, p95,
+// p99, p99.9 and max report the worst node: an upper bound (see mergeTexts for
+// a tighter one).
 func mergeNodes(rs []Result, requests []int) Result {
 	if len(rs) == 1 {
 		return rs[0]
@@ -84,6 +86,7 @@ func mergeNodes(rs []Result, requests []int) Result {
 		out.P50Ms = max(out.P50Ms, r.P50Ms)
 		out.P95Ms = max(out.P95Ms, r.P95Ms)
 		out.P99Ms = max(out.P99Ms, r.P99Ms)
+		out.P999Ms = max(out.P999Ms, r.P999Ms)
 		out.MaxMs = max(out.MaxMs, r.MaxMs)
 	}
 	if total > 0 {
@@ -92,5 +95,32 @@ func mergeNodes(rs []Result, requests []int) Result {
 	if longest > 0 {
 		out.RPS = total / longest
 	}
+	return out
+}
+
+// mergeTexts combines concurrent runs that each read a text report, like
+// mergeNodes, and then tightens each percentile with the merged distribution
+// (MergeLatencies). Both are upper bounds of the true percentile of all
+// requests, so the smaller one is too.
+func mergeTexts(rs []TextResult, requests []int) Result {
+	sums := make([]Result, len(rs))
+	dists := make([]Latencies, len(rs))
+	for i, r := range rs {
+		sums[i], dists[i] = r.Result, r.Latencies
+	}
+	out := mergeNodes(sums, requests)
+	if len(rs) == 1 {
+		return out
+	}
+	merged := MergeLatencies(dists)
+	tighten := func(v *float64, q float64) {
+		if m := merged.Percentile(q); !math.IsNaN(m) && m < *v {
+			*v = m
+		}
+	}
+	tighten(&out.P50Ms, 0.50)
+	tighten(&out.P95Ms, 0.95)
+	tighten(&out.P99Ms, 0.99)
+	tighten(&out.P999Ms, 0.999)
 	return out
 }

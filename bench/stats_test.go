@@ -78,3 +78,44 @@ func TestMergeNodes(t *testing.T) {
 		t.Errorf("mergeNodes = %+v, want %+v", got, want)
 	}
 }
+
+func TestMergeTexts(t *testing.T) {
+	// Two nodes, 100 requests each. The summaries give the worst node's
+	// percentiles; the merged distribution does better where it can.
+	a := TextResult{
+		Result: Result{Test: "GET", RPS: 100, AvgMs: 1, MinMs: 0.5, P50Ms: 1, P95Ms: 2, P99Ms: 2, P999Ms: 10, MaxMs: 10},
+		Latencies: Latencies{Total: 100, Points: []LatencyPoint{
+			{Ms: 1, Count: 50}, {Ms: 2, Count: 99}, {Ms: 10, Count: 100},
+		}},
+	}
+	b := TextResult{
+		Result: Result{Test: "GET", RPS: 100, AvgMs: 1, MinMs: 0.5, P50Ms: 0.8, P95Ms: 1, P99Ms: 1.2, P999Ms: 1.5, MaxMs: 1.5},
+		Latencies: Latencies{Total: 100, Points: []LatencyPoint{
+			{Ms: 0.8, Count: 50}, {Ms: 1, Count: 95}, {Ms: 1.2, Count: 99}, {Ms: 1.5, Count: 100},
+		}},
+	}
+	got := mergeTexts([]TextResult{a, b}, []int{100, 100})
+	// p50: 50+95 at 1ms. p95 (190): 99+99 at 2ms, the worst node's. p99
+	// (198): 198 at 2ms. p99.9 (200): only at 10ms.
+	want := Result{Test: "GET", RPS: 200, AvgMs: 1, MinMs: 0.5, P50Ms: 1, P95Ms: 2, P99Ms: 2, P999Ms: 10, MaxMs: 10}
+	if got != want {
+		t.Errorf("mergeTexts = %+v, want %+v", got, want)
+	}
+	// A slow node's tail dominates the worst-node bound but not the merge.
+	a.P99Ms, a.P95Ms = 9, 9
+	a.Latencies.Points = []LatencyPoint{{Ms: 1, Count: 50}, {Ms: 1.1, Count: 97}, {Ms: 9, Count: 99}, {Ms: 10, Count: 100}}
+	got = mergeTexts([]TextResult{a, b}, []int{100, 100})
+	if got.P95Ms != 1.1 || got.P99Ms != 9 {
+		t.Errorf("mergeTexts p95 %v, p99 %v; want 1.1 (97+99 of 200 by 1.1ms) and 9", got.P95Ms, got.P99Ms)
+	}
+	if one := mergeTexts([]TextResult{a}, []int{100}); one != a.Result {
+		t.Errorf("one node: %+v, want its summary", one)
+	}
+}
+
+func TestMedianKeepsP999(t *testing.T) {
+	got := Median([]Result{{P999Ms: 3}, {P999Ms: 1}, {P999Ms: 2}})
+	if got.P999Ms != 2 {
+		t.Errorf("Median p99.9 = %v, want 2", got.P999Ms)
+	}
+}

@@ -24,10 +24,12 @@ type Load struct {
 }
 
 // benchmarkArgs returns redis-benchmark's arguments for l against host:port.
-// redis-benchmark 7 exits with status 1 at the first error reply ("Error from
-// server: ..." on stderr), so a run of errors is never taken for a measurement.
-func benchmarkArgs(host, port string, l Load) []string {
-	return []string{
+// With text set it asks for the full text report (see ParseText) instead of
+// --csv. redis-benchmark 7 exits with status 1 at the first error reply
+// ("Error from server: ..." on stderr), so a run of errors is never taken for
+// a measurement.
+func benchmarkArgs(host, port string, l Load, text bool) []string {
+	args := []string{
 		"-h", host, "-p", port,
 		"-t", strings.ToLower(l.Test),
 		"-c", strconv.Itoa(l.Clients),
@@ -35,46 +37,61 @@ func benchmarkArgs(host, port string, l Load) []string {
 		"-d", strconv.Itoa(l.ValueSize),
 		"-r", strconv.Itoa(l.Keyspace),
 		"-P", strconv.Itoa(l.Pipeline),
-		"--csv",
 	}
+	if !text {
+		args = append(args, "--csv")
+	}
+	return args
 }
 
 // runBenchmark runs redis-benchmark once against one address, bounded by
-// timeout.
-func runBenchmark(ctx context.Context, bin, addr string, l Load, timeout time.Duration) (Result, error) {
+// timeout, and parses its report: the text report if text is set, else CSV.
+// A CSV result has no latency distribution.
+func runBenchmark(ctx context.Context, bin, addr string, l Load, text bool, timeout time.Duration) (TextResult, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return Result{}, err
+		return TextResult{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, benchmarkArgs(host, port, l)...)
+	cmd := exec.CommandContext(ctx, bin, benchmarkArgs(host, port, l, text)...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	runErr := cmd.Run()
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Result{}, fmt.Errorf("redis-benchmark against %s timed out after %v", addr, timeout)
+			return TextResult{}, fmt.Errorf("redis-benchmark against %s timed out after %v", addr, timeout)
 		}
-		return Result{}, ctx.Err()
+		return TextResult{}, ctx.Err()
 	}
 	if runErr != nil {
-		return Result{}, fmt.Errorf("redis-benchmark against %s: %v: %s", addr, runErr, lastLine(stderr.String(), stdout.String()))
+		return TextResult{}, fmt.Errorf("redis-benchmark against %s: %v: %s", addr, runErr, lastLine(stderr.String(), stdout.String()))
+	}
+	if text {
+		rs, err := ParseText(&stdout)
+		if err != nil {
+			return TextResult{}, fmt.Errorf("redis-benchmark against %s: %w", addr, err)
+		}
+		return pickText(l.Test, rs)
 	}
 	rs, err := ParseCSV(&stdout)
 	if err != nil {
-		return Result{}, fmt.Errorf("redis-benchmark against %s: %w", addr, err)
+		return TextResult{}, fmt.Errorf("redis-benchmark against %s: %w", addr, err)
 	}
-	return pickResult(l.Test, rs)
+	r, err := pickResult(l.Test, rs)
+	return TextResult{Result: r}, err
 }
 
 // lastLine returns the last non-empty line of the first text that has one.
+// Progress lines end in carriage returns, so those split lines too.
 func lastLine(texts ...string) string {
 	for _, t := range texts {
-		lines := strings.Split(strings.TrimSpace(t), "\n")
-		if s := strings.TrimSpace(lines[len(lines)-1]); s != "" {
-			return s
+		lines := strings.FieldsFunc(t, func(c rune) bool { return c == '\n' || c == '\r' })
+		for i := len(lines) - 1; i >= 0; i-- {
+			if s := strings.TrimSpace(lines[i]); s != "" {
+				return s
+			}
 		}
 	}
 	return "(no output)"
@@ -82,16 +99,13 @@ func lastLine(texts ...string) string {
 
 // runLoad runs l against a target. With several addresses the clients and
 // requests are split evenly, one redis-benchmark per node runs concurrently,
-// and the runs are merged (see mergeNodes).
-func runLoad(ctx context.Context, bin string, addrs []string, l Load, timeout time.Duration) (Result, error) {
-	if len(addrs) == 1 {
-		return runBenchmark(ctx, bin, addrs[0], l, timeout)
-	}
+// and the runs are merged (see mergeNodes, and mergeTexts for text reports).
+func runLoad(ctx context.Context, bin string, addrs []string, l Load, text bool, timeout time.Duration) (Result, error) {
 	clients := splitEven(l.Clients, len(addrs))
 	requests := splitEven(l.Requests, len(addrs))
 	var (
 		wg      sync.WaitGroup
-		results = make([]Result, len(addrs))
+		results = make([]TextResult, len(addrs))
 		errs    = make([]error, len(addrs))
 		used    []int // nodes that got a share of the load
 	)
@@ -102,19 +116,26 @@ func runLoad(ctx context.Context, bin string, addrs []string, l Load, timeout ti
 		used = append(used, i)
 		nl := l
 		nl.Clients, nl.Requests = clients[i], requests[i]
-		wg.Go(func() { results[i], errs[i] = runBenchmark(ctx, bin, addr, nl, timeout) })
+		wg.Go(func() { results[i], errs[i] = runBenchmark(ctx, bin, addr, nl, text, timeout) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return Result{}, err
 	}
-	var rs []Result
+	var rs []TextResult
 	var ns []int
 	for _, i := range used {
 		rs = append(rs, results[i])
 		ns = append(ns, requests[i])
 	}
-	return mergeNodes(rs, ns), nil
+	if text {
+		return mergeTexts(rs, ns), nil
+	}
+	sums := make([]Result, len(rs))
+	for i, r := range rs {
+		sums[i] = r.Result
+	}
+	return mergeNodes(sums, ns), nil
 }
 
 // ThroughputRow is one test at one pipeline depth against one target.
@@ -127,61 +148,100 @@ type ThroughputRow struct {
 	Err      error    // the first failure; a failed row reports no numbers
 }
 
-// ThroughputReport is the outcome of the throughput scenario.
+// Ratio asks for a ratio row: Num's ops/s over Den's, both endpoint names.
+type Ratio struct{ Num, Den string }
+
+// ThroughputReport is the outcome of a redis-benchmark scenario.
 type ThroughputReport struct {
-	Load     Load   // the common parameters (Test, Pipeline and Requests vary by row)
-	Repeat   int    // repetitions per row; rows report the median
-	Baseline string // target the ratio rows divide by
-	Rows     []ThroughputRow
+	Title  string // table heading, e.g. "Throughput"
+	Note   string // printed under the heading if not empty
+	Bench  string // benchstat name, e.g. "Throughput" for BenchmarkThroughput/...
+	Load   Load   // the common parameters (Test, Pipeline and Requests vary by row)
+	Repeat int    // repetitions per row; rows report the median
+	Tail   bool   // rows carry p99.9 (read from text reports)
+	Ratios []Ratio
+	Rows   []ThroughputRow
+}
+
+// endpoint is one way of sending load to a target: the name its rows carry
+// and the addresses the clients are spread over (a subset of the target's).
+type endpoint struct {
+	Name  string
+	Addrs []string
+}
+
+// targetEndpoints returns one endpoint per target, each using all its nodes.
+func targetEndpoints(ts []*Target) []endpoint {
+	out := make([]endpoint, len(ts))
+	for i, t := range ts {
+		out[i] = endpoint{Name: t.Name, Addrs: t.Addrs()}
+	}
+	return out
 }
 
 // ThroughputScenario runs redis-benchmark for every pipeline depth and test
-// in cfg against every target. Targets take turns on each test (and each
-// repetition), so drifting machine load affects them alike.
+// in cfg against every target, and compares every target with the first.
 func ThroughputScenario(cfg Config, targets []TargetSpec) Scenario {
 	return Scenario{
 		Name:    "throughput",
 		Targets: targets,
 		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
 			rep := &ThroughputReport{
-				Load:     Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
-				Repeat:   cfg.Repeat,
-				Baseline: ts[0].Name,
+				Title:  "Throughput",
+				Bench:  "Throughput",
+				Load:   Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
+				Repeat: cfg.Repeat,
 			}
-			var failed []error
-			for pi, p := range cfg.Pipelines {
-				for _, test := range cfg.Tests {
-					l := rep.Load
-					l.Test, l.Pipeline, l.Requests = test, p, cfg.RequestsFor(pi)
-					rows := make([]ThroughputRow, len(ts))
-					for i, t := range ts {
-						rows[i] = ThroughputRow{Test: test, Pipeline: p, Requests: l.Requests, Target: t.Name}
-					}
-					for run := range cfg.Repeat {
-						for i, t := range ts {
-							if rows[i].Err != nil {
-								continue
-							}
-							res, err := runLoad(ctx, env.RedisBenchmarkBin, t.Addrs(), l, cfg.RunTimeout)
-							if ctx.Err() != nil {
-								rep.Rows = append(rep.Rows, rows...)
-								return rep, ctx.Err()
-							}
-							if err != nil {
-								rows[i].Err = err
-								failed = append(failed, fmt.Errorf("%s -P %d %s: %w", test, p, t.Name, err))
-								env.Logf("%s -P %d %s: FAILED: %v", test, p, t.Name, err)
-								continue
-							}
-							rows[i].Runs = append(rows[i].Runs, res)
-							env.Logf("%s -P %d %s run %d/%d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms",
-								test, p, t.Name, run+1, cfg.Repeat, res.RPS, res.P50Ms, res.P99Ms)
-						}
-					}
-					rep.Rows = append(rep.Rows, rows...)
-				}
+			for _, t := range ts[1:] {
+				rep.Ratios = append(rep.Ratios, Ratio{Num: t.Name, Den: ts[0].Name})
 			}
-			return rep, errors.Join(failed...)
+			return rep, runRounds(ctx, env, cfg, cfg.RequestsFor, targetEndpoints(ts), rep)
 		},
 	}
+}
+
+// runRounds runs every test at every pipeline depth in cfg against every
+// endpoint, with requestsFor(i) requests at the i-th depth, and appends the
+// rows to rep (also those measured before an interrupt). Endpoints take turns
+// on each test (and each repetition), so drifting machine load affects them
+// alike. A failed row does not stop the others; all failures are returned.
+func runRounds(ctx context.Context, env *Env, cfg Config, requestsFor func(int) int, eps []endpoint, rep *ThroughputReport) error {
+	var failed []error
+	for pi, p := range cfg.Pipelines {
+		for _, test := range cfg.Tests {
+			l := rep.Load
+			l.Test, l.Pipeline, l.Requests = test, p, requestsFor(pi)
+			rows := make([]ThroughputRow, len(eps))
+			for i, e := range eps {
+				rows[i] = ThroughputRow{Test: test, Pipeline: p, Requests: l.Requests, Target: e.Name}
+			}
+			for run := range cfg.Repeat {
+				for i, e := range eps {
+					if rows[i].Err != nil {
+						continue
+					}
+					res, err := runLoad(ctx, env.RedisBenchmarkBin, e.Addrs, l, rep.Tail, cfg.RunTimeout)
+					if ctx.Err() != nil {
+						rep.Rows = append(rep.Rows, rows...)
+						return ctx.Err()
+					}
+					if err != nil {
+						rows[i].Err = err
+						failed = append(failed, fmt.Errorf("%s -P %d %s: %w", test, p, e.Name, err))
+						env.Logf("%s -P %d %s: FAILED: %v", test, p, e.Name, err)
+						continue
+					}
+					rows[i].Runs = append(rows[i].Runs, res)
+					tail := ""
+					if rep.Tail {
+						tail = fmt.Sprintf(", p99.9 %.3f ms", res.P999Ms)
+					}
+					env.Logf("%s -P %d %s run %d/%d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms%s",
+						test, p, e.Name, run+1, cfg.Repeat, res.RPS, res.P50Ms, res.P99Ms, tail)
+				}
+			}
+			rep.Rows = append(rep.Rows, rows...)
+		}
+	}
+	return errors.Join(failed...)
 }

@@ -1,6 +1,7 @@
 // Command dynago-bench measures Dynago side by side with redis-server: the
-// same redis-benchmark load against both, and the memory each takes to hold a
-// million keys. Run it from the repository root (`make bench`).
+// same redis-benchmark load against both, the memory each takes to hold a
+// million keys, and a three-node Dynago cluster under the same load and at a
+// fixed request rate. Run it from the repository root (`make bench`).
 package main
 
 import (
@@ -22,8 +23,9 @@ func main() {
 	fs := flag.NewFlagSet("dynago-bench", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dynago-bench [flags]\n\n"+
-			"Starts Dynago and redis-server on loopback, runs the same load against both\n"+
-			"and prints a comparison. Run from the repository root.\n\nflags:\n")
+			"Starts Dynago and redis-server on loopback (and a Dynago cluster for the\n"+
+			"cluster scenario), runs the same load against them and prints a comparison.\n"+
+			"Run from the repository root.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.DynagoBin, "dynago", cfg.DynagoBin, "Dynago server binary (default: build ./cmd/dynago)")
@@ -48,7 +50,14 @@ func main() {
 	fs.IntVar(&cfg.MemoryWorkers, "memory-workers", cfg.MemoryWorkers, "pipelines in flight in the memory scenario")
 	fs.DurationVar(&cfg.MemoryTimeout, "memory-timeout", cfg.MemoryTimeout, "limit for loading one target in the memory scenario")
 
-	fs.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "limit for a server to answer PING after start")
+	fs.BoolVar(&cfg.Cluster, "cluster", cfg.Cluster, "run the cluster scenario (redis, one Dynago node, a Dynago cluster)")
+	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", cfg.ClusterNodes, "Dynago nodes in the cluster scenario")
+	clusterRequests := fs.String("cluster-requests", "", "requests (-n) per pipeline depth in the cluster scenario (default: a fifth of -requests)")
+	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "requests/s of the fixed-rate run against the cluster; 0 skips it")
+	fs.DurationVar(&cfg.RateDuration, "rate-duration", cfg.RateDuration, "duration of the fixed-rate run")
+	fs.IntVar(&cfg.RateConns, "rate-conns", cfg.RateConns, "most requests in flight in the fixed-rate run")
+
+	fs.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "limit for a server to answer PING after start, and for a cluster to form")
 	fs.DurationVar(&cfg.StopTimeout, "stop-timeout", cfg.StopTimeout, "grace after SIGTERM before a server is killed")
 	fs.StringVar(&cfg.Format, "format", cfg.Format, "output: table or benchstat")
 	fs.BoolVar(&cfg.KeepData, "keep", cfg.KeepData, "keep data directories and server logs")
@@ -65,6 +74,11 @@ func main() {
 	}
 	if cfg.Requests, err = bench.ParseIntList(*requests); err != nil {
 		fail(fmt.Errorf("-requests: %w", err))
+	}
+	if *clusterRequests != "" {
+		if cfg.ClusterRequests, err = bench.ParseIntList(*clusterRequests); err != nil {
+			fail(fmt.Errorf("-cluster-requests: %w", err))
+		}
 	}
 
 	// The first interrupt cancels the run, which stops the servers in order;

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/dynago/dynago/coordinator"
-	"github.com/tidwall/redcon"
 )
 
 // Admin is what the DYNAGO commands and INFO's cluster section need to know
@@ -216,7 +215,7 @@ func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, err
 		return nil, errors.New("resp: malformed forwarded command")
 	}
 	sess := &session{srv: s, id: 0, addr: "forwarded", proto: int(payload[0]), since: s.cfg.Now()}
-	out := redcon.NewWriter(nil)
+	out := newReplyBuffer()
 	ctx = context.WithValue(coordinator.Forwarded(ctx), forwardedMarker{}, true)
 	s.running.Add(1)
 	defer s.running.Done()

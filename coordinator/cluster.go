@@ -214,9 +214,12 @@ func mergeReplies(got []replicaReply) (version.Object, bool) {
 	var merged version.Object
 	found := false
 	for _, r := range got {
-		if r.found {
+		switch {
+		case !r.found:
+		case !found:
+			merged, found = r.obj, true
+		case !r.obj.Equal(merged): // replicas usually agree: merge only when they do not
 			merged = version.Merge(merged, r.obj)
-			found = true
 		}
 	}
 	return merged, found

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -228,7 +229,7 @@ func (n *Node) join(seeds []string) error {
 // updateRing rebuilds the ring from the current member set.
 func (n *Node) updateRing() error {
 	members := n.mem.RingMembers()
-	if cur := n.ring.Load(); cur != nil && equalStrings(cur.Members(), members) {
+	if cur := n.ring.Load(); cur != nil && slices.Equal(cur.Members(), members) {
 		return nil
 	}
 	r, err := partition.NewRing(n.cfg.Partitions, n.cfg.Replicas, members)
@@ -240,18 +241,6 @@ func (n *Node) updateRing() error {
 		slog.Info("ring changed", "members", members, "partitions moved", len(partition.Moves(old, r)))
 	}
 	return nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // watchMembership keeps the ring in step with the member set.

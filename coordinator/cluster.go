@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/dynago/dynago/version"
 )
@@ -118,31 +119,48 @@ func (c *Coordinator) Coordinates(key []byte) bool {
 	return c.writeCoordinator(owners) == c.cfg.Cluster.Self()
 }
 
+// ErrCoordinateHere tells Forward's caller that this node is now the key's
+// write coordinator (the nodes before it failed): run the command here.
+var ErrCoordinateHere = errors.New("coordinator: coordinate the write here")
+
 // Forward sends a client command (encoded by the caller; see EncodeArgs) to
-// the first live replica of key and returns that node's reply.
+// the node that coordinates writes of key and returns that node's reply.
+// If that node cannot be reached the command goes to the next live owner,
+// and if that is this node Forward returns ErrCoordinateHere. A command that
+// reached its coordinator and timed out is not sent again: it may have been
+// applied, and sending it elsewhere could apply it twice (an INCR counted
+// twice), so that failure is the client's to retry.
 func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) ([]byte, error) {
 	owners, _ := c.owners(key)
-	for _, name := range owners {
-		if !c.cfg.Cluster.Alive(name) {
+	self := c.cfg.Cluster.Self()
+	fail := &NoQuorumError{Op: "write", Answered: 0, Needed: min(c.cfg.W, len(owners)), Replicas: len(owners)}
+	for _, to := range owners {
+		if to == self {
+			return nil, ErrCoordinateHere
+		}
+		addr, ok := c.cfg.Cluster.PeerAddr(to)
+		if !ok || !c.cfg.Cluster.Alive(to) {
 			continue
 		}
-		addr, ok := c.cfg.Cluster.PeerAddr(name)
-		if !ok {
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		// The coordinator gets its own full timeout for its replicas and
+		// answers NOQUORUM itself if they fail; this deadline only covers
+		// losing the coordinator.
+		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.Timeout+500*time.Millisecond)
 		reply, err := c.cfg.Transport.Call(cctx, addr, MethodCommand, command)
 		cancel()
-		if err == nil {
-			return reply, nil
-		}
 		var remote *RemoteError
-		if errors.As(err, &remote) {
+		switch {
+		case err == nil:
+			return reply, nil
+		case errors.As(err, &remote):
 			return nil, err
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			slog.Debug("forwarded write timed out; not resending", "to", to, "err", err)
+			return nil, fail
 		}
-		slog.Debug("forward failed; trying the next replica", "to", name, "err", err)
+		slog.Debug("coordinator unreachable; trying the next owner", "to", to, "err", err)
 	}
-	return nil, &NoQuorumError{Op: "write", Answered: 0, Needed: 1, Replicas: len(owners)}
+	return nil, fail
 }
 
 type replicaReply struct {
@@ -182,8 +200,8 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 				got = append(got, r)
 			}
 		case <-ctx.Done():
-			cancel()
-			return version.Object{}, false, ctx.Err()
+			go c.drain(replies, q.pending, cancel)
+			return version.Object{}, false, q.err("read", len(owners))
 		}
 	}
 	if !q.reached() {
@@ -276,7 +294,7 @@ func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <
 		case ok := <-acks:
 			q.record(ok)
 		case <-ctx.Done():
-			return ctx.Err()
+			return q.err("write", len(owners))
 		}
 	}
 	if !q.reached() {

@@ -148,6 +148,18 @@ func (s *State) Put(kind version.Kind, value []byte, expiry int64) Change {
 // Delete is a Change that removes every version the state has seen.
 func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Clock} }
 
+type blindKey struct{}
+
+// Blind marks ctx as running a write whose decision does not depend on the
+// key's current value (a plain SET, VSET with the client's context): in a
+// cluster the coordinator then skips the quorum read that otherwise brings
+// its own copy up to date before deciding. A plain SET on a copy that missed
+// a write leaves that write as a sibling it did not see, never lost; GET
+// still answers the newest.
+func Blind(ctx context.Context) context.Context { return context.WithValue(ctx, blindKey{}, true) }
+
+func isBlind(ctx context.Context) bool { v, _ := ctx.Value(blindKey{}).(bool); return v }
+
 // Decide is a command's logic for one key.
 type Decide func(st *State) (Change, error)
 
@@ -168,6 +180,24 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	owners, _ := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
 		return version.Object{}, &NotReplicaError{Owners: owners}
+	}
+	if !isBlind(ctx) {
+		// The decision depends on the key's value (SET NX, INCR, APPEND,
+		// DEL...), and this replica may have missed writes (it was down, or
+		// just joined): bring its copy up to date with a quorum read first.
+		merged, found, err := c.readReplicas(ctx, key)
+		if err != nil {
+			var nq *NoQuorumError
+			if errors.As(err, &nq) {
+				nq.Op = "write"
+			}
+			return version.Object{}, err
+		}
+		if found {
+			if _, err := c.eng.Merge(key, merged); err != nil {
+				return version.Object{}, err
+			}
+		}
 	}
 	// The other replicas are sent the write while this one commits it, so
 	// a write costs one disk sync of latency, not two in a row.

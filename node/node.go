@@ -215,6 +215,11 @@ func (n *Node) listenPeers() error {
 
 // join joins the cluster of a member at a gossip address (DYNAGO JOIN).
 func (n *Node) join(seeds []string) error {
+	if r := n.ring.Load(); r.Size() == 1 && n.eng.Len() > 0 {
+		// Its keys' partitions would belong to the other cluster's members,
+		// and nothing moves data on a join yet: they would be lost from view.
+		return fmt.Errorf("this node holds %d keys; only a node without data can join another cluster", n.eng.Len())
+	}
 	before := n.mem.ClusterID()
 	if err := n.mem.Join(seeds); err != nil {
 		return err

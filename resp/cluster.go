@@ -185,13 +185,23 @@ func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) boo
 	if s.coord.Coordinates(key) || isForwardedCtx(c.ctx) {
 		return false
 	}
-	reply, err := s.coord.Forward(c.ctx, key, encodeForward(c.proto, args))
+	reply, err := s.forward(c.ctx, key, encodeForward(c.proto, args))
 	if err != nil {
 		c.writeErr(err)
 		return true
 	}
 	c.out.WriteRaw(reply)
 	return true
+}
+
+// forward sends an encoded command to the key's write coordinator, or runs
+// it here when this node has become the coordinator.
+func (s *Server) forward(ctx context.Context, key, payload []byte) ([]byte, error) {
+	reply, err := s.coord.Forward(ctx, key, payload)
+	if errors.Is(err, coordinator.ErrCoordinateHere) {
+		return s.ExecForwarded(ctx, payload)
+	}
+	return reply, err
 }
 
 // isForwardedCtx reports whether a command runs for another node that
@@ -237,7 +247,7 @@ func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
 
 // forwardSubValue is forwardSub without writing a reply.
 func (c *client) forwardSubValue(key []byte, sub [][]byte) (int64, error) {
-	reply, err := c.srv.coord.Forward(c.ctx, key, encodeForward(2, sub))
+	reply, err := c.srv.forward(c.ctx, key, encodeForward(2, sub))
 	if err != nil {
 		return 0, err
 	}

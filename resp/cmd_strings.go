@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -47,7 +48,17 @@ func (e redisError) RedisError() string { return string(e) }
 // update runs decide on key through the coordinator; on failure it writes
 // the error reply and returns false.
 func (c *client) update(key []byte, decide coordinator.Decide) bool {
-	if _, err := c.srv.coord.Update(c.ctx, key, decide); err != nil {
+	return c.updateIn(c.ctx, key, decide)
+}
+
+// updateBlind is update for a write whose decision does not depend on the
+// key's current value (see coordinator.Blind).
+func (c *client) updateBlind(key []byte, decide coordinator.Decide) bool {
+	return c.updateIn(coordinator.Blind(c.ctx), key, decide)
+}
+
+func (c *client) updateIn(ctx context.Context, key []byte, decide coordinator.Decide) bool {
+	if _, err := c.srv.coord.Update(ctx, key, decide); err != nil {
 		c.writeErr(err)
 		return false
 	}
@@ -181,7 +192,11 @@ func cmdSet(c *client, args [][]byte) {
 	}
 	var old coordinator.Value
 	var had, written bool
-	ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
+	update := c.update
+	if !nx && !xx && !get && !keepTTL {
+		update = c.updateBlind
+	}
+	ok := update(key, func(st *coordinator.State) (coordinator.Change, error) {
 		v, found, err := st.Value()
 		if err != nil {
 			return coordinator.Change{}, err
@@ -233,7 +248,11 @@ func (c *client) putValue(key, value []byte, expiry int64, onlyIfAbsent bool) (b
 		return n == 1, err
 	}
 	written := false
-	_, err := c.srv.coord.Update(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
+	ctx := c.ctx
+	if !onlyIfAbsent {
+		ctx = coordinator.Blind(ctx)
+	}
+	_, err := c.srv.coord.Update(ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
 		if onlyIfAbsent {
 			_, found, err := st.Value()
 			if err != nil || found {

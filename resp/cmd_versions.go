@@ -83,7 +83,7 @@ func cmdVSet(c *client, args [][]byte) {
 			return
 		}
 	}
-	if c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
+	if c.updateBlind(args[1], func(st *coordinator.State) (coordinator.Change, error) {
 		return coordinator.Change{Op: coordinator.Put, Context: ctx, Kind: version.KindBytes, Value: args[3], Expiry: expiry}, nil
 	}) {
 		c.writeOK()

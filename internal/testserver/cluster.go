@@ -35,12 +35,13 @@ type ClusterNode struct {
 }
 
 // FastGossip shortens failure detection and gossip so tests converge in
-// well under a second.
+// about a second, while leaving enough slack that a loaded machine running
+// the race detector does not declare healthy members dead.
 func FastGossip(m *membership.Config) {
-	m.ProbeInterval = 100 * time.Millisecond
-	m.ProbeTimeout = 50 * time.Millisecond
+	m.ProbeInterval = 200 * time.Millisecond
+	m.ProbeTimeout = 150 * time.Millisecond
 	m.GossipInterval = 20 * time.Millisecond
-	m.SuspicionMult = 2
+	m.SuspicionMult = 4
 	m.PushPullInterval = 500 * time.Millisecond
 	m.TCPTimeout = 500 * time.Millisecond
 	m.GossipToTheDeadTime = time.Second

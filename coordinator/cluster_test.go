@@ -123,10 +123,10 @@ func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinat
 	return net, coords
 }
 
-// set writes through c as if the key's command had been forwarded to it, so
-// c coordinates the write whatever its place in the preference list.
+// set writes through c as a plain SET (a blind write) forwarded to it, so c
+// coordinates the write whatever its place in the preference list.
 func set(c *Coordinator, key, value string) error {
-	_, err := c.Update(Forwarded(context.Background()), []byte(key), func(st *State) (Change, error) {
+	_, err := c.Update(Blind(Forwarded(context.Background())), []byte(key), func(st *State) (Change, error) {
 		return st.Put(version.KindBytes, []byte(value), 0), nil
 	})
 	return err
@@ -293,6 +293,32 @@ func TestWritesAreCoordinatedByTheFirstLiveOwner(t *testing.T) {
 	}
 	if cs["c"].Coordinates([]byte("k")) {
 		t.Fatal("c claims to coordinate while b is up")
+	}
+}
+
+// A write that depends on the value (here: a counter) on a coordinator that
+// missed writes decides on a quorum read, not on its stale copy.
+func TestReadModifyWriteReadsQuorumFirst(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	net.setDown("a", true)
+	if err := set(cs["b"], "k", "10"); err != nil {
+		t.Fatal(err)
+	}
+	net.setDown("a", false)
+	if got := localValues(t, cs["a"], "k"); len(got) != 0 {
+		t.Fatalf("a has %v before the read-modify-write", got)
+	}
+	var seen string
+	_, err := cs["a"].Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+		v, _, err := st.Value()
+		seen = string(v.Bytes)
+		return st.Put(version.KindBytes, append(v.Bytes, '!'), 0), err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != "10" {
+		t.Fatalf("the coordinator decided on %q, want the quorum's 10", seen)
 	}
 }
 

@@ -24,7 +24,7 @@ const cacheShards = 64
 
 type cacheShard struct {
 	mu      sync.Mutex // protects everything below
-	entries map[string]*cacheEntry
+	entries map[uint64]*cacheEntry // by key hash; entry.key tells collisions apart
 	clock   []*cacheEntry // CLOCK ring; nil slots are free
 	hand    int
 	bytes   int
@@ -33,6 +33,7 @@ type cacheShard struct {
 }
 
 type cacheEntry struct {
+	hash uint64
 	key  string
 	obj  version.Object
 	size int
@@ -46,7 +47,7 @@ func newRowCache(budget int) *rowCache {
 	}
 	c := &rowCache{shards: make([]cacheShard, cacheShards), maxEntry: budget / cacheShards / 8}
 	for i := range c.shards {
-		c.shards[i] = cacheShard{entries: map[string]*cacheEntry{}, budget: budget / cacheShards}
+		c.shards[i] = cacheShard{entries: map[uint64]*cacheEntry{}, budget: budget / cacheShards}
 	}
 	return c
 }
@@ -59,7 +60,7 @@ func (c *rowCache) get(h uint64, key []byte) (version.Object, bool, uint64) {
 	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[string(key)]; ok {
+	if e, ok := s.entries[h]; ok && e.key == string(key) {
 		e.ref = true
 		return e.obj, true, 0
 	}
@@ -74,7 +75,7 @@ func (c *rowCache) fill(h uint64, key []byte, o version.Object, gen uint64) {
 	if s.gen != gen {
 		return
 	}
-	c.putLocked(s, key, o)
+	c.putLocked(s, h, key, o)
 }
 
 // put records the object a write committed (a removed key is cached as the
@@ -84,7 +85,7 @@ func (c *rowCache) put(h uint64, key []byte, o version.Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
-	c.putLocked(s, key, o)
+	c.putLocked(s, h, key, o)
 }
 
 // clear empties the cache (FLUSHALL).
@@ -93,7 +94,7 @@ func (c *rowCache) clear() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		s.gen++
-		s.entries = map[string]*cacheEntry{}
+		s.entries = map[uint64]*cacheEntry{}
 		s.clock = s.clock[:0]
 		s.hand, s.bytes = 0, 0
 		s.mu.Unlock()
@@ -108,9 +109,12 @@ func objectSize(key []byte, o version.Object) int {
 	return n
 }
 
-func (c *rowCache) putLocked(s *cacheShard, key []byte, o version.Object) {
+func (c *rowCache) putLocked(s *cacheShard, h uint64, key []byte, o version.Object) {
 	size := objectSize(key, o)
-	if e, ok := s.entries[string(key)]; ok {
+	if e, ok := s.entries[h]; ok && e.key != string(key) {
+		s.removeLocked(e) // another key with the same hash: it makes room
+	}
+	if e, ok := s.entries[h]; ok {
 		if size > c.maxEntry {
 			s.removeLocked(e)
 			return
@@ -121,8 +125,8 @@ func (c *rowCache) putLocked(s *cacheShard, key []byte, o version.Object) {
 		if size > c.maxEntry {
 			return
 		}
-		e := &cacheEntry{key: string(key), obj: o, size: size}
-		s.entries[e.key] = e
+		e := &cacheEntry{hash: h, key: string(key), obj: o, size: size}
+		s.entries[h] = e
 		e.slot = len(s.clock)
 		s.clock = append(s.clock, e)
 		s.bytes += size
@@ -154,6 +158,6 @@ func (s *cacheShard) removeLocked(e *cacheEntry) {
 	s.clock[e.slot] = moved
 	moved.slot = e.slot
 	s.clock = s.clock[:last]
-	delete(s.entries, e.key)
+	delete(s.entries, e.hash)
 	s.bytes -= e.size
 }

@@ -319,3 +319,19 @@ func TestRefusesUnusableDirectory(t *testing.T) {
 		t.Fatal("Open succeeded on a directory that cannot be created")
 	}
 }
+
+// Two keys whose hashes collide never answer for each other in the row cache.
+func TestRowCacheHashCollision(t *testing.T) {
+	c := newRowCache(1 << 20)
+	const h = 42
+	a := version.Object{Siblings: []version.Sibling{{Value: []byte("a")}}}
+	b := version.Object{Siblings: []version.Sibling{{Value: []byte("b")}}}
+	c.put(h, []byte("key-a"), a)
+	c.put(h, []byte("key-b"), b)
+	if _, hit, _ := c.get(h, []byte("key-a")); hit {
+		t.Fatal("key-a answered from key-b's entry")
+	}
+	if o, hit, _ := c.get(h, []byte("key-b")); !hit || string(o.Siblings[0].Value) != "b" {
+		t.Fatalf("key-b: hit=%v %+v", hit, o)
+	}
+}

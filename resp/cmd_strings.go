@@ -609,10 +609,11 @@ func counterOf(v coordinator.Value, found bool) (counter.State, error) {
 	return counter.FromValue(v.Dot, v.Time, v.Bytes)
 }
 
-// incrBy adds delta to the key's counter. The increment is this node's own
-// contribution to a convergent counter, so increments made through other
-// nodes concurrently all count.
-func incrBy(c *client, key []byte, delta int64) {
+// updateCounter applies one increment (apply) to the key's counter and
+// returns the counter's new value as Redis prints it. The increment is this
+// node's own contribution to a convergent counter, so increments made
+// through other nodes concurrently all count.
+func (c *client) updateCounter(key []byte, float bool, apply func(cs counter.State, d version.Dot) (counter.State, error)) (string, bool) {
 	var result string
 	ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
 		v, found, err := st.Value()
@@ -621,13 +622,20 @@ func incrBy(c *client, key []byte, delta int64) {
 		}
 		cs, err := counterOf(v, found)
 		if err == nil {
-			cs, err = cs.IncrBy(st.Dot.Actor, st.Dot.Counter, delta)
+			cs, err = apply(cs, st.Dot)
 		}
 		if err != nil {
-			return coordinator.Change{}, counterError(err, false)
+			return coordinator.Change{}, counterError(err, float)
 		}
 		result = cs.String()
 		return st.Put(version.KindCounter, cs.AppendBinary(nil), v.Expiry), nil
+	})
+	return result, ok
+}
+
+func incrBy(c *client, key []byte, delta int64) {
+	result, ok := c.updateCounter(key, false, func(cs counter.State, d version.Dot) (counter.State, error) {
+		return cs.IncrBy(d.Actor, d.Counter, delta)
 	})
 	if !ok {
 		return
@@ -641,28 +649,15 @@ func incrBy(c *client, key []byte, delta int64) {
 }
 
 func cmdIncrByFloat(c *client, args [][]byte) {
-	d, ok := parseFloat(args[2])
+	delta, ok := parseFloat(args[2])
 	if !ok {
 		c.writeError(errNotFloat)
 		return
 	}
-	var result string
-	okU := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		cs, err := counterOf(v, found)
-		if err == nil {
-			cs, err = cs.IncrByFloat(st.Dot.Actor, st.Dot.Counter, d)
-		}
-		if err != nil {
-			return coordinator.Change{}, counterError(err, true)
-		}
-		result = cs.String()
-		return st.Put(version.KindCounter, cs.AppendBinary(nil), v.Expiry), nil
+	result, ok := c.updateCounter(args[1], true, func(cs counter.State, d version.Dot) (counter.State, error) {
+		return cs.IncrByFloat(d.Actor, d.Counter, delta)
 	})
-	if okU {
+	if ok {
 		c.writeBulkString(result)
 	}
 }

@@ -23,9 +23,9 @@ type rowCache struct {
 const cacheShards = 64
 
 type cacheShard struct {
-	mu      sync.Mutex // protects everything below
+	mu      sync.Mutex             // protects everything below
 	entries map[uint64]*cacheEntry // by key hash; entry.key tells collisions apart
-	clock   []*cacheEntry // CLOCK ring; nil slots are free
+	clock   []*cacheEntry          // CLOCK ring; nil slots are free
 	hand    int
 	bytes   int
 	budget  int

@@ -174,17 +174,18 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	}
 	if !c.Distributed() {
 		// Alone in the ring (or standalone): this node is every key's only replica.
-		o, _, err := c.updateLocal(ctx, key, decide, nil)
+		o, _, err := c.updateLocal(ctx, key, decide, nil, nil)
 		return o, err
 	}
 	owners, _ := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
+	var seen *version.Object
 	if !isBlind(ctx) {
 		// The decision depends on the key's value (SET NX, INCR, APPEND,
 		// DEL...), and this replica may have missed writes (it was down, or
-		// just joined): bring its copy up to date with a quorum read first.
+		// just joined): decide on a quorum read merged into its copy.
 		merged, found, err := c.readReplicas(ctx, key)
 		if err != nil {
 			var nq *NoQuorumError
@@ -194,15 +195,13 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 			return version.Object{}, err
 		}
 		if found {
-			if _, err := c.eng.Merge(key, merged); err != nil {
-				return version.Object{}, err
-			}
+			seen = &merged
 		}
 	}
 	// The other replicas are sent the write while this one commits it, so
 	// a write costs one disk sync of latency, not two in a row.
 	acks := make(chan bool, len(owners))
-	o, wrote, err := c.updateLocal(ctx, key, decide, func(next version.Object) {
+	o, wrote, err := c.updateLocal(ctx, key, decide, seen, func(next version.Object) {
 		c.sendToOthers(key, next, owners, acks)
 	})
 	if err != nil || !wrote {
@@ -211,10 +210,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	return o, c.awaitReplicas(ctx, owners, acks)
 }
 
-// updateLocal applies decide's change to this node's copy. If the change
+// updateLocal applies decide's change to this node's copy, merged first with
+// seen (versions read from other replicas) if it is not nil. If the change
 // writes, sending (if not nil) is called with the new object before it is
 // committed.
-func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, sending func(version.Object)) (version.Object, bool, error) {
+func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, seen *version.Object, sending func(version.Object)) (version.Object, bool, error) {
 	wrote := false
 	update := c.eng.Update
 	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
@@ -222,6 +222,9 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 		update = c.eng.UpdateDeferred
 	}
 	o, err := update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+		if seen != nil {
+			cur, found = version.Merge(cur, *seen), true
+		}
 		now := c.cfg.Now()
 		dot, err := c.nextDot(cur.Clock)
 		if err != nil {

@@ -175,7 +175,7 @@ func (s *Server) clusterInfo() [][2]string {
 // this node is not one, writing the replica's reply. It reports whether it
 // did.
 func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) bool {
-	if !s.coord.Clustered() || !cmd.writes() || cmd.FirstKey == 0 || cmd.FirstKey >= len(args) {
+	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) || !s.coord.Distributed() || !cmd.writes() {
 		return false
 	}
 	if cmd.LastKey != cmd.FirstKey && len(args) > cmd.FirstKey+cmd.Step {

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"time"
+
+	"github.com/dynago/dynago/version"
 )
 
 // FsyncMode says when a write's WAL record reaches the disk before the write
@@ -78,6 +80,25 @@ type Config struct {
 	Partitions int
 	// Now is the clock used for expiry; default time.Now. Tests may fake it.
 	Now func() time.Time
+	// TombstoneGrace is how long a tombstone is kept after it appears on
+	// this node before it is collected. 0 keeps tombstones forever (a
+	// standalone node removes deleted keys at once and needs none). It must
+	// outlast hint delivery and an anti-entropy round, so that no late copy
+	// of a deleted value can bring it back.
+	TombstoneGrace time.Duration
+	// Observer, if set, hears of every record at open and of every change
+	// (the anti-entropy hash trees are kept current through it).
+	Observer Observer
+}
+
+// Observer hears of changes to stored records. Changed is called with the
+// key's lock held, after the change is committed; it must be quick and must
+// not call back into the engine. At open it is called once per stored record
+// with a zero old object.
+type Observer interface {
+	Changed(h uint64, key []byte, old, next version.Object)
+	// Flushed says every record was removed (FLUSHALL).
+	Flushed()
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -104,6 +125,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: compress-min-bytes must be >= 0")
 	case c.CacheBytes < 0:
 		return fmt.Errorf("engine: cache size must be >= 0")
+	case c.TombstoneGrace < 0:
+		return fmt.Errorf("engine: tombstone grace must be >= 0")
 	case c.SweepInterval <= 0:
 		return fmt.Errorf("engine: sweep interval must be > 0")
 	case c.Partitions < 1 || c.Partitions&(c.Partitions-1) != 0:

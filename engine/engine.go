@@ -42,6 +42,8 @@ type Engine struct {
 	// (what DBSIZE counts).
 	live []atomic.Int64
 
+	hints atomic.Int64 // hinted-handoff records held for other nodes
+
 	stop     chan struct{}
 	sweeping sync.WaitGroup
 	closed   atomic.Bool
@@ -239,37 +241,55 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 	}
 	b := e.db.NewBatch()
 	defer b.Close()
-	oldExp, newExp := objectExpiry(cur), objectExpiry(next)
-	if oldExp != newExp && oldExp != 0 {
-		if err := b.Delete(expiryKey(oldExp, key), nil); err != nil {
-			return cur, err
-		}
-	}
-	remove := isEmpty(next)
-	if remove {
-		if err := b.Delete(dk, nil); err != nil {
-			return cur, err
-		}
-	} else {
-		if err := b.Set(dk, e.encodeRecord(next), nil); err != nil {
-			return cur, err
-		}
-		if newExp != 0 && newExp != oldExp {
-			if err := b.Set(expiryKey(newExp, key), nil, nil); err != nil {
-				return cur, err
-			}
-		}
+	if err := e.stage(b, dk, key, cur, next); err != nil {
+		return cur, err
 	}
 	if err := e.commit(b, deferSync); err != nil {
 		return cur, err
 	}
+	e.applied(h, key, cur, next)
+	return next, nil
+}
+
+// stage adds to b the writes that replace key's record cur by next: the
+// record itself, its expiry index entry and its tombstone index entry.
+func (e *Engine) stage(b *pebble.Batch, dk, key []byte, cur, next version.Object) error {
+	oldExp, newExp := objectExpiry(cur), objectExpiry(next)
+	if oldExp != newExp && oldExp != 0 {
+		if err := b.Delete(expiryKey(oldExp, key), nil); err != nil {
+			return err
+		}
+	}
+	if isEmpty(next) {
+		return b.Delete(dk, nil)
+	}
+	if err := b.Set(dk, e.encodeRecord(next), nil); err != nil {
+		return err
+	}
+	if newExp != 0 && newExp != oldExp {
+		if err := b.Set(expiryKey(newExp, key), nil, nil); err != nil {
+			return err
+		}
+	}
+	if next.IsTombstone() && !next.Clock.Equal(cur.Clock) {
+		// Remember when this tombstone appeared, so it can be collected
+		// once the grace period has passed (see CollectTombstones).
+		return b.Set(tombstoneKey(e.cfg.Now().UnixMilli(), key), next.Clock.AppendBinary(nil), nil)
+	}
+	return nil
+}
+
+// applied updates the in-memory state after a staged change committed.
+func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 	if e.rows != nil {
 		e.rows.put(h, key, next)
 	}
 	if d := liveness(next) - liveness(cur); d != 0 {
 		e.live[e.partitionOf(h)].Add(int64(d))
 	}
-	return next, nil
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.Changed(h, key, cur, next)
+	}
 }
 
 func (e *Engine) commit(b *pebble.Batch, deferSync bool) error {
@@ -380,8 +400,10 @@ func (e *Engine) Flush() error {
 	if err := b.DeleteRange([]byte{spaceData}, spaceEnd(spaceData), nil); err != nil {
 		return err
 	}
-	if err := b.DeleteRange([]byte{spaceExpiry}, spaceEnd(spaceExpiry), nil); err != nil {
-		return err
+	for _, space := range []byte{spaceExpiry, spaceTombstone, spaceHint} {
+		if err := b.DeleteRange([]byte{space}, spaceEnd(space), nil); err != nil {
+			return err
+		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return err
@@ -392,27 +414,43 @@ func (e *Engine) Flush() error {
 	for i := range e.live {
 		e.live[i].Store(0)
 	}
+	e.hints.Store(0)
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.Flushed()
+	}
 	return nil
 }
 
-// countLive counts live records at open, reading one flag byte per record.
+// countLive counts live records at open, reading one flag byte per record,
+// and shows every record to the observer if there is one.
 func (e *Engine) countLive() error {
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceData}, UpperBound: spaceEnd(spaceData)})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
+	obs := e.cfg.Observer
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
+		h, key := splitDataKey(it.Key())
 		if len(v) > 0 && v[0]&flagLive != 0 {
-			h, _ := splitDataKey(it.Key())
 			e.live[e.partitionOf(h)].Add(1)
 		}
+		if obs != nil {
+			o, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("key %q: %w", key, err)
+			}
+			obs.Changed(h, key, version.Object{}, o)
+		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return e.countHints()
 }
 
 // sweepLoop removes expired keys from disk every SweepInterval.
@@ -427,6 +465,11 @@ func (e *Engine) sweepLoop() {
 		case <-t.C:
 			if _, err := e.SweepExpired(10000); err != nil && !errors.Is(err, ErrClosed) {
 				slog.Warn("expiry sweep failed", "err", err)
+			}
+			if e.cfg.TombstoneGrace > 0 {
+				if _, err := e.CollectTombstones(10000); err != nil && !errors.Is(err, ErrClosed) {
+					slog.Warn("tombstone collection failed", "err", err)
+				}
 			}
 		}
 	}

@@ -30,6 +30,8 @@ type Ring interface {
 	Range(p int) (start, end uint64)
 	PartitionOf(key []byte) int
 	Owners(p int) []string
+	// Preference is every member in p's preference order; the owners first.
+	Preference(p int) []string
 	Members() []string
 	Size() int
 }
@@ -164,10 +166,11 @@ func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) (
 }
 
 type replicaReply struct {
-	name  string
-	obj   version.Object
-	found bool
-	err   error
+	name    string
+	obj     version.Object
+	found   bool
+	err     error
+	standIn bool // a stand-in answered for an owner it could not reach
 }
 
 // readReplicas asks every replica of key for its object, answers once R
@@ -177,6 +180,7 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 	owners, _ := c.owners(key)
 	need := min(c.cfg.R, len(owners))
 	replies := make(chan replicaReply, len(owners))
+	stand := c.standIns(key, owners)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 	q := newQuorum(len(owners), need)
 	var got []replicaReply
@@ -190,7 +194,7 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 			}
 			continue
 		}
-		go func() { replies <- c.readFrom(cctx, name, key) }()
+		go func() { replies <- c.readOrStandIn(cctx, name, key, stand) }()
 	}
 	for !q.done() {
 		select {
@@ -243,7 +247,8 @@ func mergeReplies(got []replicaReply) (version.Object, bool) {
 	return merged, found
 }
 
-// repair sends the merged object to every replica that answered with less.
+// repair sends the merged object to every replica that answered with less
+// (stand-ins excluded: their hints reach the owner by handoff).
 func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply) {
 	merged, found := mergeReplies(got)
 	if !found {
@@ -251,7 +256,7 @@ func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply
 	}
 	payload := encodeMerge(key, merged)
 	for _, r := range got {
-		if r.found && r.obj.Equal(merged) {
+		if r.standIn || (r.found && r.obj.Equal(merged)) {
 			continue
 		}
 		if err := c.mergeTo(ctx, r.name, key, merged, payload); err != nil {
@@ -284,6 +289,26 @@ func (c *Coordinator) readFrom(ctx context.Context, name string, key []byte) rep
 
 var errDown = errors.New("coordinator: replica is down")
 
+// readOrStandIn reads owner's copy of key, or, if owner cannot be reached,
+// asks a stand-in (whose answer includes the hints it holds for the key).
+func (c *Coordinator) readOrStandIn(ctx context.Context, owner string, key []byte, stand *standIns) replicaReply {
+	r := c.readFrom(ctx, owner, key)
+	if r.err == nil {
+		return r
+	}
+	for ctx.Err() == nil {
+		name, ok := stand.take()
+		if !ok {
+			break
+		}
+		if sr := c.readFrom(ctx, name, key); sr.err == nil {
+			sr.standIn = true
+			return sr
+		}
+	}
+	return r
+}
+
 // awaitReplicas waits until W replicas (this one, which has stored the
 // write, included) hold it; acks carries the other replicas' outcomes.
 func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <-chan bool) error {
@@ -303,23 +328,18 @@ func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <
 	return nil
 }
 
-// sendToOthers merges obj into every other replica in the background,
-// reporting each outcome on acks if it is not nil.
+// sendToOthers stores obj on every other replica in the background (on a
+// stand-in for a replica that cannot be reached), reporting on acks whether
+// each store counts toward the write quorum.
 func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []string, acks chan<- bool) {
 	payload := encodeMerge(key, obj)
 	self := c.cfg.Cluster.Self()
+	stand := c.standIns(key, owners)
 	for _, name := range owners {
 		if name == self {
 			continue
 		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-			defer cancel()
-			err := c.mergeTo(ctx, name, key, obj, payload)
-			if acks != nil {
-				acks <- err == nil
-			}
-		}()
+		go func() { acks <- c.replicate(key, obj, payload, name, stand) }()
 	}
 }
 
@@ -339,11 +359,17 @@ func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj 
 	return err
 }
 
-// HandleRead serves MethodRead: this node's object of a key.
+// HandleRead serves MethodRead: this node's object of a key, merged with
+// any hints it holds for the key.
 func (c *Coordinator) HandleRead(key []byte) ([]byte, error) {
 	o, found, err := c.eng.Get(key)
 	if err != nil {
 		return nil, err
+	}
+	if hinted, ok, err := c.eng.Hinted(key); err != nil {
+		return nil, err
+	} else if ok {
+		o, found = version.Merge(o, hinted), true
 	}
 	if !found {
 		return []byte{0}, nil

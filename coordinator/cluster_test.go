@@ -33,6 +33,7 @@ func (r allRing) Range(p int) (uint64, uint64) {
 }
 func (r allRing) PartitionOf(key []byte) int { return partition.Of(partition.Hash(key), r.q) }
 func (r allRing) Owners(int) []string        { return r.members }
+func (r allRing) Preference(int) []string    { return r.members }
 func (r allRing) Members() []string          { return r.members }
 func (r allRing) Size() int                  { return len(r.members) }
 
@@ -74,6 +75,10 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 		return c.HandleRead(req)
 	case MethodMerge:
 		return c.HandleMerge(req)
+	case MethodHint:
+		return c.HandleHint(req)
+	case MethodMergeBatch:
+		return c.HandleMergeBatch(req)
 	case MethodScan:
 		return c.HandleScan(req)
 	case MethodCount:
@@ -86,7 +91,7 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 
 type memCluster struct {
 	self string
-	ring allRing
+	ring Ring
 	net  *memNet
 }
 
@@ -97,8 +102,15 @@ func (c memCluster) PeerAddr(name string) (string, bool) { return name, true }
 
 func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinator) {
 	t.Helper()
+	return startRingCluster(t, allRing{q: 8, members: names}, nil)
+}
+
+// startRingCluster starts a coordinator for each member of ring, adjusting
+// each one's config with configure if it is not nil.
+func startRingCluster(t *testing.T, ring Ring, configure func(*Config)) (*memNet, map[string]*Coordinator) {
+	t.Helper()
+	names := ring.Members()
 	net := &memNet{nodes: map[string]*Coordinator{}, down: map[string]bool{}}
-	ring := allRing{q: 8, members: names}
 	coords := map[string]*Coordinator{}
 	for i, name := range names {
 		ecfg := engine.DefaultConfig(t.TempDir())
@@ -108,12 +120,16 @@ func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinat
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { eng.Close() })
-		c, err := New(Config{
+		cfg := Config{
 			Actor:     version.Actor{Node: uint64(i + 1), Epoch: 1},
 			Cluster:   memCluster{self: name, ring: ring, net: net},
 			Transport: memCaller{net: net, self: name},
 			Timeout:   time.Second,
-		}, eng)
+		}
+		if configure != nil {
+			configure(&cfg)
+		}
+		c, err := New(cfg, eng)
 		if err != nil {
 			t.Fatal(err)
 		}

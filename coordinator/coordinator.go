@@ -32,6 +32,10 @@ type Config struct {
 	// before a read or write succeeds. Capped at the replicas a key has.
 	// Default 2 and 2 (with N=3, R+W>N: a read sees the latest write).
 	R, W int
+	// Strict counts only the key's owners toward W (like Riak's PW); by
+	// default a stand-in holding the write as a hint counts too (sloppy
+	// quorum), so writes succeed while any W nodes can take them.
+	Strict bool
 	// Timeout bounds one replicated operation. Default 2s: long enough for
 	// a replica under load on a LAN, short enough that a client stuck on a
 	// partition learns of it quickly.
@@ -40,7 +44,9 @@ type Config struct {
 
 // Stats are counters of the coordinator's work.
 type Stats struct {
-	readRepairs atomic.Int64 // replicas repaired by reads
+	readRepairs    atomic.Int64 // replicas repaired by reads
+	hintsHandedOff atomic.Int64 // writes given to stand-ins
+	hintsDelivered atomic.Int64 // hints handed to their owners
 }
 
 // ReadRepairs is the number of replicas repaired by reads since start.

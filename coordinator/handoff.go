@@ -1,0 +1,305 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/version"
+)
+
+// Sloppy quorum and hinted handoff. When an owner of a key cannot be reached,
+// its copy of a write goes to a stand-in: the next live node after the owners
+// in the key's preference list, which keeps it as a hint naming the owner
+// (apart from its own data) and hands it over once gossip shows the owner
+// alive again. The stand-in's store counts toward W unless Config.Strict is
+// set (then only owners count, like Riak's PW). Reads ask stand-ins too, and
+// a stand-in answers with the hints it holds for the key, so a write that
+// only reached stand-ins is still seen.
+
+const (
+	// MethodHint asks a stand-in to keep a write for an owner that is down.
+	MethodHint Method = 4 + iota
+	// MethodMergeBatch gives a node many objects to merge into its own
+	// (hint delivery, anti-entropy repairs).
+	MethodMergeBatch
+)
+
+// standIns hands out, each at most once, the live nodes after a key's owners
+// in its preference list.
+type standIns struct {
+	mu   sync.Mutex
+	c    *Coordinator
+	rest []string
+}
+
+func (c *Coordinator) standIns(key []byte, owners []string) *standIns {
+	ring := c.cfg.Cluster.Ring()
+	pref := ring.Preference(ring.PartitionOf(key))
+	return &standIns{c: c, rest: pref[min(len(owners), len(pref)):]}
+}
+
+// take returns the next live stand-in, or false when none is left.
+func (s *standIns) take() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	self := s.c.cfg.Cluster.Self()
+	for len(s.rest) > 0 {
+		name := s.rest[0]
+		s.rest = s.rest[1:]
+		if name != self && s.c.cfg.Cluster.Alive(name) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// replicate stores obj on owner, or failing that as a hint on a stand-in,
+// or failing that as a hint here. It reports whether the store counts
+// toward the write quorum.
+func (c *Coordinator) replicate(key []byte, obj version.Object, payload []byte, owner string, stand *standIns) bool {
+	if c.cfg.Cluster.Alive(owner) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+		err := c.mergeTo(ctx, owner, key, obj, payload)
+		cancel()
+		if err == nil {
+			return true
+		}
+		slog.Debug("replica unreachable; handing the write to a stand-in", "replica", owner, "err", err)
+	}
+	hint := encodeHint(owner, key, obj)
+	for {
+		name, ok := stand.take()
+		if !ok {
+			break
+		}
+		addr, ok := c.cfg.Cluster.PeerAddr(name)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+		_, err := c.cfg.Transport.Call(ctx, addr, MethodHint, hint)
+		cancel()
+		if err == nil {
+			c.stats.hintsHandedOff.Add(1)
+			return !c.cfg.Strict
+		}
+		slog.Debug("stand-in unreachable", "stand-in", name, "err", err)
+	}
+	// Nobody can take it: keep the hint here so the owner still gets the
+	// write when it is back. It does not count toward W.
+	if err := c.eng.AddHint(owner, key, obj); err != nil {
+		slog.Warn("cannot keep a hint", "owner", owner, "err", err)
+	}
+	return false
+}
+
+// HandleHint serves MethodHint: keep a write for an owner that is down.
+func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
+	owner, rest, err := decodeName(req)
+	if err != nil {
+		return nil, err
+	}
+	key, obj, err := decodeMerge(rest)
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.eng.AddHint(owner, key, obj)
+}
+
+// HandleMergeBatch serves MethodMergeBatch.
+func (c *Coordinator) HandleMergeBatch(req []byte) ([]byte, error) {
+	keys, objs, err := DecodeBatch(req)
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.eng.MergeBatch(keys, objs)
+}
+
+// hintBatchBytes bounds one delivery request.
+const hintBatchBytes = 1 << 20
+
+// HintStats are the hint counters DYNAGO STATUS and INFO show.
+type HintStats struct {
+	Pending   int64 // hints this node holds for other nodes
+	HandedOff int64 // writes this node gave to stand-ins
+	Delivered int64 // hints this node delivered to their owners
+}
+
+// Hints returns the hint counters.
+func (c *Coordinator) Hints() HintStats {
+	return HintStats{Pending: c.eng.Hints(), HandedOff: c.stats.hintsHandedOff.Load(), Delivered: c.stats.hintsDelivered.Load()}
+}
+
+// DeliverHints hands the hints this node holds to their owners that gossip
+// shows alive, in batches, deleting each hint once its owner has stored it.
+// A hint for a node that has left the ring goes to the key's current owners.
+// It returns how many hints were delivered.
+func (c *Coordinator) DeliverHints(ctx context.Context) (int, error) {
+	if c.eng.Hints() == 0 || c.cfg.Cluster == nil {
+		return 0, nil
+	}
+	ring := c.cfg.Cluster.Ring()
+	members := ring.Members()
+	self := c.cfg.Cluster.Self()
+	type pending struct {
+		hint  engine.Hint
+		dests []string
+	}
+	var hints []pending
+	perDest := map[string][]int{}
+	err := c.eng.ScanHints(10000, func(h engine.Hint) bool {
+		dests := []string{h.Owner}
+		if !slices.Contains(members, h.Owner) {
+			dests = ring.Owners(ring.PartitionOf(h.Key))
+		}
+		for _, d := range dests {
+			if d != self && !c.cfg.Cluster.Alive(d) {
+				return true // not deliverable yet
+			}
+		}
+		for _, d := range dests {
+			perDest[d] = append(perDest[d], len(hints))
+		}
+		hints = append(hints, pending{hint: h, dests: dests})
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	failed := make([]bool, len(hints))
+	for dest, idx := range perDest {
+		for len(idx) > 0 {
+			var keys [][]byte
+			var objs []version.Object
+			size, n := 0, 0
+			for n < len(idx) && (n == 0 || size < hintBatchBytes) {
+				h := hints[idx[n]].hint
+				keys, objs = append(keys, h.Key), append(objs, h.Object)
+				size += len(h.Key) + 64
+				for _, s := range h.Object.Siblings {
+					size += len(s.Value)
+				}
+				n++
+			}
+			var err error
+			if dest == self {
+				err = c.eng.MergeBatch(keys, objs)
+			} else if addr, ok := c.cfg.Cluster.PeerAddr(dest); !ok {
+				err = errDown
+			} else {
+				cctx, cancel := context.WithTimeout(ctx, 4*c.cfg.Timeout)
+				_, err = c.cfg.Transport.Call(cctx, addr, MethodMergeBatch, EncodeBatch(keys, objs))
+				cancel()
+			}
+			if err != nil {
+				slog.Debug("hint delivery failed", "to", dest, "err", err)
+				for _, i := range idx[:n] {
+					failed[i] = true
+				}
+			}
+			idx = idx[n:]
+		}
+	}
+	delivered := 0
+	for i, p := range hints {
+		if failed[i] {
+			continue
+		}
+		if err := c.eng.DeleteHint(p.hint.Owner, p.hint.Key, p.hint.Object); err != nil {
+			return delivered, err
+		}
+		delivered++
+	}
+	if delivered > 0 {
+		c.stats.hintsDelivered.Add(int64(delivered))
+		slog.Info("hints delivered", "count", delivered, "pending", c.eng.Hints())
+	}
+	return delivered, nil
+}
+
+// RunHintDelivery delivers hints every interval until ctx ends.
+func (c *Coordinator) RunHintDelivery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := c.DeliverHints(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, engine.ErrClosed) {
+				slog.Warn("hint delivery", "err", err)
+			}
+		}
+	}
+}
+
+func encodeHint(owner string, key []byte, o version.Object) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(owner)+len(key)+64), uint64(len(owner)))
+	b = append(b, owner...)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	return o.AppendBinary(b)
+}
+
+func decodeName(b []byte) (string, []byte, error) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)-w) {
+		return "", nil, fmt.Errorf("coordinator: malformed hint")
+	}
+	return string(b[w : w+int(n)]), b[w+int(n):], nil
+}
+
+// EncodeBatch encodes keys and their objects for MethodMergeBatch.
+func EncodeBatch(keys [][]byte, objs []version.Object) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	var scratch []byte
+	for i, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		scratch = objs[i].AppendBinary(scratch[:0])
+		b = binary.AppendUvarint(b, uint64(len(scratch)))
+		b = append(b, scratch...)
+	}
+	return b
+}
+
+// DecodeBatch decodes EncodeBatch's output.
+func DecodeBatch(b []byte) ([][]byte, []version.Object, error) {
+	bad := errors.New("coordinator: malformed batch")
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)) {
+		return nil, nil, bad
+	}
+	b = b[w:]
+	keys := make([][]byte, 0, n)
+	objs := make([]version.Object, 0, n)
+	for i := uint64(0); i < n; i++ {
+		kl, w := binary.Uvarint(b)
+		if w <= 0 || kl > uint64(len(b)-w) {
+			return nil, nil, bad
+		}
+		key := b[w : w+int(kl)]
+		b = b[w+int(kl):]
+		ol, w := binary.Uvarint(b)
+		if w <= 0 || ol > uint64(len(b)-w) {
+			return nil, nil, bad
+		}
+		o, err := version.DecodeObject(b[w : w+int(ol)])
+		if err != nil {
+			return nil, nil, err
+		}
+		b = b[w+int(ol):]
+		keys, objs = append(keys, key), append(objs, o)
+	}
+	if len(b) != 0 {
+		return nil, nil, bad
+	}
+	return keys, objs, nil
+}

@@ -1,0 +1,138 @@
+package coordinator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// fiveNodes is a ring of five members with three replicas per key.
+func fiveNodes(t *testing.T) *partition.Ring {
+	t.Helper()
+	ring, err := partition.NewRing(8, 3, []string{"a", "b", "c", "d", "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+func TestSloppyQuorumWritesThroughTwoDownOwnersAndHandsOff(t *testing.T) {
+	ring := fiveNodes(t)
+	net, coords := startRingCluster(t, ring, nil)
+	key := []byte("sloppy")
+	p := ring.PartitionOf(key)
+	owners, pref := ring.Owners(p), ring.Preference(p)
+	first := coords[owners[0]]
+	net.setDown(owners[1], true)
+	net.setDown(owners[2], true)
+
+	if err := set(first, string(key), "v1"); err != nil {
+		t.Fatalf("write with two owners down: %v (a stand-in must count toward W)", err)
+	}
+	// W=2 is met by this node and the first stand-in; the second copy may
+	// still be on its way.
+	waitFor(t, "a hint for each down owner on the stand-ins", func() bool {
+		var hinted int64
+		for _, name := range pref[3:] {
+			hinted += coords[name].Hints().Pending
+		}
+		return hinted == 2
+	})
+	if got, ok := readValue(t, first, string(key)); !ok || got != "v1" {
+		t.Fatalf("read with two owners down = %q %v, want v1 (stand-ins answer reads)", got, ok)
+	}
+
+	// The owners come back: the stand-ins deliver and forget their hints.
+	net.setDown(owners[1], false)
+	net.setDown(owners[2], false)
+	for _, name := range pref[3:] {
+		if _, err := coords[name].DeliverHints(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := coords[name].Hints().Pending; n != 0 {
+			t.Fatalf("%s still holds %d hints after delivery", name, n)
+		}
+	}
+	for _, name := range owners {
+		o, found, err := coords[name].eng.Get(key)
+		if err != nil || !found || len(o.Siblings) != 1 || !bytes.Equal(o.Siblings[0].Value, []byte("v1")) {
+			t.Fatalf("owner %s holds %v %v %v after handoff, want v1", name, o, found, err)
+		}
+	}
+}
+
+func TestStrictQuorumCountsOnlyOwners(t *testing.T) {
+	ring := fiveNodes(t)
+	net, coords := startRingCluster(t, ring, func(c *Config) { c.Strict = true })
+	key := []byte("strict")
+	owners := ring.Owners(ring.PartitionOf(key))
+	net.setDown(owners[1], true)
+	net.setDown(owners[2], true)
+	err := set(coords[owners[0]], string(key), "v1")
+	var nq *NoQuorumError
+	if !errors.As(err, &nq) || nq.Answered != 1 || nq.Needed != 2 {
+		t.Fatalf("strict write with two owners down = %v, want NOQUORUM 1 of 2", err)
+	}
+	// The write was still handed off, so it reaches the owners later.
+	waitFor(t, "the refused write's hints", func() bool {
+		var n int64
+		for _, c := range coords {
+			n += c.Hints().Pending
+		}
+		return n == 2
+	})
+	net.setDown(owners[1], false)
+	net.setDown(owners[2], false)
+	for _, c := range coords {
+		if _, err := c.DeliverHints(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, found, _ := coords[owners[1]].eng.Get(key); !found {
+		t.Fatal("the refused strict write never reached the owner that was down")
+	}
+}
+
+func TestHintForRemovedOwnerGoesToCurrentOwners(t *testing.T) {
+	ring := fiveNodes(t)
+	_, coords := startRingCluster(t, ring, nil)
+	key := []byte("orphan")
+	obj := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 42, Epoch: 1}, Counter: 1},
+		&version.Sibling{Time: 1, Value: []byte("x")})
+	holder := coords["a"]
+	if err := holder.eng.AddHint("gone-node", key, obj); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := holder.DeliverHints(context.Background()); err != nil || n != 1 {
+		t.Fatalf("DeliverHints = %d, %v; want 1", n, err)
+	}
+	for _, name := range ring.Owners(ring.PartitionOf(key)) {
+		if _, found, _ := coords[name].eng.Get(key); !found {
+			t.Fatalf("owner %s did not get the orphaned hint", name)
+		}
+	}
+}
+
+func TestBatchEncodingRoundTripsAndRejectsGarbage(t *testing.T) {
+	obj := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 3},
+		&version.Sibling{Time: 1, Value: []byte("v")})
+	keys := [][]byte{[]byte("a"), []byte(""), []byte("ccc")}
+	objs := []version.Object{obj, obj, {}}
+	b := EncodeBatch(keys, objs)
+	gk, gobjs, err := DecodeBatch(b)
+	if err != nil || len(gk) != 3 || !bytes.Equal(gk[2], keys[2]) || !gobjs[0].Equal(obj) {
+		t.Fatalf("round trip = %q %v %v", gk, gobjs, err)
+	}
+	for i := 0; i < len(b); i++ {
+		if _, _, err := DecodeBatch(b[:i]); err == nil {
+			t.Fatalf("a batch cut at %d decoded", i)
+		}
+	}
+	if _, err := (&Coordinator{}).HandleHint([]byte{0xff}); err == nil {
+		t.Fatal("a malformed hint was accepted")
+	}
+}

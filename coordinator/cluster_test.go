@@ -77,6 +77,8 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 		return c.HandleMerge(req)
 	case MethodHint:
 		return c.HandleHint(req)
+	case MethodReadBatch:
+		return c.HandleReadBatch(req)
 	case MethodMergeBatch:
 		return c.HandleMergeBatch(req)
 	case MethodScan:

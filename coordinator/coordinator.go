@@ -109,6 +109,12 @@ func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, boo
 	return c.eng.Get(key)
 }
 
+// Local returns this node's own stored copy of key, with no quorum (found
+// is false when it holds no record; a tombstone is found).
+func (c *Coordinator) Local(key []byte) (version.Object, bool, error) {
+	return c.eng.Get(key)
+}
+
 // Op is what a Change does to a key.
 type Op int
 

@@ -136,3 +136,43 @@ func TestBatchEncodingRoundTripsAndRejectsGarbage(t *testing.T) {
 		t.Fatal("a malformed hint was accepted")
 	}
 }
+
+func TestRepairKeysMakesTwoReplicasAgree(t *testing.T) {
+	_, coords := startCluster(t, "a", "b")
+	a, b := coords["a"], coords["b"]
+	mk := func(node uint64, value string) version.Object {
+		return version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: node, Epoch: 1}, Counter: 1},
+			&version.Sibling{Time: int64(node), Value: []byte(value)})
+	}
+	// only-a, only-b, and a key each holds a different version of.
+	if err := a.eng.MergeBatch([][]byte{[]byte("only-a"), []byte("both")}, []version.Object{mk(1, "x"), mk(1, "ya")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.eng.MergeBatch([][]byte{[]byte("only-b"), []byte("both")}, []version.Object{mk(2, "z"), mk(2, "yb")}); err != nil {
+		t.Fatal(err)
+	}
+	keys := [][]byte{[]byte("only-a"), []byte("only-b"), []byte("both"), []byte("neither")}
+	n, err := a.RepairKeys(context.Background(), "b", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 { // only-b and both here; only-a and both there
+		t.Fatalf("repaired %d copies, want 4", n)
+	}
+	for _, k := range keys[:3] {
+		oa, _, _ := a.eng.Get(k)
+		ob, _, _ := b.eng.Get(k)
+		if !oa.Equal(ob) {
+			t.Fatalf("%s differs after repair: %v vs %v", k, oa, ob)
+		}
+	}
+	if o, _, _ := a.eng.Get([]byte("both")); len(o.Siblings) != 2 {
+		t.Fatalf("both = %v, want the two concurrent versions as siblings", o)
+	}
+	if _, found, _ := b.eng.Get([]byte("neither")); found {
+		t.Fatal("a key neither held was created")
+	}
+	if _, err := a.HandleReadBatch([]byte{0x05}); err == nil {
+		t.Fatal("a malformed key list was accepted")
+	}
+}

@@ -48,13 +48,25 @@ func (a admin) Quorums() (int, int, int) {
 
 func (a admin) Status() [][2]string {
 	ring := a.n.ring.Load()
-	return [][2]string{
+	status := [][2]string{
 		{"node", a.n.cfg.Name},
 		{"cluster_id", a.n.mem.ClusterID()},
 		{"ring_members", strings.Join(ring.Members(), ",")},
 		{"partitions_held", strconv.Itoa(len(ring.PartitionsOf(a.n.cfg.Name)))},
-		{"hints_pending", "0"},
-		{"transfers_in_progress", "0"},
-		{"anti_entropy", "off"},
 	}
+	h := a.n.coord.Hints()
+	status = append(status,
+		[2]string{"hints_pending", strconv.FormatInt(h.Pending, 10)},
+		[2]string{"hints_handed_off", strconv.FormatInt(h.HandedOff, 10)},
+		[2]string{"hints_delivered", strconv.FormatInt(h.Delivered, 10)},
+	)
+	status = append(status, a.n.transferStatus()...)
+	return append(status, a.n.antiEntropyStatus()...)
+}
+
+func (a admin) Leave() error             { return a.n.leave() }
+func (a admin) Remove(name string) error { return a.n.remove(name) }
+func (a admin) Trees() []resp.TreeRoot   { return a.n.trees() }
+func (a admin) Fault(names []string) error {
+	return a.n.fault(names)
 }

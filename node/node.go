@@ -21,6 +21,7 @@ import (
 	"github.com/dynago/dynago/membership"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/resp"
+	"github.com/dynago/dynago/transfer"
 	"github.com/dynago/dynago/transport"
 )
 
@@ -50,6 +51,23 @@ type Config struct {
 	Gossip func(*membership.Config)
 	// Faults, if set, lets tests cut internode links.
 	Faults *transport.Faults
+	// FaultInjection enables DYNAGO FAULT, which cuts this node's gossip
+	// and internode traffic to chosen nodes (for fault-injection runs of
+	// real processes; never on in production).
+	FaultInjection bool
+
+	// StrictQuorum counts only a key's owners toward W (see
+	// coordinator.Config.Strict).
+	StrictQuorum bool
+	// HintInterval is how often held hints are offered to their owners.
+	// Default 1s.
+	HintInterval time.Duration
+	// AntiEntropyInterval is how often this node compares its partitions'
+	// hash trees with each other replica's. Default 10s.
+	AntiEntropyInterval time.Duration
+	// TransferRate bounds partition transfers (compressed bytes per second).
+	// Default 32 MiB/s; negative = unthrottled.
+	TransferRate int
 }
 
 func (c *Config) setDefaults() error {
@@ -67,6 +85,15 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Partitions <= 0 {
 		c.Partitions = 256
+	}
+	if c.HintInterval <= 0 {
+		c.HintInterval = time.Second
+	}
+	if c.AntiEntropyInterval <= 0 {
+		c.AntiEntropyInterval = 10 * time.Second
+	}
+	if c.Engine.TombstoneGrace == 0 {
+		c.Engine.TombstoneGrace = DefaultTombstoneGrace
 	}
 	if c.ReadQuorum > c.Replicas || c.WriteQuorum > c.Replicas {
 		return fmt.Errorf("read and write quorums (%d, %d) cannot exceed the replicas (%d)", c.ReadQuorum, c.WriteQuorum, c.Replicas)
@@ -94,6 +121,11 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
+// DefaultTombstoneGrace is how long a node keeps a tombstone: far longer
+// than hint delivery to a restarted node and many anti-entropy rounds, so
+// every replica has the delete before any forgets it.
+const DefaultTombstoneGrace = time.Hour
+
 // Node is a running Dynago node.
 type Node struct {
 	cfg   Config
@@ -106,9 +138,17 @@ type Node struct {
 
 	ring atomic.Pointer[partition.Ring] // the ring of the current member set
 
-	stop    chan struct{}
-	watcher sync.WaitGroup
-	served  chan error
+	cuts *cuts // DYNAGO FAULT's state; nil unless FaultInjection
+	xfer *transfer.Manager
+	ae   *antiEntropy
+
+	stop     chan struct{}
+	bg       context.Context // ends with stop
+	cancel   context.CancelFunc
+	watcher  sync.WaitGroup
+	served   chan error
+	left     chan struct{} // closed once DYNAGO LEAVE has handed everything off
+	leftOnce sync.Once
 }
 
 // Start opens the data directory, joins or creates the cluster, binds the
@@ -117,11 +157,14 @@ func Start(cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	eng, err := engine.Open(cfg.Engine)
+	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{})}
+	n.bg, n.cancel = context.WithCancel(context.Background())
+	n.prepareAntiEntropy()
+	eng, err := engine.Open(n.cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1), stop: make(chan struct{})}
+	n.eng = eng
 	if err := n.start(); err != nil {
 		n.closeParts()
 		return nil, err
@@ -163,6 +206,9 @@ func (n *Node) start() error {
 	if n.cfg.Gossip != nil {
 		n.cfg.Gossip(&mcfg)
 	}
+	if n.cfg.FaultInjection {
+		n.enableFaults(&mcfg)
+	}
 	if n.mem, err = membership.Start(mcfg); err != nil {
 		return err
 	}
@@ -173,6 +219,9 @@ func (n *Node) start() error {
 	if err := n.listenPeers(); err != nil {
 		return err
 	}
+	if err := n.startTransfers(); err != nil {
+		return err
+	}
 
 	n.coord, err = coordinator.New(coordinator.Config{
 		Actor:     id.Actor,
@@ -180,6 +229,7 @@ func (n *Node) start() error {
 		Transport: caller{n},
 		R:         n.cfg.ReadQuorum,
 		W:         n.cfg.WriteQuorum,
+		Strict:    n.cfg.StrictQuorum,
 		Timeout:   n.cfg.Timeout,
 	}, n.eng)
 	if err != nil {
@@ -187,8 +237,16 @@ func (n *Node) start() error {
 	}
 	n.srv.SetCoordinator(n.coord)
 
-	n.watcher.Add(1)
+	n.watcher.Add(3)
 	go n.watchMembership()
+	go func() {
+		defer n.watcher.Done()
+		n.runAntiEntropy()
+	}()
+	go func() {
+		defer n.watcher.Done()
+		n.coord.RunHintDelivery(n.bg, n.cfg.HintInterval)
+	}()
 	go func() { n.served <- n.srv.Serve() }()
 	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "gossip", n.mem.LocalMeta().GossipAddr,
 		"peer", n.cfg.PeerAddr, "cluster", n.mem.ClusterID(), "ring", n.mem.RingMembers(),
@@ -244,6 +302,9 @@ func (n *Node) updateRing() error {
 	old := n.ring.Swap(r)
 	if old != nil {
 		slog.Info("ring changed", "members", members, "partitions moved", len(partition.Moves(old, r)))
+		if n.xfer != nil {
+			n.xfer.RingChanged(old, r)
+		}
 	}
 	return nil
 }
@@ -270,6 +331,10 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 		return n.coord.HandleRead(req)
 	case coordinator.MethodMerge:
 		return n.coord.HandleMerge(req)
+	case coordinator.MethodHint:
+		return n.coord.HandleHint(req)
+	case coordinator.MethodMergeBatch:
+		return n.coord.HandleMergeBatch(req)
 	case coordinator.MethodCommand:
 		return n.srv.ExecForwarded(ctx, req)
 	case coordinator.MethodScan:
@@ -278,6 +343,17 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 		return n.coord.HandleCount(req)
 	case coordinator.MethodFlush:
 		return n.coord.HandleFlush()
+	case coordinator.MethodReadBatch:
+		return n.coord.HandleReadBatch(req)
+	}
+	switch transfer.Method(m) {
+	case transfer.MethodFetch:
+		return n.xfer.HandleFetch(req)
+	case transfer.MethodPush:
+		return n.xfer.HandlePush(req)
+	}
+	if resp, ok, err := n.handleAntiEntropy(m, req); ok {
+		return resp, err
 	}
 	return nil, fmt.Errorf("unknown internode method %d", m)
 }
@@ -303,6 +379,10 @@ func (n *Node) Alive(name string) bool { return n.mem.Alive(name) }
 // Done delivers the RESP server's exit error if it stops on its own.
 func (n *Node) Done() <-chan error { return n.served }
 
+// Left is closed once the node has left the cluster (DYNAGO LEAVE): its
+// partitions are with their new owners and it should shut down.
+func (n *Node) Left() <-chan struct{} { return n.left }
+
 // Shutdown stops accepting clients, lets commands in progress finish (until
 // ctx ends), leaves gossip, and syncs and closes storage.
 func (n *Node) Shutdown(ctx context.Context) error {
@@ -320,7 +400,13 @@ func (n *Node) closeParts() error {
 	default:
 		close(n.stop)
 	}
+	if n.cancel != nil {
+		n.cancel()
+	}
 	n.watcher.Wait()
+	if n.xfer != nil {
+		err = errors.Join(err, n.xfer.Close())
+	}
 	if n.mem != nil {
 		err = errors.Join(err, n.mem.Shutdown())
 	}
@@ -348,10 +434,14 @@ func (v clusterView) PeerAddr(name string) (string, bool) {
 type caller struct{ n *Node }
 
 func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req []byte) ([]byte, error) {
-	resp, err := c.n.trans.Load().Call(ctx, addr, transport.Method(m), req)
+	resp, err := c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
 	var remote *transport.RemoteError
 	if errors.As(err, &remote) {
 		return nil, &coordinator.RemoteError{Msg: remote.Msg}
 	}
 	return resp, err
 }
+
+// transportMethod carries a package's request kind on the transport; each
+// package numbers its kinds in a range of its own.
+func transportMethod[M ~uint8](m M) transport.Method { return transport.Method(m) }

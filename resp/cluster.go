@@ -27,6 +27,24 @@ type Admin interface {
 	Status() [][2]string
 	// Quorums are N, R and W.
 	Quorums() (n, r, w int)
+	// Leave hands this node's partitions to their new owners and takes it
+	// out of the ring; the node shuts down afterwards.
+	Leave() error
+	// Remove drops a dead member from the ring; the survivors re-replicate
+	// its partitions.
+	Remove(name string) error
+	// Trees are the anti-entropy hash-tree roots of the partitions this
+	// node owns, in partition order.
+	Trees() []TreeRoot
+	// Fault cuts this node's traffic to and from the named nodes, or heals
+	// every cut when names is empty (fault-injection runs only).
+	Fault(names []string) error
+}
+
+// TreeRoot is a partition's hash-tree root on this node.
+type TreeRoot struct {
+	Partition int
+	Root      uint64
 }
 
 // NodeInfo is one line of DYNAGO NODES.
@@ -48,6 +66,11 @@ func init() {
 		{Name: "dynago|preflist", Arity: 3, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Shows a key's partition and preference list.", Handler: cmdDynagoPreflist},
 		{Name: "dynago|join", Arity: 3, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Joins the cluster a node's gossip address belongs to.", Handler: cmdDynagoJoin},
 		{Name: "dynago|status", Arity: 2, Flags: ls, Group: "dynago", Since: "0.1.0", Summary: "Shows the node's cluster status.", Handler: cmdDynagoStatus},
+		{Name: "dynago|leave", Arity: 2, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Hands this node's partitions to their new owners, leaves the ring and shuts the node down.", Handler: cmdDynagoLeave},
+		{Name: "dynago|remove", Arity: 3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Drops a dead node from the ring; the survivors re-replicate its partitions.", Handler: cmdDynagoRemove},
+		{Name: "dynago|local", Arity: 3, Flags: []string{"readonly", "fast"}, Group: "dynago", Since: "0.2.0", Summary: "Shows this node's own copy of a key: its context and siblings, with no quorum.", Handler: cmdDynagoLocal},
+		{Name: "dynago|trees", Arity: 2, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Lists the anti-entropy hash-tree root of every partition this node owns.", Handler: cmdDynagoTrees},
+		{Name: "dynago|fault", Arity: -3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Fault injection (nodes started with --fault-injection): CUT name [name ...] or HEAL.", Handler: cmdDynagoFault},
 	}
 	dyn.Handler = func(c *client, args [][]byte) { dispatchSub(dyn, c, args) }
 	register(dyn)
@@ -135,6 +158,89 @@ func cmdDynagoStatus(c *client, args [][]byte) {
 		fmt.Fprintf(&b, "%s:%s\r\n", kv[0], kv[1])
 	}
 	c.writeBulkString(b.String())
+}
+
+func cmdDynagoLeave(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	if err := a.Leave(); err != nil {
+		c.writeError("ERR leave failed: " + err.Error())
+		return
+	}
+	c.writeOK()
+}
+
+func cmdDynagoRemove(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	if err := a.Remove(string(args[2])); err != nil {
+		c.writeError("ERR remove failed: " + err.Error())
+		return
+	}
+	c.writeOK()
+}
+
+// cmdDynagoLocal answers like VGET from this node's stored copy alone: an
+// empty array when it holds no record, the context alone for a tombstone.
+func cmdDynagoLocal(c *client, args [][]byte) {
+	o, found, err := c.srv.coord.Local(args[2])
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	if !found {
+		c.writeArray(0)
+		return
+	}
+	c.writeVersions(o)
+}
+
+func cmdDynagoTrees(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	roots := a.Trees()
+	c.writeArray(2 * len(roots))
+	for _, r := range roots {
+		c.writeInt(int64(r.Partition))
+		c.writeBulkString(fmt.Sprintf("%016x", r.Root))
+	}
+}
+
+func cmdDynagoFault(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	var names []string
+	switch strings.ToLower(string(args[2])) {
+	case "cut":
+		if len(args) < 4 {
+			c.writeError("ERR DYNAGO FAULT CUT needs at least one node name")
+			return
+		}
+		for _, n := range args[3:] {
+			names = append(names, string(n))
+		}
+	case "heal":
+		if len(args) != 3 {
+			c.writeError(errSyntax)
+			return
+		}
+	default:
+		c.writeError(errSyntax)
+		return
+	}
+	if err := a.Fault(names); err != nil {
+		c.writeError("ERR " + err.Error())
+		return
+	}
+	c.writeOK()
 }
 
 // clusterInfo is INFO's cluster section.

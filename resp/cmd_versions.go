@@ -27,6 +27,12 @@ func cmdVGet(c *client, args [][]byte) {
 		c.writeErr(err)
 		return
 	}
+	c.writeVersions(o)
+}
+
+// writeVersions answers an object as VGET does: its context, then the value
+// of each live sibling.
+func (c *client) writeVersions(o version.Object) {
 	live := o.Live(c.srv.cfg.Now().UnixMilli())
 	values := make([][]byte, 0, len(live))
 	for _, s := range live {

@@ -47,6 +47,13 @@ type options struct {
 	writeQuorum   int
 	partitions    int
 	showVersion   bool
+
+	strictQuorum        bool
+	hintInterval        time.Duration
+	antiEntropyInterval time.Duration
+	tombstoneGrace      time.Duration
+	transferRate        int
+	faultInjection      bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -63,6 +70,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.readQuorum, "read-quorum", 2, "R: replicas that must answer a read")
 	fs.IntVar(&o.writeQuorum, "write-quorum", 2, "W: replicas that must store a write")
 	fs.IntVar(&o.partitions, "partitions", 256, "Q: partitions of the key space (a power of two, fixed when the cluster is created)")
+	fs.BoolVar(&o.strictQuorum, "strict-quorum", false, "count only a key's own replicas toward W (no stand-ins; like Riak's PW)")
+	fs.DurationVar(&o.hintInterval, "hint-interval", time.Second, "how often hinted writes are offered to their owners")
+	fs.DurationVar(&o.antiEntropyInterval, "anti-entropy-interval", 10*time.Second, "how often replicas compare hash trees and repair differences")
+	fs.DurationVar(&o.tombstoneGrace, "tombstone-grace", node.DefaultTombstoneGrace, "how long a deleted key's tombstone is kept (must outlast hint delivery and an anti-entropy round)")
+	fs.IntVar(&o.transferRate, "transfer-rate", 32<<20, "partition transfer limit in bytes per second (negative: unlimited)")
+	fs.BoolVar(&o.faultInjection, "fault-injection", false, "enable DYNAGO FAULT (cutting network links, for fault-injection tests only)")
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -85,6 +98,15 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.replicas < 1 || o.readQuorum < 1 || o.writeQuorum < 1 {
 		return o, fmt.Errorf("--replicas, --read-quorum and --write-quorum must be at least 1")
+	}
+	if o.hintInterval <= 0 || o.antiEntropyInterval <= 0 {
+		return o, fmt.Errorf("--hint-interval and --anti-entropy-interval must be positive")
+	}
+	if o.tombstoneGrace <= 0 {
+		return o, fmt.Errorf("--tombstone-grace must be positive")
+	}
+	if o.transferRate == 0 {
+		return o, fmt.Errorf("--transfer-rate must not be 0 (negative means unlimited)")
 	}
 	if o.nodeName == "" {
 		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
@@ -123,6 +145,7 @@ func run(args []string) error {
 	}
 	ecfg := engine.DefaultConfig(o.dir)
 	ecfg.Fsync = fsync
+	ecfg.TombstoneGrace = o.tombstoneGrace
 	cfg := node.Config{
 		Addr:          net.JoinHostPort(o.bind, strconv.Itoa(o.port)),
 		Name:          o.nodeName,
@@ -132,6 +155,12 @@ func run(args []string) error {
 		Partitions:    o.partitions,
 		Engine:        ecfg,
 		MaxValueBytes: o.maxValueBytes,
+
+		StrictQuorum:        o.strictQuorum,
+		HintInterval:        o.hintInterval,
+		AntiEntropyInterval: o.antiEntropyInterval,
+		TransferRate:        o.transferRate,
+		FaultInjection:      o.faultInjection,
 	}
 	if o.gossipPort != 0 {
 		cfg.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))
@@ -153,6 +182,8 @@ func run(args []string) error {
 		return err
 	case s := <-sig:
 		slog.Info("shutting down", "signal", s.String())
+	case <-n.Left():
+		slog.Info("shutting down after leaving the cluster")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,0 +1,143 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+
+	"github.com/dynago/dynago/version"
+)
+
+// MethodReadBatch asks a replica for its objects of many keys (anti-entropy
+// repairs read the keys an exchange found different).
+const MethodReadBatch Method = 6
+
+// maxReadBatch bounds the keys of one MethodReadBatch request.
+const maxReadBatch = 4096
+
+// RepairKeys makes this node and peer agree on keys: it reads peer's copies,
+// merges them into its own, and sends the merged objects back to peer where
+// peer's copy lacked something. It returns how many copies it changed (here
+// and on peer).
+func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte) (int, error) {
+	addr, ok := c.cfg.Cluster.PeerAddr(peer)
+	if !ok {
+		return 0, errDown
+	}
+	repaired := 0
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), maxReadBatch)]
+		keys = keys[len(chunk):]
+		reply, err := c.cfg.Transport.Call(ctx, addr, MethodReadBatch, encodeKeys(chunk))
+		if err != nil {
+			return repaired, err
+		}
+		theirs, err := decodeObjects(reply, len(chunk))
+		if err != nil {
+			return repaired, err
+		}
+		var mineKeys, pushKeys [][]byte
+		var mineObjs, pushObjs []version.Object
+		for i, key := range chunk {
+			local, _, err := c.eng.Get(key)
+			if err != nil {
+				return repaired, err
+			}
+			merged := version.Merge(local, theirs[i])
+			if !merged.Equal(local) {
+				mineKeys, mineObjs = append(mineKeys, key), append(mineObjs, theirs[i])
+			}
+			if !merged.Equal(theirs[i]) {
+				pushKeys, pushObjs = append(pushKeys, key), append(pushObjs, merged)
+			}
+		}
+		if err := c.eng.MergeBatch(mineKeys, mineObjs); err != nil {
+			return repaired, err
+		}
+		repaired += len(mineKeys)
+		if len(pushKeys) > 0 {
+			if _, err := c.cfg.Transport.Call(ctx, addr, MethodMergeBatch, EncodeBatch(pushKeys, pushObjs)); err != nil {
+				return repaired, err
+			}
+			repaired += len(pushKeys)
+		}
+	}
+	return repaired, nil
+}
+
+// HandleReadBatch serves MethodReadBatch: this node's own objects of the
+// keys, each length-prefixed (length 0 for a key it does not hold).
+func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
+	keys, err := decodeKeys(req)
+	if err != nil {
+		return nil, err
+	}
+	var out, scratch []byte
+	for _, k := range keys {
+		o, found, err := c.eng.Get(k)
+		if err != nil {
+			return nil, err
+		}
+		scratch = scratch[:0]
+		if found {
+			scratch = o.AppendBinary(scratch)
+		}
+		out = binary.AppendUvarint(out, uint64(len(scratch)))
+		out = append(out, scratch...)
+	}
+	return out, nil
+}
+
+func encodeKeys(keys [][]byte) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+	}
+	return b
+}
+
+func decodeKeys(b []byte) ([][]byte, error) {
+	bad := errors.New("coordinator: malformed key list")
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > maxReadBatch || n > uint64(len(b)) {
+		return nil, bad
+	}
+	b = b[w:]
+	keys := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || l > uint64(len(b)-w) {
+			return nil, bad
+		}
+		keys = append(keys, b[w:w+int(l)])
+		b = b[w+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, bad
+	}
+	return keys, nil
+}
+
+func decodeObjects(b []byte, n int) ([]version.Object, error) {
+	objs := make([]version.Object, 0, n)
+	for len(objs) < n {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || l > uint64(len(b)-w) {
+			return nil, errors.New("coordinator: malformed batch read reply")
+		}
+		var o version.Object
+		if l > 0 {
+			var err error
+			if o, err = version.DecodeObject(b[w : w+int(l)]); err != nil {
+				return nil, err
+			}
+		}
+		objs = append(objs, o)
+		b = b[w+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, errors.New("coordinator: malformed batch read reply")
+	}
+	return objs, nil
+}

@@ -1,0 +1,105 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/transfer"
+)
+
+// Membership changes move data: on every ring change the transfer manager
+// pulls the partitions this node gained from their previous owners, DYNAGO
+// LEAVE pushes this node's partitions to their next owners before it goes,
+// and DYNAGO REMOVE drops a dead member, whose partitions the survivors then
+// pull from the remaining replicas.
+
+// startTransfers creates the transfer manager.
+func (n *Node) startTransfers() error {
+	cfg := transfer.DefaultConfig()
+	cfg.Self = n.cfg.Name
+	cfg.Store = n.eng
+	cfg.Caller = transferCaller{n}
+	cfg.Alive = n.mem.Alive
+	if n.cfg.TransferRate != 0 {
+		cfg.RateBytes = n.cfg.TransferRate
+	}
+	m, err := transfer.New(cfg)
+	if err != nil {
+		return err
+	}
+	n.xfer = m
+	return nil
+}
+
+// transferCaller addresses the transfer manager's requests by member name.
+type transferCaller struct{ n *Node }
+
+func (c transferCaller) Call(ctx context.Context, name string, m transfer.Method, req []byte) ([]byte, error) {
+	addr, ok := clusterView{c.n}.PeerAddr(name)
+	if !ok {
+		return nil, errUnknownPeer
+	}
+	return c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
+}
+
+var errUnknownPeer = errors.New("no internode address known for the node")
+
+// leaveTimeout bounds the hand-off of DYNAGO LEAVE.
+const leaveTimeout = 10 * time.Minute
+
+// leave hands this node's partitions to the owners they will have without
+// it, takes it out of the ring, and tells the process to shut down.
+func (n *Node) leave() error {
+	cur := n.ring.Load()
+	rest := slices.DeleteFunc(cur.Members(), func(m string) bool { return m == n.cfg.Name })
+	if len(rest) == 0 {
+		return errors.New("the last member of a ring cannot leave it")
+	}
+	without, err := partition.NewRing(cur.Q(), cur.N(), rest)
+	if err != nil {
+		return err
+	}
+	slog.Info("leaving the cluster: handing partitions off", "partitions", len(cur.PartitionsOf(n.cfg.Name)))
+	ctx, cancel := context.WithTimeout(n.bg, leaveTimeout)
+	defer cancel()
+	if err := n.xfer.Leave(ctx, cur, without); err != nil {
+		return err
+	}
+	if err := n.mem.Remove(n.cfg.Name); err != nil {
+		return err
+	}
+	slog.Info("left the cluster; shutting down")
+	n.leftOnce.Do(func() { close(n.left) })
+	return nil
+}
+
+// remove drops a member that is down from the ring.
+func (n *Node) remove(name string) error {
+	if name == n.cfg.Name {
+		return errors.New("a node cannot remove itself; use DYNAGO LEAVE")
+	}
+	if n.mem.Alive(name) {
+		return fmt.Errorf("%s is alive; stop it first, or run DYNAGO LEAVE on it", name)
+	}
+	return n.mem.Remove(name)
+}
+
+func (n *Node) transferStatus() [][2]string {
+	s := n.xfer.Status()
+	inProgress := s.PartitionsPending + s.PushPending
+	return [][2]string{
+		{"transfers_in_progress", strconv.Itoa(inProgress)},
+		{"transfer_partitions_pending", strconv.Itoa(s.PartitionsPending)},
+		{"transfer_partitions_done", strconv.FormatInt(s.PartitionsDone, 10)},
+		{"transfer_handoffs_pending", strconv.Itoa(s.PushPending)},
+		{"transfer_handoffs_done", strconv.FormatInt(s.PushDone, 10)},
+		{"transfer_keys_moved", strconv.FormatInt(s.KeysMoved, 10)},
+		{"transfer_bytes_moved", strconv.FormatInt(s.BytesMoved, 10)},
+	}
+}

@@ -38,6 +38,9 @@ func FuzzDecodeInternode(f *testing.F) {
 	f.Add(encodeMerge([]byte("key"), o))
 	f.Add(o.AppendBinary([]byte{1}))
 	f.Add([]byte{0})
+	f.Add(EncodeBatch([][]byte{[]byte("k")}, []version.Object{o}))
+	f.Add(encodeKeys([][]byte{[]byte("a"), []byte("bc")}))
+	f.Add(encodeHint("owner", []byte("key"), o))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 'a', 1, 'b'})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if key, obj, err := decodeMerge(b); err == nil {
@@ -47,6 +50,19 @@ func FuzzDecodeInternode(f *testing.F) {
 			}
 		}
 		_, _, _ = decodeReadReply(b)
+		if keys, objs, err := DecodeBatch(b); err == nil {
+			k2, o2, err := DecodeBatch(EncodeBatch(keys, objs))
+			if err != nil || len(k2) != len(keys) || len(o2) != len(objs) {
+				t.Fatalf("batch does not round-trip: %v", err)
+			}
+		}
+		if keys, err := decodeKeys(b); err == nil {
+			if k2, err := decodeKeys(encodeKeys(keys)); err != nil || len(k2) != len(keys) {
+				t.Fatalf("key list does not round-trip: %v", err)
+			}
+		}
+		_, _ = decodeObjects(b, 3)
+		_, _, _ = decodeName(b)
 		if keys, next, err := decodeScanReply(b); err == nil && len(b) >= 8 && next != uint64(b[7])|uint64(b[6])<<8|uint64(b[5])<<16|uint64(b[4])<<24|uint64(b[3])<<32|uint64(b[2])<<40|uint64(b[1])<<48|uint64(b[0])<<56 {
 			t.Fatalf("scan reply cursor %d does not match its header (%d keys)", next, len(keys))
 		}

@@ -173,6 +173,10 @@ func Start(cfg Config) (*Node, error) {
 }
 
 func (n *Node) start() error {
+	_, used, err := n.eng.Meta("epoch")
+	if err != nil {
+		return err
+	}
 	id, err := membership.LoadIdentity(n.eng, n.cfg.Name)
 	if err != nil {
 		return err
@@ -221,6 +225,11 @@ func (n *Node) start() error {
 	}
 	if err := n.startTransfers(); err != nil {
 		return err
+	}
+	if r := n.ring.Load(); r.Size() > 1 && !used {
+		// A new member (or one that lost its data directory) fetches
+		// what it owns.
+		n.xfer.RingChanged(n.previousOwners(nil, r), r)
 	}
 
 	n.coord, err = coordinator.New(coordinator.Config{
@@ -303,7 +312,7 @@ func (n *Node) updateRing() error {
 	if old != nil {
 		slog.Info("ring changed", "members", members, "partitions moved", len(partition.Moves(old, r)))
 		if n.xfer != nil {
-			n.xfer.RingChanged(old, r)
+			n.xfer.RingChanged(n.previousOwners(old, r), r)
 		}
 	}
 	return nil

@@ -48,6 +48,21 @@ func (c transferCaller) Call(ctx context.Context, name string, m transfer.Method
 	return c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
 }
 
+// previousOwners is the ring a change to next moved partitions from. An
+// empty node that was alone in its ring (it just joined) or had none holds
+// none of the cluster's data: its partitions' owners were the other members.
+func (n *Node) previousOwners(old, next *partition.Ring) *partition.Ring {
+	if old != nil && (old.Size() > 1 || n.eng.Len() > 0) {
+		return old
+	}
+	rest := slices.DeleteFunc(next.Members(), func(m string) bool { return m == n.cfg.Name })
+	r, err := partition.NewRing(next.Q(), next.N(), rest)
+	if err != nil {
+		return old
+	}
+	return r
+}
+
 var errUnknownPeer = errors.New("no internode address known for the node")
 
 // leaveTimeout bounds the hand-off of DYNAGO LEAVE.

@@ -58,34 +58,48 @@ func StartCluster(t testing.TB, n int, configure func(i int, cfg *node.Config)) 
 	t.Helper()
 	c := &Cluster{t: t, faults: &transport.Faults{}, cut: map[[2]string]bool{}}
 	for i := 0; i < n; i++ {
-		cn := &ClusterNode{c: c, Index: i, Dir: t.TempDir()}
-		ecfg := engine.DefaultConfig(cn.Dir)
-		cn.Config = node.Config{
-			Addr:       fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
-			Name:       fmt.Sprintf("node%d", i+1),
-			GossipAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
-			PeerAddr:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
-			Engine:     ecfg,
-			Timeout:    time.Second,
-			Faults:     c.faults,
-		}
-		gossipAddr := cn.Config.GossipAddr
-		cn.Config.Gossip = func(m *membership.Config) {
-			FastGossip(m)
-			m.Drop = func(remote string) bool { return c.isCut(gossipAddr, remote) }
-		}
-		if i > 0 {
-			cn.Config.Join = []string{c.Nodes[0].Config.GossipAddr}
-		}
-		if configure != nil {
-			configure(i, &cn.Config)
-		}
-		c.Nodes = append(c.Nodes, cn)
-		cn.Start()
+		c.add(configure)
 	}
 	t.Cleanup(c.StopAll)
 	c.WaitRing(n)
 	return c
+}
+
+// Add starts one more node, which joins the cluster through its first node,
+// and returns it without waiting for the ring to include it.
+func (c *Cluster) Add(configure func(i int, cfg *node.Config)) *ClusterNode {
+	c.t.Helper()
+	return c.add(configure)
+}
+
+func (c *Cluster) add(configure func(i int, cfg *node.Config)) *ClusterNode {
+	c.t.Helper()
+	i := len(c.Nodes)
+	cn := &ClusterNode{c: c, Index: i, Dir: c.t.TempDir()}
+	ecfg := engine.DefaultConfig(cn.Dir)
+	cn.Config = node.Config{
+		Addr:       fmt.Sprintf("127.0.0.1:%d", FreePort(c.t)),
+		Name:       fmt.Sprintf("node%d", i+1),
+		GossipAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(c.t)),
+		PeerAddr:   fmt.Sprintf("127.0.0.1:%d", FreePort(c.t)),
+		Engine:     ecfg,
+		Timeout:    time.Second,
+		Faults:     c.faults,
+	}
+	gossipAddr := cn.Config.GossipAddr
+	cn.Config.Gossip = func(m *membership.Config) {
+		FastGossip(m)
+		m.Drop = func(remote string) bool { return c.isCut(gossipAddr, remote) }
+	}
+	if i > 0 {
+		cn.Config.Join = []string{c.Nodes[0].Config.GossipAddr}
+	}
+	if configure != nil {
+		configure(i, &cn.Config)
+	}
+	c.Nodes = append(c.Nodes, cn)
+	cn.Start()
+	return cn
 }
 
 func (c *Cluster) isCut(a, b string) bool {

@@ -32,23 +32,30 @@ const (
 )
 
 // standIns hands out, each at most once, the live nodes after a key's owners
-// in its preference list.
+// in its preference list. The list is computed on the first take: most
+// requests find their owners up and never need it.
 type standIns struct {
-	mu   sync.Mutex
-	c    *Coordinator
-	rest []string
+	mu     sync.Mutex
+	c      *Coordinator
+	key    []byte
+	owners int
+	rest   []string
+	listed bool
 }
 
 func (c *Coordinator) standIns(key []byte, owners []string) *standIns {
-	ring := c.cfg.Cluster.Ring()
-	pref := ring.Preference(ring.PartitionOf(key))
-	return &standIns{c: c, rest: pref[min(len(owners), len(pref)):]}
+	return &standIns{c: c, key: key, owners: len(owners)}
 }
 
 // take returns the next live stand-in, or false when none is left.
 func (s *standIns) take() (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.listed {
+		ring := s.c.cfg.Cluster.Ring()
+		pref := ring.Preference(ring.PartitionOf(s.key))
+		s.rest, s.listed = pref[min(s.owners, len(pref)):], true
+	}
 	self := s.c.cfg.Cluster.Self()
 	for len(s.rest) > 0 {
 		name := s.rest[0]

@@ -31,6 +31,7 @@ type Manager struct {
 	current       *task              // the task being pulled, nil when none
 	cancelCurrent context.CancelFunc // ends the current pull when its partition is dropped
 	pushPending   int                // partitions a Leave in progress has yet to hand off
+	failing       int                // queued partitions whose last pull failed
 
 	pacerMu sync.Mutex // guards pacer
 	pacer   pacer
@@ -146,6 +147,9 @@ func (m *Manager) RingChanged(old, new Ring) {
 	for p := range m.q.tasks {
 		if _, ok := slices.BinarySearch(owned, p); !ok {
 			t := m.q.drop(p)
+			if t != nil && t.failing {
+				m.failing--
+			}
 			if t == m.current && m.cancelCurrent != nil {
 				m.cancelCurrent()
 			}
@@ -239,7 +243,10 @@ func (m *Manager) run() {
 			m.q.finish(t)
 			m.partitionsDone.Add(1)
 			if t.failing {
-				m.log.Info("transfer: pulled partition after failures", "partition", t.p)
+				m.failing--
+				if m.failing == 0 {
+					m.log.Info("transfer: pulled every partition that had failed", "last", t.p)
+				}
 			}
 		case m.ctx.Err() != nil:
 			// Closing: the task stays queued, unpulled.
@@ -247,8 +254,15 @@ func (m *Manager) run() {
 			m.pullFailures.Add(1)
 			m.q.deferUntil(t, time.Now().Add(m.cfg.RetryInterval))
 			if !t.failing {
+				// One warning while any partition is failing, not one each:
+				// a dead source fails every partition it was to serve.
 				t.failing = true
-				m.log.Warn("transfer: cannot pull partition; retrying while this node owns it",
+				m.failing++
+				level := slog.LevelDebug
+				if m.failing == 1 {
+					level = slog.LevelWarn
+				}
+				m.log.Log(m.ctx, level, "transfer: cannot pull partition; retrying while this node owns it",
 					"partition", t.p, "every", m.cfg.RetryInterval, "err", err)
 			}
 		}

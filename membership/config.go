@@ -89,6 +89,11 @@ type Config struct {
 	// at most TCPTimeout more).
 	LeaveTimeout time.Duration
 
+	// Secret, if set, is the cluster secret: gossip is encrypted and
+	// authenticated with a key derived from it (memberlist's keyring), so a
+	// node without it can neither join nor be heard.
+	Secret string
+
 	// Drop, if set, is consulted for every gossip packet and stream to or
 	// from a remote gossip address (host:port); true drops it. Tests use it
 	// to cut a node off without real packet filtering. It must be fast and

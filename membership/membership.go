@@ -3,6 +3,7 @@ package membership
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -183,6 +184,10 @@ func Start(cfg Config) (*Membership, error) {
 	mlc.TCPTimeout = cfg.TCPTimeout
 	mlc.GossipToTheDeadTime = cfg.GossipToTheDeadTime
 	mlc.DeadNodeReclaimTime = cfg.DeadNodeReclaimTime
+	if cfg.Secret != "" {
+		key := sha256.Sum256([]byte("dynago gossip key\x00" + cfg.Secret))
+		mlc.SecretKey = key[:]
+	}
 	mlc.Delegate = d
 	mlc.Events = d
 	mlc.Merge = d

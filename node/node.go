@@ -56,6 +56,10 @@ type Config struct {
 	// real processes; never on in production).
 	FaultInjection bool
 
+	// ClusterSecret, if set, authenticates and encrypts gossip and
+	// internode traffic; nodes without it cannot join, read or write.
+	ClusterSecret string
+
 	// StrictQuorum counts only a key's owners toward W (see
 	// coordinator.Config.Strict).
 	StrictQuorum bool
@@ -206,6 +210,7 @@ func (n *Node) start() error {
 	mcfg.GossipPort = gossipPort
 	mcfg.Store = n.eng
 	mcfg.Seeds = n.cfg.Join
+	mcfg.Secret = n.cfg.ClusterSecret
 	mcfg.Meta = membership.NodeMeta{RESPAddr: n.srv.Addr().String(), PeerAddr: n.cfg.PeerAddr, Actor: id.Actor}
 	if n.cfg.Gossip != nil {
 		n.cfg.Gossip(&mcfg)
@@ -268,6 +273,7 @@ func (n *Node) start() error {
 func (n *Node) listenPeers() error {
 	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
 	tcfg.Faults = n.cfg.Faults
+	tcfg.Secret = n.cfg.ClusterSecret
 	old := n.trans.Load()
 	if old != nil {
 		_ = old.Close() // frees the address for the new listener

@@ -56,6 +56,9 @@ type Config struct {
 	RedialBackoff time.Duration
 	// MaxRedialBackoff caps RedialBackoff's doubling. Default 1s.
 	MaxRedialBackoff time.Duration
+	// Secret, when set, is the cluster secret: connections are encrypted
+	// and only nodes holding the same secret can open one (see secret.go).
+	Secret string
 	// Faults, when set, cuts links between nodes on a test's command. Nil
 	// in production.
 	Faults *Faults

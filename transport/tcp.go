@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,8 @@ type TCP struct {
 
 	inMu     sync.Mutex         // guards incoming
 	incoming map[*conn]struct{} // established connections peers dialed
+
+	tls *tls.Config // nil without a cluster secret
 
 	stats counters
 }
@@ -69,6 +72,12 @@ func listen(cfg Config, addr string, h Handler, version uint16) (*TCP, error) {
 	if len(t.addr) > 255 {
 		ln.Close()
 		return nil, fmt.Errorf("transport: listen address %q longer than 255 bytes", t.addr)
+	}
+	if cfg.Secret != "" {
+		if t.tls, err = secretTLS(cfg.Secret); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("transport: cluster secret: %w", err)
+		}
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.stopWatch = cfg.Faults.watch(t.enforceFaults)
@@ -238,6 +247,9 @@ func (t *TCP) acceptLoop() {
 func (t *TCP) serveConn(nc net.Conn) {
 	remoteAddr := nc.RemoteAddr().String()
 	nc = countedConn{Conn: nc, s: &t.stats}
+	if t.tls != nil {
+		nc = tls.Server(nc, t.tls)
+	}
 	br := bufio.NewReaderSize(nc, readBufSize)
 	remote, err := t.handshake(nc, br, "")
 	if err != nil {
@@ -319,6 +331,9 @@ func (t *TCP) dial(addr string) (*conn, error) {
 		return nil, unavailable(addr, err)
 	}
 	nc = countedConn{Conn: nc, s: &t.stats}
+	if t.tls != nil {
+		nc = tls.Client(nc, t.tls)
+	}
 	br := bufio.NewReaderSize(nc, readBufSize)
 	remote, err := t.handshake(nc, br, addr)
 	if err != nil {

@@ -54,6 +54,7 @@ type options struct {
 	tombstoneGrace      time.Duration
 	transferRate        int
 	faultInjection      bool
+	clusterSecret       string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -75,6 +76,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.antiEntropyInterval, "anti-entropy-interval", 10*time.Second, "how often replicas compare hash trees and repair differences")
 	fs.DurationVar(&o.tombstoneGrace, "tombstone-grace", node.DefaultTombstoneGrace, "how long a deleted key's tombstone is kept (must outlast hint delivery and an anti-entropy round)")
 	fs.IntVar(&o.transferRate, "transfer-rate", 32<<20, "partition transfer limit in bytes per second (negative: unlimited)")
+	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "shared secret that authenticates and encrypts gossip and internode traffic (all nodes must use the same; also read from DYNAGO_CLUSTER_SECRET)")
 	fs.BoolVar(&o.faultInjection, "fault-injection", false, "enable DYNAGO FAULT (cutting network links, for fault-injection tests only)")
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
@@ -107,6 +109,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.transferRate == 0 {
 		return o, fmt.Errorf("--transfer-rate must not be 0 (negative means unlimited)")
+	}
+	if o.clusterSecret == "" {
+		o.clusterSecret = os.Getenv("DYNAGO_CLUSTER_SECRET")
 	}
 	if o.nodeName == "" {
 		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
@@ -161,6 +166,7 @@ func run(args []string) error {
 		AntiEntropyInterval: o.antiEntropyInterval,
 		TransferRate:        o.transferRate,
 		FaultInjection:      o.faultInjection,
+		ClusterSecret:       o.clusterSecret,
 	}
 	if o.gossipPort != 0 {
 		cfg.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))

@@ -201,3 +201,29 @@ func TestTombstonesCollectedAfterGrace(t *testing.T) {
 		t.Fatalf("collected %d, want the second tombstone after its grace", n)
 	}
 }
+
+func TestCheckpointIsAConsistentCopy(t *testing.T) {
+	e := open(t, t.TempDir())
+	put(t, e, "before", 1, []byte("x"), 0)
+	if err := e.AddHint("owner", []byte("hinted"), tombstone(5)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() + "/backup"
+	if err := e.Checkpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Checkpoint(dir); err == nil {
+		t.Fatal("a checkpoint over an existing directory was accepted")
+	}
+	put(t, e, "after", 2, []byte("y"), 0)
+	b := open(t, dir)
+	if _, found := get(t, b, "before"); !found {
+		t.Fatal("the checkpoint lacks a key written before it")
+	}
+	if _, found := get(t, b, "after"); found {
+		t.Fatal("the checkpoint has a key written after it")
+	}
+	if b.Hints() != 1 {
+		t.Fatalf("the checkpoint holds %d hints, want 1", b.Hints())
+	}
+}

@@ -36,6 +36,9 @@ type Admin interface {
 	// Trees are the anti-entropy hash-tree roots of the partitions this
 	// node owns, in partition order.
 	Trees() []TreeRoot
+	// Checkpoint writes a consistent copy of this node's store to a new
+	// directory (a backup a node can be started from).
+	Checkpoint(dir string) error
 	// Fault cuts this node's traffic to and from the named nodes, or heals
 	// every cut when names is empty (fault-injection runs only).
 	Fault(names []string) error
@@ -70,6 +73,7 @@ func init() {
 		{Name: "dynago|remove", Arity: 3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Drops a dead node from the ring; the survivors re-replicate its partitions.", Handler: cmdDynagoRemove},
 		{Name: "dynago|local", Arity: 3, Flags: []string{"readonly", "fast"}, Group: "dynago", Since: "0.2.0", Summary: "Shows this node's own copy of a key: its context and siblings, with no quorum.", Handler: cmdDynagoLocal},
 		{Name: "dynago|trees", Arity: 2, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Lists the anti-entropy hash-tree root of every partition this node owns.", Handler: cmdDynagoTrees},
+		{Name: "dynago|checkpoint", Arity: 3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Writes a consistent copy of this node's data to a new directory on the node's machine (a backup).", Handler: cmdDynagoCheckpoint},
 		{Name: "dynago|fault", Arity: -3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Fault injection (nodes started with --fault-injection): CUT name [name ...] or HEAL.", Handler: cmdDynagoFault},
 	}
 	dyn.Handler = func(c *client, args [][]byte) { dispatchSub(dyn, c, args) }
@@ -210,6 +214,18 @@ func cmdDynagoTrees(c *client, args [][]byte) {
 		c.writeInt(int64(r.Partition))
 		c.writeBulkString(fmt.Sprintf("%016x", r.Root))
 	}
+}
+
+func cmdDynagoCheckpoint(c *client, args [][]byte) {
+	a, ok := c.admin()
+	if !ok {
+		return
+	}
+	if err := a.Checkpoint(string(args[2])); err != nil {
+		c.writeError("ERR " + err.Error())
+		return
+	}
+	c.writeOK()
 }
 
 func cmdDynagoFault(c *client, args [][]byte) {

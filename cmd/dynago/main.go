@@ -38,6 +38,7 @@ type options struct {
 	fsync         string
 	maxValueBytes int
 	logLevel      string
+	logFormat     string
 	debugAddr     string
 	gossipPort    int
 	peerPort      int
@@ -81,6 +82,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text (key=value) or json (one object per line)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -135,7 +137,15 @@ func run(args []string) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	opts := &slog.HandlerOptions{Level: level}
+	switch o.logFormat {
+	case "text":
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, opts)))
+	case "json":
+		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, opts)))
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
+	}
 
 	if o.debugAddr != "" {
 		go func() {

@@ -115,6 +115,12 @@ type Config struct {
 	// RateTimeout bounds one request of the fixed-rate run. Default 2s.
 	RateTimeout time.Duration
 
+	// Failover enables the failover scenario: Dynago clusters of three and
+	// five nodes under write load while nodes are killed and restarted, and
+	// the time a restarted node takes to catch up (see FailoverScenario).
+	// Default on.
+	Failover bool
+
 	// StartTimeout bounds the wait for a server to answer PING, and for a
 	// cluster to see all its members alive. Default 30s.
 	StartTimeout time.Duration
@@ -162,6 +168,7 @@ func DefaultConfig() Config {
 		RateConns:          128,
 		RateReadRatio:      0.5,
 		RateTimeout:        2 * time.Second,
+		Failover:           true,
 		StartTimeout:       30 * time.Second,
 		StopTimeout:        15 * time.Second,
 		Format:             FormatTable,
@@ -180,8 +187,8 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
 	}
-	if !c.Throughput && !c.Memory && !c.Cluster {
-		return errors.New("nothing to do: the throughput, memory and cluster scenarios are all off")
+	if !c.Throughput && !c.Memory && !c.Cluster && !c.Failover {
+		return errors.New("nothing to do: the throughput, memory, cluster and failover scenarios are all off")
 	}
 	if c.Repeat < 1 {
 		return fmt.Errorf("repeat %d: want at least 1", c.Repeat)

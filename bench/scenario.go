@@ -42,6 +42,9 @@ func Scenarios(cfg Config) []Scenario {
 	if cfg.Cluster {
 		out = append(out, ClusterScenario(cfg))
 	}
+	if cfg.Failover {
+		out = append(out, FailoverScenario(cfg))
+	}
 	return out
 }
 

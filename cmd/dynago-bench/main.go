@@ -1,7 +1,9 @@
 // Command dynago-bench measures Dynago side by side with redis-server: the
 // same redis-benchmark load against both, the memory each takes to hold a
-// million keys, and a three-node Dynago cluster under the same load and at a
-// fixed request rate. Run it from the repository root (`make bench`).
+// million keys, a three-node Dynago cluster under the same load and at a
+// fixed request rate, and Dynago clusters under write load while nodes are
+// killed and restarted (failover). Run it from the repository root
+// (`make bench`).
 package main
 
 import (
@@ -56,6 +58,7 @@ func main() {
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "requests/s of the fixed-rate run against the cluster; 0 skips it")
 	fs.DurationVar(&cfg.RateDuration, "rate-duration", cfg.RateDuration, "duration of the fixed-rate run")
 	fs.IntVar(&cfg.RateConns, "rate-conns", cfg.RateConns, "most requests in flight in the fixed-rate run")
+	fs.BoolVar(&cfg.Failover, "failover", cfg.Failover, "run the failover scenario (Dynago clusters with nodes killed and restarted under load)")
 
 	fs.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "limit for a server to answer PING after start, and for a cluster to form")
 	fs.DurationVar(&cfg.StopTimeout, "stop-timeout", cfg.StopTimeout, "grace after SIGTERM before a server is killed")

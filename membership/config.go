@@ -120,10 +120,10 @@ func DefaultConfig(name string) Config {
 		IndirectChecks:          1,                      // one indirect prober suffices on a LAN
 		GossipInterval:          100 * time.Millisecond, // news spreads in a few hundred ms
 		GossipNodes:             3,                      // to 3 random members per round
-		RetransmitMult:          2,                      // each message sent 2*log(N+1) times
+		RetransmitMult:          4,                      // each message sent 4*log(N+1) times: a lost UDP packet rarely matters
 		SuspicionMult:           3,                      // suspect for >= 3 probe intervals before dead
 		SuspicionMaxTimeoutMult: 6,                      // at most 6x that without confirmations
-		PushPullInterval:        15 * time.Second,       // full state exchange: low frequency
+		PushPullInterval:        5 * time.Second,        // full state exchange: a ring change gossip missed arrives within seconds
 		TCPTimeout:              time.Second,            // state exchanges are small
 		GossipToTheDeadTime:     15 * time.Second,       // same as the push/pull interval
 		DeadNodeReclaimTime:     30 * time.Second,       // a restart with new ports is let in after 30 s dead

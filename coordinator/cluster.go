@@ -47,6 +47,11 @@ type Transport interface {
 // Method is the kind of an internode request.
 type Method uint8
 
+// ErrNotSent is matched by a Transport error when the request never left
+// this node (no connection to the peer could be had): the peer did not run
+// it. Any other failure may have run it.
+var ErrNotSent = errors.New("coordinator: request not sent")
+
 // RemoteError is an error the other node's handler returned.
 type RemoteError struct{ Msg string }
 
@@ -128,10 +133,12 @@ var ErrCoordinateHere = errors.New("coordinator: coordinate the write here")
 // Forward sends a client command (encoded by the caller; see EncodeArgs) to
 // the node that coordinates writes of key and returns that node's reply.
 // If that node cannot be reached the command goes to the next live owner,
-// and if that is this node Forward returns ErrCoordinateHere. A command that
-// reached its coordinator and timed out is not sent again: it may have been
-// applied, and sending it elsewhere could apply it twice (an INCR counted
-// twice), so that failure is the client's to retry.
+// and if that is this node Forward returns ErrCoordinateHere. Only a
+// command that provably never left (ErrNotSent) is sent on: one that may
+// have reached its coordinator (a timeout, a connection that broke after
+// sending) may have been applied, and sending it elsewhere could apply it
+// twice (an INCR counted twice, a value stored as two versions), so that
+// failure is the client's to retry.
 func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) ([]byte, error) {
 	owners, _ := c.owners(key)
 	self := c.cfg.Cluster.Self()
@@ -156,13 +163,14 @@ func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) (
 			return reply, nil
 		case errors.As(err, &remote):
 			return nil, err
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-			slog.Debug("forwarded write timed out; not resending", "to", to, "err", err)
-			return nil, fail
+		case errors.Is(err, ErrNotSent):
+			slog.Debug("coordinator unreachable; trying the next owner", "to", to, "err", err)
+			continue
 		}
-		slog.Debug("coordinator unreachable; trying the next owner", "to", to, "err", err)
+		slog.Debug("forwarded write failed after it was sent; not resending", "to", to, "err", err)
+		return nil, c.stats.counted(fail)
 	}
-	return nil, fail
+	return nil, c.stats.counted(fail)
 }
 
 type replicaReply struct {

@@ -65,7 +65,7 @@ var errUnreachable = errors.New("unreachable")
 
 func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byte) ([]byte, error) {
 	if m.net.isDown(addr) || m.net.isDown(m.self) {
-		return nil, errUnreachable
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, errUnreachable)
 	}
 	m.net.mu.Lock()
 	c := m.net.nodes[addr]

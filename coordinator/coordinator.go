@@ -36,6 +36,9 @@ type Config struct {
 	// default a stand-in holding the write as a hint counts too (sloppy
 	// quorum), so writes succeed while any W nodes can take them.
 	Strict bool
+	// OnRead, if set, is told how many versions (siblings) each read of a
+	// cluster found: the divergence statistic the Dynamo paper reports.
+	OnRead func(versions int)
 	// Timeout bounds one replicated operation. Default 2s: long enough for
 	// a replica under load on a LAN, short enough that a client stuck on a
 	// partition learns of it quickly.
@@ -44,6 +47,8 @@ type Config struct {
 
 // Stats are counters of the coordinator's work.
 type Stats struct {
+	noQuorumReads  atomic.Int64 // reads that failed for want of R replicas
+	noQuorumWrite  atomic.Int64 // writes that failed for want of W replicas
 	readRepairs    atomic.Int64 // replicas repaired by reads
 	hintsHandedOff atomic.Int64 // writes given to stand-ins
 	hintsDelivered atomic.Int64 // hints handed to their owners
@@ -51,6 +56,24 @@ type Stats struct {
 
 // ReadRepairs is the number of replicas repaired by reads since start.
 func (s *Stats) ReadRepairs() int64 { return s.readRepairs.Load() }
+
+// QuorumFailures are the reads and writes refused with NOQUORUM since start.
+func (s *Stats) QuorumFailures() (reads, writes int64) {
+	return s.noQuorumReads.Load(), s.noQuorumWrite.Load()
+}
+
+// counted counts err if it is a lost quorum, and returns it.
+func (s *Stats) counted(err error) error {
+	var nq *NoQuorumError
+	if errors.As(err, &nq) {
+		if nq.Op == "read" {
+			s.noQuorumReads.Add(1)
+		} else {
+			s.noQuorumWrite.Add(1)
+		}
+	}
+	return err
+}
 
 // Coordinator runs client operations against the node's engine.
 type Coordinator struct {
@@ -104,7 +127,11 @@ func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, boo
 		return version.Object{}, false, err
 	}
 	if c.Distributed() {
-		return c.readReplicas(ctx, key)
+		o, found, err := c.readReplicas(ctx, key)
+		if err == nil && c.cfg.OnRead != nil {
+			c.cfg.OnRead(len(o.Siblings))
+		}
+		return o, found, c.stats.counted(err)
 	}
 	return c.eng.Get(key)
 }
@@ -204,7 +231,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 			if errors.As(err, &nq) {
 				nq.Op = "write"
 			}
-			return version.Object{}, err
+			return version.Object{}, c.stats.counted(err)
 		}
 		if found {
 			seen = &merged
@@ -219,7 +246,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	if err != nil || !wrote {
 		return o, err
 	}
-	return o, c.awaitReplicas(ctx, owners, acks)
+	return o, c.stats.counted(c.awaitReplicas(ctx, owners, acks))
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
@@ -174,5 +176,55 @@ func TestRepairKeysMakesTwoReplicasAgree(t *testing.T) {
 	}
 	if _, err := a.HandleReadBatch([]byte{0x05}); err == nil {
 		t.Fatal("a malformed key list was accepted")
+	}
+}
+
+// sentThenLost fails every call as if the connection broke after the
+// request was sent, and counts the calls.
+type sentThenLost struct{ calls *int }
+
+func (s sentThenLost) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+	*s.calls++
+	return nil, errors.New("connection reset after the request was written")
+}
+
+// notSentCaller fails every call before sending.
+type notSentCaller struct{ calls *int }
+
+func (s notSentCaller) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+	*s.calls++
+	return nil, ErrNotSent
+}
+
+func TestForwardSendsOnOnlyWhatWasNeverSent(t *testing.T) {
+	ring := fiveNodes(t)
+	key := []byte("fwd")
+	owners := ring.Owners(ring.PartitionOf(key))
+	var self string
+	for _, m := range ring.Members() {
+		if !slices.Contains(owners, m) {
+			self = m
+			break
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		transport func(*int) Transport
+		wantCalls int
+	}{
+		{"lost after sending: not resent", func(n *int) Transport { return sentThenLost{n} }, 1},
+		{"never sent: the next owner is tried", func(n *int) Transport { return notSentCaller{n} }, 3},
+	} {
+		calls := 0
+		net := &memNet{nodes: map[string]*Coordinator{}, down: map[string]bool{}}
+		c := &Coordinator{cfg: Config{Cluster: memCluster{self: self, ring: ring, net: net}, Transport: tc.transport(&calls), W: 2, Timeout: time.Second}}
+		_, err := c.Forward(context.Background(), key, EncodeArgs([][]byte{[]byte("INCR"), key}))
+		var nq *NoQuorumError
+		if !errors.As(err, &nq) {
+			t.Fatalf("%s: Forward = %v, want NOQUORUM", tc.name, err)
+		}
+		if calls != tc.wantCalls {
+			t.Fatalf("%s: %d calls, want %d", tc.name, calls, tc.wantCalls)
+		}
 	}
 }

@@ -227,3 +227,18 @@ func TestCheckpointIsAConsistentCopy(t *testing.T) {
 		t.Fatalf("the checkpoint holds %d hints, want 1", b.Hints())
 	}
 }
+
+func TestStats(t *testing.T) {
+	e := open(t, t.TempDir())
+	for i := 0; i < 10; i++ {
+		put(t, e, fmt.Sprintf("s%d", i), uint64(i+1), []byte("v"), 0)
+	}
+	s := e.Stats()
+	if s.Records != 10 || s.DiskBytes == 0 || s.WALBytesWritten == 0 {
+		t.Fatalf("stats after 10 writes: %+v", s)
+	}
+	e.Close()
+	if s := e.Stats(); s != (Stats{}) {
+		t.Fatalf("stats of a closed engine: %+v", s)
+	}
+}

@@ -256,6 +256,12 @@ func (m *Membership) noteLeaving(clusterID, name string) {
 	}
 }
 
+// AnnounceLeave tells every member, over TCP, that this node is about to
+// leave, with its ring set: a node that removed itself (DYNAGO LEAVE) calls
+// it before it stops, so the removal reaches every member even if the
+// node's last gossip packets are lost. Shutdown announces the same.
+func (m *Membership) AnnounceLeave() { m.announceLeave() }
+
 // announceLeave tells every member that this node is about to leave. It
 // takes at most TCPTimeout (the sends run in parallel).
 func (m *Membership) announceLeave() {

@@ -28,6 +28,8 @@ import (
 // Config is a node's whole configuration.
 type Config struct {
 	// Addr is the RESP listen address (host:port; port 0 picks a free one).
+	// Empty when clients use TLS only (Security.TLSAddr): the node's name
+	// and default ports then derive from the TLS address.
 	Addr string
 	// Name is the node's name in the cluster; default: Addr.
 	Name string
@@ -60,6 +62,16 @@ type Config struct {
 	// internode traffic; nodes without it cannot join, read or write.
 	ClusterSecret string
 
+	// MetricsAddr is where Prometheus metrics (/metrics) and the cluster
+	// dashboard (/) are served; empty: not served.
+	MetricsAddr string
+	// MetricsOptional lets the node start without metrics when MetricsAddr
+	// cannot be bound (a default port someone else holds), with a warning.
+	MetricsOptional bool
+	// SlowlogSlowerThan is the SLOWLOG threshold in microseconds (0: every
+	// command; negative: none). Default 10000, as Redis's.
+	SlowlogSlowerThan int64
+
 	// StrictQuorum counts only a key's owners toward W (see
 	// coordinator.Config.Strict).
 	StrictQuorum bool
@@ -72,11 +84,20 @@ type Config struct {
 	// TransferRate bounds partition transfers (compressed bytes per second).
 	// Default 32 MiB/s; negative = unthrottled.
 	TransferRate int
+
+	// Security (password, protected mode, TLS) and Limits (maxclients,
+	// idle timeout, request size) apply to Redis clients; see resp.
+	Security resp.Security
+	Limits   resp.Limits
 }
 
 func (c *Config) setDefaults() error {
+	clientAddr := c.Addr
+	if clientAddr == "" {
+		clientAddr = c.Security.TLSAddr
+	}
 	if c.Name == "" {
-		c.Name = c.Addr
+		c.Name = clientAddr
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 3
@@ -90,6 +111,9 @@ func (c *Config) setDefaults() error {
 	if c.Partitions <= 0 {
 		c.Partitions = 256
 	}
+	if c.SlowlogSlowerThan == 0 {
+		c.SlowlogSlowerThan = 10000
+	}
 	if c.HintInterval <= 0 {
 		c.HintInterval = time.Second
 	}
@@ -102,9 +126,9 @@ func (c *Config) setDefaults() error {
 	if c.ReadQuorum > c.Replicas || c.WriteQuorum > c.Replicas {
 		return fmt.Errorf("read and write quorums (%d, %d) cannot exceed the replicas (%d)", c.ReadQuorum, c.WriteQuorum, c.Replicas)
 	}
-	host, portStr, err := net.SplitHostPort(c.Addr)
+	host, portStr, err := net.SplitHostPort(clientAddr)
 	if err != nil {
-		return fmt.Errorf("address %q: %w", c.Addr, err)
+		return fmt.Errorf("address %q: %w", clientAddr, err)
 	}
 	port, _ := strconv.Atoi(portStr)
 	if c.GossipAddr == "" || c.PeerAddr == "" {
@@ -145,6 +169,7 @@ type Node struct {
 	cuts *cuts // DYNAGO FAULT's state; nil unless FaultInjection
 	xfer *transfer.Manager
 	ae   *antiEntropy
+	obs  *observer
 
 	stop     chan struct{}
 	bg       context.Context // ends with stop
@@ -195,6 +220,13 @@ func (n *Node) start() error {
 		DataDir:       n.cfg.Engine.Dir,
 		Fsync:         n.cfg.Engine.Fsync.String(),
 		Admin:         admin{n},
+		Security:      n.cfg.Security,
+		Limits:        n.cfg.Limits,
+
+		SlowlogSlowerThan: n.cfg.SlowlogSlowerThan,
+		OnCommand: func(name string, took time.Duration, failed bool) {
+			n.obs.m.ObserveCommand(name, took, failed)
+		},
 	}, nil)
 	if err := n.srv.Listen(); err != nil {
 		return err
@@ -225,6 +257,11 @@ func (n *Node) start() error {
 		return err
 	}
 
+	// Metrics exist before any command can run (internode requests
+	// included); their server answers once membership is up.
+	if err := n.startObserving(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	if err := n.listenPeers(); err != nil {
 		return err
 	}
@@ -245,6 +282,7 @@ func (n *Node) start() error {
 		W:         n.cfg.WriteQuorum,
 		Strict:    n.cfg.StrictQuorum,
 		Timeout:   n.cfg.Timeout,
+		OnRead:    func(versions int) { n.obs.m.ObserveRead(versions) },
 	}, n.eng)
 	if err != nil {
 		return err
@@ -361,6 +399,9 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 	case coordinator.MethodReadBatch:
 		return n.coord.HandleReadBatch(req)
 	}
+	if m == MethodNodeStatus {
+		return n.handleNodeStatus()
+	}
 	switch transfer.Method(m) {
 	case transfer.MethodFetch:
 		return n.xfer.HandleFetch(req)
@@ -419,6 +460,7 @@ func (n *Node) closeParts() error {
 		n.cancel()
 	}
 	n.watcher.Wait()
+	n.stopObserving()
 	if n.xfer != nil {
 		err = errors.Join(err, n.xfer.Close())
 	}
@@ -451,8 +493,11 @@ type caller struct{ n *Node }
 func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req []byte) ([]byte, error) {
 	resp, err := c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
 	var remote *transport.RemoteError
-	if errors.As(err, &remote) {
+	switch {
+	case errors.As(err, &remote):
 		return nil, &coordinator.RemoteError{Msg: remote.Msg}
+	case errors.Is(err, transport.ErrNotSent):
+		return nil, fmt.Errorf("%w: %w", coordinator.ErrNotSent, err)
 	}
 	return resp, err
 }

@@ -89,6 +89,7 @@ func (n *Node) leave() error {
 	if err := n.mem.Remove(n.cfg.Name); err != nil {
 		return err
 	}
+	n.mem.AnnounceLeave()
 	slog.Info("left the cluster; shutting down")
 	n.leftOnce.Do(func() { close(n.left) })
 	return nil

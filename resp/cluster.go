@@ -351,7 +351,7 @@ func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, err
 	ctx = context.WithValue(coordinator.Forwarded(ctx), forwardedMarker{}, true)
 	s.running.Add(1)
 	defer s.running.Done()
-	s.exec(&client{sess, out, ctx}, args, lookupArgs(args))
+	s.exec(&client{session: sess, out: out, ctx: ctx}, args, lookupArgs(args))
 	return out.Buffer(), nil
 }
 

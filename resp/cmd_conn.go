@@ -23,9 +23,9 @@ func init() {
 	register(
 		&Command{Name: "ping", Arity: -1, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: cmdPing},
 		&Command{Name: "echo", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
-		&Command{Name: "quit", Arity: -1, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
+		&Command{Name: "quit", Arity: -1, Flags: []string{f, "no_auth"}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
 		&Command{Name: "select", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database. Dynago has one database, 0.", Handler: cmdSelect},
-		&Command{Name: "hello", Arity: -1, Flags: []string{ls, nm, f}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
+		&Command{Name: "hello", Arity: -1, Flags: []string{ls, nm, f, "no_auth"}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
 		clientCmd,
 	)
 }
@@ -77,11 +77,11 @@ func cmdHello(c *client, args [][]byte) {
 		proto = int(n)
 	}
 	name, setName := "", false
+	var user, pass []byte
 	for i := 2; i < len(args); i++ {
 		switch {
 		case eq(args[i], "auth") && i+2 < len(args):
-			// Dynago has no passwords yet: any credentials are accepted, as
-			// Redis accepts AUTH for the default user without requirepass.
+			user, pass = args[i+1], args[i+2]
 			i += 2
 		case eq(args[i], "setname") && i+1 < len(args):
 			name, setName = string(args[i+1]), true
@@ -94,6 +94,19 @@ func cmdHello(c *client, args [][]byte) {
 			c.writeError("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
 			return
 		}
+	}
+	if user != nil {
+		// A failed authentication changes nothing: not the protocol, not
+		// the name.
+		if !c.srv.authenticate(user, pass) {
+			c.writeError(errWrongPass)
+			return
+		}
+		c.authed.Store(true)
+	}
+	if c.authRequired() {
+		c.writeError(errNoAuthHello)
+		return
 	}
 	c.proto = proto
 	if setName {

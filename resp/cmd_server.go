@@ -201,24 +201,51 @@ func (c *client) writeCommandDocs(cmd *Command) {
 // Redis settings clients and tools (redis-benchmark, client libraries) ask for.
 func (s *Server) configValues() [][2]string {
 	host, port := splitHostPort(s.Addr().String())
+	if s.ln == nil {
+		port = "0" // plain TCP is off, as Redis reports it
+	}
+	tlsPort := "0"
+	if a := s.TLSAddr(); a != nil {
+		_, tlsPort = splitHostPort(a.String())
+	}
 	appendfsync := map[string]string{"always": "always", "batch": "always", "never": "no"}[s.cfg.Fsync]
+	sec, lim := s.cfg.Security, s.cfg.Limits
+	requirepass := ""
+	if p := s.pass.Load(); p != nil {
+		requirepass = p.plain
+	}
 	return [][2]string{
 		{"appendfsync", appendfsync},
 		{"appendonly", "yes"},
 		{"bind", host},
+		{"client-query-buffer-limit", strconv.FormatInt(lim.QueryBufferLimit, 10)},
 		{"databases", "1"},
 		{"dir", s.cfg.DataDir},
 		{"fsync", s.cfg.Fsync},
 		{"max-value-bytes", strconv.Itoa(s.cfg.MaxValueBytes)},
-		{"maxclients", "10000"},
+		{"maxclients", strconv.Itoa(lim.MaxClients)},
 		{"maxmemory", "0"},
 		{"maxmemory-policy", "noeviction"},
 		{"node-name", s.cfg.NodeName},
 		{"port", port},
-		{"proto-max-bulk-len", strconv.Itoa(s.cfg.MaxValueBytes)},
+		{"protected-mode", yesNo(!sec.NoProtectedMode)},
+		{"proto-max-bulk-len", strconv.FormatInt(lim.ProtoMaxBulkLen, 10)},
+		{"requirepass", requirepass},
 		{"save", ""},
-		{"timeout", "0"},
+		{"timeout", strconv.FormatInt(int64(lim.Timeout/time.Second), 10)},
+		{"tls-auth-clients", yesNo(sec.TLSCACertFile != "")},
+		{"tls-ca-cert-file", sec.TLSCACertFile},
+		{"tls-cert-file", sec.TLSCertFile},
+		{"tls-key-file", sec.TLSKeyFile},
+		{"tls-port", tlsPort},
 	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func splitHostPort(addr string) (string, string) {
@@ -266,6 +293,8 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	st.hits.Store(0)
 	st.misses.Store(0)
 	st.expired.Store(0)
+	st.rejected.Store(0)
+	c.srv.cmdStats.reset()
 	c.writeOK()
 }
 
@@ -276,7 +305,10 @@ func cmdInfo(c *client, args [][]byte) {
 	want := map[string]bool{}
 	for _, a := range args[1:] {
 		switch s := lower(a); s {
-		case "all", "everything", "default":
+		case "all", "everything":
+			want["commandstats"] = true
+			fallthrough
+		case "default":
 			for _, name := range infoSections {
 				want[name] = true
 			}
@@ -290,7 +322,7 @@ func cmdInfo(c *client, args [][]byte) {
 		}
 	}
 	var b strings.Builder
-	for _, name := range infoSections {
+	for _, name := range append(infoSections, "commandstats") {
 		if !want[name] {
 			continue
 		}
@@ -333,7 +365,7 @@ func (s *Server) infoSection(name string) [][2]string {
 		s.mu.Unlock()
 		return [][2]string{
 			{"connected_clients", strconv.Itoa(n)},
-			{"maxclients", "10000"},
+			{"maxclients", strconv.Itoa(s.cfg.Limits.MaxClients)},
 			{"blocked_clients", "0"},
 		}
 	case "memory":
@@ -364,12 +396,15 @@ func (s *Server) infoSection(name string) [][2]string {
 		return [][2]string{
 			{"total_connections_received", strconv.FormatInt(st.connections.Load(), 10)},
 			{"total_commands_processed", strconv.FormatInt(st.commands.Load(), 10)},
+			{"rejected_connections", strconv.FormatInt(st.rejected.Load(), 10)},
 			{"total_error_replies", strconv.FormatInt(st.errors.Load(), 10)},
 			{"keyspace_hits", strconv.FormatInt(st.hits.Load(), 10)},
 			{"keyspace_misses", strconv.FormatInt(st.misses.Load(), 10)},
 		}
 	case "cluster":
 		return s.clusterInfo()
+	case "commandstats":
+		return s.cmdStats.lines()
 	case "keyspace":
 		n, _ := s.coord.Len(context.Background())
 		if n == 0 {

@@ -38,7 +38,7 @@ func (s *Server) runWaves(ctx context.Context, sess *session, out *redcon.Writer
 		cmd := lookupArgs(args)
 		if cmd == nil || cmd.FirstKey == 0 || !cmd.arityOK(len(args)) {
 			flush()
-			s.exec(&client{sess, out, ctx}, args, cmd)
+			s.exec(&client{session: sess, out: out, ctx: ctx}, args, cmd)
 			continue
 		}
 		conflict := len(wave) >= maxWave
@@ -60,7 +60,7 @@ func (s *Server) runWaves(ctx context.Context, sess *session, out *redcon.Writer
 // out in order.
 func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer, wave []waveItem) {
 	if len(wave) == 1 {
-		s.exec(&client{sess, out, ctx}, wave[0].args, wave[0].cmd)
+		s.exec(&client{session: sess, out: out, ctx: ctx}, wave[0].args, wave[0].cmd)
 		return
 	}
 	var wg sync.WaitGroup
@@ -69,7 +69,7 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 		wg.Add(1)
 		go func(it *waveItem) {
 			defer wg.Done()
-			s.exec(&client{sess, it.out, ctx}, it.args, it.cmd)
+			s.exec(&client{session: sess, out: it.out, ctx: ctx}, it.args, it.cmd)
 		}(&wave[i])
 	}
 	wg.Wait()

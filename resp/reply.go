@@ -51,6 +51,7 @@ func (c *client) writeStatus(s string)     { c.out.WriteString(s) }
 // writeError writes an error reply; msg starts with its code (ERR, WRONGTYPE, ...).
 func (c *client) writeError(msg string) {
 	c.srv.stats.errors.Add(1)
+	c.failed = true
 	c.out.WriteError(msg)
 }
 

@@ -6,6 +6,7 @@ package resp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,7 +30,8 @@ const DynagoVersion = "0.1.0"
 
 // Config configures the RESP server.
 type Config struct {
-	// Addr is the host:port to listen on.
+	// Addr is the host:port to listen on for plain TCP; empty: none (the
+	// clients use TLS, Security.TLSAddr).
 	Addr string
 	// NodeName names this node in INFO and admin replies.
 	NodeName string
@@ -44,6 +46,19 @@ type Config struct {
 	Now func() time.Time
 	// Admin answers the DYNAGO commands; nil on a node without membership.
 	Admin Admin
+	// Security keeps strangers out: password, protected mode, TLS.
+	Security Security
+	// Limits bound what one client can cost.
+	Limits Limits
+	// SlowlogSlowerThan is the duration, in microseconds, from which a
+	// command enters the slow log (SLOWLOG GET): 0 logs every command, a
+	// negative value none. SlowlogMaxLen is how many entries it keeps
+	// (default 128). The node sets Redis's default, 10000 (10 ms).
+	SlowlogSlowerThan int64
+	SlowlogMaxLen     int
+	// OnCommand, if set, is told of every command run: its name, how long
+	// it took, and whether it answered an error (the node's metrics).
+	OnCommand func(name string, took time.Duration, failed bool)
 }
 
 // DefaultMaxValueBytes is Config.MaxValueBytes's default.
@@ -55,8 +70,21 @@ type Server struct {
 	coord *coordinator.Coordinator
 	start time.Time
 
-	rs *redcon.Server
-	ln net.Listener
+	ln     net.Listener   // plain TCP; nil when clients use TLS only
+	tlsLn  net.Listener   // TLS; nil without Security.TLSAddr
+	tlsCfg *tls.Config    // the TLS listener's configuration
+	rs     *redcon.Server // serves ln
+	rsTLS  *redcon.Server // serves tlsLn
+
+	pass         atomic.Pointer[password] // the default user's; nil: none
+	bindLoopback bool                     // every listener is on loopback (protected mode does not apply)
+	conns        atomic.Int64             // clients connected, counted against Limits.MaxClients
+	refusing     chan struct{}            // refusals being written (see refuse)
+
+	cmdStats          commandStats // INFO commandstats
+	slow              slowlog      // SLOWLOG
+	slowlogSlowerThan atomic.Int64 // microseconds; < 0: off
+	slowlogMaxLen     atomic.Int64
 
 	mu      sync.Mutex          // protects clients
 	clients map[uint64]*session // connected clients by id
@@ -75,6 +103,7 @@ type stats struct {
 	hits        atomic.Int64 // reads that found a key
 	misses      atomic.Int64 // reads that did not
 	expired     atomic.Int64 // keys found expired on read
+	rejected    atomic.Int64 // connections refused (maxclients, protected mode)
 }
 
 // session is one connection's state.
@@ -89,6 +118,9 @@ type session struct {
 	proto int    // 2 or 3, chosen with HELLO
 	since time.Time
 
+	// authed is set once the client has authenticated (AUTH or HELLO).
+	authed atomic.Bool
+
 	// last is the unix-nano time of the last command; cmd the last command.
 	// Read by CLIENT LIST from other connections.
 	last atomic.Int64
@@ -100,8 +132,9 @@ type session struct {
 // when it runs concurrently with other commands of a pipeline).
 type client struct {
 	*session
-	out *redcon.Writer
-	ctx context.Context // what the command runs under
+	out    *redcon.Writer
+	ctx    context.Context // what the command runs under
+	failed bool            // the command answered an error
 }
 
 // New returns a server for coord.
@@ -112,7 +145,15 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}}
+	cfg.Limits.setDefaults()
+	s := &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}, refusing: make(chan struct{}, 64)}
+	s.pass.Store(newPassword(cfg.Security.RequirePass))
+	if cfg.SlowlogMaxLen <= 0 {
+		cfg.SlowlogMaxLen = 128
+	}
+	s.slowlogSlowerThan.Store(cfg.SlowlogSlowerThan)
+	s.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
+	return s
 }
 
 // SetCoordinator gives the server its coordinator when it could not be
@@ -120,27 +161,97 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 // called before Serve.
 func (s *Server) SetCoordinator(c *coordinator.Coordinator) { s.coord = c }
 
-// Listen binds the server's address; Serve then accepts clients.
+// Listen checks the configuration and binds the server's addresses (plain
+// and TLS); Serve then accepts clients.
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr, err)
+	if err := s.cfg.Limits.Validate(); err != nil {
+		return err
 	}
-	s.ln = ln
+	sec := s.cfg.Security
+	if err := sec.Validate(); err != nil {
+		return err
+	}
+	if s.cfg.Addr == "" && sec.TLSAddr == "" {
+		return errors.New("no address to listen on: neither a port nor a TLS port")
+	}
+	if sec.TLSAddr != "" {
+		cfg, err := loadTLS(sec)
+		if err != nil {
+			return err
+		}
+		s.tlsCfg = cfg
+	}
+	s.bindLoopback = true
+	listen := func(addr string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+		}
+		s.bindLoopback = s.bindLoopback && isLoopback(ln.Addr())
+		return ln, nil
+	}
+	var err error
+	if s.cfg.Addr != "" {
+		if s.ln, err = listen(s.cfg.Addr); err != nil {
+			return err
+		}
+		s.rs = redcon.NewServer(s.ln.Addr().String(), s.serveCommand, s.accept, s.closed)
+	}
+	if sec.TLSAddr != "" {
+		if s.tlsLn, err = listen(sec.TLSAddr); err != nil {
+			if s.ln != nil {
+				s.ln.Close()
+			}
+			return err
+		}
+		// redcon's TLS server would bind and serve in one call; serving the
+		// listener bound here instead reports a busy port before the node
+		// joins, and lets guardListener check clients and frame requests.
+		s.rsTLS = redcon.NewServer(s.tlsLn.Addr().String(), s.serveCommand, s.accept, s.closed)
+	}
 	return nil
 }
 
-// Addr is the address the server listens on (after Listen).
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr is the address the server listens on for plain TCP, or for TLS
+// when that is all it listens on (after Listen).
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return s.tlsLn.Addr()
+	}
+	return s.ln.Addr()
+}
 
-// Serve accepts and serves clients until Shutdown.
+// TLSAddr is the address of the TLS listener; nil without one.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tlsLn == nil {
+		return nil
+	}
+	return s.tlsLn.Addr()
+}
+
+// Serve accepts and serves clients, plain and TLS, until Shutdown.
 func (s *Server) Serve() error {
-	s.rs = redcon.NewServer(s.cfg.Addr, s.serveCommand, s.accept, s.closed)
-	err := s.rs.Serve(s.ln)
+	var wg sync.WaitGroup
+	var plainErr, tlsErr error
+	if s.rs != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			plainErr = s.rs.Serve(&guardListener{Listener: s.ln, srv: s})
+		}()
+	}
+	if s.rsTLS != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tlsErr = s.rsTLS.Serve(&guardListener{Listener: s.tlsLn, srv: s, tls: s.tlsCfg})
+		}()
+	}
+	wg.Wait()
 	if s.closing.Load() {
 		return nil
 	}
-	return err
+	return errors.Join(plainErr, tlsErr)
 }
 
 // Shutdown stops accepting, lets commands in progress finish (up to ctx's
@@ -149,6 +260,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.tlsLn != nil {
+		s.tlsLn.Close()
 	}
 	done := make(chan struct{})
 	go func() { s.running.Wait(); close(done) }()
@@ -160,6 +274,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.rs != nil {
 		s.rs.Close()
+	}
+	if s.rsTLS != nil {
+		s.rsTLS.Close()
 	}
 	return err
 }
@@ -178,6 +295,9 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	}
 	c.last.Store(c.since.UnixNano())
 	conn.SetContext(c)
+	if g, ok := conn.NetConn().(*guardConn); ok {
+		g.sess = c // the framer applies Redis's limits for clients yet to authenticate
+	}
 	s.stats.connections.Add(1)
 	s.mu.Lock()
 	s.clients[c.id] = c
@@ -218,10 +338,15 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 		return
 	}
 	s.running.Add(1)
-	defer s.running.Done()
 	out := redcon.BaseWriter(conn)
+	defer func() {
+		// The replies leave before Shutdown may close the connection:
+		// a command that finished is answered.
+		_ = out.Flush()
+		s.running.Done()
+	}()
 	if len(conn.PeekPipeline()) == 0 {
-		s.exec(&client{sess, out, context.Background()}, rc.Args, lookupArgs(rc.Args))
+		s.exec(&client{session: sess, out: out, ctx: context.Background()}, rc.Args, lookupArgs(rc.Args))
 		return
 	}
 	if s.coord.Distributed() {
@@ -233,7 +358,7 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	// fsync covers them all before any reply leaves (redcon flushes replies
 	// only after the last command of what it read).
 	ctx, deferred := s.coord.DeferSync(context.Background())
-	c := &client{sess, out, ctx}
+	c := &client{session: sess, out: out, ctx: ctx}
 	s.exec(c, rc.Args, lookupArgs(rc.Args))
 	for _, next := range conn.ReadPipeline() {
 		s.exec(c, next.Args, lookupArgs(next.Args))
@@ -258,19 +383,32 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 	}
 	s.stats.commands.Add(1)
 	c.last.Store(s.cfg.Now().UnixNano())
+	c.failed = false
+	start := time.Now()
+	rejected := s.run(c, args, cmd)
+	s.observe(c, cmd, args, time.Since(start), rejected, c.failed)
+}
+
+// run runs one command; rejected says it was refused before it ran.
+func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected bool) {
 	if cmd == nil {
 		c.writeError(errUnknownCommand(args))
-		return
+		return true
 	}
 	c.cmd.Store(cmd)
 	if !cmd.arityOK(len(args)) {
 		c.writeError(errArity(cmd.Name))
-		return
+		return true
+	}
+	if c.authRequired() && !isForwardedCtx(c.ctx) && refusedBeforeAuth(cmd, args) {
+		c.writeError(errNoAuth)
+		return true
 	}
 	if s.forwardIfNotReplica(c, args, cmd) {
-		return
+		return false
 	}
 	cmd.Handler(c, args)
+	return false
 }
 
 func errUnknownCommand(args [][]byte) string {

@@ -129,17 +129,17 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 	ctx, cancel := withDeadline(ctx, n.cfg.CallTimeout)
 	defer cancel()
 	if ctx.Err() != nil {
-		return nil, callErr(ctx, addr)
+		return nil, notSent{callErr(ctx, addr)}
 	}
 	if n.cfg.Faults.blocked(n.addr, addr) {
-		return nil, unavailable(addr, errCut)
+		return nil, notSent{unavailable(addr, errCut)}
 	}
 	to := n.net.lookup(addr)
 	if to == nil {
-		return nil, unavailable(addr, errRefused)
+		return nil, notSent{unavailable(addr, errRefused)}
 	}
 	if to.cfg.ClusterID != n.cfg.ClusterID {
-		return nil, clusterMismatch(to.cfg.Name, addr, to.cfg.ClusterID, n.cfg.ClusterID)
+		return nil, notSent{clusterMismatch(to.cfg.Name, addr, to.cfg.ClusterID, n.cfg.ClusterID)}
 	}
 
 	deadline, _ := ctx.Deadline()
@@ -147,18 +147,18 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 	mc := &memCall{from: n, to: to, res: make(chan result, 1), cancel: hcancel}
 	if !n.add(mc, false) {
 		hcancel()
-		return nil, ErrClosed
+		return nil, notSent{ErrClosed}
 	}
 	defer n.remove(mc)
 	// Registered first, checked second: a Cut either sees this call in
 	// n.calls or happened before this check.
 	if n.cfg.Faults.blocked(n.addr, addr) {
 		hcancel()
-		return nil, unavailable(addr, errCut)
+		return nil, notSent{unavailable(addr, errCut)}
 	}
 	if !to.add(mc, true) {
 		hcancel()
-		return nil, unavailable(addr, errRefused)
+		return nil, notSent{unavailable(addr, errRefused)}
 	}
 	req = bytes.Clone(req)
 	go func() {

@@ -87,3 +87,27 @@ func TestTCPClusterSecretEncrypts(t *testing.T) {
 		t.Fatal("the payload or the handshake crossed the wire in clear")
 	}
 }
+
+// A call that fails before its request leaves says so (ErrNotSent); one
+// that fails after does not.
+func TestTCPErrNotSent(t *testing.T) {
+	release := make(chan struct{})
+	b := listenTCP(t, testConfig("b"), func(ctx context.Context, from string, m Method, req []byte) ([]byte, error) {
+		<-release
+		return req, nil
+	})
+	a := listenTCP(t, testConfig("a"), func(ctx context.Context, from string, m Method, req []byte) ([]byte, error) { return nil, nil })
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	if _, err := a.Call(context.Background(), dead, 7, []byte("x")); !errors.Is(err, ErrNotSent) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("call to a closed port: %v; want ErrNotSent and ErrUnavailable", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	_, err := a.Call(ctx, b.Addr(), 7, []byte("x"))
+	cancel()
+	close(release)
+	if err == nil || errors.Is(err, ErrNotSent) {
+		t.Fatalf("a call that reached the peer and timed out: %v; must not claim ErrNotSent", err)
+	}
+}

@@ -103,14 +103,14 @@ func (t *TCP) Call(ctx context.Context, addr string, m Method, req []byte) ([]by
 	ctx, cancel := withDeadline(ctx, t.cfg.CallTimeout)
 	defer cancel()
 	if ctx.Err() != nil {
-		return nil, callErr(ctx, addr)
+		return nil, notSent{callErr(ctx, addr)}
 	}
 	if t.cfg.Faults.blocked(t.addr, addr) {
-		return nil, unavailable(addr, errCut)
+		return nil, notSent{unavailable(addr, errCut)}
 	}
 	c, err := t.peer(addr).pick().get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, notSent{err}
 	}
 	return c.call(ctx, m, req)
 }

@@ -68,7 +68,18 @@ var (
 	ErrTooLarge = errors.New("transport: payload exceeds the frame limit")
 	// ErrClosed marks calls on, or cut short by, a closed transport.
 	ErrClosed = errors.New("transport: closed")
+	// ErrNotSent is matched, alongside one of the above, by the errors of a
+	// call that failed before its request left this node (no connection to
+	// the peer could be had, or the link is cut): the peer certainly did not
+	// run it, so it may be sent elsewhere without risk of running twice.
+	ErrNotSent = errors.New("transport: request not sent")
 )
+
+// notSent marks err as a failure before the request was sent.
+type notSent struct{ err error }
+
+func (e notSent) Error() string   { return e.err.Error() }
+func (e notSent) Unwrap() []error { return []error{e.err, ErrNotSent} }
 
 var (
 	errCut     = errors.New("link cut by fault injection")

@@ -56,6 +56,16 @@ type options struct {
 	transferRate        int
 	faultInjection      bool
 	clusterSecret       string
+	metricsPort         int
+	metricsDefault      bool // metricsPort was not given
+	slowlogSlowerThan   int64
+
+	// Client security and limits (flags named as Redis names them).
+	security       resp.Security
+	protectedMode  string
+	tlsPort        int
+	limits         resp.Limits
+	timeoutSeconds int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -78,6 +88,8 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.tombstoneGrace, "tombstone-grace", node.DefaultTombstoneGrace, "how long a deleted key's tombstone is kept (must outlast hint delivery and an anti-entropy round)")
 	fs.IntVar(&o.transferRate, "transfer-rate", 32<<20, "partition transfer limit in bytes per second (negative: unlimited)")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "shared secret that authenticates and encrypts gossip and internode traffic (all nodes must use the same; also read from DYNAGO_CLUSTER_SECRET)")
+	fs.IntVar(&o.metricsPort, "metrics-port", -1, "port of the Prometheus metrics (/metrics) and the cluster dashboard (/) (default: the RESP port + 30000; 0: off)")
+	fs.Int64Var(&o.slowlogSlowerThan, "slowlog-log-slower-than", 10000, "commands slower than this many microseconds enter SLOWLOG (negative: none)")
 	fs.BoolVar(&o.faultInjection, "fault-injection", false, "enable DYNAGO FAULT (cutting network links, for fault-injection tests only)")
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
@@ -85,14 +97,56 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text (key=value) or json (one object per line)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.security.RequirePass, "requirepass", "", "password clients must give with AUTH (or HELLO ... AUTH default PASS); none when empty")
+	fs.StringVar(&o.protectedMode, "protected-mode", "yes", "yes: without a password, refuse clients not on loopback when bound to another address; no: accept them")
+	fs.IntVar(&o.tlsPort, "tls-port", 0, "RESP port for clients over TLS (0: none); needs --tls-cert-file and --tls-key-file")
+	fs.StringVar(&o.security.TLSCertFile, "tls-cert-file", "", "the TLS port's certificate (PEM)")
+	fs.StringVar(&o.security.TLSKeyFile, "tls-key-file", "", "the TLS port's private key (PEM)")
+	fs.StringVar(&o.security.TLSCACertFile, "tls-ca-cert-file", "", "CA certificates (PEM); when given, TLS clients must present a certificate they signed")
+	fs.IntVar(&o.limits.MaxClients, "maxclients", resp.DefaultMaxClients, "most clients connected at once; the next is refused")
+	fs.IntVar(&o.timeoutSeconds, "timeout", 0, "close a client idle for this many seconds (0: never)")
+	fs.Int64Var(&o.limits.ProtoMaxBulkLen, "proto-max-bulk-len", resp.DefaultProtoMaxBulkLen, "longest bulk string (one argument) a client may send, in bytes")
+	fs.Int64Var(&o.limits.QueryBufferLimit, "client-query-buffer-limit", resp.DefaultQueryBufferLimit, "longest request (all its arguments) a client may send, in bytes")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.port <= 0 || o.port > 65535 {
-		return o, fmt.Errorf("--port must be between 1 and 65535, not %d", o.port)
+	if o.port < 0 || o.port > 65535 {
+		return o, fmt.Errorf("--port must be between 0 and 65535, not %d", o.port)
+	}
+	if o.tlsPort < 0 || o.tlsPort > 65535 {
+		return o, fmt.Errorf("--tls-port must be between 0 and 65535, not %d", o.tlsPort)
+	}
+	if o.port == 0 && o.tlsPort == 0 {
+		return o, fmt.Errorf("--port 0 turns plain TCP off, which needs --tls-port")
+	}
+	if o.tlsPort != 0 {
+		o.security.TLSAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.tlsPort))
+	}
+	switch {
+	case o.tlsPort != 0 && (o.security.TLSCertFile == "" || o.security.TLSKeyFile == ""):
+		return o, fmt.Errorf("--tls-port needs --tls-cert-file and --tls-key-file")
+	case o.tlsPort == 0 && (o.security.TLSCertFile != "" || o.security.TLSKeyFile != "" || o.security.TLSCACertFile != ""):
+		return o, fmt.Errorf("--tls-cert-file, --tls-key-file and --tls-ca-cert-file need --tls-port")
+	}
+	switch o.protectedMode {
+	case "yes":
+	case "no":
+		o.security.NoProtectedMode = true
+	default:
+		return o, fmt.Errorf("--protected-mode must be yes or no, not %q", o.protectedMode)
+	}
+	if o.limits.MaxClients < 1 {
+		return o, fmt.Errorf("--maxclients must be at least 1, not %d", o.limits.MaxClients)
+	}
+	if o.timeoutSeconds < 0 {
+		return o, fmt.Errorf("--timeout must be 0 (never) or a number of seconds, not %d", o.timeoutSeconds)
+	}
+	o.limits.Timeout = time.Duration(o.timeoutSeconds) * time.Second
+	if err := o.limits.Validate(); err != nil {
+		return o, fmt.Errorf("--%w", err)
 	}
 	if o.maxValueBytes <= 0 {
 		return o, fmt.Errorf("--max-value-bytes must be positive")
@@ -115,8 +169,24 @@ func parseFlags(args []string) (options, error) {
 	if o.clusterSecret == "" {
 		o.clusterSecret = os.Getenv("DYNAGO_CLUSTER_SECRET")
 	}
+	port := o.port
+	if port == 0 {
+		port = o.tlsPort
+	}
 	if o.nodeName == "" {
-		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
+		o.nodeName = net.JoinHostPort(o.bind, strconv.Itoa(port))
+	}
+	if o.metricsPort == -1 {
+		// The default: RESP port + 30000 when there is such a port, served
+		// if free (a node does not fail to start for want of its dashboard).
+		o.metricsDefault = true
+		o.metricsPort = port + 30000
+		if o.metricsPort > 65535 {
+			o.metricsPort = 0
+		}
+	}
+	if o.metricsPort < 0 || o.metricsPort > 65535 {
+		return o, fmt.Errorf("--metrics-port must be between 0 and 65535, not %d", o.metricsPort)
 	}
 	return o, nil
 }
@@ -177,6 +247,21 @@ func run(args []string) error {
 		TransferRate:        o.transferRate,
 		FaultInjection:      o.faultInjection,
 		ClusterSecret:       o.clusterSecret,
+
+		Security: o.security,
+		Limits:   o.limits,
+
+		SlowlogSlowerThan: o.slowlogSlowerThan,
+	}
+	if o.slowlogSlowerThan == 0 {
+		cfg.SlowlogSlowerThan = 1 // every command: the node's 0 means its default
+	}
+	if o.metricsPort != 0 {
+		cfg.MetricsAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.metricsPort))
+		cfg.MetricsOptional = o.metricsDefault
+	}
+	if o.port == 0 {
+		cfg.Addr = "" // clients over TLS only
 	}
 	if o.gossipPort != 0 {
 		cfg.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))

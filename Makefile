@@ -4,7 +4,7 @@ BIN     ?= bin/dynago
 PORT    ?= 6379
 DIR     ?= ./dynago-data
 
-.PHONY: build run cluster cluster-stop test e2e fuzz bench lint clean
+.PHONY: build run cluster cluster-stop test e2e fuzz bench chaos lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dynago
@@ -43,7 +43,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./coordinator/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInternode$$' -fuzztime $(FUZZTIME) ./coordinator/
 	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./antientropy/
+	$(GO) test -run '^$$' -fuzz '^FuzzFramer$$' -fuzztime $(FUZZTIME) ./resp/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./transfer/
+
+## chaos: 20 rounds of faults against 5 local dynago processes, then the checker
+CHAOS_FLAGS ?=
+chaos: build
+	$(GO) run ./cmd/dynago-chaos -bin $(BIN) -rounds 20 $(CHAOS_FLAGS)
 
 ## bench: Dynago side by side with redis-server under redis-benchmark
 bench:

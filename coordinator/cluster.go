@@ -142,7 +142,8 @@ var ErrCoordinateHere = errors.New("coordinator: coordinate the write here")
 func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) ([]byte, error) {
 	owners, _ := c.owners(key)
 	self := c.cfg.Cluster.Self()
-	fail := &NoQuorumError{Op: "write", Answered: 0, Needed: min(c.cfg.W, len(owners)), Replicas: len(owners)}
+	_, w := c.quorums(ctx)
+	fail := &NoQuorumError{Op: "write", Answered: 0, Needed: min(w, len(owners)), Replicas: len(owners)}
 	for _, to := range owners {
 		if to == self {
 			return nil, ErrCoordinateHere
@@ -186,7 +187,8 @@ type replicaReply struct {
 // answered (or timed out).
 func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
 	owners, _ := c.owners(key)
-	need := min(c.cfg.R, len(owners))
+	r, _ := c.quorums(ctx)
+	need := min(r, len(owners))
 	replies := make(chan replicaReply, len(owners))
 	stand := c.standIns(key, owners)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
@@ -320,7 +322,8 @@ func (c *Coordinator) readOrStandIn(ctx context.Context, owner string, key []byt
 // awaitReplicas waits until W replicas (this one, which has stored the
 // write, included) hold it; acks carries the other replicas' outcomes.
 func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <-chan bool) error {
-	q := newQuorum(len(owners), min(c.cfg.W, len(owners)))
+	_, w := c.quorums(ctx)
+	q := newQuorum(len(owners), min(w, len(owners)))
 	q.record(true) // this replica stored it
 	for !q.done() {
 		select {

@@ -187,6 +187,34 @@ func (s *State) Put(kind version.Kind, value []byte, expiry int64) Change {
 // Delete is a Change that removes every version the state has seen.
 func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Clock} }
 
+type quorumsKey struct{ r, w int }
+
+// WithQuorums makes the reads and writes run under ctx wait for r and w
+// replicas instead of the configured quorums (0 keeps the configured one);
+// both are capped at a key's replicas. A client chooses its consistency
+// per connection this way (DYNAGO CONSISTENCY), as Cassandra's levels do.
+func WithQuorums(ctx context.Context, r, w int) context.Context {
+	return context.WithValue(ctx, quorumsKey{}, quorumsKey{r, w})
+}
+
+// QuorumsOf returns the quorums WithQuorums set on ctx (0 where none).
+func QuorumsOf(ctx context.Context) (r, w int) {
+	q, _ := ctx.Value(quorumsKey{}).(quorumsKey)
+	return q.r, q.w
+}
+
+// quorums are the R and W an operation under ctx waits for.
+func (c *Coordinator) quorums(ctx context.Context) (r, w int) {
+	r, w = QuorumsOf(ctx)
+	if r <= 0 {
+		r = c.cfg.R
+	}
+	if w <= 0 {
+		w = c.cfg.W
+	}
+	return r, w
+}
+
 type blindKey struct{}
 
 // Blind marks ctx as running a write whose decision does not depend on the

@@ -73,6 +73,7 @@ func init() {
 		{Name: "dynago|remove", Arity: 3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Drops a dead node from the ring; the survivors re-replicate its partitions.", Handler: cmdDynagoRemove},
 		{Name: "dynago|local", Arity: 3, Flags: []string{"readonly", "fast"}, Group: "dynago", Since: "0.2.0", Summary: "Shows this node's own copy of a key: its context and siblings, with no quorum.", Handler: cmdDynagoLocal},
 		{Name: "dynago|trees", Arity: 2, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Lists the anti-entropy hash-tree root of every partition this node owns.", Handler: cmdDynagoTrees},
+		{Name: "dynago|consistency", Arity: -2, Flags: []string{"loading", "stale", "fast"}, Group: "dynago", Since: "0.2.0", Summary: "Shows or sets this connection's read and write quorums: ONE, QUORUM, ALL, DEFAULT or a replica count.", Handler: cmdDynagoConsistency},
 		{Name: "dynago|checkpoint", Arity: 3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Writes a consistent copy of this node's data to a new directory on the node's machine (a backup).", Handler: cmdDynagoCheckpoint},
 		{Name: "dynago|fault", Arity: -3, Flags: ls, Group: "dynago", Since: "0.2.0", Summary: "Fault injection (nodes started with --fault-injection): CUT name [name ...] or HEAL.", Handler: cmdDynagoFault},
 	}
@@ -216,6 +217,68 @@ func cmdDynagoTrees(c *client, args [][]byte) {
 	}
 }
 
+// cmdDynagoConsistency is DYNAGO CONSISTENCY [read-level [write-level]]:
+// with no level it answers the connection's [R, W]; one level sets both.
+func cmdDynagoConsistency(c *client, args [][]byte) {
+	n, defR, defW := 1, 1, 1
+	if c.srv.cfg.Admin != nil {
+		n, defR, defW = c.srv.cfg.Admin.Quorums()
+	}
+	switch len(args) {
+	case 2:
+		r, w := int(c.readQ.Load()), int(c.writeQ.Load())
+		if r == 0 {
+			r = defR
+		}
+		if w == 0 {
+			w = defW
+		}
+		c.writeArray(2)
+		c.writeInt(int64(r))
+		c.writeInt(int64(w))
+		return
+	case 3, 4:
+	default:
+		c.writeError(errSyntax)
+		return
+	}
+	r, err := consistencyLevel(args[2], n)
+	if err != "" {
+		c.writeError(err)
+		return
+	}
+	w := r
+	if len(args) == 4 {
+		if w, err = consistencyLevel(args[3], n); err != "" {
+			c.writeError(err)
+			return
+		}
+	}
+	c.readQ.Store(int32(r))
+	c.writeQ.Store(int32(w))
+	c.writeOK()
+}
+
+// consistencyLevel turns a level into a replica count (0: the node's
+// default), or an error reply.
+func consistencyLevel(arg []byte, n int) (int, string) {
+	switch strings.ToUpper(string(arg)) {
+	case "ONE":
+		return 1, ""
+	case "QUORUM":
+		return n/2 + 1, ""
+	case "ALL":
+		return n, ""
+	case "DEFAULT":
+		return 0, ""
+	}
+	v, err := strconv.Atoi(string(arg))
+	if err != nil || v < 1 || v > n {
+		return 0, fmt.Sprintf("ERR consistency level must be ONE, QUORUM, ALL, DEFAULT or a replica count from 1 to %d", n)
+	}
+	return v, ""
+}
+
 func cmdDynagoCheckpoint(c *client, args [][]byte) {
 	a, ok := c.admin()
 	if !ok {
@@ -307,7 +370,7 @@ func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) boo
 	if s.coord.Coordinates(key) || isForwardedCtx(c.ctx) {
 		return false
 	}
-	reply, err := s.forward(c.ctx, key, encodeForward(c.proto, args))
+	reply, err := s.forward(c.ctx, key, encodeForward(c.ctx, c.proto, args))
 	if err != nil {
 		c.writeErr(err)
 		return true
@@ -332,17 +395,24 @@ func isForwardedCtx(ctx context.Context) bool { return ctx.Value(forwardedMarker
 
 type forwardedMarker struct{}
 
-func encodeForward(proto int, args [][]byte) []byte {
-	return append([]byte{byte(proto)}, coordinator.EncodeArgs(args)...)
+// encodeForward encodes a command for the node that coordinates it: the
+// client's protocol and quorums (so the command runs as this client asked),
+// then the arguments.
+func encodeForward(ctx context.Context, proto int, args [][]byte) []byte {
+	r, w := coordinator.QuorumsOf(ctx)
+	return append([]byte{byte(proto), byte(r), byte(w)}, coordinator.EncodeArgs(args)...)
 }
 
 // ExecForwarded runs a command another node forwarded here (the payload
 // Forward sent) and returns its RESP reply.
 func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, error) {
-	if len(payload) < 1 {
-		return nil, errors.New("resp: empty forwarded command")
+	if len(payload) < 3 {
+		return nil, errors.New("resp: malformed forwarded command")
 	}
-	args, err := coordinator.DecodeArgs(payload[1:])
+	if r, w := int(payload[1]), int(payload[2]); r != 0 || w != 0 {
+		ctx = coordinator.WithQuorums(ctx, r, w)
+	}
+	args, err := coordinator.DecodeArgs(payload[3:])
 	if err != nil || len(args) == 0 {
 		return nil, errors.New("resp: malformed forwarded command")
 	}
@@ -369,7 +439,7 @@ func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
 
 // forwardSubValue is forwardSub without writing a reply.
 func (c *client) forwardSubValue(key []byte, sub [][]byte) (int64, error) {
-	reply, err := c.srv.forward(c.ctx, key, encodeForward(2, sub))
+	reply, err := c.srv.forward(c.ctx, key, encodeForward(c.ctx, 2, sub))
 	if err != nil {
 		return 0, err
 	}

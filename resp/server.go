@@ -121,6 +121,10 @@ type session struct {
 	// authed is set once the client has authenticated (AUTH or HELLO).
 	authed atomic.Bool
 
+	// readQ and writeQ are the connection's own R and W (DYNAGO
+	// CONSISTENCY); 0 uses the node's.
+	readQ, writeQ atomic.Int32
+
 	// last is the unix-nano time of the last command; cmd the last command.
 	// Read by CLIENT LIST from other connections.
 	last atomic.Int64
@@ -384,6 +388,9 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 	s.stats.commands.Add(1)
 	c.last.Store(s.cfg.Now().UnixNano())
 	c.failed = false
+	if r, w := c.readQ.Load(), c.writeQ.Load(); r != 0 || w != 0 {
+		c.ctx = coordinator.WithQuorums(c.ctx, int(r), int(w))
+	}
 	start := time.Now()
 	rejected := s.run(c, args, cmd)
 	s.observe(c, cmd, args, time.Since(start), rejected, c.failed)

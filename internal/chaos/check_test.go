@@ -1,0 +1,338 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Hand-built histories: each case names the violations the checker must
+// find (by kind, in order), so a checker that accepts everything fails here.
+
+func set(client, seq int, key, value string, o Outcome) Write {
+	return Write{Client: client, Seq: seq, Kind: KindSet, Key: key, Value: value, Outcome: o}
+}
+
+func vset(client, seq int, key, value string, o Outcome, saw ...string) Write {
+	return Write{Client: client, Seq: seq, Kind: KindVSet, Key: key, Value: value, Outcome: o, Saw: saw}
+}
+
+func incr(client, seq int, key string, o Outcome, result int64) Write {
+	return Write{Client: client, Seq: seq, Kind: KindIncr, Key: key, Outcome: o, Result: result}
+}
+
+// agreed is a final read where the quorum read and owners a, b, c all hold
+// values.
+func agreed(values ...string) KeyRead {
+	r := Reply{Found: len(values) > 0, Values: values}
+	return KeyRead{
+		Owners: []string{"a", "b", "c"},
+		Quorum: r, Get: r,
+		Local: map[string]Reply{"a": r, "b": r, "c": r},
+	}
+}
+
+func kinds(r Report) []string {
+	var out []string
+	for _, v := range r.Violations {
+		out = append(out, v.Kind)
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		history []Write
+		final   Final
+		want    []string // violation kinds, in order; "siblings" for each SiblingExcess, after the rest
+		late    int      // LateOverwrites expected
+	}{
+		{
+			name:    "set: last acked present",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			final:   Final{"k": agreed("c1-n2")},
+		},
+		{
+			name:    "set: an earlier acked value instead of the last one is a loss",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			final:   Final{"k": agreed("c1-n1")},
+			want:    []string{Lost},
+		},
+		{
+			name:    "set: key gone after an acked write",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked)},
+			final:   Final{"k": agreed()},
+			want:    []string{Lost},
+		},
+		{
+			name: "set: a later indeterminate write may win",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Indeterminate),
+				set(1, 3, "k", "c1-n3", Indeterminate)},
+			final: Final{"k": agreed("c1-n3")},
+		},
+		{
+			name:    "set: a later refused write cannot stand for the acked one",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Failed)},
+			final:   Final{"k": agreed("c1-n2")},
+			want:    []string{Refused, Refused, Refused, Refused, Lost},
+		},
+		{
+			name:    "set: an earlier indeterminate write that won is a late overwrite, not a loss",
+			history: []Write{set(1, 1, "k", "c1-n1", Indeterminate), set(1, 2, "k", "c1-n2", Acked)},
+			final:   Final{"k": agreed("c1-n1")},
+			late:    1,
+		},
+		{
+			name:    "set: no acked write, nothing to lose",
+			history: []Write{set(1, 1, "k", "c1-n1", Indeterminate)},
+			final:   Final{"k": agreed()},
+		},
+		{
+			name:    "set: one writer, two siblings",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			final:   Final{"k": agreed("c1-n1", "c1-n2")},
+			want:    []string{TooMany},
+		},
+		{
+			name: "vset: superseded by an acked write that saw it",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked, "c1-n1"),
+				vset(1, 2, "v", "c1-n2", Acked, "c2-n1")},
+			final: Final{"v": agreed("c1-n2")},
+		},
+		{
+			name:    "vset: concurrent writes both kept",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked)},
+			final:   Final{"v": agreed("c1-n1", "c2-n1")},
+		},
+		{
+			name:    "vset: acked value gone, nobody saw it",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked)},
+			final:   Final{"v": agreed("c2-n1")},
+			want:    []string{Lost},
+		},
+		{
+			name: "vset: superseded only by an indeterminate write that left no trace",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Indeterminate, "c1-n1"),
+				vset(2, 2, "v", "c2-n2", Acked)},
+			final: Final{"v": agreed("c2-n2")},
+			want:  []string{Lost},
+		},
+		{
+			name: "vset: a chain through an indeterminate write that did apply",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Indeterminate, "c1-n1"),
+				vset(1, 2, "v", "c1-n2", Acked, "c2-n1")},
+			final: Final{"v": agreed("c1-n2")},
+		},
+		{
+			name: "vset: a chain whose head is gone loses every link",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked, "c1-n1"),
+				vset(3, 1, "v", "c3-n1", Acked)},
+			final: Final{"v": agreed("c3-n1")},
+			want:  []string{Lost, Lost},
+		},
+		{
+			name:    "phantom: a value nobody wrote",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked)},
+			final:   Final{"k": agreed("c1-n1", "c9-n9")},
+			want:    []string{Phantom, Phantom, Phantom, Phantom, TooMany},
+		},
+		{
+			name:    "phantom: a value written to another key",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "j", "c1-n2", Acked)},
+			final:   Final{"k": agreed("c1-n1"), "j": agreed("c1-n2", "c1-n1")},
+			want:    []string{Phantom, Phantom, Phantom, Phantom, TooMany},
+		},
+		{
+			name:    "phantom: a client's VGET saw a value nobody wrote",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked, "ghost")},
+			final:   Final{"v": agreed("c1-n1")},
+			want:    []string{Phantom},
+		},
+		{
+			name: "one write listed twice among the siblings",
+			history: []Write{vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked),
+				vset(1, 2, "v", "c1-n2", Acked, "c1-n1", "c1-n1")},
+			final: Final{"v": agreed("c2-n1", "c1-n2")},
+			want:  []string{Duplicate},
+		},
+		{
+			name:  "phantom: a key nobody wrote holds a value",
+			final: Final{"x": agreed("c1-n1")},
+			want:  []string{Phantom, Phantom, Phantom, Phantom},
+		},
+		{
+			name: "counter within bounds",
+			history: []Write{incr(1, 1, "n", Acked, 1), incr(2, 1, "n", Indeterminate, 0),
+				incr(1, 2, "n", Acked, 3)},
+			final: Final{"n": agreed("3")},
+		},
+		{
+			name:    "counter lost an increment",
+			history: []Write{incr(1, 1, "n", Acked, 1), incr(1, 2, "n", Acked, 2)},
+			final:   Final{"n": agreed("1")},
+			want:    []string{Lost},
+		},
+		{
+			name: "counter below a value an INCR returned",
+			history: []Write{incr(1, 1, "n", Indeterminate, 0), incr(1, 2, "n", Acked, 2),
+				incr(1, 3, "n", Indeterminate, 0)},
+			final: Final{"n": agreed("1")},
+			want:  []string{Lost},
+		},
+		{
+			name:    "counter over its bound",
+			history: []Write{incr(1, 1, "n", Acked, 1), incr(1, 2, "n", Failed, 0)},
+			final:   Final{"n": agreed("2")},
+			want:    []string{Phantom, Phantom, Phantom, Phantom, Phantom},
+		},
+		{
+			name:    "counter gone",
+			history: []Write{incr(1, 1, "n", Acked, 1)},
+			final:   Final{"n": agreed()},
+			want:    []string{Lost},
+		},
+		{
+			name:    "owners disagree",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			final: func() Final {
+				r := agreed("c1-n2")
+				r.Local["c"] = Reply{Found: true, Values: []string{"c1-n1"}}
+				return Final{"k": r}
+			}(),
+			want: []string{Diverged},
+		},
+		{
+			name:    "the quorum read disagrees with the owners",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Indeterminate)},
+			final: func() Final {
+				r := agreed("c1-n1")
+				r.Quorum = Reply{Found: true, Values: []string{"c1-n2"}}
+				return Final{"k": r}
+			}(),
+			want: []string{Diverged},
+		},
+		{
+			name:    "a non-owner's stale copy is not a divergence",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			final: func() Final {
+				r := agreed("c1-n2")
+				r.Local["d"] = Reply{Found: true, Values: []string{"c1-n1"}}
+				return Final{"k": r}
+			}(),
+		},
+		{
+			name:    "an owner that could not be read",
+			history: []Write{set(1, 1, "k", "c1-n1", Acked)},
+			final: func() Final {
+				r := agreed("c1-n1")
+				r.Local["b"] = Reply{Err: "i/o timeout"}
+				delete(r.Local, "c")
+				return Final{"k": r}
+			}(),
+			want: []string{Unreadable, Unreadable},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Check(tc.history, tc.final)
+			got := kinds(r)
+			for _, v := range r.SiblingExcess {
+				got = append(got, v.Kind)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("violations %q, want %q:\n%s", got, tc.want, violationList(append(r.Violations, r.SiblingExcess...)))
+			}
+			if len(r.LateOverwrites) != tc.late {
+				t.Errorf("late overwrites %q, want %d", r.LateOverwrites, tc.late)
+			}
+			lost, phantoms := 0, 0
+			for _, k := range tc.want {
+				switch k {
+				case Lost:
+					lost++
+				case Phantom, Refused:
+					phantoms++
+				}
+			}
+			if r.Lost != lost || r.Phantoms != phantoms {
+				t.Errorf("lost=%d phantoms=%d, want %d and %d", r.Lost, r.Phantoms, lost, phantoms)
+			}
+		})
+	}
+}
+
+func TestCheckMaxSiblings(t *testing.T) {
+	h := []Write{
+		vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked),
+		vset(3, 1, "v", "c3-n1", Acked, "c1-n1", "c2-n1"),
+		set(4, 1, "k", "c4-n1", Acked),
+	}
+	r := Check(h, Final{"v": agreed("c3-n1", "c2-n1"), "k": agreed("c4-n1")})
+	if len(r.Violations)+len(r.SiblingExcess) != 0 {
+		t.Fatalf("violations:\n%s", violationList(append(r.Violations, r.SiblingExcess...)))
+	}
+	if r.MaxSiblings != 2 || r.MaxSiblingsKey != "v" || r.Keys != 2 {
+		t.Fatalf("max siblings %d on %q over %d keys, want 2 on v over 2", r.MaxSiblings, r.MaxSiblingsKey, r.Keys)
+	}
+}
+
+func TestCompareTrees(t *testing.T) {
+	owners := map[int][]string{0: {"a", "b"}, 1: {"b", "c"}, 2: {"a", "c"}}
+	roots := map[string]map[int]string{
+		"a": {0: "r0", 2: "r2"},
+		"b": {0: "r0", 1: "r1"},
+		"c": {1: "r1", 2: "r2"},
+	}
+	if got := CompareTrees(owners, roots); len(got) != 0 {
+		t.Fatalf("equal roots reported as different: %q", got)
+	}
+	roots["c"][1] = "other"
+	delete(roots["a"], 2)
+	got := CompareTrees(owners, roots)
+	want := []string{"partition 1: b=r1 c=other", "partition 2: a=(none) c=r2"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("CompareTrees = %q, want %q", got, want)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want Outcome
+	}{
+		{nil, Acked},
+		{redisErr("ERR syntax error"), Failed},
+		{redisErr("ERR invalid context"), Failed},
+		{redisErr("NOQUORUM write quorum not reached: 1 of 2 required replicas answered (3 replicas)"), Indeterminate},
+		{redisErr("ERR transport: connection refused"), Indeterminate},
+		{errors.New("i/o timeout"), Indeterminate},
+		{fmt.Errorf("dial: %w", errors.New("connection refused")), Indeterminate},
+		{redis.Nil, Indeterminate},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, Failed},
+		{&net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}, Indeterminate},
+		{redis.ErrPoolTimeout, Failed},
+	} {
+		if got := Classify(tc.err); got != tc.want {
+			t.Errorf("Classify(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// redisErr is an error reply as go-redis returns it.
+type redisErr string
+
+func (e redisErr) Error() string { return string(e) }
+func (redisErr) RedisError()     {}
+
+func violationList(vs []Violation) string {
+	var b strings.Builder
+	for _, v := range vs {
+		b.WriteString("  " + v.String() + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,139 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Kind is the kind of write a client makes.
+type Kind int
+
+const (
+	// KindSet is a plain SET on a key only one client writes.
+	KindSet Kind = iota
+	// KindVSet is a VSET with the context of the VGET just before it, on a
+	// key two or three clients share.
+	KindVSet
+	// KindIncr is an INCR of a counter every counter client shares.
+	KindIncr
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindSet:
+		return "SET"
+	case KindVSet:
+		return "VSET"
+	case KindIncr:
+		return "INCR"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Outcome is what a client learned about one write attempt.
+type Outcome int
+
+const (
+	// Acked: the node acknowledged the write; it must never be lost.
+	Acked Outcome = iota
+	// Failed: the node refused the write before applying it (a syntax
+	// error and the like); its value must never appear.
+	Failed
+	// Indeterminate: NOQUORUM, a timeout or a connection error; the write
+	// may or may not have been applied, now or later.
+	Indeterminate
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Acked:
+		return "acked"
+	case Failed:
+		return "failed"
+	case Indeterminate:
+		return "indeterminate"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Write is one write attempt as its client recorded it.
+type Write struct {
+	Client int    // the client that made it
+	Seq    int    // the client's sequence number of the attempt
+	Kind   Kind   // SET, VSET or INCR
+	Key    string // the key written
+	// Value is the unique value written (SET and VSET); empty for INCR.
+	Value string
+	// Saw is, for a VSET, the sibling values of the VGET whose context the
+	// VSET carried: exactly the versions it supersedes if applied.
+	Saw     []string
+	Outcome Outcome
+	// Result is an acknowledged INCR's reply: the counter's value right
+	// after the increment.
+	Result int64
+	Err    string    // the error text of a failed or indeterminate attempt
+	Node   string    // the RESP address the client sent it to
+	Start  time.Time // when the client sent it
+	End    time.Time // when the client had its answer (or gave up)
+}
+
+func (w Write) String() string {
+	s := fmt.Sprintf("%s %s c%d#%d", w.Kind, w.Key, w.Client, w.Seq)
+	if w.Value != "" {
+		s += " " + w.Value
+	}
+	if w.Kind == KindVSet {
+		s += fmt.Sprintf(" saw=%q", w.Saw)
+	}
+	s += " " + w.Outcome.String()
+	if w.Kind == KindIncr && w.Outcome == Acked {
+		s += fmt.Sprintf(" ->%d", w.Result)
+	}
+	if w.Err != "" {
+		s += " (" + w.Err + ")"
+	}
+	return s + " via " + w.Node
+}
+
+// refusals are the error replies of a command rejected while its arguments
+// were checked, before anything was stored. Any other error reply (NOQUORUM,
+// an ERR from a replica or the engine, ...) may follow a partial write.
+var refusals = []string{
+	"ERR syntax error",
+	"ERR wrong number of arguments",
+	"ERR unknown command",
+	"ERR invalid context",
+	"ERR value is not an integer",
+	"ERR string exceeds maximum allowed size",
+	"WRONGTYPE",
+}
+
+// Classify turns the error of a write attempt into its outcome: nil is an
+// acknowledgement; a refusal from argument checking, a failed dial and a
+// pool timeout cannot have applied (nothing reached a node); everything
+// else (NOQUORUM, timeouts and errors on an open connection, other error
+// replies) is indeterminate.
+func Classify(err error) Outcome {
+	if err == nil {
+		return Acked
+	}
+	var oe *net.OpError
+	if (errors.As(err, &oe) && oe.Op == "dial") || errors.Is(err, redis.ErrPoolTimeout) {
+		return Failed
+	}
+	var re redis.Error
+	if errors.As(err, &re) && !errors.Is(err, redis.Nil) {
+		msg := re.Error()
+		for _, r := range refusals {
+			if strings.HasPrefix(msg, r) {
+				return Failed
+			}
+		}
+	}
+	return Indeterminate
+}

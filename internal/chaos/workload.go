@@ -1,0 +1,208 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// client is one workload client: its kind and the keys it writes.
+type client struct {
+	id   int
+	kind Kind
+	keys []string
+}
+
+// plan lays out the workload's clients and keys: SET clients with keys of
+// their own, VSET clients in groups of two or three sharing a group's
+// keys, counter clients all sharing the counters.
+func plan(cfg Config) []client {
+	var out []client
+	id := 0
+	for range cfg.SetClients {
+		keys := make([]string, cfg.Keys)
+		for k := range keys {
+			keys[k] = fmt.Sprintf("set:c%d:k%d", id, k)
+		}
+		out = append(out, client{id, KindSet, keys})
+		id++
+	}
+	for g, size := range groupSizes(cfg.VSetClients) {
+		keys := make([]string, cfg.Keys)
+		for k := range keys {
+			keys[k] = fmt.Sprintf("vset:g%d:k%d", g, k)
+		}
+		for range size {
+			out = append(out, client{id, KindVSet, keys})
+			id++
+		}
+	}
+	counters := make([]string, cfg.Counters)
+	for k := range counters {
+		counters[k] = fmt.Sprintf("ctr:k%d", k)
+	}
+	for range cfg.CounterClients {
+		out = append(out, client{id, KindIncr, counters})
+		id++
+	}
+	return out
+}
+
+// groupSizes splits n clients into groups of three, with groups of two
+// where three does not divide: 2 -> [2], 4 -> [2 2], 5 -> [3 2], 7 -> [3 2 2].
+func groupSizes(n int) []int {
+	var out []int
+	for n > 0 {
+		switch {
+		case n == 4 || n == 2:
+			out, n = append(out, 2), n-2
+		default:
+			out, n = append(out, min(3, n)), n-min(3, n)
+		}
+	}
+	return out
+}
+
+// keysOf is every key of the workload, once.
+func keysOf(clients []client) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range clients {
+		for _, k := range c.keys {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// workload runs the clients against the cluster's running nodes.
+type workload struct {
+	cfg     Config
+	cl      *cluster
+	clients []client
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+	// logs[i] is client i's history; only client i appends to it, and it
+	// is read after wg.Wait.
+	logs [][]Write
+
+	// Progress, for the run's log.
+	attempts, acked, indet, readErrs atomic.Int64
+}
+
+func newWorkload(cfg Config, cl *cluster) *workload {
+	clients := plan(cfg)
+	return &workload{cfg: cfg, cl: cl, clients: clients, stop: make(chan struct{}), logs: make([][]Write, len(clients))}
+}
+
+// start runs every client in its own goroutine.
+func (w *workload) start(ctx context.Context) {
+	for i, c := range w.clients {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.run(ctx, i, c)
+		}()
+	}
+}
+
+// finish stops the clients, waits for them and returns the history (client
+// by client, each in its order). Only the first call stops them.
+func (w *workload) finish() []Write {
+	w.once.Do(func() { close(w.stop) })
+	w.wg.Wait()
+	var out []Write
+	for _, l := range w.logs {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// run is one client's loop: at most OpsPerClient iterations, each one
+// operation against a random running node, until stopped.
+func (w *workload) run(ctx context.Context, i int, c client) {
+	rng := rand.New(rand.NewPCG(w.cfg.Seed, uint64(c.id)+1))
+	seq := 0
+	for range w.cfg.OpsPerClient {
+		select {
+		case <-w.stop:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		up := w.cl.running()
+		if len(up) > 0 {
+			n := up[rng.IntN(len(up))]
+			key := c.keys[rng.IntN(len(c.keys))]
+			seq++
+			if wr, ok := w.op(ctx, c, seq, n, key); ok {
+				w.logs[i] = append(w.logs[i], wr)
+				w.attempts.Add(1)
+				switch wr.Outcome {
+				case Acked:
+					w.acked.Add(1)
+				case Indeterminate:
+					w.indet.Add(1)
+				}
+			}
+		}
+		select {
+		case <-w.stop:
+			return
+		case <-time.After(w.cfg.OpPause):
+		}
+	}
+}
+
+// op makes one write (a VSET after its VGET); ok is false when the VGET
+// failed and nothing was written.
+func (w *workload) op(ctx context.Context, c client, seq int, n *node, key string) (Write, bool) {
+	wr := Write{Client: c.id, Seq: seq, Kind: c.kind, Key: key, Node: n.addr}
+	if c.kind != KindIncr {
+		wr.Value = fmt.Sprintf("c%d-n%d", c.id, seq)
+	}
+	var vctx string
+	if c.kind == KindVSet {
+		rctx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
+		reply, err := n.client.Do(rctx, "VGET", key).Slice()
+		cancel()
+		if err != nil {
+			w.readErrs.Add(1)
+			return wr, false
+		}
+		r, err := parseVersions(reply)
+		if err != nil || len(reply) == 0 {
+			w.readErrs.Add(1)
+			return wr, false
+		}
+		vctx, _ = reply[0].(string)
+		wr.Saw = r.Values
+	}
+	octx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
+	defer cancel()
+	wr.Start = time.Now()
+	var err error
+	switch c.kind {
+	case KindSet:
+		err = n.client.Set(octx, key, wr.Value, 0).Err()
+	case KindVSet:
+		err = n.client.Do(octx, "VSET", key, vctx, wr.Value).Err()
+	case KindIncr:
+		wr.Result, err = n.client.Incr(octx, key).Result()
+	}
+	wr.End = time.Now()
+	wr.Outcome = Classify(err)
+	if err != nil {
+		wr.Err = err.Error()
+		wr.Result = 0
+	}
+	return wr, true
+}

@@ -78,6 +78,7 @@ func (s *Stats) counted(err error) error {
 // Coordinator runs client operations against the node's engine.
 type Coordinator struct {
 	cfg   Config
+	r, w  atomic.Int32 // the default quorums (Config.R and W, changed by SetQuorums)
 	eng   *engine.Engine
 	dots  *engine.Sequence // counters of the dots this node's actor issues
 	stats Stats
@@ -108,7 +109,10 @@ func New(cfg Config, eng *engine.Engine) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Coordinator{cfg: cfg, eng: eng, dots: seq}, nil
+	c := &Coordinator{cfg: cfg, eng: eng, dots: seq}
+	c.r.Store(int32(cfg.R))
+	c.w.Store(int32(cfg.W))
+	return c, nil
 }
 
 // Actor returns the actor this coordinator writes as.
@@ -207,13 +211,22 @@ func QuorumsOf(ctx context.Context) (r, w int) {
 func (c *Coordinator) quorums(ctx context.Context) (r, w int) {
 	r, w = QuorumsOf(ctx)
 	if r <= 0 {
-		r = c.cfg.R
+		r = int(c.r.Load())
 	}
 	if w <= 0 {
-		w = c.cfg.W
+		w = int(c.w.Load())
 	}
 	return r, w
 }
+
+// SetQuorums changes the default read and write quorums (CONFIG SET).
+func (c *Coordinator) SetQuorums(r, w int) {
+	c.r.Store(int32(r))
+	c.w.Store(int32(w))
+}
+
+// Quorums are the default read and write quorums.
+func (c *Coordinator) Quorums() (r, w int) { return int(c.r.Load()), int(c.w.Load()) }
 
 type blindKey struct{}
 

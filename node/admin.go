@@ -43,7 +43,8 @@ func (a admin) Join(addr string) error {
 }
 
 func (a admin) Quorums() (int, int, int) {
-	return a.n.cfg.Replicas, a.n.cfg.ReadQuorum, a.n.cfg.WriteQuorum
+	r, w := a.n.coord.Quorums()
+	return a.n.cfg.Replicas, r, w
 }
 
 func (a admin) Status() [][2]string {

@@ -76,3 +76,59 @@ func TestPerConnectionConsistency(t *testing.T) {
 		t.Fatal("DEFAULT did not restore W=2")
 	}
 }
+
+// TestConfigSetAtRunTime changes the settings that are safe to change while
+// a node runs, and checks that CONFIG GET and the node's behaviour follow.
+func TestConfigSetAtRunTime(t *testing.T) {
+	t.Parallel()
+	c := testserver.StartCluster(t, 3, steady)
+	cl := c.Nodes[0].Client()
+	ctx := ctxFor(t)
+	get := func(name string) string {
+		t.Helper()
+		m, err := cl.ConfigGet(ctx, name).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[name]
+	}
+	if get("read-quorum") != "2" || get("replicas") != "3" || get("anti-entropy-interval") != "10s" {
+		t.Fatalf("CONFIG GET before: read-quorum %q replicas %q anti-entropy-interval %q",
+			get("read-quorum"), get("replicas"), get("anti-entropy-interval"))
+	}
+	if err := cl.ConfigSet(ctx, "write-quorum", "3").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if get("write-quorum") != "3" || infoField(t, cl, "cluster", "cluster_w") != "3" {
+		t.Fatal("write-quorum 3 not shown")
+	}
+	c.Nodes[2].Stop()
+	c.WaitAlive(2, false)
+	if err := cl.Set(ctx, "k", "v", 0).Err(); err == nil || !strings.Contains(err.Error(), "of 3") {
+		t.Fatalf("SET with W=3 and a node down: %v", err)
+	}
+	if err := cl.ConfigSet(ctx, "write-quorum", "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET after W back to 2: %v", err)
+	}
+	for _, bad := range [][2]string{{"write-quorum", "4"}, {"read-quorum", "x"}, {"maxclients", "0"}, {"replicas", "5"}, {"no-such", "1"}} {
+		if err := cl.ConfigSet(ctx, bad[0], bad[1]).Err(); err == nil {
+			t.Errorf("CONFIG SET %s %s accepted", bad[0], bad[1])
+		}
+	}
+	// All or nothing: a bad pair leaves the good one unapplied.
+	if err := cl.Do(ctx, "CONFIG", "SET", "slowlog-max-len", "7", "timeout", "-1").Err(); err == nil {
+		t.Fatal("CONFIG SET with a bad pair accepted")
+	}
+	if get("slowlog-max-len") == "7" {
+		t.Fatal("CONFIG SET applied part of a refused request")
+	}
+	if err := cl.Do(ctx, "CONFIG", "SET", "slowlog-max-len", "7", "timeout", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if get("slowlog-max-len") != "7" || get("timeout") != "100" {
+		t.Fatal("CONFIG SET of two settings not applied")
+	}
+}

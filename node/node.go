@@ -62,6 +62,10 @@ type Config struct {
 	// internode traffic; nodes without it cannot join, read or write.
 	ClusterSecret string
 
+	// LogLevel, if set, is the level of the node's logger, which CONFIG SET
+	// log-level changes while the node runs.
+	LogLevel *slog.LevelVar
+
 	// MetricsAddr is where Prometheus metrics (/metrics) and the cluster
 	// dashboard (/) are served; empty: not served.
 	MetricsAddr string
@@ -224,6 +228,7 @@ func (n *Node) start() error {
 		Limits:        n.cfg.Limits,
 
 		SlowlogSlowerThan: n.cfg.SlowlogSlowerThan,
+		Settings:          settings{n},
 		OnCommand: func(name string, took time.Duration, failed bool) {
 			n.obs.m.ObserveCommand(name, took, failed)
 		},

@@ -223,7 +223,7 @@ func (s *Server) configValues() [][2]string {
 		{"dir", s.cfg.DataDir},
 		{"fsync", s.cfg.Fsync},
 		{"max-value-bytes", strconv.Itoa(s.cfg.MaxValueBytes)},
-		{"maxclients", strconv.Itoa(lim.MaxClients)},
+		{"maxclients", strconv.FormatInt(s.maxClients.Load(), 10)},
 		{"maxmemory", "0"},
 		{"maxmemory-policy", "noeviction"},
 		{"node-name", s.cfg.NodeName},
@@ -232,7 +232,9 @@ func (s *Server) configValues() [][2]string {
 		{"proto-max-bulk-len", strconv.FormatInt(lim.ProtoMaxBulkLen, 10)},
 		{"requirepass", requirepass},
 		{"save", ""},
-		{"timeout", strconv.FormatInt(int64(lim.Timeout/time.Second), 10)},
+		{"slowlog-log-slower-than", strconv.FormatInt(s.slowlogSlowerThan.Load(), 10)},
+		{"slowlog-max-len", strconv.FormatInt(s.slowlogMaxLen.Load(), 10)},
+		{"timeout", strconv.FormatInt(s.idleTimeout.Load()/int64(time.Second), 10)},
 		{"tls-auth-clients", yesNo(sec.TLSCACertFile != "")},
 		{"tls-ca-cert-file", sec.TLSCACertFile},
 		{"tls-cert-file", sec.TLSCertFile},
@@ -258,7 +260,11 @@ func splitHostPort(addr string) (string, string) {
 
 func cmdConfigGet(c *client, args [][]byte) {
 	var out [][2]string
-	for _, kv := range c.srv.configValues() {
+	values := c.srv.configValues()
+	if c.srv.cfg.Settings != nil {
+		values = append(values, c.srv.cfg.Settings.Values()...)
+	}
+	for _, kv := range values {
 		for _, p := range args[2:] {
 			if !bytes.ContainsAny(p, "[*?") {
 				// An exact name is answered as the client spelled it, as Redis does.
@@ -281,8 +287,91 @@ func cmdConfigGet(c *client, args [][]byte) {
 	}
 }
 
+// cmdConfigSet is CONFIG SET name value [name value ...]: the settings that
+// are safe to change while the node runs. Like Redis, it changes all of them
+// or none.
 func cmdConfigSet(c *client, args [][]byte) {
-	c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[2]) + "'")
+	if len(args)%2 != 0 {
+		c.writeError("ERR wrong number of arguments for 'config|set' command")
+		return
+	}
+	var apply []func()
+	for i := 2; i < len(args); i += 2 {
+		name, value := strings.ToLower(string(args[i])), string(args[i+1])
+		f, err := c.srv.prepareSet(name, value)
+		if err != "" {
+			c.writeError(err)
+			return
+		}
+		apply = append(apply, f)
+	}
+	for _, f := range apply {
+		f()
+	}
+	c.writeOK()
+}
+
+// Settings are the node's settings CONFIG GET and CONFIG SET reach.
+type Settings interface {
+	// Values are the node's settings as name, value pairs.
+	Values() [][2]string
+	// Prepare checks a new value of a setting and returns the function that
+	// applies it, or false when the node does not have the setting (or
+	// cannot change it while running), or an error for a bad value.
+	Prepare(name, value string) (apply func(), ok bool, err error)
+}
+
+// prepareSet checks one CONFIG SET pair and returns what applies it, or
+// Redis's error reply.
+func (s *Server) prepareSet(name, value string) (func(), string) {
+	bad := func(why string) (func(), string) {
+		return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, why)
+	}
+	integer := func(min int64) (int64, bool) {
+		v, err := strconv.ParseInt(value, 10, 64)
+		return v, err == nil && v >= min
+	}
+	switch name {
+	case "slowlog-log-slower-than":
+		v, ok := integer(-1 << 62)
+		if !ok {
+			return bad("argument couldn't be parsed into an integer")
+		}
+		return func() { s.slowlogSlowerThan.Store(v) }, ""
+	case "slowlog-max-len":
+		v, ok := integer(0)
+		if !ok {
+			return bad("argument must be between 0 and 9223372036854775807 inclusive")
+		}
+		return func() {
+			s.slowlogMaxLen.Store(v)
+			s.slow.trim(int(v))
+		}, ""
+	case "timeout":
+		v, ok := integer(0)
+		if !ok {
+			return bad("argument must be between 0 and 2147483647 inclusive")
+		}
+		return func() { s.idleTimeout.Store(v * int64(time.Second)) }, ""
+	case "maxclients":
+		v, ok := integer(1)
+		if !ok {
+			return bad("argument must be between 1 and 2147483647 inclusive")
+		}
+		return func() { s.maxClients.Store(v) }, ""
+	case "requirepass":
+		return func() { s.pass.Store(newPassword(value)) }, ""
+	}
+	if s.cfg.Settings != nil {
+		apply, ok, err := s.cfg.Settings.Prepare(name, value)
+		if err != nil {
+			return bad(err.Error())
+		}
+		if ok {
+			return apply, ""
+		}
+	}
+	return nil, "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'"
 }
 
 func cmdConfigResetStat(c *client, args [][]byte) {
@@ -365,7 +454,7 @@ func (s *Server) infoSection(name string) [][2]string {
 		s.mu.Unlock()
 		return [][2]string{
 			{"connected_clients", strconv.Itoa(n)},
-			{"maxclients", strconv.Itoa(s.cfg.Limits.MaxClients)},
+			{"maxclients", strconv.FormatInt(s.maxClients.Load(), 10)},
 			{"blocked_clients", "0"},
 		}
 	case "memory":

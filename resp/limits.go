@@ -357,7 +357,7 @@ func (l *guardListener) Accept() (net.Conn, error) {
 func (s *Server) admit(peer net.Addr) string {
 	for {
 		n := s.conns.Load()
-		if n >= int64(s.cfg.Limits.MaxClients) {
+		if n >= s.maxClients.Load() {
 			return errMaxClients
 		}
 		if s.protectedRefuses(peer) {
@@ -450,7 +450,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			return 0, g.fail()
 		}
 		if g.r == g.w && len(g.f.out) == 0 {
-			if t := g.srv.cfg.Limits.Timeout; t > 0 {
+			if t := time.Duration(g.srv.idleTimeout.Load()); t > 0 {
 				_ = g.Conn.SetReadDeadline(time.Now().Add(t))
 			}
 			k, err := g.Conn.Read(g.buf)

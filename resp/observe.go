@@ -102,6 +102,15 @@ func (l *slowlog) get(n int) []slowEntry {
 	return append([]slowEntry(nil), l.entries[:n]...)
 }
 
+// trim drops the oldest entries beyond max.
+func (l *slowlog) trim(max int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.entries) > max {
+		l.entries = l.entries[:max]
+	}
+}
+
 func (l *slowlog) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

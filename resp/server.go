@@ -56,6 +56,9 @@ type Config struct {
 	// (default 128). The node sets Redis's default, 10000 (10 ms).
 	SlowlogSlowerThan int64
 	SlowlogMaxLen     int
+	// Settings, if set, answers CONFIG GET and CONFIG SET for the node's
+	// own settings (quorums, log level, ...).
+	Settings Settings
 	// OnCommand, if set, is told of every command run: its name, how long
 	// it took, and whether it answered an error (the node's metrics).
 	OnCommand func(name string, took time.Duration, failed bool)
@@ -85,6 +88,8 @@ type Server struct {
 	slow              slowlog      // SLOWLOG
 	slowlogSlowerThan atomic.Int64 // microseconds; < 0: off
 	slowlogMaxLen     atomic.Int64
+	maxClients        atomic.Int64 // Limits.MaxClients, changed by CONFIG SET
+	idleTimeout       atomic.Int64 // Limits.Timeout in nanoseconds, changed by CONFIG SET
 
 	mu      sync.Mutex          // protects clients
 	clients map[uint64]*session // connected clients by id
@@ -157,6 +162,8 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 	}
 	s.slowlogSlowerThan.Store(cfg.SlowlogSlowerThan)
 	s.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
+	s.maxClients.Store(int64(cfg.Limits.MaxClients))
+	s.idleTimeout.Store(int64(cfg.Limits.Timeout))
 	return s
 }
 

@@ -107,7 +107,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.timeoutSeconds, "timeout", 0, "close a client idle for this many seconds (0: never)")
 	fs.Int64Var(&o.limits.ProtoMaxBulkLen, "proto-max-bulk-len", resp.DefaultProtoMaxBulkLen, "longest bulk string (one argument) a client may send, in bytes")
 	fs.Int64Var(&o.limits.QueryBufferLimit, "client-query-buffer-limit", resp.DefaultQueryBufferLimit, "longest request (all its arguments) a client may send, in bytes")
-	if err := fs.Parse(args); err != nil {
+	fs.String("config", "", "read settings from `FILE`: Redis's \"name value\" lines, names as the flags'; flags given on the command line override it")
+	fileArgs, err := configFileArgs(fs, args)
+	if err != nil {
+		return o, err
+	}
+	if err := fs.Parse(append(fileArgs, args...)); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -207,7 +212,9 @@ func run(args []string) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	levelVar := new(slog.LevelVar)
+	levelVar.Set(level)
+	opts := &slog.HandlerOptions{Level: levelVar}
 	switch o.logFormat {
 	case "text":
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, opts)))
@@ -252,6 +259,7 @@ func run(args []string) error {
 		Limits:   o.limits,
 
 		SlowlogSlowerThan: o.slowlogSlowerThan,
+		LogLevel:          levelVar,
 	}
 	if o.slowlogSlowerThan == 0 {
 		cfg.SlowlogSlowerThan = 1 // every command: the node's 0 means its default

@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/dynago/dynago/internal/testserver"
-	"github.com/dynago/dynago/node"
 )
 
 // chromium returns the path of a headless-capable Chromium. Without one the
@@ -29,17 +29,18 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestDashboardShowsANodeDying opens the dashboard of a real three-node
-// cluster in headless Chromium, checks the ring and the node table, cuts a
-// node off (to the others it is as dead as a killed process), checks that
-// the page shows it down, and saves a screenshot.
+// TestDashboardShowsANodeDying opens the dashboard of a three-node cluster
+// of dynago processes in headless Chromium, checks the ring and the node
+// table, kills a node with SIGKILL, checks that the page shows it down, and
+// saves a screenshot.
 func TestDashboardShowsANodeDying(t *testing.T) {
 	browser := chromium(t)
-	c := testserver.StartCluster(t, 3, func(_ int, cfg *node.Config) {
-		cfg.MetricsAddr = "127.0.0.1:0"
-		cfg.Timeout = 3 * time.Second
-	})
-	url := "http://" + c.Nodes[0].Node.MetricsAddr() + "/"
+	metricsPort := testserver.FreePort(t)
+	p1 := testserver.StartProcess(t, "", "--metrics-port", fmt.Sprint(metricsPort))
+	testserver.StartProcess(t, "", "--metrics-port", "0", "--join", p1.GossipAddr())
+	p3 := testserver.StartProcess(t, "", "--metrics-port", "0", "--join", p1.GossipAddr())
+	url := fmt.Sprintf("http://127.0.0.1:%d/", metricsPort)
+	dead := p3.Addr() // the node's name
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser),
@@ -80,6 +81,13 @@ func TestDashboardShowsANodeDying(t *testing.T) {
 	waitText("three nodes alive", `document.getElementById("summary").textContent`, func(s string) bool {
 		return strings.HasPrefix(s, "3 of 3 nodes alive")
 	})
+	// Some traffic, so the page has keys and a request rate to show.
+	cl := testserver.NewClient(t, p1.Addr())
+	for i := 0; i < 200; i++ {
+		if err := cl.Set(context.Background(), fmt.Sprintf("key:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	arcs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#ring path.partition").length`))
 	if err != nil {
 		t.Fatal(err)
@@ -88,15 +96,13 @@ func TestDashboardShowsANodeDying(t *testing.T) {
 		t.Fatalf("the ring shows %d arcs, want 768 (256 partitions x 3 replicas)", arcs)
 	}
 
-	// node3 falls silent, as a killed process does: no leave announcement,
-	// gossip has to notice.
-	c.Isolate(2)
-	waitText("node3 shown dead", `(document.querySelector('tr[data-node="node3"] td.state') || {}).textContent || ""`,
-		func(s string) bool { return s != "" && s != "alive" })
+	p3.Kill()
+	waitText("the killed node shown dead", `(document.querySelector('tr[data-node="`+dead+`"] td.state') || {}).textContent || ""`,
+		func(s string) bool { return s == "dead" || s == "suspect" })
 	waitText("the summary counts 2 alive", `document.getElementById("summary").textContent`, func(s string) bool {
 		return strings.HasPrefix(s, "2 of 3 nodes alive")
 	})
-	faded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#ring path.partition.down[data-owner="node3"]').length`))
+	faded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#ring path.partition.down[data-owner="`+dead+`"]').length`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,5 +122,5 @@ func TestDashboardShowsANodeDying(t *testing.T) {
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of the dashboard with node3 down: %s (%d bytes)", path, len(shot))
+	t.Logf("screenshot of the dashboard with %s killed: %s (%d bytes)", dead, path, len(shot))
 }

@@ -257,7 +257,7 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	}
 	// Cut a off: it can still take the write alone (W=1 here), as can b and c.
 	for _, c := range cs {
-		c.cfg.W = 1
+		c.SetQuorums(2, 1)
 	}
 	net.setDown("a", true)
 	if err := set(cs["a"], "k", "from-a"); err != nil {
@@ -270,7 +270,7 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	}
 	net.setDown("c", false)
 	// A read of all three merges what they hold: both writes survive as siblings.
-	cs["c"].cfg.R = 3
+	cs["c"].SetQuorums(3, 1)
 	o, _, err := cs["c"].Read(context.Background(), []byte("k"))
 	if err != nil {
 		t.Fatal(err)

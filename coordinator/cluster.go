@@ -59,12 +59,10 @@ func (e *RemoteError) Error() string { return e.Msg }
 
 // Internode request kinds the coordinator sends and serves.
 const (
-	// MethodRead asks a replica for its object of a key.
-	MethodRead Method = 1 + iota
-	// MethodMerge gives a replica an object to merge into its own.
-	MethodMerge
 	// MethodCommand forwards a client's command to a replica of its key.
-	MethodCommand
+	// (1 and 2 were single-key reads and merges, now sent in batches:
+	// MethodReadBatch and MethodMergeBatch.)
+	MethodCommand Method = 3
 )
 
 // NotReplicaError says that another node coordinates the key's writes: a
@@ -264,12 +262,11 @@ func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply
 	if !found {
 		return
 	}
-	payload := encodeMerge(key, merged)
 	for _, r := range got {
 		if r.standIn || (r.found && r.obj.Equal(merged)) {
 			continue
 		}
-		if err := c.mergeTo(ctx, r.name, key, merged, payload); err != nil {
+		if err := c.mergeTo(ctx, r.name, key, merged); err != nil {
 			slog.Debug("read repair failed", "replica", r.name, "err", err)
 			continue
 		}
@@ -289,12 +286,8 @@ func (c *Coordinator) readFrom(ctx context.Context, name string, key []byte) rep
 	if !ok {
 		return replicaReply{name: name, err: errDown}
 	}
-	resp, err := c.cfg.Transport.Call(ctx, addr, MethodRead, key)
-	if err != nil {
-		return replicaReply{name: name, err: err}
-	}
-	o, found, err := decodeReadReply(resp)
-	return replicaReply{name: name, obj: o, found: found, err: err}
+	r := c.batcher(addr).read(ctx, key)
+	return replicaReply{name: name, obj: r.obj, found: r.found, err: r.err}
 }
 
 var errDown = errors.New("coordinator: replica is down")
@@ -343,18 +336,17 @@ func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <
 // stand-in for a replica that cannot be reached), reporting on acks whether
 // each store counts toward the write quorum.
 func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []string, acks chan<- bool) {
-	payload := encodeMerge(key, obj)
 	self := c.cfg.Cluster.Self()
 	stand := c.standIns(key, owners)
 	for _, name := range owners {
 		if name == self {
 			continue
 		}
-		go func() { acks <- c.replicate(key, obj, payload, name, stand) }()
+		go func() { acks <- c.replicate(key, obj, name, stand) }()
 	}
 }
 
-func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj version.Object, payload []byte) error {
+func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj version.Object) error {
 	if name == c.cfg.Cluster.Self() {
 		_, err := c.eng.Merge(key, obj)
 		return err
@@ -366,47 +358,7 @@ func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj 
 	if !ok {
 		return errDown
 	}
-	_, err := c.cfg.Transport.Call(ctx, addr, MethodMerge, payload)
-	return err
-}
-
-// HandleRead serves MethodRead: this node's object of a key, merged with
-// any hints it holds for the key.
-func (c *Coordinator) HandleRead(key []byte) ([]byte, error) {
-	o, found, err := c.eng.Get(key)
-	if err != nil {
-		return nil, err
-	}
-	if hinted, ok, err := c.eng.Hinted(key); err != nil {
-		return nil, err
-	} else if ok {
-		o, found = version.Merge(o, hinted), true
-	}
-	if !found {
-		return []byte{0}, nil
-	}
-	return o.AppendBinary([]byte{1}), nil
-}
-
-// HandleMerge serves MethodMerge: merge an object into this node's.
-func (c *Coordinator) HandleMerge(req []byte) ([]byte, error) {
-	key, obj, err := decodeMerge(req)
-	if err != nil {
-		return nil, err
-	}
-	_, err = c.eng.Merge(key, obj)
-	return nil, err
-}
-
-func decodeReadReply(b []byte) (version.Object, bool, error) {
-	if len(b) == 0 {
-		return version.Object{}, false, fmt.Errorf("coordinator: empty read reply")
-	}
-	if b[0] == 0 {
-		return version.Object{}, false, nil
-	}
-	o, err := version.DecodeObject(b[1:])
-	return o, err == nil, err
+	return c.batcher(addr).merge(ctx, key, obj)
 }
 
 func encodeMerge(key []byte, o version.Object) []byte {

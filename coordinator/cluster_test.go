@@ -71,10 +71,6 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 	c := m.net.nodes[addr]
 	m.net.mu.Unlock()
 	switch meth {
-	case MethodRead:
-		return c.HandleRead(req)
-	case MethodMerge:
-		return c.HandleMerge(req)
 	case MethodHint:
 		return c.HandleHint(req)
 	case MethodReadBatch:

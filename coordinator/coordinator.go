@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,11 +78,12 @@ func (s *Stats) counted(err error) error {
 
 // Coordinator runs client operations against the node's engine.
 type Coordinator struct {
-	cfg   Config
-	r, w  atomic.Int32 // the default quorums (Config.R and W, changed by SetQuorums)
-	eng   *engine.Engine
-	dots  *engine.Sequence // counters of the dots this node's actor issues
-	stats Stats
+	cfg      Config
+	r, w     atomic.Int32 // the default quorums (Config.R and W, changed by SetQuorums)
+	batchers sync.Map     // peer address -> *peerBatcher
+	eng      *engine.Engine
+	dots     *engine.Sequence // counters of the dots this node's actor issues
+	stats    Stats
 }
 
 // dotLease is how many dot counters one persisted lease covers: one fsync

@@ -70,10 +70,10 @@ func (s *standIns) take() (string, bool) {
 // replicate stores obj on owner, or failing that as a hint on a stand-in,
 // or failing that as a hint here. It reports whether the store counts
 // toward the write quorum.
-func (c *Coordinator) replicate(key []byte, obj version.Object, payload []byte, owner string, stand *standIns) bool {
+func (c *Coordinator) replicate(key []byte, obj version.Object, owner string, stand *standIns) bool {
 	if c.cfg.Cluster.Alive(owner) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-		err := c.mergeTo(ctx, owner, key, obj, payload)
+		err := c.mergeTo(ctx, owner, key, obj)
 		cancel()
 		if err == nil {
 			return true

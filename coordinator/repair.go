@@ -65,8 +65,10 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 	return repaired, nil
 }
 
-// HandleReadBatch serves MethodReadBatch: this node's own objects of the
-// keys, each length-prefixed (length 0 for a key it does not hold).
+// HandleReadBatch serves MethodReadBatch: this node's objects of the keys,
+// merged with the hints it holds for them (a stand-in answers for an owner
+// it holds hints for), each
+// length-prefixed (length 0 for a key it holds nothing of).
 func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 	keys, err := decodeKeys(req)
 	if err != nil {
@@ -77,6 +79,11 @@ func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 		o, found, err := c.eng.Get(k)
 		if err != nil {
 			return nil, err
+		}
+		if hinted, ok, err := c.eng.Hinted(k); err != nil {
+			return nil, err
+		} else if ok {
+			o, found = version.Merge(o, hinted), true
 		}
 		scratch = scratch[:0]
 		if found {

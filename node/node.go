@@ -385,10 +385,6 @@ func (n *Node) watchMembership() {
 // handle serves internode requests.
 func (n *Node) handle(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
 	switch coordinator.Method(m) {
-	case coordinator.MethodRead:
-		return n.coord.HandleRead(req)
-	case coordinator.MethodMerge:
-		return n.coord.HandleMerge(req)
 	case coordinator.MethodHint:
 		return n.coord.HandleHint(req)
 	case coordinator.MethodMergeBatch:

@@ -40,11 +40,44 @@ type peerBatcher struct {
 	c    *Coordinator
 	addr string
 
-	mu        sync.Mutex
-	reads     []*pendingRead
-	merges    []*pendingMerge
-	readBusy  bool // a goroutine is sending read batches
-	mergeBusy bool // a goroutine is sending merge batches
+	mu     sync.Mutex // guards both queues
+	reads  queue[*pendingRead]
+	merges queue[*pendingMerge]
+}
+
+// queue holds requests waiting for a batch; busy says a goroutine is
+// sending its batches.
+type queue[T any] struct {
+	items []T
+	busy  bool
+}
+
+// push queues p and reports whether the caller must start the sender.
+func (q *queue[T]) push(p T) (start bool) {
+	q.items = append(q.items, p)
+	start = !q.busy
+	q.busy = true
+	return start
+}
+
+// next takes the next batch; when none is left it marks the queue idle and
+// returns nil, and the sender stops.
+func (q *queue[T]) next() []T {
+	n := min(len(q.items), maxBatchItems)
+	if n == 0 {
+		q.busy = false
+		return nil
+	}
+	batch := q.items[:n:n]
+	q.items = q.items[n:]
+	return batch
+}
+
+// nextBatch is q.next under b's lock.
+func nextBatch[T any](b *peerBatcher, q *queue[T]) []T {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return q.next()
 }
 
 func (c *Coordinator) batcher(addr string) *peerBatcher {
@@ -59,9 +92,7 @@ func (c *Coordinator) batcher(addr string) *peerBatcher {
 func (b *peerBatcher) read(ctx context.Context, key []byte) readResult {
 	p := &pendingRead{key: key, done: make(chan readResult, 1)}
 	b.mu.Lock()
-	b.reads = append(b.reads, p)
-	start := !b.readBusy
-	b.readBusy = true
+	start := b.reads.push(p)
 	b.mu.Unlock()
 	if start {
 		go b.sendReads()
@@ -78,9 +109,7 @@ func (b *peerBatcher) read(ctx context.Context, key []byte) readResult {
 func (b *peerBatcher) merge(ctx context.Context, key []byte, obj version.Object) error {
 	p := &pendingMerge{key: key, obj: obj, done: make(chan error, 1)}
 	b.mu.Lock()
-	b.merges = append(b.merges, p)
-	start := !b.mergeBusy
-	b.mergeBusy = true
+	start := b.merges.push(p)
 	b.mu.Unlock()
 	if start {
 		go b.sendMerges()
@@ -95,18 +124,7 @@ func (b *peerBatcher) merge(ctx context.Context, key []byte, obj version.Object)
 
 // sendReads sends the queued reads in batches until none are left.
 func (b *peerBatcher) sendReads() {
-	for {
-		b.mu.Lock()
-		n := min(len(b.reads), maxBatchItems)
-		if n == 0 {
-			b.readBusy = false
-			b.mu.Unlock()
-			return
-		}
-		batch := b.reads[:n:n]
-		b.reads = b.reads[n:]
-		b.mu.Unlock()
-
+	for batch := nextBatch(b, &b.reads); batch != nil; batch = nextBatch(b, &b.reads) {
 		keys := make([][]byte, len(batch))
 		for i, p := range batch {
 			keys[i] = p.key
@@ -130,18 +148,7 @@ func (b *peerBatcher) sendReads() {
 
 // sendMerges sends the queued merges in batches until none are left.
 func (b *peerBatcher) sendMerges() {
-	for {
-		b.mu.Lock()
-		n := min(len(b.merges), maxBatchItems)
-		if n == 0 {
-			b.mergeBusy = false
-			b.mu.Unlock()
-			return
-		}
-		batch := b.merges[:n:n]
-		b.merges = b.merges[n:]
-		b.mu.Unlock()
-
+	for batch := nextBatch(b, &b.merges); batch != nil; batch = nextBatch(b, &b.merges) {
 		keys := make([][]byte, len(batch))
 		objs := make([]version.Object, len(batch))
 		for i, p := range batch {

@@ -68,7 +68,7 @@ func TestReadsToOnePeerAreBatched(t *testing.T) {
 	}
 	for {
 		b.mu.Lock()
-		queued := len(b.reads)
+		queued := len(b.reads.items)
 		b.mu.Unlock()
 		if queued == 9 {
 			break

@@ -247,12 +247,12 @@ func (c *Coordinator) RunHintDelivery(ctx context.Context, interval time.Duratio
 	}
 }
 
+// encodeHint is a merge request (see encodeMerge) prefixed with the owner
+// the hint is for.
 func encodeHint(owner string, key []byte, o version.Object) []byte {
 	b := binary.AppendUvarint(make([]byte, 0, len(owner)+len(key)+64), uint64(len(owner)))
 	b = append(b, owner...)
-	b = binary.AppendUvarint(b, uint64(len(key)))
-	b = append(b, key...)
-	return o.AppendBinary(b)
+	return append(b, encodeMerge(key, o)...)
 }
 
 func decodeName(b []byte) (string, []byte, error) {

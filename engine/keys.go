@@ -47,38 +47,29 @@ func splitDataKey(k []byte) (uint64, []byte) {
 	return binary.BigEndian.Uint64(k[1:9]), k[9:]
 }
 
-func expiryKey(expiryMs int64, key []byte) []byte {
+func expiryKey(expiryMs int64, key []byte) []byte { return timedKey(spaceExpiry, expiryMs, key) }
+
+func expiryBound(ms int64) []byte { return timedBound(spaceExpiry, ms) }
+
+// timedKey is a key of an index ordered by time: space, ms (8 bytes), key.
+func timedKey(space byte, ms int64, key []byte) []byte {
 	b := make([]byte, 0, 9+len(key))
-	b = append(b, spaceExpiry)
-	b = binary.BigEndian.AppendUint64(b, uint64(expiryMs))
+	b = append(b, space)
+	b = binary.BigEndian.AppendUint64(b, uint64(ms))
 	return append(b, key...)
 }
 
-func expiryBound(ms int64) []byte {
-	b := make([]byte, 9)
-	b[0] = spaceExpiry
-	binary.BigEndian.PutUint64(b[1:], uint64(ms))
-	return b
-}
+// timedBound is the first key of a time index at or after ms.
+func timedBound(space byte, ms int64) []byte { return timedKey(space, ms, nil) }
 
 func metaKey(name string) []byte { return append([]byte{spaceMeta}, name...) }
 
 // spaceEnd is the exclusive upper bound of a space.
 func spaceEnd(space byte) []byte { return []byte{space + 1} }
 
-func tombstoneKey(ms int64, key []byte) []byte {
-	b := make([]byte, 0, 9+len(key))
-	b = append(b, spaceTombstone)
-	b = binary.BigEndian.AppendUint64(b, uint64(ms))
-	return append(b, key...)
-}
+func tombstoneKey(ms int64, key []byte) []byte { return timedKey(spaceTombstone, ms, key) }
 
-func tombstoneBound(ms int64) []byte {
-	b := make([]byte, 9)
-	b[0] = spaceTombstone
-	binary.BigEndian.PutUint64(b[1:], uint64(ms))
-	return b
-}
+func tombstoneBound(ms int64) []byte { return timedBound(spaceTombstone, ms) }
 
 // hintPrefix is the start of every hint of key: they sort together, so a
 // read can gather them with one seek.

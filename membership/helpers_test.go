@@ -88,7 +88,7 @@ func fastTimings(cfg *Config) {
 	cfg.PushPullInterval = 300 * time.Millisecond
 	cfg.SuspicionMult = 2
 	cfg.SuspicionMaxTimeoutMult = 2
-	cfg.TCPTimeout = 500 * time.Millisecond
+	cfg.TCPTimeout = 2 * time.Second // a leave notice must get through a loaded machine
 	cfg.GossipToTheDeadTime = 2 * time.Second
 	cfg.DeadNodeReclaimTime = 100 * time.Millisecond
 	cfg.ReconnectMin = 50 * time.Millisecond

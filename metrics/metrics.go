@@ -8,6 +8,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,15 @@ type Metrics struct {
 	failures *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	versions prometheus.Histogram
+	commands sync.Map // command name -> *commandMetrics
+}
+
+// commandMetrics are one command's collectors, looked up once: every
+// command records into them, and a label lookup per command would cost
+// more than the recording.
+type commandMetrics struct {
+	calls, failures prometheus.Counter
+	latency         prometheus.Observer
 }
 
 // New registers the node's metrics, reading src at each scrape.
@@ -91,11 +101,24 @@ func New(src Source) *Metrics {
 
 // ObserveCommand records one command.
 func (m *Metrics) ObserveCommand(name string, took time.Duration, failed bool) {
-	m.calls.WithLabelValues(name).Inc()
+	cm := m.command(name)
+	cm.calls.Inc()
 	if failed {
-		m.failures.WithLabelValues(name).Inc()
+		cm.failures.Inc()
 	}
-	m.latency.WithLabelValues(name).Observe(took.Seconds())
+	cm.latency.Observe(took.Seconds())
+}
+
+func (m *Metrics) command(name string) *commandMetrics {
+	if cm, ok := m.commands.Load(name); ok {
+		return cm.(*commandMetrics)
+	}
+	cm, _ := m.commands.LoadOrStore(name, &commandMetrics{
+		calls:    m.calls.WithLabelValues(name),
+		failures: m.failures.WithLabelValues(name),
+		latency:  m.latency.WithLabelValues(name),
+	})
+	return cm.(*commandMetrics)
 }
 
 // ObserveRead records the number of versions a quorum read found.

@@ -10,9 +10,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -36,34 +34,7 @@ type realRedis struct {
 // CI environment variable is set: there a missing Redis is a failure.
 func startRealRedis(t *testing.T) *realRedis {
 	t.Helper()
-	server, err1 := exec.LookPath("redis-server")
-	cli, err2 := exec.LookPath("redis-cli")
-	if err1 != nil || err2 != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but Redis is missing: redis-server: %v; redis-cli: %v", err1, err2)
-		}
-		t.Skipf("redis-server or redis-cli not installed (%v; %v)", err1, err2)
-	}
-	port := testserver.FreePort(t)
-	dir := t.TempDir()
-	log, err := os.Create(filepath.Join(dir, "redis.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(server, "--save", "", "--appendonly", "no",
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testserver.WaitReady(t, addr, 10*time.Second)
-	return &realRedis{cli: cli, addr: addr}
+	return startRealRedisWith(t)
 }
 
 // run runs redis-cli against addr with args and returns what it prints.

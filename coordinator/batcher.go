@@ -24,15 +24,18 @@ type readResult struct {
 	err   error
 }
 
+// A pending request's outcome is handed to its deliver function, on the
+// sender's goroutine: deliver must not block. Nothing waits on a replica in
+// a goroutine of its own.
 type pendingRead struct {
-	key  []byte
-	done chan readResult
+	key     []byte
+	deliver func(readResult)
 }
 
 type pendingMerge struct {
-	key  []byte
-	obj  version.Object
-	done chan error
+	key     []byte
+	obj     version.Object
+	deliver func(error)
 }
 
 // peerBatcher batches the replica requests to one peer.
@@ -88,34 +91,34 @@ func (c *Coordinator) batcher(addr string) *peerBatcher {
 	return b.(*peerBatcher)
 }
 
-// read returns the peer's object of key (with the hints it holds for it).
-func (b *peerBatcher) read(ctx context.Context, key []byte) readResult {
-	p := &pendingRead{key: key, done: make(chan readResult, 1)}
+// readAsync asks the peer for its object of key (with the hints it holds
+// for it) and hands the outcome to deliver.
+func (b *peerBatcher) readAsync(key []byte, deliver func(readResult)) {
 	b.mu.Lock()
-	start := b.reads.push(p)
+	start := b.reads.push(&pendingRead{key: key, deliver: deliver})
 	b.mu.Unlock()
 	if start {
 		go b.sendReads()
 	}
-	select {
-	case r := <-p.done:
-		return r
-	case <-ctx.Done():
-		return readResult{err: ctx.Err()}
-	}
 }
 
-// merge stores obj in the peer's copy of key.
-func (b *peerBatcher) merge(ctx context.Context, key []byte, obj version.Object) error {
-	p := &pendingMerge{key: key, obj: obj, done: make(chan error, 1)}
+// mergeAsync stores obj in the peer's copy of key and hands the outcome to
+// deliver.
+func (b *peerBatcher) mergeAsync(key []byte, obj version.Object, deliver func(error)) {
 	b.mu.Lock()
-	start := b.merges.push(p)
+	start := b.merges.push(&pendingMerge{key: key, obj: obj, deliver: deliver})
 	b.mu.Unlock()
 	if start {
 		go b.sendMerges()
 	}
+}
+
+// merge is mergeAsync for a caller that waits, at most until ctx ends.
+func (b *peerBatcher) merge(ctx context.Context, key []byte, obj version.Object) error {
+	done := make(chan error, 1)
+	b.mergeAsync(key, obj, func(err error) { done <- err })
 	select {
-	case err := <-p.done:
+	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -138,10 +141,10 @@ func (b *peerBatcher) sendReads() {
 		}
 		for i, p := range batch {
 			if err != nil {
-				p.done <- readResult{err: err}
+				p.deliver(readResult{err: err})
 				continue
 			}
-			p.done <- readResult{obj: objs[i], found: !isZero(objs[i])}
+			p.deliver(readResult{obj: objs[i], found: !isZero(objs[i])})
 		}
 	}
 }
@@ -158,7 +161,7 @@ func (b *peerBatcher) sendMerges() {
 		_, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodMergeBatch, EncodeBatch(keys, objs))
 		cancel()
 		for _, p := range batch {
-			p.done <- err
+			p.deliver(err)
 		}
 	}
 }

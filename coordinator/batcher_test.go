@@ -59,12 +59,16 @@ func TestReadsToOnePeerAreBatched(t *testing.T) {
 
 	results := make([]readResult, 10)
 	var wg sync.WaitGroup
-	wg.Go(func() { results[0] = b.read(context.Background(), []byte("k0")) })
+	read := func(i int) {
+		wg.Add(1)
+		b.readAsync(fmt.Appendf(nil, "k%d", i), func(r readResult) { results[i] = r; wg.Done() })
+	}
+	read(0)
 	for peer.calls.Load() == 0 {
 		time.Sleep(time.Millisecond) // until the first batch is on the wire
 	}
 	for i := 1; i < 10; i++ {
-		wg.Go(func() { results[i] = b.read(context.Background(), fmt.Appendf(nil, "k%d", i)) })
+		read(i)
 	}
 	for {
 		b.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dynago/dynago/version"
@@ -182,62 +183,111 @@ type replicaReply struct {
 
 // readReplicas asks every replica of key for its object, answers once R
 // have, and repairs stale replicas in the background once all have
-// answered (or timed out).
+// answered (or failed).
 func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
 	owners, _ := c.owners(key)
 	r, _ := c.quorums(ctx)
-	need := min(r, len(owners))
-	replies := make(chan replicaReply, len(owners))
-	stand := c.standIns(key, owners)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	q := newQuorum(len(owners), need)
-	var got []replicaReply
+	op := &readOp{
+		c: c, key: key, replicas: len(owners),
+		stand:   c.standIns(key, owners),
+		q:       newQuorum(len(owners), min(r, len(owners))),
+		decided: make(chan struct{}),
+		got:     make([]replicaReply, 0, len(owners)),
+	}
+	self := c.cfg.Cluster.Self()
+	local := false
 	for _, name := range owners {
-		if name == c.cfg.Cluster.Self() {
-			// This node's copy first: it answers at once and always counts.
-			r := c.readFrom(cctx, name, key)
-			q.record(r.err == nil)
-			if r.err == nil {
-				got = append(got, r)
-			}
+		if name == self {
+			local = true
 			continue
 		}
-		go func() { replies <- c.readOrStandIn(cctx, name, key, stand) }()
+		op.ask(name, false)
 	}
-	for !q.done() {
-		select {
-		case r := <-replies:
-			q.record(r.err == nil)
-			if r.err == nil {
-				got = append(got, r)
-			}
-		case <-ctx.Done():
-			go c.drain(replies, q.pending, cancel)
-			return version.Object{}, false, q.err("read", len(owners))
-		}
+	if local {
+		// This node's copy, read while the others are on their way.
+		o, found, err := c.eng.Get(key)
+		op.arrive(replicaReply{name: self, obj: o, found: found, err: err})
 	}
-	if !q.reached() {
-		go c.drain(replies, q.pending, cancel)
-		return version.Object{}, false, q.err("read", len(owners))
+	timer := time.NewTimer(c.cfg.Timeout)
+	defer timer.Stop()
+	select {
+	case <-op.decided:
+	case <-ctx.Done():
+	case <-timer.C:
 	}
-	merged, found := mergeReplies(got)
-	go func() {
-		defer cancel()
-		for i := 0; i < q.pending; i++ {
-			if r := <-replies; r.err == nil {
-				got = append(got, r)
-			}
-		}
-		c.repair(cctx, key, got)
-	}()
-	return merged, found, nil
+	return op.outcome()
 }
 
-func (c *Coordinator) drain(replies chan replicaReply, n int, done func()) {
-	for i := 0; i < n; i++ {
-		<-replies
+var errDown = errors.New("coordinator: replica is down")
+
+// readOp is one quorum read in flight. The replicas' replies arrive on
+// whatever goroutine brings them (a peer batcher's sender, or the reader
+// for this node's own copy); the reader waits only until the quorum is
+// decided, and whoever brings the last reply starts a repair if a replica
+// answered with less than the others. No goroutine waits on a replica.
+type readOp struct {
+	c        *Coordinator
+	key      []byte
+	replicas int
+	stand    *standIns
+	decided  chan struct{} // closed once q is decided
+
+	mu     sync.Mutex // guards the fields below
+	q      *quorum
+	got    []replicaReply // the successful replies so far
+	closed bool           // decided is closed
+}
+
+// ask sends the read to the named replica (or stand-in).
+func (op *readOp) ask(name string, standIn bool) {
+	addr, ok := "", false
+	if op.c.cfg.Cluster.Alive(name) {
+		addr, ok = op.c.cfg.Cluster.PeerAddr(name)
 	}
-	done()
+	if !ok {
+		op.arrive(replicaReply{name: name, err: errDown, standIn: standIn})
+		return
+	}
+	op.c.batcher(addr).readAsync(op.key, func(r readResult) {
+		op.arrive(replicaReply{name: name, obj: r.obj, found: r.found, err: r.err, standIn: standIn})
+	})
+}
+
+// arrive records one reply. A replica that could not answer is replaced by
+// the next live stand-in, whose answer includes the hints it holds for the
+// key; its place in the quorum waits for that answer.
+func (op *readOp) arrive(r replicaReply) {
+	if r.err != nil {
+		if name, ok := op.stand.take(); ok {
+			op.ask(name, true)
+			return
+		}
+	}
+	op.mu.Lock()
+	op.q.record(r.err == nil)
+	if r.err == nil {
+		op.got = append(op.got, r)
+	}
+	if !op.closed && op.q.done() {
+		op.closed = true
+		close(op.decided)
+	}
+	last := op.q.pending == 0
+	op.mu.Unlock()
+	if last && needsRepair(op.got) {
+		go op.c.repair(op.key, op.got)
+	}
+}
+
+// outcome is the read's answer as the replies stand now.
+func (op *readOp) outcome() (version.Object, bool, error) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if !op.q.reached() {
+		return version.Object{}, false, op.q.err("read", op.replicas)
+	}
+	merged, found := mergeReplies(op.got)
+	return merged, found, nil
 }
 
 func mergeReplies(got []replicaReply) (version.Object, bool) {
@@ -255,13 +305,27 @@ func mergeReplies(got []replicaReply) (version.Object, bool) {
 	return merged, found
 }
 
-// repair sends the merged object to every replica that answered with less
-// (stand-ins excluded: their hints reach the owner by handoff).
-func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply) {
+// needsRepair reports whether a replica (stand-ins aside: their hints reach
+// the owner by handoff) answered with less than the merge of all replies.
+func needsRepair(got []replicaReply) bool {
 	merged, found := mergeReplies(got)
 	if !found {
-		return
+		return false
 	}
+	for _, r := range got {
+		if !r.standIn && (!r.found || !r.obj.Equal(merged)) {
+			return true
+		}
+	}
+	return false
+}
+
+// repair sends the merged object to every replica that answered with less
+// (stand-ins excluded).
+func (c *Coordinator) repair(key []byte, got []replicaReply) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	defer cancel()
+	merged, _ := mergeReplies(got)
 	for _, r := range got {
 		if r.standIn || (r.found && r.obj.Equal(merged)) {
 			continue
@@ -272,44 +336,6 @@ func (c *Coordinator) repair(ctx context.Context, key []byte, got []replicaReply
 		}
 		c.stats.readRepairs.Add(1)
 	}
-}
-
-func (c *Coordinator) readFrom(ctx context.Context, name string, key []byte) replicaReply {
-	if name == c.cfg.Cluster.Self() {
-		o, found, err := c.eng.Get(key)
-		return replicaReply{name: name, obj: o, found: found, err: err}
-	}
-	if !c.cfg.Cluster.Alive(name) {
-		return replicaReply{name: name, err: errDown}
-	}
-	addr, ok := c.cfg.Cluster.PeerAddr(name)
-	if !ok {
-		return replicaReply{name: name, err: errDown}
-	}
-	r := c.batcher(addr).read(ctx, key)
-	return replicaReply{name: name, obj: r.obj, found: r.found, err: r.err}
-}
-
-var errDown = errors.New("coordinator: replica is down")
-
-// readOrStandIn reads owner's copy of key, or, if owner cannot be reached,
-// asks a stand-in (whose answer includes the hints it holds for the key).
-func (c *Coordinator) readOrStandIn(ctx context.Context, owner string, key []byte, stand *standIns) replicaReply {
-	r := c.readFrom(ctx, owner, key)
-	if r.err == nil {
-		return r
-	}
-	for ctx.Err() == nil {
-		name, ok := stand.take()
-		if !ok {
-			break
-		}
-		if sr := c.readFrom(ctx, name, key); sr.err == nil {
-			sr.standIn = true
-			return sr
-		}
-	}
-	return r
 }
 
 // awaitReplicas waits until W replicas (this one, which has stored the
@@ -333,8 +359,9 @@ func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <
 }
 
 // sendToOthers stores obj on every other replica in the background (on a
-// stand-in for a replica that cannot be reached), reporting on acks whether
-// each store counts toward the write quorum.
+// stand-in for a replica that cannot be reached), reporting on acks, which
+// must have room for every replica, whether each store counts toward the
+// write quorum.
 func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []string, acks chan<- bool) {
 	self := c.cfg.Cluster.Self()
 	stand := c.standIns(key, owners)
@@ -342,7 +369,19 @@ func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []stri
 		if name == self {
 			continue
 		}
-		go func() { acks <- c.replicate(key, obj, name, stand) }()
+		addr, ok := c.cfg.Cluster.PeerAddr(name)
+		if !ok || !c.cfg.Cluster.Alive(name) {
+			go func() { acks <- c.handOff(key, obj, name, stand) }()
+			continue
+		}
+		c.batcher(addr).mergeAsync(key, obj, func(err error) {
+			if err == nil {
+				acks <- true
+				return
+			}
+			slog.Debug("replica unreachable; handing the write to a stand-in", "replica", name, "err", err)
+			go func() { acks <- c.handOff(key, obj, name, stand) }()
+		})
 	}
 }
 

@@ -259,6 +259,9 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	if err := set(cs["a"], "k", "from-a"); err != nil {
 		t.Fatal(err)
 	}
+	// W=1 answered before a's copies for b and c failed; the cut heals
+	// only once they have (and are kept on a as hints).
+	waitFor(t, "a's hints for b and c", func() bool { return cs["a"].Hints().Pending == 2 })
 	net.setDown("a", false)
 	net.setDown("c", true)
 	if err := set(cs["b"], "k", "from-b"); err != nil {

@@ -67,19 +67,10 @@ func (s *standIns) take() (string, bool) {
 	return "", false
 }
 
-// replicate stores obj on owner, or failing that as a hint on a stand-in,
-// or failing that as a hint here. It reports whether the store counts
-// toward the write quorum.
-func (c *Coordinator) replicate(key []byte, obj version.Object, owner string, stand *standIns) bool {
-	if c.cfg.Cluster.Alive(owner) {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-		err := c.mergeTo(ctx, owner, key, obj)
-		cancel()
-		if err == nil {
-			return true
-		}
-		slog.Debug("replica unreachable; handing the write to a stand-in", "replica", owner, "err", err)
-	}
+// handOff stores obj, meant for owner, which could not take it, as a hint
+// on a stand-in, or failing that as a hint here. It reports whether the
+// store counts toward the write quorum.
+func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stand *standIns) bool {
 	hint := encodeHint(owner, key, obj)
 	for {
 		name, ok := stand.take()

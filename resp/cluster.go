@@ -479,10 +479,10 @@ func (c *client) fanOut(n int, fn func(i int) error) error {
 	for i := 0; i < n; i++ {
 		sem <- struct{}{}
 		wg.Add(1)
-		go func() {
+		c.srv.pool.Go(func() {
 			defer func() { <-sem; wg.Done() }()
 			errs[i] = fn(i)
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -75,7 +75,9 @@ type slowEntry struct {
 	clientID string
 }
 
-// slowlog keeps the newest slow commands, newest first.
+// slowlog keeps the newest slow commands, oldest first, so that adding
+// one (which under load happens on every command) appends instead of
+// copying the log.
 type slowlog struct {
 	mu      sync.Mutex
 	nextID  int64
@@ -87,27 +89,35 @@ func (l *slowlog) add(e slowEntry, max int) {
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
-	l.entries = append([]slowEntry{e}, l.entries...)
-	if len(l.entries) > max {
-		l.entries = l.entries[:max]
-	}
+	l.entries = append(l.entries, e)
+	l.trimLocked(max)
 }
 
+// get returns the newest n entries (all if n < 0), newest first.
 func (l *slowlog) get(n int) []slowEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if n < 0 || n > len(l.entries) {
 		n = len(l.entries)
 	}
-	return append([]slowEntry(nil), l.entries[:n]...)
+	out := make([]slowEntry, n)
+	for i := range out {
+		out[i] = l.entries[len(l.entries)-1-i]
+	}
+	return out
 }
 
 // trim drops the oldest entries beyond max.
 func (l *slowlog) trim(max int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.entries) > max {
-		l.entries = l.entries[:max]
+	l.trimLocked(max)
+}
+
+func (l *slowlog) trimLocked(keep int) {
+	if drop := len(l.entries) - max(keep, 0); drop > 0 {
+		clear(l.entries[:drop]) // let the dropped arguments go
+		l.entries = l.entries[drop:]
 	}
 }
 

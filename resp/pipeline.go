@@ -67,10 +67,11 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 	for i := range wave {
 		wave[i].out = newReplyBuffer()
 		wg.Add(1)
-		go func(it *waveItem) {
+		it := &wave[i]
+		s.pool.Go(func() {
 			defer wg.Done()
 			s.exec(&client{session: sess, out: it.out, ctx: ctx}, it.args, it.cmd)
-		}(&wave[i])
+		})
 	}
 	wg.Wait()
 	for _, it := range wave {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/internal/workers"
 	"github.com/tidwall/redcon"
 )
 
@@ -64,6 +65,13 @@ type Config struct {
 	OnCommand func(name string, took time.Duration, failed bool)
 }
 
+// The worker pool keeps at most poolWorkers goroutines, each for poolIdle
+// without work: enough for 50 clients' 16-deep pipelines.
+const (
+	poolWorkers = 1024
+	poolIdle    = 10 * time.Second
+)
+
 // DefaultMaxValueBytes is Config.MaxValueBytes's default.
 const DefaultMaxValueBytes = 16 << 20
 
@@ -96,6 +104,10 @@ type Server struct {
 	nextID  atomic.Uint64       // last client id handed out
 	running sync.WaitGroup      // commands being executed
 	closing atomic.Bool         // set once shutdown begins
+
+	// pool runs a pipeline wave's commands and a multi-key command's keys
+	// on goroutines kept for reuse.
+	pool *workers.Pool
 
 	stats stats
 }
@@ -155,7 +167,8 @@ func New(cfg Config, coord *coordinator.Coordinator) *Server {
 		cfg.Now = time.Now
 	}
 	cfg.Limits.setDefaults()
-	s := &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}, refusing: make(chan struct{}, 64)}
+	s := &Server{cfg: cfg, coord: coord, start: cfg.Now(), clients: map[uint64]*session{}, refusing: make(chan struct{}, 64),
+		pool: workers.New(poolWorkers, poolIdle)}
 	s.pass.Store(newPassword(cfg.Security.RequirePass))
 	if cfg.SlowlogMaxLen <= 0 {
 		cfg.SlowlogMaxLen = 128
@@ -289,6 +302,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.rsTLS != nil {
 		s.rsTLS.Close()
 	}
+	s.pool.Close()
 	return err
 }
 

@@ -244,7 +244,7 @@ func (c *conn) serve(f frame) bool {
 		return false
 	}
 	c.t.wg.Add(1) // the reader is counted, so Close's Wait is still waiting
-	go func() {
+	c.t.handlers.Go(func() {
 		defer c.t.wg.Done()
 		defer func() { <-c.sem }()
 		timeout := time.Duration(f.timeout) * time.Millisecond
@@ -265,7 +265,7 @@ func (c *conn) serve(f frame) bool {
 			out = frame{kind: kindError, id: f.id, payload: []byte(msg)}
 		}
 		c.send(encodeFrame(out, c.t.cfg.CompressMinBytes))
-	}()
+	})
 	return true
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dynago/dynago/internal/workers"
 )
 
 // TCP is the transport between real nodes. It serves incoming requests on
@@ -37,6 +39,10 @@ type TCP struct {
 	incoming map[*conn]struct{} // established connections peers dialed
 
 	tls *tls.Config // nil without a cluster secret
+
+	// handlers runs incoming requests' handlers on goroutines kept for
+	// reuse (their stacks have grown to what a handler needs).
+	handlers *workers.Pool
 
 	stats counters
 }
@@ -68,6 +74,7 @@ func listen(cfg Config, addr string, h Handler, version uint16) (*TCP, error) {
 		addr:     ln.Addr().String(),
 		version:  version,
 		incoming: make(map[*conn]struct{}),
+		handlers: workers.New(handlerWorkers, handlerIdle),
 	}
 	if len(t.addr) > 255 {
 		ln.Close()
@@ -145,8 +152,16 @@ func (t *TCP) Close() error {
 		c.fail(ErrClosed)
 	}
 	t.wg.Wait()
+	t.handlers.Close()
 	return err
 }
+
+// The handler pool keeps at most handlerWorkers goroutines, each for
+// handlerIdle without a request.
+const (
+	handlerWorkers = 1024
+	handlerIdle    = 10 * time.Second
+)
 
 // Stats are counters of a TCP transport's activity since Listen.
 type Stats struct {

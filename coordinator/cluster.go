@@ -185,6 +185,19 @@ type replicaReply struct {
 // have, and repairs stale replicas in the background once all have
 // answered (or failed).
 func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
+	op := c.startRead(ctx, key)
+	timer := time.NewTimer(c.cfg.Timeout)
+	defer timer.Stop()
+	select {
+	case <-op.decided:
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	return op.outcome()
+}
+
+// startRead sends key's read to its replicas and returns the read in flight.
+func (c *Coordinator) startRead(ctx context.Context, key []byte) *readOp {
 	owners, _ := c.owners(key)
 	r, _ := c.quorums(ctx)
 	op := &readOp{
@@ -208,14 +221,7 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 		o, found, err := c.eng.Get(key)
 		op.arrive(replicaReply{name: self, obj: o, found: found, err: err})
 	}
-	timer := time.NewTimer(c.cfg.Timeout)
-	defer timer.Stop()
-	select {
-	case <-op.decided:
-	case <-ctx.Done():
-	case <-timer.C:
-	}
-	return op.outcome()
+	return op
 }
 
 var errDown = errors.New("coordinator: replica is down")
@@ -308,6 +314,13 @@ func mergeReplies(got []replicaReply) (version.Object, bool) {
 // needsRepair reports whether a replica (stand-ins aside: their hints reach
 // the owner by handoff) answered with less than the merge of all replies.
 func needsRepair(got []replicaReply) bool {
+	same := len(got) > 0 && got[0].found
+	for _, r := range got[1:] {
+		same = same && r.found && r.obj.Equal(got[0].obj)
+	}
+	if same {
+		return false // the usual case: every replica holds the same
+	}
 	merged, found := mergeReplies(got)
 	if !found {
 		return false

@@ -142,6 +142,57 @@ func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, boo
 	return c.eng.Get(key)
 }
 
+// ReadResult is one key's outcome in ReadMany.
+type ReadResult struct {
+	Object version.Object
+	Found  bool
+	Err    error
+}
+
+// ReadMany reads keys as Read does, all at once: every key's replicas are
+// asked before any answer is awaited, and the reads share one timeout. A
+// pipeline of GETs costs about one quorum round trip, and no goroutine per
+// key.
+func (c *Coordinator) ReadMany(ctx context.Context, keys [][]byte) []ReadResult {
+	out := make([]ReadResult, len(keys))
+	if err := ctx.Err(); err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
+	if !c.Distributed() {
+		for i, k := range keys {
+			out[i].Object, out[i].Found, out[i].Err = c.eng.Get(k)
+		}
+		return out
+	}
+	ops := make([]*readOp, len(keys))
+	for i, k := range keys {
+		ops[i] = c.startRead(ctx, k)
+	}
+	timer := time.NewTimer(c.cfg.Timeout)
+	defer timer.Stop()
+	waiting := true
+	for i, op := range ops {
+		if waiting {
+			select {
+			case <-op.decided:
+			case <-ctx.Done():
+				waiting = false
+			case <-timer.C:
+				waiting = false
+			}
+		}
+		o, found, err := op.outcome()
+		if err == nil && c.cfg.OnRead != nil {
+			c.cfg.OnRead(len(o.Siblings))
+		}
+		out[i] = ReadResult{Object: o, Found: found, Err: c.stats.counted(err)}
+	}
+	return out
+}
+
 // Local returns this node's own stored copy of key, with no quorum (found
 // is false when it holds no record; a tombstone is found).
 func (c *Coordinator) Local(key []byte) (version.Object, bool, error) {

@@ -79,7 +79,7 @@ func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
 // readValue resolves key to its single Redis value. It writes nothing, so
 // concurrent reads of a multi-key command may use it.
 func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
-	o, ok, err := c.srv.coord.Read(c.ctx, key)
+	o, ok, err := c.readObject(key)
 	if err != nil {
 		return coordinator.Value{}, false, err
 	}
@@ -95,6 +95,15 @@ func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
 		c.srv.stats.misses.Add(1)
 	}
 	return v, found, nil
+}
+
+// readObject is key's quorum read: fetched ahead with the rest of its
+// pipeline wave (see runReadWave), or read now.
+func (c *client) readObject(key []byte) (version.Object, bool, error) {
+	if r, ok := c.fetched[string(key)]; ok {
+		return r.Object, r.Found, r.Err
+	}
+	return c.srv.coord.Read(c.ctx, key)
 }
 
 // checkSize refuses values over --max-value-bytes.

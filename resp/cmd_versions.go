@@ -22,7 +22,7 @@ func init() {
 const errInvalidContext = "ERR invalid context"
 
 func cmdVGet(c *client, args [][]byte) {
-	o, _, err := c.srv.coord.Read(c.ctx, args[1])
+	o, _, err := c.readObject(args[1])
 	if err != nil {
 		c.writeErr(err)
 		return

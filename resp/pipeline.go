@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/dynago/dynago/coordinator"
 	"github.com/tidwall/redcon"
 )
 
@@ -63,6 +64,10 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 		s.exec(&client{session: sess, out: out, ctx: ctx}, wave[0].args, wave[0].cmd)
 		return
 	}
+	if readOnly(wave) && !sess.authRequired() {
+		s.runReadWave(ctx, sess, out, wave)
+		return
+	}
 	var wg sync.WaitGroup
 	for i := range wave {
 		wave[i].out = newReplyBuffer()
@@ -76,6 +81,40 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 	wg.Wait()
 	for _, it := range wave {
 		out.WriteRaw(it.out.Buffer())
+	}
+}
+
+// readOnly reports whether no command of the wave may change data.
+func readOnly(wave []waveItem) bool {
+	for _, it := range wave {
+		if !it.cmd.readOnly() {
+			return false
+		}
+	}
+	return true
+}
+
+// runReadWave runs a wave of reads: it fetches every key of the wave at
+// once (coordinator.ReadMany), then runs the commands one after the other
+// on what was fetched, writing their replies straight to out. The reads are
+// the ones the commands would have made, made together; no goroutine per
+// command.
+func (s *Server) runReadWave(ctx context.Context, sess *session, out *redcon.Writer, wave []waveItem) {
+	var keys [][]byte
+	for _, it := range wave {
+		it.cmd.eachKey(it.args, func(k []byte) { keys = append(keys, k) })
+	}
+	rctx := ctx
+	if r, w := sess.readQ.Load(), sess.writeQ.Load(); r != 0 || w != 0 {
+		rctx = coordinator.WithQuorums(ctx, int(r), int(w))
+	}
+	results := s.coord.ReadMany(rctx, keys)
+	fetched := make(map[string]coordinator.ReadResult, len(keys))
+	for i, k := range keys {
+		fetched[string(k)] = results[i]
+	}
+	for _, it := range wave {
+		s.exec(&client{session: sess, out: out, ctx: ctx, fetched: fetched}, it.args, it.cmd)
 	}
 }
 
@@ -97,6 +136,16 @@ func (cmd *Command) eachKey(args [][]byte, fn func([]byte)) {
 	for i := cmd.FirstKey; i > 0 && i <= last && i < len(args); i += step {
 		fn(args[i])
 	}
+}
+
+// readOnly reports whether cmd only reads.
+func (cmd *Command) readOnly() bool {
+	for _, f := range cmd.Flags {
+		if f == "readonly" {
+			return true
+		}
+	}
+	return false
 }
 
 // writes reports whether cmd may change data.

@@ -156,6 +156,9 @@ type client struct {
 	out    *redcon.Writer
 	ctx    context.Context // what the command runs under
 	failed bool            // the command answered an error
+	// fetched holds the quorum reads of keys fetched ahead of the
+	// command (see runReadWave); nil for most commands.
+	fetched map[string]coordinator.ReadResult
 }
 
 // New returns a server for coord.

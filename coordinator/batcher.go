@@ -2,7 +2,10 @@ package coordinator
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dynago/dynago/version"
 )
@@ -21,6 +24,7 @@ const maxBatchItems = 256
 type readResult struct {
 	obj   version.Object
 	found bool
+	same  bool // the peer's copy has the digest the reader sent (obj is unset)
 	err   error
 }
 
@@ -29,6 +33,7 @@ type readResult struct {
 // a goroutine of its own.
 type pendingRead struct {
 	key     []byte
+	digest  uint64 // of the reader's own copy; 0: it has none
 	deliver func(readResult)
 }
 
@@ -46,6 +51,10 @@ type peerBatcher struct {
 	mu     sync.Mutex // guards both queues
 	reads  queue[*pendingRead]
 	merges queue[*pendingMerge]
+
+	// noDigests is set once the peer has answered that it does not know
+	// MethodReadDigests; its reads then go as MethodReadBatch.
+	noDigests atomic.Bool
 }
 
 // queue holds requests waiting for a batch; busy says a goroutine is
@@ -92,10 +101,11 @@ func (c *Coordinator) batcher(addr string) *peerBatcher {
 }
 
 // readAsync asks the peer for its object of key (with the hints it holds
-// for it) and hands the outcome to deliver.
-func (b *peerBatcher) readAsync(key []byte, deliver func(readResult)) {
+// for it) and hands the outcome to deliver: the object, or (same) word that
+// it has the given digest of the reader's own copy.
+func (b *peerBatcher) readAsync(key []byte, digest uint64, deliver func(readResult)) {
 	b.mu.Lock()
-	start := b.reads.push(&pendingRead{key: key, deliver: deliver})
+	start := b.reads.push(&pendingRead{key: key, digest: digest, deliver: deliver})
 	b.mu.Unlock()
 	if start {
 		go b.sendReads()
@@ -128,25 +138,54 @@ func (b *peerBatcher) merge(ctx context.Context, key []byte, obj version.Object)
 // sendReads sends the queued reads in batches until none are left.
 func (b *peerBatcher) sendReads() {
 	for batch := nextBatch(b, &b.reads); batch != nil; batch = nextBatch(b, &b.reads) {
-		keys := make([][]byte, len(batch))
-		for i, p := range batch {
-			keys[i] = p.key
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadBatch, encodeKeys(keys))
-		cancel()
-		var objs []version.Object
-		if err == nil {
-			objs, err = decodeObjects(reply, len(batch))
-		}
+		results, err := b.readBatch(batch)
 		for i, p := range batch {
 			if err != nil {
 				p.deliver(readResult{err: err})
 				continue
 			}
-			p.deliver(readResult{obj: objs[i], found: !isZero(objs[i])})
+			p.deliver(results[i])
 		}
 	}
+}
+
+// readBatch sends one batch of reads: with the reader's digests, or, to a
+// peer that does not know them, as a plain batch read.
+func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
+	keys := make([][]byte, len(batch))
+	for i, p := range batch {
+		keys[i] = p.key
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
+	defer cancel()
+	if !b.noDigests.Load() {
+		digests := make([]uint64, len(batch))
+		for i, p := range batch {
+			digests[i] = p.digest
+		}
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadDigests, encodeDigestReads(keys, digests))
+		var remote *RemoteError
+		if !errors.As(err, &remote) || !strings.HasPrefix(remote.Msg, unknownMethod) {
+			if err != nil {
+				return nil, err
+			}
+			return decodeDigestReplies(reply, len(batch))
+		}
+		b.noDigests.Store(true)
+	}
+	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadBatch, encodeKeys(keys))
+	if err != nil {
+		return nil, err
+	}
+	objs, err := decodeObjects(reply, len(batch))
+	if err != nil {
+		return nil, err
+	}
+	results := make([]readResult, len(batch))
+	for i, o := range objs {
+		results[i] = readResult{obj: o, found: !isZero(o)}
+	}
+	return results, nil
 }
 
 // sendMerges sends the queued merges in batches until none are left.

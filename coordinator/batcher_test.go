@@ -25,7 +25,7 @@ func (g *gatedPeer) Call(ctx context.Context, addr string, m Method, req []byte)
 	if g.calls.Add(1) == 1 {
 		<-g.release
 	}
-	keys, err := decodeKeys(req)
+	keys, _, err := decodeDigestReads(req)
 	if err != nil {
 		return nil, err
 	}
@@ -38,11 +38,12 @@ func (g *gatedPeer) Call(ctx context.Context, addr string, m Method, req []byte)
 		objs[i] = g.held[string(k)]
 	}
 	for _, o := range objs {
-		var b []byte
-		if len(o.Clock) > 0 {
-			b = o.AppendBinary(nil)
+		if len(o.Clock) == 0 {
+			out = append(out, digestNone)
+			continue
 		}
-		out = append(out, byte(len(b)))
+		b := o.AppendBinary(nil)
+		out = append(out, digestObject, byte(len(b)))
 		out = append(out, b...)
 	}
 	return out, nil
@@ -61,7 +62,7 @@ func TestReadsToOnePeerAreBatched(t *testing.T) {
 	var wg sync.WaitGroup
 	read := func(i int) {
 		wg.Add(1)
-		b.readAsync(fmt.Appendf(nil, "k%d", i), func(r readResult) { results[i] = r; wg.Done() })
+		b.readAsync(fmt.Appendf(nil, "k%d", i), 0, func(r readResult) { results[i] = r; wg.Done() })
 	}
 	read(0)
 	for peer.calls.Load() == 0 {

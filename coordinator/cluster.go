@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/version"
 )
 
@@ -208,18 +209,19 @@ func (c *Coordinator) startRead(ctx context.Context, key []byte) *readOp {
 		got:     make([]replicaReply, 0, len(owners)),
 	}
 	self := c.cfg.Cluster.Self()
-	local := false
-	for _, name := range owners {
-		if name == self {
-			local = true
-			continue
-		}
-		op.ask(name, false)
-	}
-	if local {
-		// This node's copy, read while the others are on their way.
+	if slices.Contains(owners, self) {
+		// This node's copy first: the others are sent its digest and
+		// answer "same" instead of their object when they agree.
 		o, found, err := c.eng.Get(key)
+		if err == nil && found {
+			op.local, op.digest = o, antientropy.Digest(key, o)
+		}
 		op.arrive(replicaReply{name: self, obj: o, found: found, err: err})
+	}
+	for _, name := range owners {
+		if name != self {
+			op.ask(name, false)
+		}
 	}
 	return op
 }
@@ -236,7 +238,9 @@ type readOp struct {
 	key      []byte
 	replicas int
 	stand    *standIns
-	decided  chan struct{} // closed once q is decided
+	decided  chan struct{}  // closed once q is decided
+	local    version.Object // this node's copy, if it is a replica and holds one
+	digest   uint64         // local's digest (antientropy.Digest); 0: none
 
 	mu     sync.Mutex // guards the fields below
 	q      *quorum
@@ -254,7 +258,10 @@ func (op *readOp) ask(name string, standIn bool) {
 		op.arrive(replicaReply{name: name, err: errDown, standIn: standIn})
 		return
 	}
-	op.c.batcher(addr).readAsync(op.key, func(r readResult) {
+	op.c.batcher(addr).readAsync(op.key, op.digest, func(r readResult) {
+		if r.same {
+			r.obj, r.found = op.local, true
+		}
 		op.arrive(replicaReply{name: name, obj: r.obj, found: r.found, err: r.err, standIn: standIn})
 	})
 }
@@ -314,7 +321,10 @@ func mergeReplies(got []replicaReply) (version.Object, bool) {
 // needsRepair reports whether a replica (stand-ins aside: their hints reach
 // the owner by handoff) answered with less than the merge of all replies.
 func needsRepair(got []replicaReply) bool {
-	same := len(got) > 0 && got[0].found
+	if len(got) == 0 {
+		return false
+	}
+	same := got[0].found
 	for _, r := range got[1:] {
 		same = same && r.found && r.obj.Equal(got[0].obj)
 	}

@@ -57,8 +57,9 @@ func (n *memNet) setDown(name string, down bool) {
 }
 
 type memCaller struct {
-	net  *memNet
-	self string
+	legacy bool // the nodes it calls serve no MethodReadDigests, as older releases
+	net    *memNet
+	self   string
 }
 
 var errUnreachable = errors.New("unreachable")
@@ -75,6 +76,10 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 		return c.HandleHint(req)
 	case MethodReadBatch:
 		return c.HandleReadBatch(req)
+	case MethodReadDigests:
+		if !m.legacy {
+			return c.HandleReadDigests(req)
+		}
 	case MethodMergeBatch:
 		return c.HandleMergeBatch(req)
 	case MethodScan:
@@ -84,7 +89,7 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 	case MethodFlush:
 		return c.HandleFlush()
 	}
-	return nil, &RemoteError{Msg: fmt.Sprintf("method %d not served", meth)}
+	return nil, &RemoteError{Msg: UnknownMethodError(uint8(meth)).Error()}
 }
 
 type memCluster struct {

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/dynago/dynago/version"
@@ -42,6 +43,8 @@ func FuzzDecodeInternode(f *testing.F) {
 	f.Add(encodeKeys([][]byte{[]byte("a"), []byte("bc")}))
 	f.Add(encodeHint("owner", []byte("key"), o))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 'a', 1, 'b'})
+	f.Add(encodeDigestReads([][]byte{[]byte("k")}, []uint64{7}))
+	f.Add([]byte{digestSame, digestObject, 3, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if key, obj, err := decodeMerge(b); err == nil {
 			k2, o2, err := decodeMerge(encodeMerge(key, obj))
@@ -60,6 +63,13 @@ func FuzzDecodeInternode(f *testing.F) {
 				t.Fatalf("key list does not round-trip: %v", err)
 			}
 		}
+		if keys, digests, err := decodeDigestReads(b); err == nil {
+			k2, d2, err := decodeDigestReads(encodeDigestReads(keys, digests))
+			if err != nil || len(k2) != len(keys) || !slices.Equal(d2, digests) {
+				t.Fatalf("digest read does not round-trip: %v", err)
+			}
+		}
+		_, _ = decodeDigestReplies(b, 2)
 		_, _ = decodeObjects(b, 3)
 		_, _, _ = decodeName(b)
 		if keys, next, err := decodeScanReply(b); err == nil && len(b) >= 8 && next != uint64(b[7])|uint64(b[6])<<8|uint64(b[5])<<16|uint64(b[4])<<24|uint64(b[3])<<32|uint64(b[2])<<40|uint64(b[1])<<48|uint64(b[0])<<56 {

@@ -76,14 +76,9 @@ func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 	}
 	var out, scratch []byte
 	for _, k := range keys {
-		o, found, err := c.eng.Get(k)
+		o, found, err := c.replicaCopy(k)
 		if err != nil {
 			return nil, err
-		}
-		if hinted, ok, err := c.eng.Hinted(k); err != nil {
-			return nil, err
-		} else if ok {
-			o, found = version.Merge(o, hinted), true
 		}
 		scratch = scratch[:0]
 		if found {

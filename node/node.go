@@ -399,6 +399,8 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 		return n.coord.HandleFlush()
 	case coordinator.MethodReadBatch:
 		return n.coord.HandleReadBatch(req)
+	case coordinator.MethodReadDigests:
+		return n.coord.HandleReadDigests(req)
 	}
 	if m == MethodNodeStatus {
 		return n.handleNodeStatus()
@@ -412,7 +414,7 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 	if resp, ok, err := n.handleAntiEntropy(m, req); ok {
 		return resp, err
 	}
-	return nil, fmt.Errorf("unknown internode method %d", m)
+	return nil, coordinator.UnknownMethodError(uint8(m))
 }
 
 // Addr is the address Redis clients connect to.

@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,14 +154,14 @@ func (e *Engine) Get(key []byte) (o version.Object, found bool, err error) {
 	return o, found, err
 }
 
-// readLocked is Get for a caller that holds the key's lock.
+// readLocked is Get for a caller that holds the key's lock to write it.
 func (e *Engine) readLocked(h uint64, key, dk []byte) (version.Object, bool, error) {
 	if e.rows != nil {
 		if o, hit, _ := e.rows.get(h, key); hit {
 			return o, !isEmpty(o), nil
 		}
 	}
-	return e.getRaw(dk)
+	return e.getBeforeWrite(dk)
 }
 
 func (e *Engine) getRaw(dk []byte) (version.Object, bool, error) {
@@ -172,6 +173,38 @@ func (e *Engine) getRaw(dk []byte) (version.Object, bool, error) {
 		return version.Object{}, false, err
 	}
 	defer closer.Close()
+	return decodeStored(v, dk)
+}
+
+// newKeyLookup is the iterator options of getBeforeWrite: the bloom
+// filters of every level are consulted, the last one's too.
+var newKeyLookup = pebble.IterOptions{UseL6Filters: true}
+
+// getBeforeWrite is getRaw for the read every write makes first, where the
+// key is often new. Pebble's Get skips the last level's bloom filters (most
+// keys read exist), so a new key's read loaded a data block, often from
+// disk as compactions had just rewritten the files; this lookup asks the
+// filters first. New-key inserts got 30% faster (12.6 -> 8.8 us in an
+// engine benchmark over 200k keys); a read of an existing key that misses
+// the row cache costs ~15% more this way, so client reads keep getRaw.
+func (e *Engine) getBeforeWrite(dk []byte) (version.Object, bool, error) {
+	it, err := e.db.NewIter(&newKeyLookup)
+	if err != nil {
+		return version.Object{}, false, err
+	}
+	defer it.Close()
+	if !it.SeekPrefixGE(dk) || !bytes.Equal(it.Key(), dk) {
+		return version.Object{}, false, it.Error()
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return version.Object{}, false, err
+	}
+	return decodeStored(v, dk)
+}
+
+// decodeStored decodes the stored record v of data key dk.
+func decodeStored(v, dk []byte) (version.Object, bool, error) {
 	o, err := decodeRecord(v)
 	if err != nil {
 		return version.Object{}, false, fmt.Errorf("key %q: %w", dk[9:], err)

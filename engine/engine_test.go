@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -333,5 +334,48 @@ func TestRowCacheHashCollision(t *testing.T) {
 	}
 	if o, hit, _ := c.get(h, []byte("key-b")); !hit || string(o.Siblings[0].Value) != "b" {
 		t.Fatalf("key-b: hit=%v %+v", hit, o)
+	}
+}
+
+// A write reads its key first through the bloom filters of every level: with
+// the keys compacted into the last level and no row cache, it still finds
+// an existing key's versions (and supersedes them) and finds a new key
+// absent.
+func TestWriteReadsKeysInTheLastLevel(t *testing.T) {
+	e := open(t, t.TempDir(), func(c *Config) { c.RowCacheBytes = 0 })
+	for i := 0; i < 1000; i++ {
+		put(t, e, fmt.Sprintf("k%04d", i), 1, []byte("old"), 0)
+	}
+	if err := e.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.db.Metrics().Levels[6].TablesCount; n == 0 {
+		t.Fatal("no table in the last level after a full compaction")
+	}
+	for i := 0; i < 1000; i += 37 {
+		key := fmt.Sprintf("k%04d", i)
+		var sawFound bool
+		_, err := e.Update([]byte(key), func(cur version.Object, found bool) (version.Object, bool, error) {
+			sawFound = found && len(cur.Siblings) == 1 && string(cur.Siblings[0].Value) == "old"
+			return cur.Update(cur.Clock, version.Dot{Actor: actor, Counter: 2}, &version.Sibling{Time: 2, Value: []byte("new")}), true, nil
+		})
+		if err != nil || !sawFound {
+			t.Fatalf("write of %s did not see its stored version (err %v)", key, err)
+		}
+		if o, _ := get(t, e, key); len(o.Siblings) != 1 || string(o.Siblings[0].Value) != "new" {
+			t.Fatalf("%s after the write: %+v, want only the new value", key, o.Siblings)
+		}
+	}
+	_, err := e.Update([]byte("k0000x"), func(cur version.Object, found bool) (version.Object, bool, error) {
+		if found {
+			t.Error("a new key between stored ones was read as found")
+		}
+		return cur, false, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

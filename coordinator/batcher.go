@@ -48,17 +48,13 @@ type peerBatcher struct {
 	c    *Coordinator
 	addr string
 
-	mu       sync.Mutex // guards both queues
-	reads    queue[*pendingRead]
-	merges   queue[*pendingMerge]
-	forwards queue[*pendingForward]
+	mu     sync.Mutex // guards both queues
+	reads  queue[*pendingRead]
+	merges queue[*pendingMerge]
 
 	// noDigests is set once the peer has answered that it does not know
 	// MethodReadDigests; its reads then go as MethodReadBatch.
 	noDigests atomic.Bool
-	// noCommandBatch is set once the peer has answered that it does not
-	// know MethodCommandBatch; commands then go to it one by one.
-	noCommandBatch atomic.Bool
 }
 
 // queue holds requests waiting for a batch; busy says a goroutine is
@@ -79,7 +75,7 @@ func (q *queue[T]) push(p T) (start bool) {
 // next takes the next batch; when none is left it marks the queue idle and
 // returns nil, and the sender stops.
 func (q *queue[T]) next() []T {
-	n := min(len(q.items), maxBatchItems, maxForwardBatch)
+	n := min(len(q.items), maxBatchItems)
 	if n == 0 {
 		q.busy = false
 		return nil

@@ -152,7 +152,12 @@ func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) (
 		if !ok || !c.cfg.Cluster.Alive(to) {
 			continue
 		}
-		reply, err := c.batcher(addr).forward(ctx, command)
+		// The coordinator gets its own full timeout for its replicas and
+		// answers NOQUORUM itself if they fail; this deadline only covers
+		// losing the coordinator.
+		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.Timeout+500*time.Millisecond)
+		reply, err := c.cfg.Transport.Call(cctx, addr, MethodCommand, command)
+		cancel()
 		var remote *RemoteError
 		switch {
 		case err == nil:

@@ -391,8 +391,6 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 		return n.coord.HandleMergeBatch(req)
 	case coordinator.MethodCommand:
 		return n.srv.ExecForwarded(ctx, req)
-	case coordinator.MethodCommandBatch:
-		return n.srv.ExecForwardedBatch(ctx, req)
 	case coordinator.MethodScan:
 		return n.coord.HandleScan(req)
 	case coordinator.MethodCount:

@@ -425,38 +425,6 @@ func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, err
 	return out.Buffer(), nil
 }
 
-// ExecForwardedBatch runs a batch of commands another node forwarded here
-// (coordinator.MethodCommandBatch) side by side. Their writes commit without
-// waiting for the disk, and one WAL sync covers them all before any reply
-// leaves, as for a client's pipeline.
-func (s *Server) ExecForwardedBatch(ctx context.Context, req []byte) ([]byte, error) {
-	commands, err := coordinator.DecodeCommandBatch(req)
-	if err != nil {
-		return nil, err
-	}
-	ctx, deferred := s.coord.DeferSync(ctx)
-	replies := make([][]byte, len(commands))
-	errs := make([]error, len(commands))
-	var wg sync.WaitGroup
-	for i, payload := range commands {
-		run := func() { replies[i], errs[i] = s.ExecForwarded(ctx, payload) }
-		if i == len(commands)-1 {
-			run() // the last on this goroutine, which would only wait
-			break
-		}
-		wg.Add(1)
-		s.pool.Go(func() {
-			defer wg.Done()
-			run()
-		})
-	}
-	wg.Wait()
-	if err := deferred.Sync(); err != nil {
-		return nil, fmt.Errorf("cannot sync the batch's writes: %w", err)
-	}
-	return coordinator.EncodeCommandReplies(replies, errs), nil
-}
-
 // forwardSub sends sub, the single-key command equivalent to one key's part
 // of a multi-key write (DEL, MSET, ...), to the key's coordinator and returns
 // its integer reply (1 for +OK). On failure it writes the error reply.

@@ -14,8 +14,10 @@ import (
 // the order the commands came. A command that touches a key of the current
 // wave, or that has no keys (connection and server commands, which may change
 // the session or look at the whole keyspace), starts a new wave, so a client
-// sees its commands take effect in order, as Redis promises. Sixteen
-// pipelined GETs cost about one quorum round trip, not sixteen.
+// sees its commands take effect in order, as Redis promises. A wave of reads
+// only is cheaper still: all its keys are fetched at once, then its commands
+// run one after the other on what was fetched. Sixteen pipelined GETs cost
+// about one quorum round trip, not sixteen.
 
 // maxWave bounds the commands of one wave (and so the goroutines it starts).
 const maxWave = 256

@@ -95,7 +95,7 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 		switch {
 		case !found:
 			out = append(out, digestNone)
-		case antientropy.Digest(k, o) == digests[i]:
+		case digests[i] != 0 && antientropy.Digest(k, o) == digests[i]:
 			out = append(out, digestSame)
 		default:
 			scratch = o.AppendBinary(scratch[:0])

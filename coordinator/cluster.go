@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/version"
 )
 
@@ -66,6 +65,11 @@ const (
 	// MethodReadBatch and MethodMergeBatch.)
 	MethodCommand Method = 3
 )
+
+// Quick reports whether m's handler only reads this node's own copies
+// (memory, or a local disk read) and never waits on other nodes or on a
+// sync: a transport may run it on the connection's reader.
+func Quick(m Method) bool { return m == MethodReadDigests || m == MethodReadBatch }
 
 // NotReplicaError says that another node coordinates the key's writes: a
 // write must be forwarded to one of Owners (in preference order).
@@ -212,9 +216,9 @@ func (c *Coordinator) startRead(ctx context.Context, key []byte) *readOp {
 	if slices.Contains(owners, self) {
 		// This node's copy first: the others are sent its digest and
 		// answer "same" instead of their object when they agree.
-		o, found, err := c.eng.Get(key)
+		o, found, digest, err := c.eng.GetDigest(key)
 		if err == nil && found {
-			op.local, op.digest = o, antientropy.Digest(key, o)
+			op.local, op.digest = o, digest
 		}
 		op.arrive(replicaReply{name: self, obj: o, found: found, err: err})
 	}

@@ -88,14 +88,14 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 	out := make([]byte, 0, len(keys)*2)
 	var scratch []byte
 	for i, k := range keys {
-		o, found, err := c.replicaCopy(k)
+		o, found, digest, err := c.replicaCopy(k)
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case !found:
 			out = append(out, digestNone)
-		case digests[i] != 0 && antientropy.Digest(k, o) == digests[i]:
+		case digests[i] != 0 && digest == digests[i]:
 			out = append(out, digestSame)
 		default:
 			scratch = o.AppendBinary(scratch[:0])
@@ -144,16 +144,18 @@ func decodeDigestReplies(b []byte, n int) ([]readResult, error) {
 }
 
 // replicaCopy is this node's copy of key as a replica answers for it: its
-// own object merged with the hints it holds for the key.
-func (c *Coordinator) replicaCopy(key []byte) (version.Object, bool, error) {
-	o, found, err := c.eng.Get(key)
+// own object merged with the hints it holds for the key, and its digest
+// (antientropy.Digest).
+func (c *Coordinator) replicaCopy(key []byte) (version.Object, bool, uint64, error) {
+	o, found, digest, err := c.eng.GetDigest(key)
 	if err != nil {
-		return o, false, err
+		return o, false, 0, err
 	}
 	if hinted, ok, err := c.eng.Hinted(key); err != nil {
-		return o, false, err
+		return o, false, 0, err
 	} else if ok {
 		o, found = version.Merge(o, hinted), true
+		digest = antientropy.Digest(key, o)
 	}
-	return o, found, nil
+	return o, found, digest, nil
 }

@@ -256,7 +256,11 @@ func decodeName(b []byte) (string, []byte, error) {
 
 // EncodeBatch encodes keys and their objects for MethodMergeBatch.
 func EncodeBatch(keys [][]byte, objs []version.Object) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	size := binary.MaxVarintLen64
+	for i, k := range keys {
+		size += 2*binary.MaxVarintLen64 + len(k) + objs[i].MaxBinaryLen()
+	}
+	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
 	var scratch []byte
 	for i, k := range keys {
 		b = binary.AppendUvarint(b, uint64(len(k)))

@@ -76,7 +76,7 @@ func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 	}
 	var out, scratch []byte
 	for _, k := range keys {
-		o, found, err := c.replicaCopy(k)
+		o, found, _, err := c.replicaCopy(k)
 		if err != nil {
 			return nil, err
 		}

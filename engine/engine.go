@@ -16,6 +16,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -152,6 +153,33 @@ func (e *Engine) Get(key []byte) (o version.Object, found bool, err error) {
 		e.rows.fill(h, key, o, gen)
 	}
 	return o, found, err
+}
+
+// GetDigest is Get that also returns antientropy.Digest(key, o) (0 when
+// the key has no record). The row cache remembers the digest with the
+// object, so the replicas of a key that is read often and written seldom
+// compute it once per write, not once per read.
+func (e *Engine) GetDigest(key []byte) (o version.Object, found bool, digest uint64, err error) {
+	if e.closed.Load() {
+		return o, false, 0, ErrClosed
+	}
+	h := partition.Hash(key)
+	var gen uint64
+	if e.rows != nil {
+		var hit bool
+		if o, digest, hit, gen = e.rows.getDigest(h, key, antientropy.Digest); hit {
+			return o, !isEmpty(o), digest, nil
+		}
+	}
+	var kb [64]byte
+	o, found, err = e.getRaw(dataKeyHash(kb[:0], h, key))
+	if err != nil {
+		return o, false, 0, err
+	}
+	if e.rows != nil {
+		e.rows.fill(h, key, o, gen)
+	}
+	return o, found, antientropy.Digest(key, o), nil
 }
 
 // readLocked is Get for a caller that holds the key's lock to write it.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/version"
 )
 
@@ -377,5 +378,40 @@ func TestWriteReadsKeysInTheLastLevel(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// GetDigest answers the digest of what is stored now: on a miss, on the hit
+// that first computes it, on later hits, and after each write (which must
+// not leave the cached digest of the older object behind).
+func TestGetDigestFollowsWrites(t *testing.T) {
+	for _, cache := range []int{0, 1 << 20} {
+		e := open(t, t.TempDir(), func(c *Config) { c.RowCacheBytes = cache })
+		check := func(key string) {
+			t.Helper()
+			for range 2 { // the second read is served by what the first cached
+				o, found, d, err := e.GetDigest([]byte(key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := antientropy.Digest([]byte(key), o); d != want {
+					t.Fatalf("cache %d, %s: digest %x, want %x", cache, key, d, want)
+				}
+				if found != (d != 0) {
+					t.Fatalf("cache %d, %s: found=%v with digest %x", cache, key, found, d)
+				}
+			}
+		}
+		check("k")
+		first := put(t, e, "k", 1, []byte("one"), 0)
+		check("k")
+		second := put(t, e, "k", 2, []byte("two"), 0)
+		check("k")
+		if antientropy.Digest([]byte("k"), first) == antientropy.Digest([]byte("k"), second) {
+			t.Fatal("two writes digest alike; the test proves nothing")
+		}
+		if _, _, d, _ := e.GetDigest([]byte("k")); d != antientropy.Digest([]byte("k"), second) {
+			t.Fatal("GetDigest answered an older object's digest")
+		}
 	}
 }

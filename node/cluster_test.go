@@ -1116,6 +1116,61 @@ func TestNodeJoinsRunningCluster(t *testing.T) {
 	}
 }
 
+// TestPipelineWavesMixCoordinators sends pipelines of writes on distinct
+// keys through one node, mixing keys it coordinates with keys another node
+// does (0 to 4 of them, forwarded together), and reads every value back
+// through another node.
+func TestPipelineWavesMixCoordinators(t *testing.T) {
+	t.Parallel()
+	c := testserver.StartCluster(t, 3, steady)
+	ctx := ctxFor(t)
+	cls := clients(c)
+	self := c.Nodes[0].Config.Name
+	var local, foreign []string
+	for k := 0; len(local) < 8 || len(foreign) < 8; k++ {
+		if k > 2000 {
+			t.Fatalf("found %d keys coordinated by %s and %d by others", len(local), self, len(foreign))
+		}
+		key := fmt.Sprintf("mix:%d", k)
+		// Every node is alive: a key's first owner coordinates its writes.
+		if _, owners := preflist(t, cls[0], key); owners[0] == self {
+			local = append(local, key)
+		} else {
+			foreign = append(foreign, key)
+		}
+	}
+	counts := map[string]int64{}
+	for n := 0; n <= 4; n++ {
+		// A wave of SETs, then (after a PING, which ends a wave) a wave
+		// of INCRs, each with n keys another node coordinates.
+		sets := append(slices.Clone(foreign[:n]), local[:4-n]...)
+		incrs := append(slices.Clone(foreign[4:4+n]), local[4:8-n]...)
+		pipe := cls[0].Pipeline()
+		for _, k := range sets {
+			pipe.Set(ctx, k, fmt.Sprintf("%s=%d", k, n), 0)
+		}
+		pipe.Ping(ctx)
+		var replies []*redis.IntCmd
+		for _, k := range incrs {
+			counts[k]++
+			replies = append(replies, pipe.Incr(ctx, k))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("pipeline with %d forwarded keys per wave: %v", n, err)
+		}
+		for i, k := range incrs {
+			if got := replies[i].Val(); got != counts[k] {
+				t.Fatalf("pipeline with %d forwarded keys per wave: INCR %s answered %d, want %d", n, k, got, counts[k])
+			}
+		}
+		for _, k := range sets {
+			if got, _ := getOK(t, cls[1], k); got != fmt.Sprintf("%s=%d", k, n) {
+				t.Fatalf("pipeline with %d forwarded keys per wave: GET %s through another node: %q", n, k, got)
+			}
+		}
+	}
+}
+
 // TestPipelineThroughNonOwner sends 200 pipelined commands through a node
 // that owns none of their keys: every command is forwarded or read from the
 // owners, and the replies come back in order with the values of a model.

@@ -317,6 +317,7 @@ func (n *Node) listenPeers() error {
 	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
 	tcfg.Faults = n.cfg.Faults
 	tcfg.Secret = n.cfg.ClusterSecret
+	tcfg.Inline = func(m transport.Method) bool { return coordinator.Quick(coordinator.Method(m)) }
 	old := n.trans.Load()
 	if old != nil {
 		_ = old.Close() // frees the address for the new listener
@@ -391,6 +392,8 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 		return n.coord.HandleMergeBatch(req)
 	case coordinator.MethodCommand:
 		return n.srv.ExecForwarded(ctx, req)
+	case coordinator.MethodCommands:
+		return n.srv.ExecForwardedMany(ctx, req)
 	case coordinator.MethodScan:
 		return n.coord.HandleScan(req)
 	case coordinator.MethodCount:

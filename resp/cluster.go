@@ -360,23 +360,73 @@ func (s *Server) clusterInfo() [][2]string {
 // this node is not one, writing the replica's reply. It reports whether it
 // did.
 func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) bool {
-	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) || !s.coord.Distributed() || !cmd.writes() {
+	key, ok := forwardKey(args, cmd)
+	if !ok || !s.coord.Distributed() {
 		return false
 	}
-	if cmd.LastKey != cmd.FirstKey && len(args) > cmd.FirstKey+cmd.Step {
-		return false // a multi-key write splits per key in its handler
-	}
-	key := args[cmd.FirstKey]
-	if s.coord.Coordinates(key) || isForwardedCtx(c.ctx) {
+	var reply []byte
+	var err error
+	switch {
+	case c.forwarded != nil:
+		reply, err = c.forwarded.Reply, c.forwarded.Err
+	case s.coord.Coordinates(key) || isForwardedCtx(c.ctx):
 		return false
+	default:
+		reply, err = s.forward(c.ctx, key, encodeForward(c.ctx, c.proto, args))
 	}
-	reply, err := s.forward(c.ctx, key, encodeForward(c.ctx, c.proto, args))
 	if err != nil {
 		c.writeErr(err)
 		return true
 	}
 	c.out.WriteRaw(reply)
 	return true
+}
+
+// forwardKey returns the key of a single-key write: a command that goes
+// whole to its key's coordinator.
+func forwardKey(args [][]byte, cmd *Command) ([]byte, bool) {
+	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) || !cmd.writes() {
+		return nil, false
+	}
+	if cmd.LastKey != cmd.FirstKey && len(args) > cmd.FirstKey+cmd.Step {
+		return nil, false // a multi-key write splits per key in its handler
+	}
+	return args[cmd.FirstKey], true
+}
+
+// forwardable reports whether run would forward a command (one with a valid
+// arity) to another node, as forwardIfNotReplica does.
+func (s *Server) forwardable(sess *session, ctx context.Context, args [][]byte, cmd *Command) bool {
+	key, ok := forwardKey(args, cmd)
+	if !ok || isForwardedCtx(ctx) || sess.authRequired() && refusedBeforeAuth(cmd, args) {
+		return false
+	}
+	return !s.coord.Coordinates(key)
+}
+
+// ExecForwardedMany runs the commands another node forwarded here together
+// (coordinator.MethodCommands: the writes of one pipeline wave, on distinct
+// keys) concurrently, and returns their replies in order.
+func (s *Server) ExecForwardedMany(ctx context.Context, payload []byte) ([]byte, error) {
+	cmds, err := coordinator.DecodeArgs(payload)
+	if err != nil {
+		return nil, errors.New("resp: malformed forwarded commands")
+	}
+	replies := make([][]byte, len(cmds))
+	errs := make([]error, len(cmds))
+	var wg sync.WaitGroup
+	for i, p := range cmds {
+		wg.Add(1)
+		s.pool.Go(func() {
+			defer wg.Done()
+			replies[i], errs[i] = s.ExecForwarded(ctx, p)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return coordinator.EncodeArgs(replies), nil
 }
 
 // forward sends an encoded command to the key's write coordinator, or runs

@@ -2,7 +2,9 @@ package resp
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/tidwall/redcon"
@@ -70,9 +72,13 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 		s.runReadWave(ctx, sess, out, wave)
 		return
 	}
+	fwd := s.forwardables(ctx, sess, wave)
 	var wg sync.WaitGroup
 	for i := range wave {
 		wave[i].out = newReplyBuffer()
+		if fwd != nil && fwd[i] {
+			continue
+		}
 		wg.Add(1)
 		it := &wave[i]
 		s.pool.Go(func() {
@@ -80,9 +86,67 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 			s.exec(&client{session: sess, out: it.out, ctx: ctx}, it.args, it.cmd)
 		})
 	}
+	s.forwardWave(ctx, sess, wave, fwd)
 	wg.Wait()
 	for _, it := range wave {
 		out.WriteRaw(it.out.Buffer())
+	}
+}
+
+// forwardables marks the wave's commands that another node coordinates,
+// when there are at least two of them; nil when there are fewer.
+func (s *Server) forwardables(ctx context.Context, sess *session, wave []waveItem) []bool {
+	if !s.coord.Distributed() {
+		return nil
+	}
+	var fwd []bool
+	n := 0
+	for i, it := range wave {
+		if s.forwardable(sess, ctx, it.args, it.cmd) {
+			if fwd == nil {
+				fwd = make([]bool, len(wave))
+			}
+			fwd[i] = true
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return fwd
+}
+
+// forwardWave forwards the marked commands of a wave together, one request
+// per coordinator (coordinator.ForwardMany), then runs each through exec
+// with its reply in hand, so that it is counted, timed and logged like any
+// other command. A command this node turned out to coordinate meanwhile
+// runs here.
+func (s *Server) forwardWave(ctx context.Context, sess *session, wave []waveItem, fwd []bool) {
+	if fwd == nil {
+		return
+	}
+	started := time.Now()
+	fctx := ctx
+	if r, w := sess.readQ.Load(), sess.writeQ.Load(); r != 0 || w != 0 {
+		fctx = coordinator.WithQuorums(ctx, int(r), int(w))
+	}
+	var idx []int
+	var keys, cmds [][]byte
+	for i, it := range wave {
+		if fwd[i] {
+			idx = append(idx, i)
+			keys = append(keys, it.args[it.cmd.FirstKey])
+			cmds = append(cmds, encodeForward(fctx, sess.proto, it.args))
+		}
+	}
+	results := s.coord.ForwardMany(fctx, keys, cmds)
+	for j, i := range idx {
+		it := &wave[i]
+		c := &client{session: sess, out: it.out, ctx: ctx, started: started}
+		if !errors.Is(results[j].Err, coordinator.ErrCoordinateHere) {
+			c.forwarded = &results[j]
+		}
+		s.exec(c, it.args, it.cmd)
 	}
 }
 

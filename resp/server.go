@@ -159,6 +159,11 @@ type client struct {
 	// fetched holds the quorum reads of keys fetched ahead of the
 	// command (see runReadWave); nil for most commands.
 	fetched map[string]coordinator.ReadResult
+	// forwarded is the reply of the command's coordinator when the command
+	// was forwarded ahead with the rest of its wave (see forwardWave), and
+	// started is when that began; nil and zero for most commands.
+	forwarded *coordinator.ForwardResult
+	started   time.Time
 }
 
 // New returns a server for coord.
@@ -416,6 +421,9 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 		c.ctx = coordinator.WithQuorums(c.ctx, int(r), int(w))
 	}
 	start := time.Now()
+	if !c.started.IsZero() {
+		start = c.started
+	}
 	rejected := s.run(c, args, cmd)
 	s.observe(c, cmd, args, time.Since(start), rejected, c.failed)
 }

@@ -48,6 +48,12 @@ type Config struct {
 	// writer; senders block beyond it. Default 1024: enough to keep the
 	// writer batching, a bound on memory when the peer is slow.
 	SendQueueLen int
+	// Inline reports the methods whose handlers are quick and never wait on
+	// anything but memory or a local disk read (a replica read, say). A
+	// request of such a method that arrives alone runs on the connection's
+	// reader instead of a handler goroutine, sparing a goroutine wake-up.
+	// Nil: every handler runs in a goroutine.
+	Inline func(Method) bool
 	// RedialBackoff is the wait after a failed dial before the next one to
 	// the same peer; it doubles on each failure up to MaxRedialBackoff, and
 	// calls meanwhile fail fast with the last dial error. Default 50ms: a

@@ -234,10 +234,16 @@ func (c *conn) deliver(f frame) {
 	}
 }
 
-// serve runs a request's handler in a goroutine of its own. When
-// MaxHandlersPerConn handlers are running it waits for one to end, which
-// stops this connection's reader: the sender feels the back pressure.
+// serve runs a request's handler: on the reader itself when the method is
+// Config.Inline and no other request is waiting behind it in the read
+// buffer, otherwise in a goroutine of its own. When MaxHandlersPerConn
+// handlers are running it waits for one to end, which stops this
+// connection's reader: the sender feels the back pressure.
 func (c *conn) serve(f frame) bool {
+	if inline := c.t.cfg.Inline; inline != nil && inline(f.method) && c.br.Buffered() == 0 {
+		c.answer(f)
+		return true
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-c.done:
@@ -247,26 +253,31 @@ func (c *conn) serve(f frame) bool {
 	c.t.handlers.Go(func() {
 		defer c.t.wg.Done()
 		defer func() { <-c.sem }()
-		timeout := time.Duration(f.timeout) * time.Millisecond
-		if timeout == 0 {
-			timeout = c.t.cfg.CallTimeout
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, timeout)
-		resp, err := invoke(ctx, c.t.log, c.t.h, c.peerName, f.method, f.payload)
-		cancel()
-		limit := c.t.cfg.MaxFrameBytes
-		resp, err = reply(resp, err, limit)
-		out := frame{kind: kindResponse, id: f.id, payload: resp}
-		if err != nil {
-			msg := err.Error()
-			if len(msg) > limit {
-				msg = msg[:limit]
-			}
-			out = frame{kind: kindError, id: f.id, payload: []byte(msg)}
-		}
-		c.send(encodeFrame(out, c.t.cfg.CompressMinBytes))
+		c.answer(f)
 	})
 	return true
+}
+
+// answer runs a request's handler and sends its response.
+func (c *conn) answer(f frame) {
+	timeout := time.Duration(f.timeout) * time.Millisecond
+	if timeout == 0 {
+		timeout = c.t.cfg.CallTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
+	resp, err := invoke(ctx, c.t.log, c.t.h, c.peerName, f.method, f.payload)
+	cancel()
+	limit := c.t.cfg.MaxFrameBytes
+	resp, err = reply(resp, err, limit)
+	out := frame{kind: kindResponse, id: f.id, payload: resp}
+	if err != nil {
+		msg := err.Error()
+		if len(msg) > limit {
+			msg = msg[:limit]
+		}
+		out = frame{kind: kindError, id: f.id, payload: []byte(msg)}
+	}
+	c.send(encodeFrame(out, c.t.cfg.CompressMinBytes))
 }
 
 // send queues an encoded frame for the writer; it gives up when the

@@ -63,11 +63,7 @@ func (c Clock) AppendBinary(buf []byte) []byte {
 // An object that violates the invariants encodes to bytes that DecodeObject
 // rejects.
 func (o Object) AppendBinary(buf []byte) []byte {
-	n := 1 + 2*binary.MaxVarintLen64 + len(o.Clock)*(8+5+binary.MaxVarintLen64)
-	for _, s := range o.Siblings {
-		n += 3*binary.MaxVarintLen64 + 8 + 1 + binary.MaxVarintLen64 + len(s.Value)
-	}
-	buf = slices.Grow(buf, n)
+	buf = slices.Grow(buf, o.MaxBinaryLen())
 	buf = appendTable(append(buf, formatV1), o.Clock)
 	buf = binary.AppendUvarint(buf, uint64(len(o.Siblings)))
 	for _, s := range o.Siblings {
@@ -85,6 +81,15 @@ func (o Object) AppendBinary(buf []byte) []byte {
 		buf = append(buf, s.Value...)
 	}
 	return buf
+}
+
+// MaxBinaryLen is the most bytes AppendBinary appends for o.
+func (o Object) MaxBinaryLen() int {
+	n := 1 + 2*binary.MaxVarintLen64 + len(o.Clock)*(8+5+binary.MaxVarintLen64)
+	for _, s := range o.Siblings {
+		n += 3*binary.MaxVarintLen64 + 8 + 1 + binary.MaxVarintLen64 + len(s.Value)
+	}
+	return n
 }
 
 // reader decodes from b, remembering the first error; after an error every

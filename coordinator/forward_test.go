@@ -1,0 +1,137 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// forwardPeer stands for the coordinators that commands are forwarded to:
+// it answers each command with "reply to " and the command, and records
+// every request it gets.
+type forwardPeer struct {
+	net      *memNet
+	legacy   bool // answers MethodCommands as a node that does not know it
+	mu       sync.Mutex
+	requests []string // "addr method commands" (-1 commands: refused)
+}
+
+func (p *forwardPeer) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+	if p.net.isDown(addr) {
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, errUnreachable)
+	}
+	record := func(n int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.requests = append(p.requests, fmt.Sprintf("%s %d %d", addr, m, n))
+	}
+	switch {
+	case m == MethodCommand:
+		record(1)
+		return append([]byte("reply to "), req...), nil
+	case m == MethodCommands && !p.legacy:
+		cmds, err := DecodeArgs(req)
+		if err != nil {
+			return nil, err
+		}
+		record(len(cmds))
+		replies := make([][]byte, len(cmds))
+		for i, c := range cmds {
+			replies[i] = append([]byte("reply to "), c...)
+		}
+		return EncodeArgs(replies), nil
+	}
+	record(-1)
+	return nil, &RemoteError{Msg: UnknownMethodError(uint8(m)).Error()}
+}
+
+func (p *forwardPeer) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.requests
+	p.requests = nil
+	return r
+}
+
+// forwardFrom starts a cluster a, b, c (every key's first owner is a) and
+// returns b's coordinator, which forwards through peer.
+func forwardFrom(t *testing.T, peer *forwardPeer) *Coordinator {
+	t.Helper()
+	net, coords := startRingCluster(t, allRing{q: 8, members: []string{"a", "b", "c"}}, func(cfg *Config) {
+		if cfg.Cluster.Self() == "b" {
+			cfg.Transport = peer
+		}
+	})
+	peer.net = net
+	return coords["b"]
+}
+
+func forwardBatch(n int) (keys, cmds [][]byte) {
+	for i := range n {
+		keys = append(keys, fmt.Appendf(nil, "k%d", i))
+		cmds = append(cmds, fmt.Appendf(nil, "set k%d", i))
+	}
+	return keys, cmds
+}
+
+func checkReplies(t *testing.T, res []ForwardResult, cmds [][]byte) {
+	t.Helper()
+	for i, r := range res {
+		if want := "reply to " + string(cmds[i]); r.Err != nil || string(r.Reply) != want {
+			t.Fatalf("command %d: %q, %v; want %q", i, r.Reply, r.Err, want)
+		}
+	}
+}
+
+// The commands bound for one coordinator leave in one request, and each
+// gets its own reply, in order.
+func TestForwardManyGroupsByCoordinator(t *testing.T) {
+	peer := &forwardPeer{}
+	b := forwardFrom(t, peer)
+	keys, cmds := forwardBatch(5)
+	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 5", MethodCommands) {
+		t.Fatalf("requests %q, want one MethodCommands to a with 5 commands", got)
+	}
+	// A lone command goes as it always did.
+	checkReplies(t, b.ForwardMany(context.Background(), keys[:1], cmds[:1]), cmds[:1])
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 1", MethodCommand) {
+		t.Fatalf("requests %q, want one MethodCommand", got)
+	}
+}
+
+// A coordinator of an older release gets the commands one by one, and is
+// not asked with MethodCommands again.
+func TestForwardManyToLegacyCoordinator(t *testing.T) {
+	peer := &forwardPeer{legacy: true}
+	b := forwardFrom(t, peer)
+	keys, cmds := forwardBatch(4)
+	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
+	if got := peer.take(); len(got) != 1+4 || got[0] != fmt.Sprintf("a %d -1", MethodCommands) {
+		t.Fatalf("requests %q, want the refused batch and 4 single commands", got)
+	}
+	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
+	for _, r := range peer.take() {
+		if r != fmt.Sprintf("a %d 1", MethodCommand) {
+			t.Fatalf("request %q after the peer refused MethodCommands", r)
+		}
+	}
+}
+
+// When the coordinator is down the next owner coordinates: here that is
+// this node, so every command is to run here.
+func TestForwardManyWhenCoordinatorIsDown(t *testing.T) {
+	peer := &forwardPeer{}
+	b := forwardFrom(t, peer)
+	peer.net.setDown("a", true)
+	keys, cmds := forwardBatch(3)
+	for i, r := range b.ForwardMany(context.Background(), keys, cmds) {
+		if r.Err != ErrCoordinateHere {
+			t.Fatalf("command %d: %q, %v; want ErrCoordinateHere", i, r.Reply, r.Err)
+		}
+	}
+	if got := peer.take(); len(got) != 0 {
+		t.Fatalf("requests %q to a node known to be down", got)
+	}
+}

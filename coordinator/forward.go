@@ -116,8 +116,13 @@ func (c *Coordinator) forwardGroup(ctx context.Context, to string, idx []int, ke
 // forwardEach forwards the commands at idx one by one, concurrently.
 func (c *Coordinator) forwardEach(ctx context.Context, idx []int, keys, commands [][]byte, out []ForwardResult) {
 	var wg sync.WaitGroup
-	for _, i := range idx {
-		wg.Go(func() { out[i].Reply, out[i].Err = c.Forward(ctx, keys[i], commands[i]) })
+	for n, i := range idx {
+		forward := func() { out[i].Reply, out[i].Err = c.Forward(ctx, keys[i], commands[i]) }
+		if n == len(idx)-1 {
+			forward() // the last one on this goroutine
+			break
+		}
+		wg.Go(forward)
 	}
 	wg.Wait()
 }

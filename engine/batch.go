@@ -13,9 +13,10 @@ import (
 // moves many keys at once this way instead of paying an fsync per key.
 // keys[i] pairs with objs[i]; a key may appear more than once.
 func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	if len(keys) != len(objs) {
 		panic("engine: MergeBatch with mismatched keys and objects")
 	}

@@ -71,33 +71,27 @@ func (c *rowCache) check(key []byte) uint64 { return maphash.Bytes(c.seed, key) 
 // get returns the cached object and true on a hit; on a miss it returns the
 // shard generation to hand to fill.
 func (c *rowCache) get(h uint64, key []byte) (version.Object, bool, uint64) {
-	check := c.check(key)
-	s := c.shard(h)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.entries[h]; ok && e.check == check {
-		e.ref = true
-		return e.obj, true, 0
-	}
-	return version.Object{}, false, s.gen
+	o, _, hit, gen := c.getDigest(h, key, nil)
+	return o, hit, gen
 }
 
-// getDigest is get that also returns the object's digest, computed by
-// digest on the entry's first digest read and remembered until the key is
-// written again. On a miss the digest is 0.
+// getDigest is get that also returns the object's digest when digest is not
+// nil: computed by digest on the entry's first digest read and remembered
+// until the key is written again. On a miss the digest is 0.
 func (c *rowCache) getDigest(h uint64, key []byte, digest func([]byte, version.Object) uint64) (version.Object, uint64, bool, uint64) {
 	check := c.check(key)
 	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[h]; ok && e.check == check {
-		e.ref = true
-		if !e.digested {
-			e.digest, e.digested = digest(key, e.obj), true
-		}
-		return e.obj, e.digest, true, 0
+	e, ok := s.entries[h]
+	if !ok || e.check != check {
+		return version.Object{}, 0, false, s.gen
 	}
-	return version.Object{}, 0, false, s.gen
+	e.ref = true
+	if digest != nil && !e.digested {
+		e.digest, e.digested = digest(key, e.obj), true
+	}
+	return e.obj, e.digest, true, 0
 }
 
 // fill caches what a reader read from Pebble, unless a write intervened.

@@ -12,9 +12,10 @@ import (
 // started from (with the same node name). Files are hard-linked where the
 // file system allows, so a checkpoint is cheap until the store moves on.
 func (e *Engine) Checkpoint(dir string) error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("checkpoint directory %s already exists", dir)
 	}

@@ -49,6 +49,11 @@ type Engine struct {
 	stop     chan struct{}
 	sweeping sync.WaitGroup
 	closed   atomic.Bool
+	// inUse counts the calls using the store (see acquire); Close waits
+	// for it to drop to zero, signalled by closing drained.
+	inUse     atomic.Int64
+	drained   chan struct{}
+	drainOnce sync.Once
 }
 
 // ErrClosed is returned by operations on a closed engine.
@@ -78,7 +83,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
 	}
 	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes),
-		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{})}
+		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{}), drained: make(chan struct{})}
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
 		e.writeOpts = pebble.NoSync
@@ -93,18 +98,41 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close stops the sweep, syncs and closes the store.
+// Close stops the sweep, waits for the calls in progress (later ones fail
+// with ErrClosed), syncs and closes the store.
 func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	close(e.stop)
 	e.sweeping.Wait()
+	if e.inUse.Load() > 0 {
+		<-e.drained
+	}
 	// Make everything acknowledged under FsyncNever durable too.
 	_ = e.db.LogData(nil, pebble.Sync)
 	err := e.db.Close()
 	e.cache.Unref()
 	return err
+}
+
+// acquire reports whether the engine is open and, when it is, keeps Close
+// from closing the store until the matching release. A call that races
+// Close thus either finishes first or gets ErrClosed; Pebble would panic
+// on a closed store. Calls may nest (a write's callback that reads).
+func (e *Engine) acquire() bool {
+	e.inUse.Add(1)
+	if e.closed.Load() {
+		e.release()
+		return false
+	}
+	return true
+}
+
+func (e *Engine) release() {
+	if e.inUse.Add(-1) == 0 && e.closed.Load() {
+		e.drainOnce.Do(func() { close(e.drained) })
+	}
 }
 
 // Config returns the engine's configuration.
@@ -136,9 +164,10 @@ func (e *Engine) lockFor(h uint64) *sync.Mutex { return &e.locks[h%lockStripes] 
 // swept) or a tombstone. found is false if nothing is stored. The object may
 // be shared with other readers and must not be modified.
 func (e *Engine) Get(key []byte) (o version.Object, found bool, err error) {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return o, false, ErrClosed
 	}
+	defer e.release()
 	h := partition.Hash(key)
 	var gen uint64
 	if e.rows != nil {
@@ -160,9 +189,10 @@ func (e *Engine) Get(key []byte) (o version.Object, found bool, err error) {
 // object, so the replicas of a key that is read often and written seldom
 // compute it once per write, not once per read.
 func (e *Engine) GetDigest(key []byte) (o version.Object, found bool, digest uint64, err error) {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return o, false, 0, ErrClosed
 	}
+	defer e.release()
 	h := partition.Hash(key)
 	var gen uint64
 	if e.rows != nil {
@@ -266,6 +296,10 @@ func (e *Engine) SyncWAL() error {
 	if e.cfg.Fsync == FsyncNever {
 		return nil
 	}
+	if !e.acquire() {
+		return ErrClosed
+	}
+	defer e.release()
 	return e.db.LogData(nil, pebble.Sync)
 }
 
@@ -282,9 +316,10 @@ func (e *Engine) Merge(key []byte, incoming version.Object) (version.Object, err
 }
 
 func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Object, error) {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return version.Object{}, ErrClosed
 	}
+	defer e.release()
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
@@ -403,9 +438,10 @@ func (e *Engine) Scan(cursor uint64, count int, fn func(key []byte, o version.Ob
 
 // scanRange is Scan bounded above by ring position end (exclusive, 0 = the end of the ring).
 func (e *Engine) scanRange(cursor, end uint64, count int, fn func(key []byte, o version.Object) bool) (uint64, error) {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return 0, ErrClosed
 	}
+	defer e.release()
 	upper := spaceEnd(spaceData)
 	if end != 0 {
 		upper = dataBound(end)
@@ -445,9 +481,10 @@ func (e *Engine) scanRange(cursor, end uint64, count int, fn func(key []byte, o 
 
 // Flush removes every key (FLUSHALL).
 func (e *Engine) Flush() error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	for i := range e.locks {
 		e.locks[i].Lock()
 	}
@@ -539,6 +576,10 @@ func (e *Engine) sweepLoop() {
 // SweepExpired removes up to limit keys whose every sibling has expired and
 // returns how many it removed. Reads already hide them; this reclaims space.
 func (e *Engine) SweepExpired(limit int) (int, error) {
+	if !e.acquire() {
+		return 0, ErrClosed
+	}
+	defer e.release()
 	now := e.cfg.Now().UnixMilli()
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceExpiry}, UpperBound: expiryBound(now + 1)})
 	if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -412,6 +413,57 @@ func TestGetDigestFollowsWrites(t *testing.T) {
 		}
 		if _, _, d, _ := e.GetDigest([]byte("k")); d != antientropy.Digest([]byte("k"), second) {
 			t.Fatal("GetDigest answered an older object's digest")
+		}
+	}
+}
+
+// Writes and reads racing Close either finish or fail with ErrClosed; none
+// reaches the closed store (where Pebble would panic).
+func TestCloseWaitsForCallsInProgress(t *testing.T) {
+	for round := range 20 {
+		cfg := DefaultConfig(t.TempDir())
+		cfg.SweepInterval = time.Hour
+		e, err := Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg, started sync.WaitGroup
+		errs := make(chan error, 8)
+		started.Add(8)
+		for w := range 8 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					if i == 1 {
+						started.Done()
+					}
+					key := []byte(fmt.Sprintf("r%d-w%d-%d", round, w, i%16))
+					_, err := e.Merge(key, version.Object{}.Update(nil, version.Dot{Actor: actor, Counter: uint64(i + 1)}, &version.Sibling{Value: key}))
+					if err == nil {
+						_, _, _, err = e.GetDigest(key)
+					}
+					if err == nil {
+						err = e.MergeBatch([][]byte{key}, []version.Object{{}})
+					}
+					if err != nil {
+						if i == 0 {
+							started.Done()
+						}
+						if !errors.Is(err, ErrClosed) {
+							errs <- err
+						}
+						return
+					}
+				}
+			})
+		}
+		started.Wait() // every writer is in its loop
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
 		}
 	}
 }

@@ -19,9 +19,10 @@ import (
 // AddHint durably stores o as a hint for owner, merged with any hint the
 // node already holds for owner and key.
 func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
@@ -68,6 +69,10 @@ func (e *Engine) Hinted(key []byte) (version.Object, bool, error) {
 	if e.hints.Load() == 0 {
 		return version.Object{}, false, nil
 	}
+	if !e.acquire() {
+		return version.Object{}, false, ErrClosed
+	}
+	defer e.release()
 	prefix := hintPrefix(partition.Hash(key), key)
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -104,9 +109,10 @@ type Hint struct {
 // ScanHints visits up to limit hints (all when limit <= 0) in storage order;
 // fn returning false stops the scan.
 func (e *Engine) ScanHints(limit int, fn func(Hint) bool) error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceHint}, UpperBound: spaceEnd(spaceHint)})
 	if err != nil {
 		return err
@@ -138,9 +144,10 @@ func (e *Engine) ScanHints(limit int, fn func(Hint) bool) error {
 // only if it holds nothing beyond delivered (a write that arrived during the
 // delivery stays for the next one).
 func (e *Engine) DeleteHint(owner string, key []byte, delivered version.Object) error {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return ErrClosed
 	}
+	defer e.release()
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()

@@ -11,6 +11,10 @@ import (
 
 // Meta returns the node metadata stored under name.
 func (e *Engine) Meta(name string) ([]byte, bool, error) {
+	if !e.acquire() {
+		return nil, false, ErrClosed
+	}
+	defer e.release()
 	v, closer, err := e.db.Get(metaKey(name))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
@@ -24,6 +28,10 @@ func (e *Engine) Meta(name string) ([]byte, bool, error) {
 
 // SetMeta durably stores node metadata under name.
 func (e *Engine) SetMeta(name string, value []byte) error {
+	if !e.acquire() {
+		return ErrClosed
+	}
+	defer e.release()
 	return e.db.Set(metaKey(name), value, pebble.Sync)
 }
 

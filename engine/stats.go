@@ -19,9 +19,10 @@ type Stats struct {
 
 // Stats returns the current storage figures.
 func (e *Engine) Stats() Stats {
-	if e.closed.Load() {
+	if !e.acquire() {
 		return Stats{}
 	}
+	defer e.release()
 	m := e.db.Metrics()
 	s := Stats{
 		DiskBytes:        m.DiskSpaceUsage(),

@@ -16,6 +16,10 @@ func (e *Engine) CollectTombstones(limit int) (int, error) {
 	if e.cfg.TombstoneGrace <= 0 {
 		return 0, nil
 	}
+	if !e.acquire() {
+		return 0, ErrClosed
+	}
+	defer e.release()
 	cutoff := e.cfg.Now().Add(-e.cfg.TombstoneGrace).UnixMilli()
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceTombstone}, UpperBound: tombstoneBound(cutoff + 1)})
 	if err != nil {

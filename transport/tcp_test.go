@@ -375,3 +375,42 @@ func TestWriterBatches(t *testing.T) {
 		t.Fatalf("%d frames in %d writes, want 100 in 1", s.FramesSent, s.Writes)
 	}
 }
+
+// A request of an Inline method runs on the connection's reader: it is
+// answered while every handler slot of the connection is taken by a request
+// that waits, which would hold up any other request.
+func TestTCPInlineMethodsSkipHandlerSlots(t *testing.T) {
+	const slow, quick Method = 1, 2
+	release := make(chan struct{})
+	started := make(chan struct{})
+	h := func(ctx context.Context, from string, m Method, req []byte) ([]byte, error) {
+		if m == slow {
+			close(started)
+			<-release
+		}
+		return []byte("done"), nil
+	}
+	cfg := testConfig("b")
+	cfg.MaxHandlersPerConn = 1
+	cfg.Inline = func(m Method) bool { return m == quick }
+	a := listenTCP(t, testConfig("a"), h)
+	b := listenTCP(t, cfg, h)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the transports close, which waits for handlers
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := a.Call(context.Background(), b.Addr(), slow, nil)
+		slowDone <- err
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if got, err := a.Call(ctx, b.Addr(), quick, nil); err != nil || string(got) != "done" {
+		t.Fatalf("inline call while the only handler slot is taken: %q, %v", got, err)
+	}
+	unblock()
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -106,15 +106,19 @@ func (c *Coordinator) Distributed() bool {
 	return c.cfg.Cluster != nil && c.cfg.Cluster.Ring().Size() > 1
 }
 
-// writeCoordinator is the node that coordinates writes of key: its first
-// live owner. Every node that agrees on liveness picks the same one, so a
-// key's writes serialize on one replica and, in a healthy cluster, each
-// write sees the one before it (a plain SET overwrites, as in Redis, rather
-// than becoming a sibling of a write made a moment earlier elsewhere).
+// writeCoordinator is the node that coordinates writes of key: this node
+// when it is one of the key's owners (Dynamo's rule: any replica may
+// coordinate, so a write through a replica costs no extra hop), otherwise
+// the first live owner, to which the write is forwarded.
 func (c *Coordinator) writeCoordinator(owners []string) string {
 	self := c.cfg.Cluster.Self()
 	for _, o := range owners {
-		if o == self || c.cfg.Cluster.Alive(o) {
+		if o == self {
+			return self
+		}
+	}
+	for _, o := range owners {
+		if c.cfg.Cluster.Alive(o) {
 			return o
 		}
 	}

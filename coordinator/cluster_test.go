@@ -37,6 +37,24 @@ func (r allRing) Preference(int) []string    { return r.members }
 func (r allRing) Members() []string          { return r.members }
 func (r allRing) Size() int                  { return len(r.members) }
 
+// ownedRing is allRing whose keys live on owners only: the other members
+// hold none and forward their writes.
+type ownedRing struct {
+	allRing
+	owners []string
+}
+
+func (r ownedRing) Owners(int) []string { return r.owners }
+func (r ownedRing) Preference(int) []string {
+	pref := slices.Clone(r.owners)
+	for _, m := range r.members {
+		if !slices.Contains(pref, m) {
+			pref = append(pref, m)
+		}
+	}
+	return pref
+}
+
 // memNet delivers calls between test nodes; down nodes and cut links fail.
 type memNet struct {
 	mu    sync.Mutex
@@ -294,27 +312,38 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	}
 }
 
-func TestWritesAreCoordinatedByTheFirstLiveOwner(t *testing.T) {
-	net, cs := startCluster(t, "a", "b", "c")
-	write := func(c *Coordinator) error {
-		_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
-			return st.Put(version.KindBytes, []byte("v"), 0), nil
+// Any owner coordinates the writes made through it; a member that holds
+// no copy of the key hands them to an owner.
+func TestWritesAreCoordinatedByAnyOwner(t *testing.T) {
+	ring := ownedRing{allRing: allRing{q: 8, members: []string{"a", "b", "c", "d"}}, owners: []string{"a", "b", "c"}}
+	_, cs := startRingCluster(t, ring, nil)
+	// W=3: each write is on every owner before the next one starts.
+	write := func(c *Coordinator, v string) error {
+		_, err := c.Update(WithQuorums(context.Background(), 0, 3), []byte("k"), func(st *State) (Change, error) {
+			return st.Put(version.KindBytes, []byte(v), 0), nil
 		})
 		return err
 	}
+	for _, n := range []string{"b", "c", "a"} {
+		if !cs[n].Coordinates([]byte("k")) {
+			t.Fatalf("owner %s does not coordinate", n)
+		}
+		if err := write(cs[n], "from-"+n); err != nil {
+			t.Fatalf("write on owner %s: %v", n, err)
+		}
+	}
+	// Each write saw the one before it on its coordinator: one value.
+	for _, n := range []string{"a", "b", "c"} {
+		if got := localValues(t, cs[n], "k"); !slices.Equal(got, []string{"from-a"}) {
+			t.Fatalf("%s holds %q, want the last write alone", n, got)
+		}
+	}
 	var nr *NotReplicaError
-	if err := write(cs["b"]); !errors.As(err, &nr) {
-		t.Fatalf("write on b while a is up: %v, want NotReplicaError", err)
+	if err := write(cs["d"], "from-d"); !errors.As(err, &nr) || !slices.Equal(nr.Owners, ring.owners) {
+		t.Fatalf("write on d, not an owner: %v, want NotReplicaError naming the owners", err)
 	}
-	if err := write(cs["a"]); err != nil {
-		t.Fatalf("write on a: %v", err)
-	}
-	net.setDown("a", true)
-	if err := write(cs["b"]); err != nil {
-		t.Fatalf("write on b while a is down: %v", err)
-	}
-	if cs["c"].Coordinates([]byte("k")) {
-		t.Fatal("c claims to coordinate while b is up")
+	if cs["d"].Coordinates([]byte("k")) {
+		t.Fatal("d, not an owner, claims to coordinate")
 	}
 }
 

@@ -297,10 +297,11 @@ func isBlind(ctx context.Context) bool { v, _ := ctx.Value(blindKey{}).(bool); r
 type Decide func(st *State) (Change, error)
 
 // Update reads key, asks decide what to do, and durably applies the change.
-// It returns the key's object afterwards. In a cluster the key's first live
-// owner coordinates its writes (other nodes get a *NotReplicaError and
-// forward the command); the write is stored here, then sent to the other
-// replicas, and Update returns once W replicas hold it.
+// It returns the key's object afterwards. In a cluster any owner of the key
+// coordinates the writes made through it (a node that holds no copy gets a
+// *NotReplicaError and forwards the command); the write is stored here while
+// it is sent to the other replicas, and Update returns once W replicas hold
+// it.
 func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err

@@ -54,17 +54,18 @@ func (p *forwardPeer) take() []string {
 	return r
 }
 
-// forwardFrom starts a cluster a, b, c (every key's first owner is a) and
-// returns b's coordinator, which forwards through peer.
+// forwardFrom starts a cluster a, b, c, d in which every key's owners are
+// a, b and c, and returns d's coordinator, which forwards through peer.
 func forwardFrom(t *testing.T, peer *forwardPeer) *Coordinator {
 	t.Helper()
-	net, coords := startRingCluster(t, allRing{q: 8, members: []string{"a", "b", "c"}}, func(cfg *Config) {
-		if cfg.Cluster.Self() == "b" {
+	ring := ownedRing{allRing: allRing{q: 8, members: []string{"a", "b", "c", "d"}}, owners: []string{"a", "b", "c"}}
+	net, coords := startRingCluster(t, ring, func(cfg *Config) {
+		if cfg.Cluster.Self() == "d" {
 			cfg.Transport = peer
 		}
 	})
 	peer.net = net
-	return coords["b"]
+	return coords["d"]
 }
 
 func forwardBatch(n int) (keys, cmds [][]byte) {
@@ -119,19 +120,28 @@ func TestForwardManyToLegacyCoordinator(t *testing.T) {
 	}
 }
 
-// When the coordinator is down the next owner coordinates: here that is
-// this node, so every command is to run here.
+// When the first owner is down the commands go, together, to the next live
+// owner.
 func TestForwardManyWhenCoordinatorIsDown(t *testing.T) {
 	peer := &forwardPeer{}
-	b := forwardFrom(t, peer)
+	d := forwardFrom(t, peer)
 	peer.net.setDown("a", true)
 	keys, cmds := forwardBatch(3)
+	checkReplies(t, d.ForwardMany(context.Background(), keys, cmds), cmds)
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("b %d 3", MethodCommands) {
+		t.Fatalf("requests %q, want one MethodCommands to b with 3 commands", got)
+	}
+}
+
+// An owner coordinates its writes itself: nothing is forwarded.
+func TestForwardManyOnAnOwner(t *testing.T) {
+	peer := &forwardPeer{}
+	forwardFrom(t, peer)
+	keys, cmds := forwardBatch(3)
+	b := peer.net.nodes["b"]
 	for i, r := range b.ForwardMany(context.Background(), keys, cmds) {
 		if r.Err != ErrCoordinateHere {
 			t.Fatalf("command %d: %q, %v; want ErrCoordinateHere", i, r.Reply, r.Err)
 		}
-	}
-	if got := peer.take(); len(got) != 0 {
-		t.Fatalf("requests %q to a node known to be down", got)
 	}
 }

@@ -369,22 +369,22 @@ func (c *Coordinator) repair(key []byte, got []replicaReply) {
 	}
 }
 
-// awaitReplicas waits until W replicas (this one, which has stored the
-// write, included) hold it; acks carries the other replicas' outcomes.
-func (c *Coordinator) awaitReplicas(ctx context.Context, owners []string, acks <-chan bool) error {
+// awaitReplicas waits until W of the key's replicas hold the write
+// durably; acks carries the outcome of each of voters stores (this node's
+// own, and those of the other replicas or their stand-ins).
+func (c *Coordinator) awaitReplicas(ctx context.Context, voters, replicas int, acks <-chan bool) error {
 	_, w := c.quorums(ctx)
-	q := newQuorum(len(owners), min(w, len(owners)))
-	q.record(true) // this replica stored it
+	q := newQuorum(voters, min(w, replicas))
 	for !q.done() {
 		select {
 		case ok := <-acks:
 			q.record(ok)
 		case <-ctx.Done():
-			return q.err("write", len(owners))
+			return q.err("write", replicas)
 		}
 	}
 	if !q.reached() {
-		return q.err("write", len(owners))
+		return q.err("write", replicas)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -308,7 +310,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	}
 	if !c.Distributed() {
 		// Alone in the ring (or standalone): this node is every key's only replica.
-		o, _, err := c.updateLocal(ctx, key, decide, nil, nil)
+		o, _, err := c.updateLocal(ctx, key, decide, nil, false, nil)
 		return o, err
 	}
 	owners, _ := c.owners(key)
@@ -332,27 +334,44 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 			seen = &merged
 		}
 	}
-	// The other replicas are sent the write while this one commits it, so
-	// a write costs one disk sync of latency, not two in a row.
-	acks := make(chan bool, len(owners))
-	o, wrote, err := c.updateLocal(ctx, key, decide, seen, func(next version.Object) {
+	// The other replicas are sent the write while this one commits it, and
+	// this replica's own fsync is one acknowledgement among theirs: the
+	// write is acknowledged once any W copies are durable, so it costs one
+	// disk sync of latency, and one slow fsync (here or on a replica) does
+	// not hold it up while W others are done.
+	voters := len(owners)
+	if !slices.Contains(owners, c.cfg.Cluster.Self()) {
+		voters++ // a forwarded write on a node whose ring view leaves it out
+	}
+	acks := make(chan bool, voters)
+	o, wrote, err := c.updateLocal(ctx, key, decide, seen, true, func(next version.Object) {
 		c.sendToOthers(key, next, owners, acks)
 	})
 	if err != nil || !wrote {
 		return o, err
 	}
-	return o, c.stats.counted(c.awaitReplicas(ctx, owners, acks))
+	c.eng.SyncAsync(func(err error) {
+		if err != nil {
+			slog.Error("cannot sync a write to the WAL; it counts as a failed replica", "err", err)
+		}
+		acks <- err == nil
+	})
+	return o, c.stats.counted(c.awaitReplicas(ctx, voters, len(owners), acks))
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with
 // seen (versions read from other replicas) if it is not nil. If the change
 // writes, sending (if not nil) is called with the new object before it is
-// committed.
-func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, seen *version.Object, sending func(version.Object)) (version.Object, bool, error) {
+// committed. With syncLater the commit does not wait for the disk: the
+// caller syncs before it acknowledges (so it does under DeferSync too).
+func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, seen *version.Object, syncLater bool, sending func(version.Object)) (version.Object, bool, error) {
 	wrote := false
 	update := c.eng.Update
 	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
 		d.pending.Store(true)
+		update = c.eng.UpdateDeferred
+	}
+	if syncLater {
 		update = c.eng.UpdateDeferred
 	}
 	o, err := update(key, func(cur version.Object, found bool) (version.Object, bool, error) {

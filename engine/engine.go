@@ -54,6 +54,8 @@ type Engine struct {
 	inUse     atomic.Int64
 	drained   chan struct{}
 	drainOnce sync.Once
+
+	syncs syncer // SyncAsync's rounds
 }
 
 // ErrClosed is returned by operations on a closed engine.

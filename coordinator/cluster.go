@@ -370,13 +370,19 @@ func (c *Coordinator) repair(key []byte, got []replicaReply) {
 }
 
 // awaitReplicas waits until W of the key's replicas hold the write
-// durably; acks carries the outcome of each of voters stores (this node's
-// own, and those of the other replicas or their stand-ins).
-func (c *Coordinator) awaitReplicas(ctx context.Context, voters, replicas int, acks <-chan bool) error {
+// durably. There are voters stores: this node's own, whose outcome comes on
+// local, and those of the other replicas (or their stand-ins), on acks. A
+// write that cannot reach W still waits for the local outcome, which is
+// quick, so that NOQUORUM counts every copy that was made.
+func (c *Coordinator) awaitReplicas(ctx context.Context, voters, replicas int, local, acks <-chan bool) error {
 	_, w := c.quorums(ctx)
 	q := newQuorum(voters, min(w, replicas))
-	for !q.done() {
+	localIn := false
+	for !q.reached() && (!q.impossible() || !localIn) {
 		select {
+		case ok := <-local:
+			q.record(ok)
+			localIn = true
 		case ok := <-acks:
 			q.record(ok)
 		case <-ctx.Done():

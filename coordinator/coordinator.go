@@ -343,20 +343,21 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	if !slices.Contains(owners, c.cfg.Cluster.Self()) {
 		voters++ // a forwarded write on a node whose ring view leaves it out
 	}
-	acks := make(chan bool, voters)
+	acks := make(chan bool, voters-1)
 	o, wrote, err := c.updateLocal(ctx, key, decide, seen, true, func(next version.Object) {
 		c.sendToOthers(key, next, owners, acks)
 	})
 	if err != nil || !wrote {
 		return o, err
 	}
+	local := make(chan bool, 1)
 	c.eng.SyncAsync(func(err error) {
 		if err != nil {
 			slog.Error("cannot sync a write to the WAL; it counts as a failed replica", "err", err)
 		}
-		acks <- err == nil
+		local <- err == nil
 	})
-	return o, c.stats.counted(c.awaitReplicas(ctx, voters, len(owners), acks))
+	return o, c.stats.counted(c.awaitReplicas(ctx, voters, len(owners), local, acks))
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with

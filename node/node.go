@@ -182,6 +182,11 @@ type Node struct {
 	served   chan error
 	left     chan struct{} // closed once DYNAGO LEAVE has handed everything off
 	leftOnce sync.Once
+	// ready is closed once the parts that serve internode requests exist.
+	// The internode listener starts before them (the node's own start-up
+	// calls out through it), so a peer's request may arrive first: it waits.
+	ready   chan struct{}
+	started atomic.Bool // ready is closed; the request path's fast check
 }
 
 // Start opens the data directory, joins or creates the cluster, binds the
@@ -190,7 +195,7 @@ func Start(cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{})}
+	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{}), ready: make(chan struct{})}
 	n.bg, n.cancel = context.WithCancel(context.Background())
 	n.prepareAntiEntropy()
 	eng, err := engine.Open(n.cfg.Engine)
@@ -293,6 +298,8 @@ func (n *Node) start() error {
 		return err
 	}
 	n.srv.SetCoordinator(n.coord)
+	n.started.Store(true)
+	close(n.ready)
 
 	n.watcher.Add(3)
 	go n.watchMembership()
@@ -385,6 +392,13 @@ func (n *Node) watchMembership() {
 
 // handle serves internode requests.
 func (n *Node) handle(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
+	if !n.started.Load() {
+		select {
+		case <-n.ready:
+		case <-ctx.Done():
+			return nil, errors.New("node: still starting")
+		}
+	}
 	switch coordinator.Method(m) {
 	case coordinator.MethodHint:
 		return n.coord.HandleHint(req)

@@ -42,7 +42,7 @@ func DynagoClusterTarget(s ClusterSpec) TargetSpec {
 		}()
 		var seedGossip int
 		for i := 1; i <= s.Nodes; i++ {
-			port, err := env.ports.pick(dynagoPortOffsets...)
+			port, err := env.ports.Pick(dynagoPortOffsets...)
 			if err != nil {
 				return t, err
 			}

@@ -6,13 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -192,113 +190,4 @@ func parseVmRSS(status []byte) (int64, error) {
 		return kb * 1024, nil
 	}
 	return 0, errors.New("no VmRSS in status")
-}
-
-// portAllocator hands out loopback ports for servers. A server may listen on
-// more than one port at fixed offsets from its main port (Dynago: gossip at
-// +10000 and internode traffic at +20000), so a port is handed out only if
-// every offset is free for TCP and UDP. Ports are drawn below the kernel's
-// ephemeral range, so the offset ports cannot be taken by the outgoing
-// connections the benchmark itself opens.
-type portAllocator struct {
-	mu    sync.Mutex
-	given map[int]bool // ports handed out in this run, guarded by mu
-	low   int          // lowest main port to try
-	high  int          // first port that is never used, offsets included
-	rng   *rand.Rand   // guarded by mu
-}
-
-func newPortAllocator() *portAllocator {
-	return &portAllocator{
-		given: make(map[int]bool),
-		low:   10000,
-		high:  ephemeralLow(),
-		rng:   rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
-	}
-}
-
-// ephemeralLow reads the first port of the kernel's ephemeral range.
-func ephemeralLow() int {
-	const fallback = 32768
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return fallback
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 1 {
-		return fallback
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil || n <= 1024 {
-		return fallback
-	}
-	return n
-}
-
-// portRange returns the main ports [lo, hi) that keep every offset inside
-// [low, high).
-func portRange(low, high int, offsets []int) (lo, hi int) {
-	maxOff := 0
-	for _, o := range offsets {
-		maxOff = max(maxOff, o)
-	}
-	return low, high - maxOff
-}
-
-// pick returns a main port p such that p+o is free for every o in offsets.
-func (a *portAllocator) pick(offsets ...int) (int, error) {
-	if len(offsets) == 0 {
-		offsets = []int{0}
-	}
-	lo, hi := portRange(a.low, a.high, offsets)
-	if hi <= lo {
-		return 0, fmt.Errorf("no port range fits offsets %v below %d", offsets, a.high)
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for range 500 {
-		p := lo + a.rng.IntN(hi-lo)
-		if a.givenLocked(p, offsets) || !portsFree(p, offsets) {
-			continue
-		}
-		for _, o := range offsets {
-			a.given[p+o] = true
-		}
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free loopback port in [%d, %d) with offsets %v", lo, hi, offsets)
-}
-
-func (a *portAllocator) givenLocked(p int, offsets []int) bool {
-	for _, o := range offsets {
-		if a.given[p+o] {
-			return true
-		}
-	}
-	return false
-}
-
-// portsFree reports whether p+o can be bound for TCP and UDP on loopback for
-// every offset o. The probes are closed before it returns.
-func portsFree(p int, offsets []int) bool {
-	var closers []func() error
-	defer func() {
-		for _, c := range closers {
-			_ = c()
-		}
-	}()
-	for _, o := range offsets {
-		addr := net.JoinHostPort(loopback, strconv.Itoa(p+o))
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return false
-		}
-		closers = append(closers, l.Close)
-		u, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return false
-		}
-		closers = append(closers, u.Close)
-	}
-	return true
 }

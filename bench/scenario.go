@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
+
+	"github.com/dynago/dynago/internal/ports"
 )
 
 // Scenario is one measurement. The runner starts fresh Targets (in order,
@@ -59,7 +62,7 @@ func Run(ctx context.Context, cfg Config, out, log io.Writer) (err error) {
 		StartTimeout: cfg.StartTimeout,
 		StopTimeout:  cfg.StopTimeout,
 		Log:          log,
-		ports:        newPortAllocator(),
+		ports:        ports.New(uint64(time.Now().UnixNano())),
 	}
 	if env.RedisServerBin, err = findTool(cfg.RedisServerBin, "install it with: apt-get install -y redis-server"); err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dynago/dynago/internal/ports"
 )
 
 // Env is what targets and scenarios need from the run: resolved binaries, a
@@ -25,7 +27,7 @@ type Env struct {
 	StopTimeout       time.Duration
 	Log               io.Writer // progress, one line per event
 
-	ports *portAllocator
+	ports *ports.Allocator
 }
 
 // Logf writes one progress line.
@@ -84,7 +86,7 @@ type TargetSpec struct {
 // batch fsync.
 func RedisTarget() TargetSpec {
 	return TargetSpec{Name: "redis", Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
-		port, err := env.ports.pick(0)
+		port, err := env.ports.Pick(0)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +116,7 @@ var dynagoPortOffsets = []int{0, 10000, 20000}
 // DynagoTarget is a single Dynago node with the given --fsync mode.
 func DynagoTarget(fsync string) TargetSpec {
 	return TargetSpec{Name: "dynago", Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
-		port, err := env.ports.pick(dynagoPortOffsets...)
+		port, err := env.ports.Pick(dynagoPortOffsets...)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynago/dynago/internal/ports"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -46,7 +47,7 @@ type cluster struct {
 	cfg   Config
 	bin   string
 	root  string // the run's directory
-	ports *portAllocator
+	ports *ports.Allocator
 	logf  func(format string, args ...any)
 	// notes are anomalies of the nodes that break no promise the checker
 	// verifies (a reply lost on exit, ...), for the summary.
@@ -58,7 +59,7 @@ type cluster struct {
 }
 
 func newCluster(cfg Config, bin, root string, logf func(string, ...any)) *cluster {
-	c := &cluster{cfg: cfg, bin: bin, root: root, ports: newPortAllocator(cfg.Seed), logf: logf}
+	c := &cluster{cfg: cfg, bin: bin, root: root, ports: ports.New(cfg.Seed), logf: logf}
 	c.up.Store(&[]*node{})
 	return c
 }
@@ -110,7 +111,7 @@ func names(ns []*node) []string {
 func (c *cluster) startNode(ctx context.Context, join string) (*node, error) {
 	var ports [3]int
 	for i := range ports {
-		p, err := c.ports.pick()
+		p, err := c.ports.Pick()
 		if err != nil {
 			return nil, err
 		}

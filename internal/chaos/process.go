@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -99,76 +95,6 @@ func (p *process) waitExit(ctx context.Context, timeout time.Duration) error {
 	case <-time.After(timeout):
 		return fmt.Errorf("pid %d still running after %v", p.cmd.Process.Pid, timeout)
 	}
-}
-
-// portAllocator hands out loopback ports below the kernel's ephemeral range,
-// so that a port of a killed node cannot be taken by one of the harness's
-// own outgoing connections before the node restarts on it.
-type portAllocator struct {
-	mu    sync.Mutex
-	given map[int]bool // handed out in this run; guarded by mu
-	rng   *rand.Rand   // guarded by mu
-	low   int
-	high  int // first port never used
-}
-
-func newPortAllocator(seed uint64) *portAllocator {
-	return &portAllocator{
-		given: map[int]bool{},
-		rng:   rand.New(rand.NewPCG(seed, uint64(os.Getpid()))),
-		low:   10000,
-		high:  ephemeralLow(),
-	}
-}
-
-// ephemeralLow reads the first port of the kernel's ephemeral range.
-func ephemeralLow() int {
-	const fallback = 32768
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return fallback
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 1 {
-		return fallback
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil || n <= 11000 {
-		return fallback
-	}
-	return n
-}
-
-// pick returns a port that is free for TCP and UDP on loopback and was not
-// handed out before in this run.
-func (a *portAllocator) pick() (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for range 500 {
-		p := a.low + a.rng.IntN(a.high-a.low)
-		if a.given[p] || !portFree(p) {
-			continue
-		}
-		a.given[p] = true
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free loopback port in [%d, %d)", a.low, a.high)
-}
-
-// portFree reports whether p can be bound on loopback for TCP and UDP.
-func portFree(p int) bool {
-	addr := net.JoinHostPort(loopback, strconv.Itoa(p))
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return false
-	}
-	defer l.Close()
-	u, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return false
-	}
-	u.Close()
-	return true
 }
 
 // buildBinary builds cmd/dynago into dir; it must run inside the module.

@@ -5,7 +5,6 @@ package testserver
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/ports"
 	"github.com/dynago/dynago/node"
 	"github.com/redis/go-redis/v9"
 )
@@ -141,15 +141,20 @@ type Process struct {
 	log        *os.File
 }
 
-// FreePort returns a loopback port that was free a moment ago.
+// testPorts hands out the ports of the test servers of this process.
+var testPorts = ports.New(uint64(time.Now().UnixNano()))
+
+// FreePort returns a loopback port that was free a moment ago and is handed
+// out once in this process. It lies below the kernel's ephemeral range, so
+// the outgoing connections of other tests cannot take it before the server
+// binds it.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testPorts.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // StartProcess runs the dynago binary on a free port with its data in dir

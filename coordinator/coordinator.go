@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -313,7 +312,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		o, _, err := c.updateLocal(ctx, key, decide, nil, false, nil)
 		return o, err
 	}
-	owners, _ := c.owners(key)
+	owners, isOwner := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
@@ -340,7 +339,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	// disk sync of latency, and one slow fsync (here or on a replica) does
 	// not hold it up while W others are done.
 	voters := len(owners)
-	if !slices.Contains(owners, c.cfg.Cluster.Self()) {
+	if !isOwner {
 		voters++ // a forwarded write on a node whose ring view leaves it out
 	}
 	acks := make(chan bool, voters-1)

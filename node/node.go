@@ -185,8 +185,7 @@ type Node struct {
 	// ready is closed once the parts that serve internode requests exist.
 	// The internode listener starts before them (the node's own start-up
 	// calls out through it), so a peer's request may arrive first: it waits.
-	ready   chan struct{}
-	started atomic.Bool // ready is closed; the request path's fast check
+	ready chan struct{}
 }
 
 // Start opens the data directory, joins or creates the cluster, binds the
@@ -298,7 +297,6 @@ func (n *Node) start() error {
 		return err
 	}
 	n.srv.SetCoordinator(n.coord)
-	n.started.Store(true)
 	close(n.ready)
 
 	n.watcher.Add(3)
@@ -392,7 +390,9 @@ func (n *Node) watchMembership() {
 
 // handle serves internode requests.
 func (n *Node) handle(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
-	if !n.started.Load() {
+	select {
+	case <-n.ready:
+	default:
 		select {
 		case <-n.ready:
 		case <-ctx.Done():

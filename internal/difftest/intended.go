@@ -1,0 +1,161 @@
+package difftest
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Difference is one intended difference between Dynago and Redis: a
+// documented Dynago choice, with its reason and how the tester treats it.
+type Difference struct {
+	ID       string   // short name, referred to by the code that applies it
+	Commands []string // the commands it concerns (as Redis names them)
+	What     string   // how Dynago's replies differ
+	Why      string   // the reason: the Dynago choice behind it
+	Tester   string   // what the tester does about it
+	// NotGenerated lists the commands of Dynago's table the generator
+	// leaves out because of this difference ("dynago|*": every subcommand).
+	NotGenerated []string
+}
+
+// Intended is the one list of intended differences. Every other difference
+// the tester finds is a bug in Dynago. docs/redis-differences.md is rendered
+// from it (TestDocsMatchIntended keeps them the same).
+var Intended = []Difference{
+	{
+		ID:       "dynago-commands",
+		Commands: []string{"VGET", "VSET", "VDEL", "DYNAGO"},
+		What:     "Dynago has commands Redis does not: the version commands and cluster administration.",
+		Why:      "Siblings and causal contexts (VGET/VSET/VDEL) and the ring (DYNAGO) have no Redis counterpart.",
+		Tester:   "Not generated.",
+		NotGenerated: []string{"vget", "vset", "vdel", "dynago",
+			"dynago|*"},
+	},
+	{
+		ID:       "one-database",
+		Commands: []string{"SELECT", "CONFIG GET databases"},
+		What:     "`SELECT 1` to `SELECT 15` are refused; `CONFIG GET databases` answers 1.",
+		Why:      "Dynago has one key space (database 0), partitioned over the ring.",
+		Tester:   "SELECT is generated with 0 and with indexes out of Redis's range too (-1, 16, ...), which must answer alike; never with 1 to 15. `databases` is not asked for.",
+	},
+	{
+		ID:       "max-value-bytes",
+		Commands: []string{"SETRANGE", "APPEND"},
+		What:     "A string that would grow past the limit is refused with `ERR string exceeds maximum allowed size (max-value-bytes)`; Redis names its `proto-max-bulk-len`.",
+		Why:      "Dynago bounds stored values by `--max-value-bytes` (16 MiB by default) so one value cannot stall replication; Redis bounds strings by `proto-max-bulk-len` (512 MB).",
+		Tester:   "The runner sets Redis's `proto-max-bulk-len` to Dynago's `max-value-bytes`, so both refuse the same sizes, and reads the two error texts as one.",
+	},
+	{
+		ID:       "float64-counters",
+		Commands: []string{"INCRBYFLOAT"},
+		What:     "INCRBYFLOAT computes in 64-bit floats, Redis in 80-bit long doubles: results that a float64 cannot hold exactly differ in their last digits (0.1 + 0.2 is 0.30000000000000004, Redis prints 0.3), and numbers beyond float64's range (1e400) are refused (`ERR value is not a valid float` or `ERR increment would produce NaN or Infinity`) where Redis still computes.",
+		Why:      "Counters are convergent (a PN-counter with each node's contribution kept apart, so concurrent increments through different nodes all count); the contributions are float64s, summed in a fixed order on every replica (see package counter and the README).",
+		Tester:   "An INCRBYFLOAT reply that is textually different is accepted when both numbers agree to float64 precision, or when Redis's result or argument lies beyond float64's range and Dynago refuses it; the runner then copies Dynago's value of the key to Redis (SET ... KEEPTTL), so the streams go on from the same value.",
+	},
+	{
+		ID:           "command-metadata",
+		Commands:     []string{"COMMAND", "COMMAND COUNT", "COMMAND LIST", "COMMAND DOCS", "COMMAND INFO", "CLIENT HELP"},
+		What:         "COMMAND describes Dynago's own command table: fewer commands, Dynago's summaries, no key specs or tips, and container commands (CLIENT, CONFIG, ...) with only the subcommands Dynago has. CLIENT HELP lists those subcommands.",
+		Why:          "COMMAND answers from the command table, the single place a command exists in Dynago; Redis's other commands are not implemented yet (each later issue adds some).",
+		Tester:       "COMMAND INFO is compared on name, arity, flags, key positions and ACL categories, for the command and for each subcommand Dynago has; COMMAND, COMMAND COUNT, COMMAND LIST and COMMAND DOCS by reply type. CLIENT HELP is not generated.",
+		NotGenerated: []string{"client|help"},
+	},
+	{
+		ID:       "server-identity",
+		Commands: []string{"INFO", "HELLO", "CLIENT LIST", "CLIENT INFO", "CONFIG GET"},
+		What:     "Dynago describes itself: INFO has Dynago's sections and fields, HELLO reports version 7.2.0 (the Redis version whose commands Dynago follows), CLIENT LIST lines have Redis 7.2's fields, and CONFIG GET answers Dynago's settings (appendonly yes, its port, dir, bind, fsync, max-value-bytes, ...).",
+		Why:      "These replies describe the server process, not the data.",
+		Tester:   "INFO, CLIENT LIST and CLIENT INFO are compared by reply type; HELLO on every field but version and id; CONFIG GET only for settings both servers share with the same value (maxmemory, maxmemory-policy, save, slowlog-*, timeout, requirepass) and unknown names.",
+	},
+	{
+		ID:           "redis-7.2",
+		Commands:     []string{"CLIENT SETINFO"},
+		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists.",
+		Why:          "Client libraries of Redis 7.2 (go-redis v9) send CLIENT SETINFO on every connection.",
+		Tester:       "Not generated.",
+		NotGenerated: []string{"client|setinfo"},
+	},
+}
+
+// Loose are the replies that Redis itself does not fix, so the tester
+// compares them by a rule rather than byte for byte. They are not
+// differences: two Redis servers would differ the same way.
+var Loose = []struct{ Commands, Rule string }{
+	{"TTL, EXPIRETIME", "within 1 second of each other (the servers set and read a key's expiry moments apart)"},
+	{"PTTL, PEXPIRETIME", "within 1000 milliseconds of each other"},
+	{"TIME", "two numbers each, the seconds within 2 of each other"},
+	{"RANDOMKEY", "null on both, or on each a key both servers hold (the key sets compared with KEYS *)"},
+	{"KEYS", "the same keys in any order"},
+	{"SCAN", "cursors not compared (each server walks its own order); a SCAN from cursor 0 is compared by the keys of a full iteration with the same MATCH, COUNT and TYPE on both"},
+	{"CONFIG GET", "the same name-value pairs in any order (Redis answers in its hash table's order)"},
+	{"CLIENT ID, SLOWLOG GET, SLOWLOG LEN", "by reply type (ids, timings and slow entries belong to each server)"},
+	{"DBSIZE", "exactly, once the runner has looked up every key whose expiry passed (Redis counts an expired key until it is looked up or swept)"},
+}
+
+// intended returns the difference with id, so code applying a difference
+// names one that is listed (it panics otherwise: a bug in the tester).
+func intended(id string) Difference {
+	for _, d := range Intended {
+		if d.ID == id {
+			return d
+		}
+	}
+	panic("difftest: no intended difference " + id)
+}
+
+// NotGenerated reports whether Intended excludes command (a full name:
+// "client|setinfo") from the streams, and the difference that does.
+func NotGenerated(command string) (Difference, bool) {
+	for _, d := range Intended {
+		for _, n := range d.NotGenerated {
+			if n == command || (strings.HasSuffix(n, "|*") && strings.HasPrefix(command, strings.TrimSuffix(n, "*"))) {
+				return d, true
+			}
+		}
+	}
+	return Difference{}, false
+}
+
+// Markdown renders Intended and Loose as docs/redis-differences.md.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString(`# How Dynago's replies differ from Redis's
+
+<!-- Generated from internal/difftest/intended.go; edit that file, then run
+     go test ./internal/difftest -run TestDocsMatchIntended -update -->
+
+The differential tester (` + "`internal/difftest`, `make difftest`" + `) sends the same
+seeded random command streams to a reference redis-server 7 and to a single Dynago node
+and compares every reply exactly. The differences below are intended: each is a
+documented Dynago choice. Any other difference is a bug.
+
+`)
+	for _, d := range Intended {
+		fmt.Fprintf(&b, "## %s\n\n", d.ID)
+		fmt.Fprintf(&b, "- **Commands:** %s\n", strings.Join(d.Commands, ", "))
+		fmt.Fprintf(&b, "- **What:** %s\n", d.What)
+		fmt.Fprintf(&b, "- **Why:** %s\n", d.Why)
+		fmt.Fprintf(&b, "- **Tester:** %s\n", d.Tester)
+		if len(d.NotGenerated) > 0 {
+			fmt.Fprintf(&b, "- **Not generated:** `%s`\n", strings.Join(d.NotGenerated, "`, `"))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(`## Replies compared by a rule
+
+Some replies are not fixed by Redis itself; the tester compares them by a rule. These
+are not differences: two Redis servers would differ the same way.
+
+| commands | compared |
+|---|---|
+`)
+	for _, l := range Loose {
+		fmt.Fprintf(&b, "| %s | %s |\n", l.Commands, l.Rule)
+	}
+	b.WriteString(`
+Commands Redis has and Dynago does not yet have are not generated; each issue that adds
+commands extends the generator (` + "`internal/difftest/specs.go`" + `), and a test holds the generator
+to Dynago's command table.
+`)
+	return b.String()
+}

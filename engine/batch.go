@@ -13,15 +13,26 @@ import (
 // moves many keys at once this way instead of paying an fsync per key.
 // keys[i] pairs with objs[i]; a key may appear more than once.
 func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
-	if !e.acquire() {
-		return ErrClosed
-	}
-	defer e.release()
 	if len(keys) != len(objs) {
 		panic("engine: MergeBatch with mismatched keys and objects")
 	}
 	if len(keys) == 0 {
 		return nil
+	}
+	if err := e.disk.check(); err != nil {
+		return err
+	}
+	if !e.acquire() {
+		return ErrClosed
+	}
+	guard := e.disk.guarded()
+	if guard {
+		// The commit may finish after MergeBatch returns.
+		cloned := make([][]byte, len(keys))
+		for i, k := range keys {
+			cloned[i] = slices.Clone(k)
+		}
+		keys = cloned
 	}
 	// Take the keys' locks in stripe order, each once, so that concurrent
 	// batches and updates cannot deadlock.
@@ -36,9 +47,16 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 	for _, s := range stripes {
 		e.locks[s].Lock()
 	}
-	defer func() {
+	unlock := func() {
 		for _, s := range stripes {
 			e.locks[s].Unlock()
+		}
+		e.release()
+	}
+	committing := false // then the commit releases the locks and the store
+	defer func() {
+		if !committing {
+			unlock()
 		}
 	}()
 
@@ -64,7 +82,6 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 		changes = append(changes, change{h: hashes[i], key: k, cur: cur, next: version.Merge(cur, objs[i])})
 	}
 	b := e.db.NewBatch()
-	defer b.Close()
 	staged := changes[:0]
 	for _, c := range changes {
 		if c.next.Equal(c.cur) && !isEmpty(c.cur) {
@@ -74,18 +91,29 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 			continue
 		}
 		if err := e.stage(b, dataKeyHash(nil, c.h, c.key), c.key, c.cur, c.next); err != nil {
+			b.Close()
 			return err
 		}
 		staged = append(staged, c)
 	}
 	if len(staged) == 0 {
+		b.Close()
 		return nil
 	}
-	if err := e.commit(b, false); err != nil {
+	if err := e.disk.reserveFor(b.Len()); err != nil {
+		b.Close()
 		return err
 	}
-	for _, c := range staged {
-		e.applied(c.h, c.key, c.cur, c.next)
-	}
-	return nil
+	committing = true
+	return e.commit(b, false, guard, func(err error) {
+		defer func() {
+			b.Close()
+			unlock()
+		}()
+		if err == nil {
+			for _, c := range staged {
+				e.applied(c.h, c.key, c.cur, c.next)
+			}
+		}
+	})
 }

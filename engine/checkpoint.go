@@ -12,6 +12,9 @@ import (
 // started from (with the same node name). Files are hard-linked where the
 // file system allows, so a checkpoint is cheap until the store moves on.
 func (e *Engine) Checkpoint(dir string) error {
+	if err := e.disk.check(); err != nil {
+		return err
+	}
 	if !e.acquire() {
 		return ErrClosed
 	}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynago/dynago/version"
 )
 
@@ -89,6 +91,24 @@ type Config struct {
 	// Observer, if set, hears of every record at open and of every change
 	// (the anti-entropy hash trees are kept current through it).
 	Observer Observer
+	// DiskReserveBytes is free space on the data directory's file system
+	// that writes leave alone: with less free, writes are refused (a client
+	// gets MISCONF) before the disk is full, so that Pebble always has room
+	// to flush its memtables and start a new write-ahead log, and never
+	// fails or stalls on a full disk. Writes resume once a quarter more than
+	// the reserve is free. Default 2*MemTableBytes + 2 MiB (10 MiB): one
+	// memtable's table plus one log's preallocation, with a margin.
+	// 0 turns the reserve off (a write that finds no space is still refused
+	// at once, and so are the writes after it until the disk has room).
+	DiskReserveBytes int64
+	// DiskCheckInterval is how often free space is measured and a disk that
+	// refuses writes is tried again. Default 1s.
+	DiskCheckInterval time.Duration
+	// FS is the file system the data directory is on; nil is the operating
+	// system's. Tests wrap it to inject faults (pebble/v2/vfs/errorfs).
+	FS vfs.FS
+	// Logger is where the engine logs; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // Observer hears of changes to stored records. Changed is called with the
@@ -113,6 +133,9 @@ func DefaultConfig(dir string) Config {
 		SweepInterval:    100 * time.Millisecond,
 		Partitions:       256,
 		Now:              time.Now,
+
+		DiskReserveBytes:  2*(4<<20) + 2<<20,
+		DiskCheckInterval: time.Second,
 	}
 }
 
@@ -125,6 +148,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: compress-min-bytes must be >= 0")
 	case c.CacheBytes < 0:
 		return fmt.Errorf("engine: cache size must be >= 0")
+	case c.DiskReserveBytes < 0:
+		return fmt.Errorf("engine: disk reserve must be >= 0")
+	case c.DiskCheckInterval < 0:
+		return fmt.Errorf("engine: disk check interval must be >= 0")
 	case c.TombstoneGrace < 0:
 		return fmt.Errorf("engine: tombstone grace must be >= 0")
 	case c.SweepInterval <= 0:

@@ -56,6 +56,8 @@ type Engine struct {
 	drainOnce sync.Once
 
 	syncs syncer // SyncAsync's rounds
+
+	disk *disk // the data directory's health; see disk.go
 }
 
 // ErrClosed is returned by operations on a closed engine.
@@ -67,14 +69,21 @@ func Open(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	d := newDisk(cfg)
+	if err := d.inner.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create data directory %s: %w", cfg.Dir, err)
 	}
 	cache := pebble.NewCache(cfg.CacheBytes)
 	opts := &pebble.Options{
 		Cache:        cache,
 		MemTableSize: cfg.MemTableBytes,
-		Logger:       quietLogger{},
+		Logger:       quietLogger{d},
+		FS:           d.fs,
+		EventListener: &pebble.EventListener{
+			BackgroundError: d.backgroundError,
+			WriteStallBegin: func(pebble.WriteStallBeginInfo) { d.stalled.Store(true) },
+			WriteStallEnd:   func() { d.stalled.Store(false) },
+		},
 	}
 	// Bloom filters on every level let a read of an absent key (every SET
 	// reads the key's versions first) skip the tables that cannot hold it.
@@ -84,7 +93,7 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes),
+	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), disk: d,
 		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{}), drained: make(chan struct{})}
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
@@ -95,6 +104,7 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, err
 	}
+	d.start()
 	e.sweeping.Add(1)
 	go e.sweepLoop()
 	return e, nil
@@ -109,13 +119,46 @@ func (e *Engine) Close() error {
 	close(e.stop)
 	e.sweeping.Wait()
 	if e.inUse.Load() > 0 {
-		<-e.drained
+		if err := e.awaitDrained(); err != nil {
+			e.disk.close()
+			return err
+		}
 	}
-	// Make everything acknowledged under FsyncNever durable too.
-	_ = e.db.LogData(nil, pebble.Sync)
+	e.disk.close()
+	// Make everything acknowledged under FsyncNever durable too (not
+	// through a write-ahead log Pebble failed to write: it would panic).
+	if e.disk.walOK() == nil {
+		_ = e.db.LogData(nil, pebble.Sync)
+	}
 	err := e.db.Close()
 	e.cache.Unref()
 	return err
+}
+
+// awaitDrained waits for the calls in progress to finish. A write stuck in
+// Pebble on a disk that refuses writes (its writer was answered already;
+// see commit) may not finish until the disk has room: after
+// closeWaitWhenBad Close gives up and leaves the store open, as a process
+// exit would, rather than hang.
+func (e *Engine) awaitDrained() error {
+	for {
+		if e.disk.state() == DiskOK {
+			select {
+			case <-e.drained:
+				return nil
+			case <-e.disk.badSignal():
+			}
+			continue
+		}
+		t := time.NewTimer(closeWaitWhenBad)
+		select {
+		case <-e.drained:
+			t.Stop()
+			return nil
+		case <-t.C:
+			return fmt.Errorf("engine: not closed: writes are still waiting for the disk (%s)", e.disk.refuse())
+		}
+	}
 }
 
 // acquire reports whether the engine is open and, when it is, keeps Close
@@ -298,11 +341,14 @@ func (e *Engine) SyncWAL() error {
 	if e.cfg.Fsync == FsyncNever {
 		return nil
 	}
+	if err := e.disk.walOK(); err != nil {
+		return err
+	}
 	if !e.acquire() {
 		return ErrClosed
 	}
 	defer e.release()
-	return e.db.LogData(nil, pebble.Sync)
+	return e.diskErr(e.db.LogData(nil, pebble.Sync))
 }
 
 // Merge merges an object from another replica into key's, storing the
@@ -318,14 +364,26 @@ func (e *Engine) Merge(key []byte, incoming version.Object) (version.Object, err
 }
 
 func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Object, error) {
+	if err := e.disk.check(); err != nil {
+		return version.Object{}, err
+	}
 	if !e.acquire() {
 		return version.Object{}, ErrClosed
 	}
-	defer e.release()
+	guard := e.disk.guarded()
+	if guard {
+		key = bytes.Clone(key) // the commit may finish after update returns
+	}
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
-	defer mu.Unlock()
+	committing := false // then the commit releases the lock and the store
+	defer func() {
+		if !committing {
+			mu.Unlock()
+			e.release()
+		}
+	}()
 
 	var kb [64]byte
 	dk := dataKeyHash(kb[:0], h, key)
@@ -338,14 +396,28 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 		return cur, err
 	}
 	b := e.db.NewBatch()
-	defer b.Close()
 	if err := e.stage(b, dk, key, cur, next); err != nil {
+		b.Close()
 		return cur, err
 	}
-	if err := e.commit(b, deferSync); err != nil {
+	if err := e.disk.reserveFor(b.Len()); err != nil {
+		b.Close()
 		return cur, err
 	}
-	e.applied(h, key, cur, next)
+	committing = true
+	err = e.commit(b, deferSync, guard, func(err error) {
+		defer func() {
+			b.Close()
+			mu.Unlock()
+			e.release()
+		}()
+		if err == nil {
+			e.applied(h, key, cur, next)
+		}
+	})
+	if err != nil {
+		return cur, err
+	}
 	return next, nil
 }
 
@@ -390,15 +462,60 @@ func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 	}
 }
 
-func (e *Engine) commit(b *pebble.Batch, deferSync bool) error {
+// commit commits b and calls finish with the outcome, exactly once, with
+// the locks the batch was staged under still held: finish releases them.
+// It returns the outcome too. A guarded commit (the disk is near its
+// reserve, failed lately, or Pebble stalls writes; see disk.guarded) runs
+// on a goroutine of its own, and if the disk turns bad before it is done,
+// commit answers at once with the disk's error, leaving the commit to
+// finish (and call finish) whenever Pebble lets it: a write stuck in a
+// write stall behind a flush that cannot find space gets its answer
+// instead of waiting for the disk. Its fate is then unknown to the writer,
+// as with a timeout.
+func (e *Engine) commit(b *pebble.Batch, deferSync, guard bool, finish func(error)) error {
+	if !guard {
+		err := e.commitNow(b, deferSync)
+		finish(err)
+		return err
+	}
+	bad := e.disk.badSignal()
+	res := make(chan error, 1)
+	go func() { res <- e.commitNow(b, deferSync) }()
+	var err error
+	select {
+	case err = <-res:
+	case <-bad:
+		select {
+		case err = <-res:
+		default:
+			go func() { finish(<-res) }()
+			return e.disk.refuse()
+		}
+	}
+	finish(err)
+	return err
+}
+
+func (e *Engine) commitNow(b *pebble.Batch, deferSync bool) error {
 	if deferSync {
-		return b.Commit(pebble.NoSync)
+		return e.diskErr(b.Commit(pebble.NoSync))
 	}
 	if e.cfg.Fsync == FsyncAlways {
 		e.alwaysMu.Lock()
 		defer e.alwaysMu.Unlock()
 	}
-	return b.Commit(e.writeOpts)
+	return e.diskErr(b.Commit(e.writeOpts))
+}
+
+// diskErr is err, or the disk's error when a write failed because of it.
+func (e *Engine) diskErr(err error) error {
+	if err == nil || e.disk.state() == DiskOK {
+		return err
+	}
+	if de := e.disk.refusal.Load(); de != nil {
+		return de
+	}
+	return err
 }
 
 func liveness(o version.Object) int {
@@ -563,11 +680,14 @@ func (e *Engine) sweepLoop() {
 		case <-e.stop:
 			return
 		case <-t.C:
-			if _, err := e.SweepExpired(10000); err != nil && !errors.Is(err, ErrClosed) {
+			if e.disk.state() != DiskOK {
+				continue // nothing is written until the disk takes writes again
+			}
+			if _, err := e.SweepExpired(10000); err != nil && !errors.Is(err, ErrClosed) && !IsDiskError(err) {
 				slog.Warn("expiry sweep failed", "err", err)
 			}
 			if e.cfg.TombstoneGrace > 0 {
-				if _, err := e.CollectTombstones(10000); err != nil && !errors.Is(err, ErrClosed) {
+				if _, err := e.CollectTombstones(10000); err != nil && !errors.Is(err, ErrClosed) && !IsDiskError(err) {
 					slog.Warn("tombstone collection failed", "err", err)
 				}
 			}
@@ -612,14 +732,15 @@ func (e *Engine) SweepExpired(limit int) (int, error) {
 }
 
 // quietLogger keeps Pebble's informational chatter out of the node's log
-// while passing on what an operator must see.
-type quietLogger struct{}
+// while passing on what an operator must see, each kind of message at most
+// once per diskLogEvery (a failing disk makes Pebble repeat itself).
+type quietLogger struct{ d *disk }
 
 func (quietLogger) Infof(string, ...interface{}) {}
-func (quietLogger) Errorf(format string, args ...interface{}) {
-	slog.Error(fmt.Sprintf(format, args...), "component", "pebble")
+func (l quietLogger) Errorf(format string, args ...interface{}) {
+	l.d.pebbleLog.errorf(l.d.logger(), format, args...)
 }
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	slog.Error(fmt.Sprintf(format, args...), "component", "pebble")
+func (l quietLogger) Fatalf(format string, args ...interface{}) {
+	l.d.logger().Error(fmt.Sprintf(format, args...), "component", "pebble")
 	os.Exit(1)
 }

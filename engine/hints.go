@@ -19,14 +19,23 @@ import (
 // AddHint durably stores o as a hint for owner, merged with any hint the
 // node already holds for owner and key.
 func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
+	if err := e.disk.check(); err != nil {
+		return err
+	}
 	if !e.acquire() {
 		return ErrClosed
 	}
-	defer e.release()
+	guard := e.disk.guarded()
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
-	defer mu.Unlock()
+	committing := false // then the commit releases the lock and the store
+	defer func() {
+		if !committing {
+			mu.Unlock()
+			e.release()
+		}
+	}()
 	hk := hintKey(h, key, owner)
 	cur, found, err := e.getHint(hk)
 	if err != nil {
@@ -37,17 +46,25 @@ func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
 		return nil
 	}
 	b := e.db.NewBatch()
-	defer b.Close()
 	if err := b.Set(hk, e.encodeRecord(next), nil); err != nil {
+		b.Close()
 		return err
 	}
-	if err := e.commit(b, false); err != nil {
+	if err := e.disk.reserveFor(b.Len()); err != nil {
+		b.Close()
 		return err
 	}
-	if !found {
-		e.hints.Add(1)
-	}
-	return nil
+	committing = true
+	return e.commit(b, false, guard, func(err error) {
+		defer func() {
+			b.Close()
+			mu.Unlock()
+			e.release()
+		}()
+		if err == nil && !found {
+			e.hints.Add(1)
+		}
+	})
 }
 
 func (e *Engine) getHint(hk []byte) (version.Object, bool, error) {
@@ -144,6 +161,9 @@ func (e *Engine) ScanHints(limit int, fn func(Hint) bool) error {
 // only if it holds nothing beyond delivered (a write that arrived during the
 // delivery stays for the next one).
 func (e *Engine) DeleteHint(owner string, key []byte, delivered version.Object) error {
+	if err := e.disk.check(); err != nil {
+		return err
+	}
 	if !e.acquire() {
 		return ErrClosed
 	}

@@ -27,12 +27,19 @@ func (e *Engine) Meta(name string) ([]byte, bool, error) {
 }
 
 // SetMeta durably stores node metadata under name.
+// Metadata is small and rare (a node's identity at start, a sequence's
+// lease): it is written under the reserve, and refused only while the
+// write-ahead log cannot take it, so that a node restarted on a full disk
+// still starts and serves reads.
 func (e *Engine) SetMeta(name string, value []byte) error {
+	if err := e.disk.walOK(); err != nil {
+		return err
+	}
 	if !e.acquire() {
 		return ErrClosed
 	}
 	defer e.release()
-	return e.db.Set(metaKey(name), value, pebble.Sync)
+	return e.diskErr(e.db.Set(metaKey(name), value, pebble.Sync))
 }
 
 // Sequence is a durable, strictly increasing counter that survives restarts

@@ -51,6 +51,9 @@ func (e *Engine) CollectTombstones(limit int) (int, error) {
 		if err != nil {
 			return removed, err
 		}
+		if err := e.disk.check(); err != nil {
+			return removed, err
+		}
 		if err := e.db.Delete(d.index, pebble.NoSync); err != nil {
 			return removed, err
 		}

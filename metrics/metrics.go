@@ -51,6 +51,9 @@ type Snapshot struct {
 	WALBytesWritten  uint64
 
 	ClientsConnected int
+	// CommandPanics counts commands whose handler panicked (each one
+	// answered with an error and its connection closed; the node served on).
+	CommandPanics int64
 }
 
 // Metrics is a node's Prometheus registry with the per-request collectors.
@@ -174,6 +177,7 @@ var figures = []figure{
 	counter("dynago_transfer_bytes_total", "Bytes moved by partition transfers (compressed).", func(s *Snapshot) float64 { return float64(s.TransferBytes) }),
 	gauge("dynago_keys", "Keys with a live value on this node.", func(s *Snapshot) float64 { return float64(s.Keys) }),
 	gauge("dynago_clients_connected", "Client connections.", func(s *Snapshot) float64 { return float64(s.ClientsConnected) }),
+	counter("dynago_command_panics_total", "Commands whose handler panicked; each was contained (its client answered with an error and disconnected).", func(s *Snapshot) float64 { return float64(s.CommandPanics) }),
 	gauge("dynago_pebble_disk_bytes", "Bytes of Pebble's live files.", func(s *Snapshot) float64 { return float64(s.DiskBytes) }),
 	gauge("dynago_pebble_memtable_bytes", "Bytes of Pebble's memtables.", func(s *Snapshot) float64 { return float64(s.MemtableBytes) }),
 	gauge("dynago_pebble_tables", "Pebble sstables.", func(s *Snapshot) float64 { return float64(s.Tables) }),

@@ -136,6 +136,7 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.BlockCacheBytes, snap.BlockCacheHits, snap.BlockCacheMisses = e.BlockCacheBytes, e.BlockCacheHits, e.BlockCacheMisses
 	snap.WALBytesWritten = e.WALBytesWritten
 	snap.ClientsConnected = n.srv.ClientsConnected()
+	snap.CommandPanics = n.srv.CommandPanics()
 	return snap
 }
 

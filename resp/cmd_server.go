@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -32,9 +33,9 @@ func init() {
 	}
 	config := &Command{Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands."}
 	config.Subcommands = []*Command{
-		{Name: "config|get", Arity: -3, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Returns the effective values of configuration parameters.", Handler: cmdConfigGet},
-		{Name: "config|set", Arity: -4, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Sets configuration parameters in-flight.", Handler: cmdConfigSet},
-		{Name: "config|resetstat", Arity: 2, Flags: []string{ls, nm}, Group: "server", Since: "2.0.0", Summary: "Resets the server's statistics.", Handler: cmdConfigResetStat},
+		{Name: "config|get", Arity: -3, Flags: []string{"admin", "noscript", ls, nm}, Group: "server", Since: "2.0.0", Summary: "Returns the effective values of configuration parameters.", Handler: cmdConfigGet},
+		{Name: "config|set", Arity: -4, Flags: []string{"admin", "noscript", ls, nm}, Group: "server", Since: "2.0.0", Summary: "Sets configuration parameters in-flight.", Handler: cmdConfigSet},
+		{Name: "config|resetstat", Arity: 2, Flags: []string{"admin", "noscript", ls, nm}, Group: "server", Since: "2.0.0", Summary: "Resets the server's statistics.", Handler: cmdConfigResetStat},
 	}
 	config.Handler = func(c *client, args [][]byte) { dispatchSub(config, c, args) }
 	register(
@@ -53,24 +54,62 @@ func cmdTime(c *client, args [][]byte) {
 
 func cmdCommandCount(c *client, args [][]byte) { c.writeInt(int64(len(commands))) }
 
+// cmdCommandList lists every command name, subcommands included
+// ("config|get"), as Redis 7 does, optionally filtered by a name pattern, an
+// ACL category or a module (Dynago has no modules).
 func cmdCommandList(c *client, args [][]byte) {
-	var names []string
-	var pattern []byte
-	if len(args) == 5 && eq(args[2], "filterby") && eq(args[3], "pattern") {
-		pattern = args[4]
-	} else if len(args) != 2 {
+	var match func(cmd *Command) bool
+	switch {
+	case len(args) == 2:
+		match = func(*Command) bool { return true }
+	case len(args) == 5 && eq(args[2], "filterby") && eq(args[3], "pattern"):
+		match = func(cmd *Command) bool { return globMatch(args[4], []byte(cmd.Name)) }
+	case len(args) == 5 && eq(args[2], "filterby") && eq(args[3], "aclcat"):
+		match = func(cmd *Command) bool {
+			for _, cat := range aclCategories(cmd) {
+				if eq(args[4], cat[1:]) {
+					return true
+				}
+			}
+			return false
+		}
+	case len(args) == 5 && eq(args[2], "filterby") && eq(args[3], "module"):
+		match = func(*Command) bool { return false }
+	default:
 		c.writeError(errSyntax)
 		return
 	}
+	var names []string
 	for _, cmd := range commands {
-		if pattern == nil || globMatch(pattern, []byte(cmd.Name)) {
+		if match(cmd) {
 			names = append(names, cmd.Name)
+		}
+		for _, sub := range cmd.Subcommands {
+			if match(sub) {
+				names = append(names, sub.Name)
+			}
 		}
 	}
 	c.writeArray(len(names))
 	for _, n := range names {
 		c.writeBulkString(n)
 	}
+}
+
+// lookupFull finds a command by name, or a subcommand by its full name
+// ("config|get"), ignoring case, as COMMAND INFO and COMMAND DOCS do.
+func lookupFull(name []byte) *Command {
+	if cmd := lookup(name); cmd != nil {
+		return cmd
+	}
+	i := bytes.IndexByte(name, '|')
+	if i < 0 {
+		return nil
+	}
+	if parent := lookup(name[:i]); parent != nil {
+		return parent.subcommand(name[i+1:])
+	}
+	return nil
 }
 
 func cmdCommandInfo(c *client, args [][]byte) {
@@ -83,7 +122,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	}
 	c.writeArray(len(args) - 2)
 	for _, name := range args[2:] {
-		if cmd := lookup(name); cmd != nil {
+		if cmd := lookupFull(name); cmd != nil {
 			c.writeCommandInfo(cmd)
 		} else {
 			c.writeNullArray()
@@ -123,9 +162,21 @@ var aclOrder = []string{
 	"@blocking", "@dangerous", "@connection", "@transaction", "@scripting",
 }
 
-// aclCategories derives a command's ACL categories as Redis does from its
-// flags (a command that is not fast is slow) and its group, in Redis's order;
-// Dynago's own group comes last.
+// aclExtra are the ACL categories Redis gives commands explicitly, beyond
+// those that follow from their flags and group.
+var aclExtra = map[string][]string{
+	"dbsize":   {"@keyspace"},
+	"flushall": {"@keyspace", "@dangerous"},
+	"flushdb":  {"@keyspace", "@dangerous"},
+	"keys":     {"@dangerous"},
+	"info":     {"@dangerous"},
+	"command":  {"@connection"},
+}
+
+// aclCategories derives a command's ACL categories as Redis does: from its
+// flags (write, readonly, admin, fast; a command that is not fast is slow),
+// its group, and aclExtra, in Redis's order; Dynago's own group comes last.
+// Container commands (CLIENT, CONFIG, ...) have only @slow.
 func aclCategories(cmd *Command) []string {
 	has := map[string]bool{"@slow": true}
 	for _, fl := range cmd.Flags {
@@ -134,6 +185,9 @@ func aclCategories(cmd *Command) []string {
 			has["@write"] = true
 		case "readonly":
 			has["@read"] = true
+		case "admin":
+			has["@admin"] = true
+			has["@dangerous"] = true
 		case "fast":
 			has["@fast"] = true
 			has["@slow"] = false
@@ -143,7 +197,13 @@ func aclCategories(cmd *Command) []string {
 	case "generic":
 		has["@keyspace"] = true
 	case "string", "connection":
-		has["@"+cmd.Group] = true
+		if len(cmd.Subcommands) == 0 {
+			has["@"+cmd.Group] = true
+		}
+	}
+	name, _, _ := strings.Cut(cmd.Name, "|")
+	for _, cat := range aclExtra[name] {
+		has[cat] = true
 	}
 	var cats []string
 	for _, cat := range aclOrder {
@@ -163,7 +223,7 @@ func cmdCommandDocs(c *client, args [][]byte) {
 		list = commands
 	} else {
 		for _, name := range args[2:] {
-			if cmd := lookup(name); cmd != nil {
+			if cmd := lookupFull(name); cmd != nil {
 				list = append(list, cmd)
 			}
 		}
@@ -289,21 +349,36 @@ func cmdConfigGet(c *client, args [][]byte) {
 
 // cmdConfigSet is CONFIG SET name value [name value ...]: the settings that
 // are safe to change while the node runs. Like Redis, it changes all of them
-// or none.
+// or none, and checks in Redis's order: first that every name is known and
+// given once, then the values.
 func cmdConfigSet(c *client, args [][]byte) {
 	if len(args)%2 != 0 {
-		c.writeError("ERR wrong number of arguments for 'config|set' command")
+		c.writeError(errSyntax)
 		return
 	}
 	var apply []func()
+	valueErr := ""
+	seen := map[string]bool{}
 	for i := 2; i < len(args); i += 2 {
-		name, value := strings.ToLower(string(args[i])), string(args[i+1])
-		f, err := c.srv.prepareSet(name, value)
-		if err != "" {
-			c.writeError(err)
+		typed, value := string(args[i]), string(args[i+1])
+		name := strings.ToLower(typed)
+		f, msg, known := c.srv.prepareSet(name, value)
+		switch {
+		case !known:
+			c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + typed + "'")
 			return
+		case seen[name]:
+			c.writeError("ERR CONFIG SET failed (possibly related to argument '" + typed + "') - duplicate parameter")
+			return
+		case msg != "" && valueErr == "":
+			valueErr = msg
 		}
+		seen[name] = true
 		apply = append(apply, f)
+	}
+	if valueErr != "" {
+		c.writeError(valueErr)
+		return
 	}
 	for _, f := range apply {
 		f()
@@ -322,45 +397,54 @@ type Settings interface {
 }
 
 // prepareSet checks one CONFIG SET pair and returns what applies it, or
-// Redis's error reply.
-func (s *Server) prepareSet(name, value string) (func(), string) {
-	bad := func(why string) (func(), string) {
-		return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, why)
+// Redis's error reply; known is false for a setting the node does not have
+// (or cannot change while it runs).
+func (s *Server) prepareSet(name, value string) (apply func(), msg string, known bool) {
+	bad := func(why string) (func(), string, bool) {
+		return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, why), true
 	}
-	integer := func(min int64) (int64, bool) {
-		v, err := strconv.ParseInt(value, 10, 64)
-		return v, err == nil && v >= min
+	// integer parses value as Redis's numeric settings do: strictly, then
+	// within [min, max].
+	integer := func(min, max int64) (int64, string) {
+		v, ok := parseInt([]byte(value))
+		if !ok {
+			return 0, "argument couldn't be parsed into an integer"
+		}
+		if v < min || v > max {
+			return 0, fmt.Sprintf("argument must be between %d and %d inclusive", min, max)
+		}
+		return v, ""
 	}
 	switch name {
 	case "slowlog-log-slower-than":
-		v, ok := integer(-1 << 62)
-		if !ok {
-			return bad("argument couldn't be parsed into an integer")
+		v, why := integer(-1, math.MaxInt64)
+		if why != "" {
+			return bad(why)
 		}
-		return func() { s.slowlogSlowerThan.Store(v) }, ""
+		return func() { s.slowlogSlowerThan.Store(v) }, "", true
 	case "slowlog-max-len":
-		v, ok := integer(0)
-		if !ok {
-			return bad("argument must be between 0 and 9223372036854775807 inclusive")
+		v, why := integer(0, math.MaxInt64)
+		if why != "" {
+			return bad(why)
 		}
 		return func() {
 			s.slowlogMaxLen.Store(v)
 			s.slow.trim(int(v))
-		}, ""
+		}, "", true
 	case "timeout":
-		v, ok := integer(0)
-		if !ok {
-			return bad("argument must be between 0 and 2147483647 inclusive")
+		v, why := integer(0, math.MaxInt32)
+		if why != "" {
+			return bad(why)
 		}
-		return func() { s.idleTimeout.Store(v * int64(time.Second)) }, ""
+		return func() { s.idleTimeout.Store(v * int64(time.Second)) }, "", true
 	case "maxclients":
-		v, ok := integer(1)
-		if !ok {
-			return bad("argument must be between 1 and 2147483647 inclusive")
+		v, why := integer(1, math.MaxUint32)
+		if why != "" {
+			return bad(why)
 		}
-		return func() { s.maxClients.Store(v) }, ""
+		return func() { s.maxClients.Store(v) }, "", true
 	case "requirepass":
-		return func() { s.pass.Store(newPassword(value)) }, ""
+		return func() { s.pass.Store(newPassword(value)) }, "", true
 	}
 	if s.cfg.Settings != nil {
 		apply, ok, err := s.cfg.Settings.Prepare(name, value)
@@ -368,10 +452,10 @@ func (s *Server) prepareSet(name, value string) (func(), string) {
 			return bad(err.Error())
 		}
 		if ok {
-			return apply, ""
+			return apply, "", true
 		}
 	}
-	return nil, "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'"
+	return nil, "", false
 }
 
 func cmdConfigResetStat(c *client, args [][]byte) {
@@ -423,7 +507,7 @@ func cmdInfo(c *client, args [][]byte) {
 			fmt.Fprintf(&b, "%s:%s\r\n", kv[0], kv[1])
 		}
 	}
-	c.writeBulkString(b.String())
+	c.writeVerbatim(b.String())
 }
 
 func (s *Server) infoSection(name string) [][2]string {
@@ -487,6 +571,7 @@ func (s *Server) infoSection(name string) [][2]string {
 			{"total_commands_processed", strconv.FormatInt(st.commands.Load(), 10)},
 			{"rejected_connections", strconv.FormatInt(st.rejected.Load(), 10)},
 			{"total_error_replies", strconv.FormatInt(st.errors.Load(), 10)},
+			{"command_panics", strconv.FormatInt(st.panics.Load(), 10)},
 			{"keyspace_hits", strconv.FormatInt(st.hits.Load(), 10)},
 			{"keyspace_misses", strconv.FormatInt(st.misses.Load(), 10)},
 		}

@@ -555,7 +555,9 @@ func cmdSetRange(c *client, args [][]byte) {
 		if len(val) == 0 {
 			return coordinator.Change{}, nil // nothing to write; Redis leaves the key as it is
 		}
-		if off+int64(len(val)) > int64(c.srv.cfg.MaxValueBytes) {
+		// Written as a subtraction: off+len(val) overflows for offsets near
+		// 2^63, and a wrapped sum would pass the check.
+		if off > int64(c.srv.cfg.MaxValueBytes)-int64(len(val)) {
 			return coordinator.Change{}, redisError(errStringTooLarge)
 		}
 		size := int(off) + len(val)

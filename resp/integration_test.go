@@ -38,7 +38,7 @@ type nilReply struct{}
 
 // expect runs a command and checks its reply; want may be nilReply{} for a
 // null, a string, an int64, a []interface{} or a map, as go-redis decodes them.
-func expect(t *testing.T, c doer, want interface{}, args ...interface{}) {
+func expect(t testing.TB, c doer, want interface{}, args ...interface{}) {
 	t.Helper()
 	got, err := c.Do(bg, args...).Result()
 	if _, isNil := want.(nilReply); isNil {
@@ -127,7 +127,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 
 // conn returns a single connection of a new client, so a test can check
 // that errors leave that very connection usable.
-func conn(t *testing.T, s *testserver.Server) *redis.Conn {
+func conn(t testing.TB, s *testserver.Server) *redis.Conn {
 	t.Helper()
 	cn := s.Client().Conn()
 	t.Cleanup(func() { cn.Close() })

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -121,6 +122,7 @@ type stats struct {
 	misses      atomic.Int64 // reads that did not
 	expired     atomic.Int64 // keys found expired on read
 	rejected    atomic.Int64 // connections refused (maxclients, protected mode)
+	panics      atomic.Int64 // commands whose handler panicked (see contain)
 }
 
 // session is one connection's state.
@@ -146,6 +148,11 @@ type session struct {
 	// Read by CLIENT LIST from other connections.
 	last atomic.Int64
 	cmd  atomic.Pointer[Command]
+
+	// poisoned is set when a command of this connection panicked: the rest
+	// of its pipeline does not run, and the connection is closed once the
+	// replies written so far have left (see contain).
+	poisoned atomic.Bool
 }
 
 // client is what a command handler works with: its connection's session and
@@ -378,6 +385,11 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 		_ = out.Flush()
 		s.running.Done()
 	}()
+	defer func() {
+		if sess.poisoned.Load() {
+			conn.Close()
+		}
+	}()
 	if len(conn.PeekPipeline()) == 0 {
 		s.exec(&client{session: sess, out: out, ctx: context.Background()}, rc.Args, lookupArgs(rc.Args))
 		return
@@ -409,11 +421,18 @@ func lookupArgs(args [][]byte) *Command {
 	return lookup(args[0])
 }
 
-// exec runs one command through the command table.
+// exec runs one command through the command table. A panic in the
+// command is contained here (see contain), on whatever goroutine runs it,
+// so it never takes the node down.
 func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
-	if len(args) == 0 {
+	if len(args) == 0 || c.poisoned.Load() {
 		return
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.contain(c, args, r)
+		}
+	}()
 	s.stats.commands.Add(1)
 	c.last.Store(s.cfg.Now().UnixNano())
 	c.failed = false
@@ -449,6 +468,32 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected bool) {
 	cmd.Handler(c, args)
 	return false
 }
+
+// contain answers a command whose handler panicked, as net/http does for
+// a handler: the panic is logged with its stack and counted, the client gets
+// an error in place of whatever part of a reply the handler had begun, and
+// its connection is closed, since the client's state (a transaction, a
+// half-run pipeline) can no longer be trusted. Locks and pending writes are
+// released by the deferred calls that unwound with the panic: the engine
+// and the coordinator release everything with defer.
+func (s *Server) contain(c *client, args [][]byte, r any) {
+	name := lower(args[0])
+	s.stats.panics.Add(1)
+	slog.Error("command panicked; its client is answered with an error and disconnected",
+		"command", truncate(name, 64), "client", c.addr, "panic", r, "stack", string(debug.Stack()))
+	c.poisoned.Store(true)
+	// The replies before this command's are complete; a reply the handler
+	// had begun is not, and goes.
+	if buf := c.out.Buffer(); completeReplies(buf) < len(buf) {
+		c.out.SetBuffer(buf[:completeReplies(buf)])
+	}
+	c.writeError("ERR internal error while running '" + truncate(name, 64) +
+		"'; the node logged it and is closing this connection")
+}
+
+// CommandPanics is the number of commands whose handler panicked since
+// the server started (each contained: see contain).
+func (s *Server) CommandPanics() int64 { return s.stats.panics.Load() }
 
 func errUnknownCommand(args [][]byte) string {
 	// As Redis does: the quoted arguments together stop at about 128 bytes.

@@ -1,0 +1,18 @@
+package resp
+
+import "github.com/dynago/dynago/coordinator"
+
+// The test binary's command table has one more command, which panics while
+// the coordinator holds the key's lock (inside its decision), so that tests
+// can check that a handler's panic is contained and leaves nothing locked.
+func init() {
+	register(&Command{Name: "dynago-test-panic", Arity: 2, Flags: []string{"write"}, FirstKey: 1, LastKey: 1, Step: 1,
+		Group: "dynago", Since: "0.1.0", Summary: "Test only: panics while deciding a write to key.",
+		Handler: func(c *client, args [][]byte) {
+			c.writeArray(2) // a reply begun, never finished
+			c.writeInt(1)
+			c.update(args[1], func(*coordinator.State) (coordinator.Change, error) {
+				panic("dynago-test-panic: forced")
+			})
+		}})
+}

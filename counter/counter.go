@@ -20,6 +20,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dynago/dynago/version"
 )
@@ -143,7 +144,12 @@ func ParseFloat(b []byte) (float64, bool) {
 	if bytes.IndexByte(b, '_') >= 0 { // Go allows digit separators; Redis does not
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
+	s := string(b)
+	if hex := bytes.TrimLeft(b, "+-"); len(hex) > 1 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X') &&
+		bytes.IndexAny(hex, "pP") < 0 {
+		s += "p0" // strtold reads a hex mantissa without an exponent ("0x10"); Go wants one
+	}
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) {
 		return 0, false
 	}
@@ -245,6 +251,8 @@ func (s State) eval() value {
 //
 // Beyond 2^53 every float64 is an integer, and Dynago prints it exactly
 // (9223372036854775808, not the shortest 9223372036854776000), as Redis does.
+// Like Redis's "%.17Lf", it prints at most 17 decimals: a value whose
+// shortest form needs more is rounded to 17 (1e-20 prints "0").
 func formatFloat(f float64) string {
 	switch {
 	case f == 0:
@@ -252,7 +260,15 @@ func formatFloat(f float64) string {
 	case math.Abs(f) >= 1<<53:
 		return strconv.FormatFloat(f, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if dot := strings.IndexByte(s, '.'); dot >= 0 && len(s)-dot-1 > 17 {
+		s = strings.TrimRight(strconv.FormatFloat(f, 'f', 17, 64), "0")
+		s = strings.TrimSuffix(s, ".")
+		if s == "-0" {
+			s = "0"
+		}
+	}
+	return s
 }
 
 func (v value) String() string {

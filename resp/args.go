@@ -1,9 +1,11 @@
 package resp
 
 import (
+	"bytes"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/dynago/dynago/counter"
 )
 
 // Redis's own error texts, which clients and scripts match on.
@@ -66,23 +68,17 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(u), true
 }
 
-// parseFloat parses a Redis float argument (strtold-like: no spaces, no NaN).
-func parseFloat(b []byte) (float64, bool) {
-	s := string(b)
-	if s == "" || strings.TrimSpace(s) != s {
-		return 0, false
+// parseFloat parses a Redis float argument as Redis does a value
+// (strtold-like: no spaces, no NaN; see counter.ParseFloat).
+func parseFloat(b []byte) (float64, bool) { return counter.ParseFloat(b) }
+
+// cString is b as C's "%s" prints it: up to its first NUL byte. Redis
+// formats the arguments it quotes in error replies this way.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !math.IsNaN(f) {
-			return f, !math.IsInf(f, 0) || strings.Contains(strings.ToLower(s), "inf")
-		}
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
+	return string(b)
 }
 
 // eq reports whether arg equals the ASCII word w, ignoring case.

@@ -2,30 +2,30 @@ package resp
 
 import (
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 	"time"
 )
 
 func init() {
-	f, ls, nm := "fast", "loading", "stale"
+	f, ls, nm, ns := "fast", "loading", "stale", "noscript"
 	clientCmd := &Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands."}
 	clientCmd.Subcommands = []*Command{
-		{Name: "client|setname", Arity: 3, Flags: []string{ls, nm}, Group: "connection", Since: "2.6.9", Summary: "Sets the connection name.", Handler: cmdClientSetName},
-		{Name: "client|getname", Arity: 2, Flags: []string{ls, nm}, Group: "connection", Since: "2.6.9", Summary: "Returns the name of the connection.", Handler: cmdClientGetName},
-		{Name: "client|id", Arity: 2, Flags: []string{ls, nm}, Group: "connection", Since: "5.0.0", Summary: "Returns the unique client ID of the connection.", Handler: cmdClientID},
-		{Name: "client|setinfo", Arity: 4, Flags: []string{ls, nm}, Group: "connection", Since: "7.2.0", Summary: "Sets information specific to the client or connection.", Handler: cmdClientSetInfo},
-		{Name: "client|list", Arity: -2, Flags: []string{ls, nm}, Group: "connection", Since: "2.4.0", Summary: "Lists open connections.", Handler: cmdClientList},
-		{Name: "client|info", Arity: 2, Flags: []string{ls, nm}, Group: "connection", Since: "6.2.0", Summary: "Returns information about the connection.", Handler: cmdClientInfo},
+		{Name: "client|setname", Arity: 3, Flags: []string{ns, ls, nm}, Group: "connection", Since: "2.6.9", Summary: "Sets the connection name.", Handler: cmdClientSetName},
+		{Name: "client|getname", Arity: 2, Flags: []string{ns, ls, nm}, Group: "connection", Since: "2.6.9", Summary: "Returns the name of the connection.", Handler: cmdClientGetName},
+		{Name: "client|id", Arity: 2, Flags: []string{ns, ls, nm}, Group: "connection", Since: "5.0.0", Summary: "Returns the unique client ID of the connection.", Handler: cmdClientID},
+		{Name: "client|setinfo", Arity: 4, Flags: []string{ns, ls, nm}, Group: "connection", Since: "7.2.0", Summary: "Sets information specific to the client or connection.", Handler: cmdClientSetInfo},
+		{Name: "client|list", Arity: -2, Flags: []string{"admin", ns, ls, nm}, Group: "connection", Since: "2.4.0", Summary: "Lists open connections.", Handler: cmdClientList},
+		{Name: "client|info", Arity: 2, Flags: []string{ns, ls, nm}, Group: "connection", Since: "6.2.0", Summary: "Returns information about the connection.", Handler: cmdClientInfo},
 		{Name: "client|help", Arity: 2, Flags: []string{ls, nm}, Group: "connection", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: cmdClientHelp},
 	}
 	clientCmd.Handler = func(c *client, args [][]byte) { dispatchSub(clientCmd, c, args) }
 	register(
 		&Command{Name: "ping", Arity: -1, Flags: []string{f}, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: cmdPing},
 		&Command{Name: "echo", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
-		&Command{Name: "quit", Arity: -1, Flags: []string{f, "no_auth"}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
+		&Command{Name: "quit", Arity: -1, Flags: []string{ns, ls, nm, f, "no_auth", "allow_busy"}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
 		&Command{Name: "select", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database. Dynago has one database, 0.", Handler: cmdSelect},
-		&Command{Name: "hello", Arity: -1, Flags: []string{ls, nm, f, "no_auth"}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
+		&Command{Name: "hello", Arity: -1, Flags: []string{ns, ls, nm, f, "no_auth", "allow_busy"}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
 		clientCmd,
 	)
 }
@@ -48,11 +48,17 @@ func cmdQuit(c *client, args [][]byte) {
 	c.conn.Close()
 }
 
+// cmdSelect accepts database 0, the only one. Indexes Redis refuses get
+// Redis's errors; 1 to 15, which Redis has, get Dynago's own.
 func cmdSelect(c *client, args [][]byte) {
 	n, ok := parseInt(args[1])
 	switch {
 	case !ok:
 		c.writeError(errNotInteger)
+	case n < math.MinInt32 || n > math.MaxInt32:
+		c.writeError("ERR value is out of range, value must between -2147483648 and 2147483647")
+	case n < 0 || n >= 16:
+		c.writeError("ERR DB index is out of range")
 	case n != 0:
 		c.writeError("ERR DB index is out of range (Dynago has a single database, 0)")
 	default:
@@ -91,7 +97,7 @@ func cmdHello(c *client, args [][]byte) {
 			}
 			i++
 		default:
-			c.writeError("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
+			c.writeError("ERR Syntax error in HELLO option '" + cString(args[i]) + "'")
 			return
 		}
 	}
@@ -176,41 +182,48 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 	c.writeOK()
 }
 
+// cmdClientList is CLIENT LIST [TYPE type] [ID id ...]. Every Dynago client
+// is a normal one: TYPE master, replica (slave) and pubsub list none.
 func cmdClientList(c *client, args [][]byte) {
-	if len(args) > 2 && !(len(args) == 4 && eq(args[2], "type") && eq(args[3], "normal")) {
-		if len(args) >= 4 && eq(args[2], "id") {
-			want := map[uint64]bool{}
-			for _, a := range args[3:] {
-				id, err := strconv.ParseUint(string(a), 10, 64)
-				if err != nil {
-					c.writeError("ERR Invalid client ID")
-					return
-				}
-				want[id] = true
-			}
-			var b strings.Builder
-			for _, o := range c.srv.clientList() {
-				if want[o.id] {
-					b.WriteString(o.describe(c.srv.cfg.Now()))
-					b.WriteByte('\n')
-				}
-			}
-			c.writeBulkString(b.String())
+	include := func(*session) bool { return true }
+	switch {
+	case len(args) == 2:
+	case len(args) == 4 && eq(args[2], "type"):
+		switch {
+		case eq(args[3], "normal"):
+		case eq(args[3], "master"), eq(args[3], "replica"), eq(args[3], "slave"), eq(args[3], "pubsub"):
+			include = func(*session) bool { return false }
+		default:
+			c.writeError("ERR Unknown client type '" + cString(args[3]) + "'")
 			return
 		}
+	case len(args) > 3 && eq(args[2], "id"):
+		want := map[uint64]bool{}
+		for _, a := range args[3:] {
+			id, ok := parseInt(a)
+			if !ok {
+				c.writeError("ERR Invalid client ID")
+				return
+			}
+			want[uint64(id)] = id > 0
+		}
+		include = func(o *session) bool { return want[o.id] }
+	default:
 		c.writeError(errSyntax)
 		return
 	}
 	var b strings.Builder
 	for _, o := range c.srv.clientList() {
-		b.WriteString(o.describe(c.srv.cfg.Now()))
-		b.WriteByte('\n')
+		if include(o) {
+			b.WriteString(o.describe(c.srv.cfg.Now()))
+			b.WriteByte('\n')
+		}
 	}
-	c.writeBulkString(b.String())
+	c.writeVerbatim(b.String())
 }
 
 func cmdClientInfo(c *client, args [][]byte) {
-	c.writeBulkString(c.describe(c.srv.cfg.Now()) + "\n")
+	c.writeVerbatim(c.describe(c.srv.cfg.Now()) + "\n")
 }
 
 func cmdClientHelp(c *client, args [][]byte) {

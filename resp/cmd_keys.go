@@ -99,11 +99,7 @@ func cmdType(c *client, args [][]byte) {
 // NX/XX/GT/LT conditions.
 func cmdExpire(c *client, args [][]byte) {
 	name := lower(args[0])
-	n, ok := parseInt(args[2])
-	if !ok {
-		c.writeError(errNotInteger)
-		return
-	}
+	// Redis checks the options before the time.
 	var nx, xx, gt, lt bool
 	for _, a := range args[3:] {
 		switch {
@@ -116,7 +112,7 @@ func cmdExpire(c *client, args [][]byte) {
 		case eq(a, "lt"):
 			lt = true
 		default:
-			c.writeError("ERR Unsupported option " + string(a))
+			c.writeError("ERR Unsupported option " + cString(a))
 			return
 		}
 	}
@@ -126,6 +122,11 @@ func cmdExpire(c *client, args [][]byte) {
 	}
 	if gt && lt {
 		c.writeError("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	n, ok := parseInt(args[2])
+	if !ok {
+		c.writeError(errNotInteger)
 		return
 	}
 	now := c.srv.cfg.Now().UnixMilli()
@@ -244,8 +245,8 @@ func cmdKeys(c *client, args [][]byte) {
 // resume from, so it stays valid across calls, restarts and nodes; a key
 // present for the whole iteration is returned at least once.
 func cmdScan(c *client, args [][]byte) {
-	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseCursor(args[1])
+	if !ok {
 		c.writeError(errInvalidCursor)
 		return
 	}
@@ -301,6 +302,35 @@ func cmdScan(c *client, args [][]byte) {
 	for _, k := range keys {
 		c.writeBulk(k)
 	}
+}
+
+// parseCursor reads a SCAN cursor as Redis does, with C's strtoul: no
+// leading space, an optional sign (a negative cursor wraps around 2^64), decimal
+// digits (none is 0), nothing after them, no overflow.
+func parseCursor(b []byte) (uint64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false // a sign without digits
+		}
+	}
+	var n uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 func cmdDBSize(c *client, args [][]byte) {

@@ -125,7 +125,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 		if cmd := lookupFull(name); cmd != nil {
 			c.writeCommandInfo(cmd)
 		} else {
-			c.writeNullArray()
+			c.writeNull() // Redis's null for an unknown name is a null bulk string in RESP2
 		}
 	}
 }
@@ -365,10 +365,10 @@ func cmdConfigSet(c *client, args [][]byte) {
 		f, msg, known := c.srv.prepareSet(name, value)
 		switch {
 		case !known:
-			c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + typed + "'")
+			c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + cString(args[i]) + "'")
 			return
 		case seen[name]:
-			c.writeError("ERR CONFIG SET failed (possibly related to argument '" + typed + "') - duplicate parameter")
+			c.writeError("ERR CONFIG SET failed (possibly related to argument '" + cString(args[i]) + "') - duplicate parameter")
 			return
 		case msg != "" && valueErr == "":
 			valueErr = msg

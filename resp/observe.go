@@ -3,7 +3,6 @@ package resp
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,12 +195,12 @@ func init() {
 func cmdSlowlogGet(c *client, args [][]byte) {
 	n := 10
 	if len(args) > 3 {
-		c.writeError(errSyntax)
+		c.writeError("ERR unknown subcommand or wrong number of arguments for '" + truncate(string(args[1]), 128) + "'. Try SLOWLOG HELP.")
 		return
 	}
 	if len(args) == 3 {
-		v, err := strconv.ParseInt(string(args[2]), 10, 64)
-		if err != nil || v < -1 {
+		v, ok := parseInt(args[2])
+		if !ok || v < -1 {
 			c.writeError("ERR count should be greater than or equal to -1")
 			return
 		}

@@ -496,15 +496,16 @@ func (s *Server) contain(c *client, args [][]byte, r any) {
 func (s *Server) CommandPanics() int64 { return s.stats.panics.Load() }
 
 func errUnknownCommand(args [][]byte) string {
-	// As Redis does: the quoted arguments together stop at about 128 bytes.
+	// As Redis does: the quoted arguments together stop at about 128 bytes,
+	// and each stops at a NUL byte (Redis formats them as C strings).
 	var quoted strings.Builder
 	for _, a := range args[1:] {
 		if quoted.Len() >= 128 {
 			break
 		}
-		quoted.WriteString("'" + truncate(string(a), 128-quoted.Len()) + "' ")
+		quoted.WriteString("'" + truncate(cString(a), 128-quoted.Len()) + "' ")
 	}
-	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", args[0], quoted.String())
+	return "ERR unknown command '" + truncate(cString(args[0]), 128) + "', with args beginning with: " + quoted.String()
 }
 
 // writeErr answers err as a Redis error. Errors that carry their own Redis

@@ -54,6 +54,9 @@ type Snapshot struct {
 	// CommandPanics counts commands whose handler panicked (each one
 	// answered with an error and its connection closed; the node served on).
 	CommandPanics int64
+	// InternodePanics counts internode requests whose handler panicked
+	// (each answered with an error to the peer; the node served on).
+	InternodePanics uint64
 }
 
 // Metrics is a node's Prometheus registry with the per-request collectors.
@@ -177,6 +180,7 @@ var figures = []figure{
 	counter("dynago_transfer_bytes_total", "Bytes moved by partition transfers (compressed).", func(s *Snapshot) float64 { return float64(s.TransferBytes) }),
 	gauge("dynago_keys", "Keys with a live value on this node.", func(s *Snapshot) float64 { return float64(s.Keys) }),
 	gauge("dynago_clients_connected", "Client connections.", func(s *Snapshot) float64 { return float64(s.ClientsConnected) }),
+	counter("dynago_internode_panics_total", "Internode requests whose handler panicked; each was contained (the peer answered with an error).", func(s *Snapshot) float64 { return float64(s.InternodePanics) }),
 	counter("dynago_command_panics_total", "Commands whose handler panicked; each was contained (its client answered with an error and disconnected).", func(s *Snapshot) float64 { return float64(s.CommandPanics) }),
 	gauge("dynago_pebble_disk_bytes", "Bytes of Pebble's live files.", func(s *Snapshot) float64 { return float64(s.DiskBytes) }),
 	gauge("dynago_pebble_memtable_bytes", "Bytes of Pebble's memtables.", func(s *Snapshot) float64 { return float64(s.MemtableBytes) }),

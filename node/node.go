@@ -437,6 +437,12 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 // Addr is the address Redis clients connect to.
 func (n *Node) Addr() string { return n.srv.Addr().String() }
 
+// PeerAddr is the address of the node's internode listener.
+func (n *Node) PeerAddr() string { return n.cfg.PeerAddr }
+
+// TransportStats are the counters of the node's internode transport.
+func (n *Node) TransportStats() transport.Stats { return n.trans.Load().Stats() }
+
 // GossipAddr is the address other nodes join through.
 func (n *Node) GossipAddr() string { return n.mem.LocalMeta().GossipAddr }
 

@@ -137,6 +137,9 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.WALBytesWritten = e.WALBytesWritten
 	snap.ClientsConnected = n.srv.ClientsConnected()
 	snap.CommandPanics = n.srv.CommandPanics()
+	if t := n.trans.Load(); t != nil {
+		snap.InternodePanics = t.Stats().HandlerPanics
+	}
 	return snap
 }
 

@@ -322,7 +322,12 @@ func cmdDynagoFault(c *client, args [][]byte) {
 	c.writeOK()
 }
 
-// clusterInfo is INFO's cluster section.
+// clusterInfo is INFO's cluster section. cluster_enabled stays 0: clients
+// read 1 as "this server speaks the Redis Cluster protocol" (CLUSTER SLOTS,
+// CLUSTER SHARDS, MOVED), which Dynago does not yet; a cluster-mode client
+// invited in would fail on every command. Any node serves every key, so a
+// plain client is the right one. The fields after it describe Dynago's own
+// cluster.
 func (s *Server) clusterInfo() [][2]string {
 	if s.cfg.Admin == nil {
 		return [][2]string{{"cluster_enabled", "0"}}
@@ -343,7 +348,7 @@ func (s *Server) clusterInfo() [][2]string {
 	q, _, _ := s.cfg.Admin.Ring()
 	n, r, w := s.cfg.Admin.Quorums()
 	out := [][2]string{
-		{"cluster_enabled", "1"},
+		{"cluster_enabled", "0"},
 		{"cluster_members", strconv.Itoa(members)},
 		{"cluster_members_alive", strconv.Itoa(alive)},
 		{"cluster_partitions", strconv.Itoa(q)},

@@ -265,7 +265,7 @@ func (c *conn) answer(f frame) {
 		timeout = c.t.cfg.CallTimeout
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, timeout)
-	resp, err := invoke(ctx, c.t.log, c.t.h, c.peerName, f.method, f.payload)
+	resp, err := invoke(ctx, c.t.log, &c.t.stats.handlerPanics, c.t.h, c.peerName, f.method, f.payload)
 	cancel()
 	limit := c.t.cfg.MaxFrameBytes
 	resp, err = reply(resp, err, limit)

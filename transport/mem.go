@@ -165,7 +165,7 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 		defer to.wg.Done()
 		defer to.remove(mc)
 		defer hcancel()
-		resp, err := invoke(hctx, to.log, to.h, n.cfg.Name, m, req)
+		resp, err := invoke(hctx, to.log, nil, to.h, n.cfg.Name, m, req)
 		resp, err = reply(resp, err, to.cfg.MaxFrameBytes)
 		if err == nil && len(resp) > 0 {
 			resp = bytes.Clone(resp)

@@ -171,10 +171,14 @@ type Stats struct {
 	BytesReceived uint64 // bytes read from sockets
 	Writes        uint64 // socket writes; under load far fewer than FramesSent
 	FramesSent    uint64 // requests and responses written
+	// HandlerPanics counts requests whose handler panicked: each was
+	// answered with an error and the node served on.
+	HandlerPanics uint64
 }
 
 type counters struct {
 	dials, accepts, bytesSent, bytesReceived, writes, framesSent atomic.Uint64
+	handlerPanics                                                atomic.Uint64
 }
 
 // Stats returns the transport's counters.
@@ -187,6 +191,7 @@ func (t *TCP) Stats() Stats {
 		BytesReceived: s.bytesReceived.Load(),
 		Writes:        s.writes.Load(),
 		FramesSent:    s.framesSent.Load(),
+		HandlerPanics: s.handlerPanics.Load(),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -155,9 +156,13 @@ func withDeadline(ctx context.Context, d time.Duration) (context.Context, contex
 // invoke runs a handler, turning a panic into an error so that a bug in one
 // request handler answers that request with an error instead of killing the
 // node.
-func invoke(ctx context.Context, log *slog.Logger, h Handler, from string, m Method, req []byte) (resp []byte, err error) {
+// panics, if not nil, counts them.
+func invoke(ctx context.Context, log *slog.Logger, panics *atomic.Uint64, h Handler, from string, m Method, req []byte) (resp []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if panics != nil {
+				panics.Add(1)
+			}
 			log.Error("transport: handler panicked", "method", m, "from", from,
 				"panic", r, "stack", string(debug.Stack()))
 			resp, err = nil, fmt.Errorf("transport: handler for method %d panicked: %v", m, r)

@@ -187,13 +187,15 @@ type disk struct {
 	inner    vfs.FS // the file system under watchedFS
 	fs       vfs.FS // watchedFS
 	dir      string
-	reserve  int64
+	reserve  atomic.Int64 // Config.DiskReserveBytes, changed by SetDiskReserve
 	interval time.Duration
 	log      *slog.Logger // nil: slog.Default()
 
 	status  atomic.Int32              // DiskStatus; read by every write
 	refusal atomic.Pointer[DiskError] // what refused writes get (nil when ok)
 	stalled atomic.Bool               // Pebble is in a write stall
+	walBad  atomic.Bool               // walBroken, read after every commit
+	flushes atomic.Bool               // Pebble's last memtable flush failed on the disk
 	errs    atomic.Int64              // failed disk writes since open
 	refused atomic.Int64              // refused writes since open
 	noSpace atomic.Int64              // unix ns of the last ENOSPC
@@ -228,11 +230,12 @@ func newDisk(cfg Config) *disk {
 	if inner == nil {
 		inner = vfs.Default
 	}
-	d := &disk{inner: inner, dir: cfg.Dir, reserve: cfg.DiskReserveBytes, interval: cfg.DiskCheckInterval,
+	d := &disk{inner: inner, dir: cfg.Dir, interval: cfg.DiskCheckInterval,
 		log: cfg.Logger, since: time.Now(), bad: make(chan struct{}), stop: make(chan struct{})}
 	if d.interval <= 0 {
 		d.interval = time.Second
 	}
+	d.reserve.Store(cfg.DiskReserveBytes)
 	d.fs = &watchedFS{FS: inner, d: d}
 	d.free.Store(-1)
 	d.total.Store(-1)
@@ -287,10 +290,7 @@ func (d *disk) refuse() error {
 
 // walOK reports whether Pebble's write-ahead log can still be written.
 func (d *disk) walOK() error {
-	d.mu.Lock()
-	broken := d.walBroken
-	d.mu.Unlock()
-	if broken {
+	if d.walBad.Load() {
 		return d.refuse()
 	}
 	return nil
@@ -301,17 +301,18 @@ func (d *disk) walOK() error {
 // log and the table); free space is measured again only when the bytes
 // committed since the last measurement could have reached the reserve.
 func (d *disk) reserveFor(n int) error {
-	if d.reserve <= 0 || d.noStat.Load() {
+	reserve := d.reserve.Load()
+	if reserve <= 0 || d.noStat.Load() {
 		return nil
 	}
 	need := 2 * int64(n)
 	spent := d.spent.Add(need)
 	free := d.free.Load()
-	if free >= 0 && free-spent >= d.reserve {
+	if free >= 0 && free-spent >= reserve {
 		return nil
 	}
 	d.measureNow(false)
-	if free = d.free.Load(); free < 0 || free-need >= d.reserve {
+	if free = d.free.Load(); free < 0 || free-need >= reserve {
 		return nil
 	}
 	if err := d.check(); err != nil {
@@ -319,7 +320,7 @@ func (d *disk) reserveFor(n int) error {
 	}
 	// This write is too big for the room left; smaller ones may still fit.
 	d.refused.Add(1)
-	return &DiskError{Status: DiskFull, Err: &reserveError{free: free, reserve: d.reserve, need: need}}
+	return &DiskError{Status: DiskFull, Err: &reserveError{free: free, reserve: reserve, need: need}}
 }
 
 // measureNow reads the file system's free space; below the reserve the
@@ -347,8 +348,8 @@ func (d *disk) measureNow(wait bool) {
 	d.spent.Store(0)
 	d.free.Store(free)
 	d.total.Store(int64(min(u.TotalBytes, 1<<62)))
-	if d.reserve > 0 && free < d.reserve {
-		d.turnBad(DiskFull, false, &reserveError{free: free, reserve: d.reserve})
+	if reserve := d.reserve.Load(); reserve > 0 && free < reserve {
+		d.turnBad(DiskFull, false, &reserveError{free: free, reserve: reserve})
 	}
 }
 
@@ -417,6 +418,7 @@ func (d *disk) turnBad(st DiskStatus, restart bool, cause error) {
 	}
 	if restart {
 		d.walBroken = true
+		d.walBad.Store(true)
 	}
 	cur := d.state()
 	if cur == DiskFailing && st == DiskFull && !restart {
@@ -480,7 +482,8 @@ func (d *disk) guarded() bool {
 		return true
 	}
 	free := d.free.Load()
-	return d.reserve > 0 && free >= 0 && free-d.spent.Load() < 2*d.reserve
+	reserve := d.reserve.Load()
+	return reserve > 0 && free >= 0 && free-d.spent.Load() < 2*reserve
 }
 
 // backoff delays the creation of a table while the disk has just run out
@@ -531,10 +534,14 @@ func (d *disk) probe() {
 		return
 	}
 	defer d.logStill()
-	if broken || !quiet {
+	// Pebble retries a failed flush or compaction at least every
+	// retryBackoff: a disk that failed no write for a few of them (and a
+	// whole interval) has room for them again.
+	calm := time.Since(time.Unix(0, d.lastErr.Load())) >= max(d.interval, 3*retryBackoff)
+	if broken || !quiet || !calm || d.flushes.Load() {
 		return
 	}
-	if free := d.free.Load(); d.reserve > 0 && free >= 0 && free < d.reserve+d.reserve/4 {
+	if free, reserve := d.free.Load(), d.reserve.Load(); reserve > 0 && free >= 0 && free < reserve+reserve/4 {
 		return
 	}
 	if err := d.testWrite(); err != nil {
@@ -596,6 +603,13 @@ func (d *disk) backgroundError(err error) {
 	d.pebbleLog.errorf(d.logger(), "background error: %s", err)
 }
 
+// flushEnd is Pebble's report of a memtable flush: writes do not resume
+// while the last one failed on the disk (they would fill memtables that
+// cannot be flushed, and stall).
+func (d *disk) flushEnd(err error) {
+	d.flushes.Store(err != nil && isDiskFault(err))
+}
+
 // snapshot returns the health as it stands.
 func (d *disk) snapshot() DiskHealth {
 	d.mu.Lock()
@@ -608,7 +622,7 @@ func (d *disk) snapshot() DiskHealth {
 	if last := d.lastOp.Load(); last != nil {
 		h.LastError = last.Error()
 	}
-	h.FreeBytes, h.TotalBytes, h.ReserveBytes = d.free.Load(), d.total.Load(), d.reserve
+	h.FreeBytes, h.TotalBytes, h.ReserveBytes = d.free.Load(), d.total.Load(), d.reserve.Load()
 	return h
 }
 
@@ -769,3 +783,12 @@ func (f *watchedFile) Close() error {
 
 // DiskHealth returns the state of the data directory's disk.
 func (e *Engine) DiskHealth() DiskHealth { return e.disk.snapshot() }
+
+// SetDiskReserve changes Config.DiskReserveBytes (CONFIG SET
+// disk-reserve). Free space is measured again at once: writes are refused
+// at once if it is now under the reserve, and resume by the next probes
+// if it no longer is.
+func (e *Engine) SetDiskReserve(bytes int64) {
+	e.disk.reserve.Store(max(bytes, 0))
+	e.disk.measureNow(true)
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,7 @@ func Open(cfg Config) (*Engine, error) {
 			BackgroundError: d.backgroundError,
 			WriteStallBegin: func(pebble.WriteStallBeginInfo) { d.stalled.Store(true) },
 			WriteStallEnd:   func() { d.stalled.Store(false) },
+			FlushEnd:        func(info pebble.FlushInfo) { d.flushEnd(info.Err) },
 		},
 	}
 	// Bloom filters on every level let a read of an absent key (every SET
@@ -337,12 +339,14 @@ func (e *Engine) UpdateDeferred(key []byte, fn UpdateFunc) (version.Object, erro
 }
 
 // SyncWAL makes every write committed so far durable (per the fsync mode).
+// It fails once Pebble has failed to write its write-ahead log, whatever the
+// mode: nothing written since is durable.
 func (e *Engine) SyncWAL() error {
-	if e.cfg.Fsync == FsyncNever {
-		return nil
-	}
 	if err := e.disk.walOK(); err != nil {
 		return err
+	}
+	if e.cfg.Fsync == FsyncNever {
+		return nil
 	}
 	if !e.acquire() {
 		return ErrClosed
@@ -508,7 +512,15 @@ func (e *Engine) commitNow(b *pebble.Batch, deferSync bool) error {
 }
 
 // diskErr is err, or the disk's error when a write failed because of it.
+// A write to a write-ahead log that Pebble failed to write fails even when
+// Pebble returns no error: it reports a failed sync to its logger as fatal
+// and then returns nothing (see quietLogger.Fatalf).
 func (e *Engine) diskErr(err error) error {
+	if e.disk.walBad.Load() {
+		if de := e.disk.refusal.Load(); de != nil {
+			return de
+		}
+	}
 	if err == nil || e.disk.state() == DiskOK {
 		return err
 	}
@@ -741,6 +753,14 @@ func (l quietLogger) Errorf(format string, args ...interface{}) {
 	l.d.pebbleLog.errorf(l.d.logger(), format, args...)
 }
 func (l quietLogger) Fatalf(format string, args ...interface{}) {
+	if strings.HasPrefix(format, "pebble: fatal commit error") && l.d.walBad.Load() {
+		// A write or sync of the write-ahead log failed: the disk already
+		// refuses every write (none reaches Pebble's broken log, which
+		// would panic), the writes waiting for that sync get the disk's
+		// error (diskErr), and reads go on until the node restarts.
+		l.d.pebbleLog.errorf(l.d.logger(), format, args...)
+		return
+	}
 	l.d.logger().Error(fmt.Sprintf(format, args...), "component", "pebble")
 	os.Exit(1)
 }

@@ -310,7 +310,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 	if !c.Distributed() {
 		// Alone in the ring (or standalone): this node is every key's only replica.
 		o, _, err := c.updateLocal(ctx, key, decide, nil, false, nil)
-		return o, err
+		return o, diskRefused(err)
 	}
 	owners, isOwner := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
@@ -343,19 +343,36 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		voters++ // a forwarded write on a node whose ring view leaves it out
 	}
 	acks := make(chan bool, voters-1)
+	var sent *version.Object
 	o, wrote, err := c.updateLocal(ctx, key, decide, seen, true, func(next version.Object) {
+		sent = &next
 		c.sendToOthers(key, next, owners, acks)
 	})
-	if err != nil || !wrote {
-		return o, err
-	}
 	local := make(chan bool, 1)
-	c.eng.SyncAsync(func(err error) {
-		if err != nil {
-			slog.Error("cannot sync a write to the WAL; it counts as a failed replica", "err", err)
+	switch {
+	case err == nil && !wrote:
+		return o, nil
+	case err == nil:
+		c.eng.SyncAsync(func(err error) {
+			if err != nil && !engine.IsDiskError(err) { // the engine logs its disk's state itself
+				slog.Error("cannot sync a write to the WAL; it counts as a failed replica", "err", err)
+			}
+			local <- err == nil
+		})
+	case !engine.IsDiskError(err):
+		return o, err
+	case sent != nil:
+		// This node's store refused the write the others were sent (see
+		// disk.go): it counts as a failed replica.
+		o = *sent
+		local <- false
+	default:
+		// The store refused before the write was decided.
+		if o, wrote, err = c.decideWithoutStore(ctx, key, decide, seen, owners, acks); err != nil || !wrote {
+			return o, c.stats.counted(err)
 		}
-		local <- err == nil
-	})
+		local <- false
+	}
 	return o, c.stats.counted(c.awaitReplicas(ctx, voters, len(owners), local, acks))
 }
 
@@ -367,49 +384,17 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, seen *version.Object, syncLater bool, sending func(version.Object)) (version.Object, bool, error) {
 	wrote := false
 	update := c.eng.Update
-	if d, ok := ctx.Value(deferredKey{}).(*DeferredSync); ok {
-		d.pending.Store(true)
-		update = c.eng.UpdateDeferred
-	}
-	if syncLater {
+	deferred, _ := ctx.Value(deferredKey{}).(*DeferredSync)
+	if deferred != nil || syncLater {
 		update = c.eng.UpdateDeferred
 	}
 	o, err := update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
 		if seen != nil {
 			cur, found = version.Merge(cur, *seen), true
 		}
-		now := c.cfg.Now()
-		dot, err := c.nextDot(cur.Clock)
-		if err != nil {
+		next, write, err := c.change(cur, found, decide)
+		if err != nil || !write {
 			return cur, false, err
-		}
-		st := State{Object: cur, Found: found, Now: now, Dot: dot}
-		ch, err := decide(&st)
-		if err != nil || ch.Op == Keep {
-			return cur, false, err
-		}
-		if ch.Context.Get(c.cfg.Actor) >= dot.Counter {
-			// A context from elsewhere claims counters this key has not
-			// seen from us: go past them so the new dot is not covered.
-			if dot, err = c.nextDot(ch.Context); err != nil {
-				return cur, false, err
-			}
-		}
-		var next version.Object
-		switch ch.Op {
-		case Put:
-			next = cur.Update(ch.Context, dot, &version.Sibling{
-				Time: now.UnixNano(), Expiry: ch.Expiry, Kind: ch.Kind, Value: ch.Value,
-			})
-		case Delete:
-			next = cur.Update(ch.Context, dot, nil)
-			if next.IsTombstone() && !c.Distributed() {
-				// With a single replica nothing can resurrect the key and
-				// dots never repeat, so the record itself can go.
-				next = version.Object{}
-			}
-		default:
-			return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
 		}
 		wrote = true
 		if sending != nil {
@@ -417,7 +402,48 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 		}
 		return next, true, nil
 	})
+	if wrote && deferred != nil {
+		deferred.pending.Store(true) // (a write the store refused outright needs no sync)
+	}
 	return o, wrote, err
+}
+
+// change applies decide's change to the key's object cur and returns the
+// object to store; write is false when the command changes nothing.
+func (c *Coordinator) change(cur version.Object, found bool, decide Decide) (next version.Object, write bool, err error) {
+	now := c.cfg.Now()
+	dot, err := c.nextDot(cur.Clock)
+	if err != nil {
+		return cur, false, err
+	}
+	st := State{Object: cur, Found: found, Now: now, Dot: dot}
+	ch, err := decide(&st)
+	if err != nil || ch.Op == Keep {
+		return cur, false, err
+	}
+	if ch.Context.Get(c.cfg.Actor) >= dot.Counter {
+		// A context from elsewhere claims counters this key has not
+		// seen from us: go past them so the new dot is not covered.
+		if dot, err = c.nextDot(ch.Context); err != nil {
+			return cur, false, err
+		}
+	}
+	switch ch.Op {
+	case Put:
+		next = cur.Update(ch.Context, dot, &version.Sibling{
+			Time: now.UnixNano(), Expiry: ch.Expiry, Kind: ch.Kind, Value: ch.Value,
+		})
+	case Delete:
+		next = cur.Update(ch.Context, dot, nil)
+		if next.IsTombstone() && !c.Distributed() {
+			// With a single replica nothing can resurrect the key and
+			// dots never repeat, so the record itself can go.
+			next = version.Object{}
+		}
+	default:
+		return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
+	}
+	return next, true, nil
 }
 
 func (c *Coordinator) nextDot(seen version.Clock) (version.Dot, error) {
@@ -449,7 +475,7 @@ func (d *DeferredSync) Sync() error {
 	if !d.pending.Swap(false) {
 		return nil
 	}
-	return d.eng.SyncWAL()
+	return diskRefused(d.eng.SyncWAL())
 }
 
 // ErrWrongKind is returned when a stored payload cannot be interpreted.

@@ -92,7 +92,7 @@ func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stan
 	}
 	// Nobody can take it: keep the hint here so the owner still gets the
 	// write when it is back. It does not count toward W.
-	if err := c.eng.AddHint(owner, key, obj); err != nil {
+	if err := c.eng.AddHint(owner, key, obj); err != nil && !engine.IsDiskError(err) { // (the engine logs its disk's state itself)
 		slog.Warn("cannot keep a hint", "owner", owner, "err", err)
 	}
 	return false

@@ -50,6 +50,15 @@ type Snapshot struct {
 	BlockCacheMisses int64
 	WALBytesWritten  uint64
 
+	// DiskStatus is the data directory's: 0 takes writes, 1 full (no
+	// space, or under the reserve), 2 failing (writes fail); in the last
+	// two writes are refused. DiskErrors counts failed disk writes,
+	// DiskWritesRefused the writes refused for it; DiskFreeBytes is the
+	// file system's free space at the last measurement (-1 unknown).
+	DiskStatus                    int
+	DiskErrors, DiskWritesRefused int64
+	DiskFreeBytes, DiskReserve    int64
+
 	ClientsConnected int
 	// CommandPanics counts commands whose handler panicked (each one
 	// answered with an error and its connection closed; the node served on).
@@ -155,6 +164,17 @@ func gauge(name, help string, v func(s *Snapshot) float64) figure {
 	return figure{prometheus.NewDesc(name, help, nil, nil), prometheus.GaugeValue, v}
 }
 
+// diskStatus is the 0/1 gauge of one of the data directory's states.
+func diskStatus(status string, code int) figure {
+	return figure{prometheus.NewDesc("dynago_disk_status", "1 for the data directory's state: ok (takes writes), full (no space, or under the reserve) or failing (writes fail); writes are refused unless ok.",
+		nil, prometheus.Labels{"status": status}), prometheus.GaugeValue, func(s *Snapshot) float64 {
+		if s.DiskStatus == code {
+			return 1
+		}
+		return 0
+	}}
+}
+
 func quorumFailures(op string, v func(s *Snapshot) float64) figure {
 	return figure{prometheus.NewDesc("dynago_quorum_failures_total", "Requests refused with NOQUORUM, by operation.",
 		nil, prometheus.Labels{"op": op}), prometheus.CounterValue, v}
@@ -182,6 +202,19 @@ var figures = []figure{
 	gauge("dynago_clients_connected", "Client connections.", func(s *Snapshot) float64 { return float64(s.ClientsConnected) }),
 	counter("dynago_internode_panics_total", "Internode requests whose handler panicked; each was contained (the peer answered with an error).", func(s *Snapshot) float64 { return float64(s.InternodePanics) }),
 	counter("dynago_command_panics_total", "Commands whose handler panicked; each was contained (its client answered with an error and disconnected).", func(s *Snapshot) float64 { return float64(s.CommandPanics) }),
+	gauge("dynago_disk_healthy", "1 while the data directory takes writes, 0 while it refuses them (full or failing).", func(s *Snapshot) float64 {
+		if s.DiskStatus == 0 {
+			return 1
+		}
+		return 0
+	}),
+	diskStatus("ok", 0),
+	diskStatus("full", 1),
+	diskStatus("failing", 2),
+	counter("dynago_disk_errors_total", "Writes and syncs to the data directory that failed.", func(s *Snapshot) float64 { return float64(s.DiskErrors) }),
+	counter("dynago_disk_writes_refused_total", "Writes refused because the data directory could not take them.", func(s *Snapshot) float64 { return float64(s.DiskWritesRefused) }),
+	gauge("dynago_disk_free_bytes", "Free space on the data directory's file system at the last measurement (-1 unknown).", func(s *Snapshot) float64 { return float64(s.DiskFreeBytes) }),
+	gauge("dynago_disk_reserve_bytes", "Free space writes leave alone: under it they are refused.", func(s *Snapshot) float64 { return float64(s.DiskReserve) }),
 	gauge("dynago_pebble_disk_bytes", "Bytes of Pebble's live files.", func(s *Snapshot) float64 { return float64(s.DiskBytes) }),
 	gauge("dynago_pebble_memtable_bytes", "Bytes of Pebble's memtables.", func(s *Snapshot) float64 { return float64(s.MemtableBytes) }),
 	gauge("dynago_pebble_tables", "Pebble sstables.", func(s *Snapshot) float64 { return float64(s.Tables) }),

@@ -14,7 +14,8 @@ type fixed Snapshot
 func (f fixed) Snapshot() Snapshot { return Snapshot(f) }
 
 func TestExpositionParsesWithTheFiguresGiven(t *testing.T) {
-	m := New(fixed{MembersTotal: 3, MembersAlive: 2, HintsPending: 7, NoQuorumWrites: 4, Keys: 1234, DiskBytes: 1 << 20})
+	m := New(fixed{MembersTotal: 3, MembersAlive: 2, HintsPending: 7, NoQuorumWrites: 4, Keys: 1234, DiskBytes: 1 << 20,
+		DiskStatus: 1, DiskErrors: 5, DiskWritesRefused: 9, DiskFreeBytes: 1 << 20, DiskReserve: 10 << 20})
 	m.ObserveCommand("set", 2*time.Millisecond, false)
 	m.ObserveCommand("set", 3*time.Millisecond, true)
 	m.ObserveCommand("get", time.Millisecond, false)
@@ -69,6 +70,13 @@ func TestExpositionParsesWithTheFiguresGiven(t *testing.T) {
 		{"dynago_command_errors_total", map[string]string{"command": "set"}, 1},
 		{"dynago_command_duration_seconds", map[string]string{"command": "get"}, 1},
 		{"dynago_read_versions", nil, 2},
+		{"dynago_disk_healthy", nil, 0},
+		{"dynago_disk_status", map[string]string{"status": "full"}, 1},
+		{"dynago_disk_status", map[string]string{"status": "ok"}, 0},
+		{"dynago_disk_errors_total", nil, 5},
+		{"dynago_disk_writes_refused_total", nil, 9},
+		{"dynago_disk_free_bytes", nil, 1 << 20},
+		{"dynago_disk_reserve_bytes", nil, 10 << 20},
 	}
 	for _, c := range checks {
 		if got := value(c.name, c.labels); got != c.want {

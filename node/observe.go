@@ -135,6 +135,9 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.Compactions, snap.Flushes = e.Compactions, e.Flushes
 	snap.BlockCacheBytes, snap.BlockCacheHits, snap.BlockCacheMisses = e.BlockCacheBytes, e.BlockCacheHits, e.BlockCacheMisses
 	snap.WALBytesWritten = e.WALBytesWritten
+	d := n.eng.DiskHealth()
+	snap.DiskStatus, snap.DiskErrors, snap.DiskWritesRefused = int(d.Status), d.Errors, d.Refused
+	snap.DiskFreeBytes, snap.DiskReserve = d.FreeBytes, d.ReserveBytes
 	snap.ClientsConnected = n.srv.ClientsConnected()
 	snap.CommandPanics = n.srv.CommandPanics()
 	if t := n.trans.Load(); t != nil {

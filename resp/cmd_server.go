@@ -556,6 +556,7 @@ func (s *Server) infoSection(name string) [][2]string {
 			{"go_gc_count", strconv.FormatUint(uint64(ms.NumGC), 10)},
 		}
 	case "persistence":
+		d := s.coord.DiskHealth()
 		return [][2]string{
 			{"loading", "0"},
 			{"engine", "pebble"},
@@ -563,6 +564,16 @@ func (s *Server) infoSection(name string) [][2]string {
 			{"data_dir", s.cfg.DataDir},
 			{"aof_enabled", "1"},
 			{"rdb_bgsave_in_progress", "0"},
+			// The data directory: ok takes writes; full and failing refuse
+			// them (clients get MISCONF) until it accepts them again.
+			{"disk_status", d.Status.String()},
+			{"disk_error", d.Cause},
+			{"disk_restart_needed", strconv.FormatInt(b2i(d.Restart), 10)},
+			{"disk_errors_total", strconv.FormatInt(d.Errors, 10)},
+			{"disk_last_error", d.LastError},
+			{"disk_writes_refused", strconv.FormatInt(d.Refused, 10)},
+			{"disk_free_bytes", strconv.FormatInt(d.FreeBytes, 10)},
+			{"disk_reserve_bytes", strconv.FormatInt(d.ReserveBytes, 10)},
 		}
 	case "stats":
 		st := &s.stats

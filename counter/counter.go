@@ -237,7 +237,43 @@ func (s State) eval() value {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 		return value{isInt: true, i: i.add(int64(f))}
 	}
-	return value{f: i.float64() + f}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<100 {
+		// An integral float part beyond int64 (-2^63 after INCRBYFLOAT on
+		// "-9223372036854775809") is still added exactly, so INCR moves it.
+		fi, _ := new(big.Float).SetFloat64(f).Int(nil)
+		if sum, ok := int128FromBig(fi.Add(fi, i.big())); ok {
+			return value{isInt: true, i: sum}
+		}
+	}
+	return value{f: i.plus(f)}
+}
+
+// int128FromBig returns n as an int128, if it fits.
+func int128FromBig(n *big.Int) (int128, bool) {
+	if n.BitLen() > 127 {
+		return int128{}, false
+	}
+	// Two's complement: n mod 2^128, split into words.
+	m := new(big.Int).Add(n, new(big.Int).Lsh(big.NewInt(1), 128))
+	m.Mod(m, new(big.Int).Lsh(big.NewInt(1), 128))
+	lo := new(big.Int).And(m, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
+	hi := new(big.Int).Rsh(m, 64).Uint64()
+	return int128{hi: int64(hi), lo: lo}, true
+}
+
+// plus returns a + f rounded once to the nearest float64. Rounding a to a
+// float64 first (beyond 2^53) and then the sum would make the printed value
+// disagree with what an INCRBY then adds to (-9007199254740993 + 3.125 printed
+// as ...989, while the value an INCRBY sees is ...990).
+func (a int128) plus(f float64) float64 {
+	if v, ok := a.int64(); (ok && v > -1<<53 && v < 1<<53) || math.IsInf(f, 0) || math.IsNaN(f) {
+		return a.float64() + f // a is exact as a float64 (one rounding already), or f is not a number
+	}
+	// int128 + float64 needs at most 128+1074+53 bits to be exact.
+	sum := new(big.Float).SetPrec(1280).SetInt(a.big())
+	sum.Add(sum, new(big.Float).SetPrec(1280).SetFloat64(f))
+	r, _ := sum.Float64()
+	return r
 }
 
 // formatFloat renders f like Redis's INCRBYFLOAT reply: fixed-point, no

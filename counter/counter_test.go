@@ -79,6 +79,11 @@ func TestParseFloat(t *testing.T) {
 		{"abc", 0, false},
 		{"1e400", 0, false},
 		{"1.5.5", 0, false},
+		{"0x10", 16, true}, // strtold reads hex; its exponent is optional
+		{"-0X1.8", -1.5, true},
+		{"0x1p3", 8, true},
+		{"0x", 0, false},
+		{"0x1_0p0", 0, false},
 	} {
 		got, ok := ParseFloat([]byte(tc.in))
 		if ok != tc.ok || got != tc.want {
@@ -173,6 +178,9 @@ func TestRedisSemantics(t *testing.T) {
 		{"negative fractions", "0", []op{incrF(-1.5, "-1.5"), incrF(-0.25, "-1.75")}},
 		{"negative zero renders as 0", "0", []op{incrF(math.Copysign(0, -1), "0")}},
 		{"small fraction, no exponent", "0", []op{incrF(1e-10, "0.0000000001")}},
+		{"at most 17 decimals, as %.17Lf", "0", []op{incrF(5e-324, "0"), incrF(1.25e-17, "0.00000000000000001"), incrErr(1, ErrNotInteger)}},
+		{"an integral float beyond int64 stays exact", "-9223372036854775809", []op{incrF(0, "-9223372036854775808"), incr(1, "-9223372036854775807"), incr(2147483647, "-9223372034707292160")}},
+		{"an integer part beyond 2^53 rounds once", "0", []op{incr(-9007199254740993, "-9007199254740993"), incrF(3.125, "-9007199254740990"), incr(3, "-9007199254740987")}},
 		{"float64 rounding shows", "0", []op{incrF(0.1, "0.1"), incrF(0.2, "0.30000000000000004")}},
 		{"large float, no exponent", "1e20", []op{incrErr(1, ErrNotInteger), incrF(1, "100000000000000000000")}},
 		{"large float prints exactly", "9223372036854775808", []op{incrF(0.5, "9223372036854775808"), incrF(4096, "9223372036854779904")}},

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/dynago/dynago/coordinator"
 )
@@ -112,7 +113,8 @@ func cmdExpire(c *client, args [][]byte) {
 		case eq(a, "lt"):
 			lt = true
 		default:
-			c.writeError("ERR Unsupported option " + cString(a))
+			// Redis trims line ends off a formatted error's end.
+			c.writeError("ERR Unsupported option " + strings.TrimRight(cString(a), "\r\n"))
 			return
 		}
 	}

@@ -4,7 +4,7 @@ BIN     ?= bin/dynago
 PORT    ?= 6379
 DIR     ?= ./dynago-data
 
-.PHONY: build run cluster cluster-stop test e2e fuzz bench chaos lint clean
+.PHONY: build run cluster cluster-stop test e2e fuzz bench chaos difftest lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dynago
@@ -51,6 +51,12 @@ fuzz:
 CHAOS_FLAGS ?=
 chaos: build
 	$(GO) run ./cmd/dynago-chaos -bin $(BIN) -rounds 20 $(CHAOS_FLAGS)
+
+## difftest: the differential tester's long run: the same seeded command streams to
+## redis-server and to a Dynago node, every reply compared (make test runs a bounded one)
+DIFFTEST_FLAGS ?= -seeds 500 -commands 2000
+difftest:
+	$(GO) run ./cmd/dynago-difftest $(DIFFTEST_FLAGS)
 
 ## bench: Dynago side by side with redis-server under redis-benchmark
 bench:

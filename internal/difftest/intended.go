@@ -53,6 +53,13 @@ var Intended = []Difference{
 		Tester:   "An INCRBYFLOAT reply that is textually different is accepted when both numbers agree to float64 precision, or when Redis's result or argument lies beyond float64's range and Dynago refuses it; the runner then copies Dynago's value of the key to Redis (SET ... KEEPTTL), so the streams go on from the same value.",
 	},
 	{
+		ID:       "counter-contribution-range",
+		Commands: []string{"INCRBY", "DECRBY", "INCR", "DECR"},
+		What:     "`ERR increment or decrement would overflow` when one node's own net contribution to a counter would leave the 64-bit range, though the counter's value stays within it: a counter that started from a string (SET k 4294967296) and then moved by more than 2^63 in one direction through one node.",
+		Why:      "Counters are convergent: each node's contribution is kept apart as a 64-bit integer in the replicated state (see counter.State.IncrBy), so that increments made through different nodes all count.",
+		Tester:   "That error is accepted where Redis answers an integer; the runner then copies Dynago's value of the key (unchanged by the refused command) to Redis.",
+	},
+	{
 		ID:           "command-metadata",
 		Commands:     []string{"COMMAND", "COMMAND COUNT", "COMMAND LIST", "COMMAND DOCS", "COMMAND INFO", "CLIENT HELP"},
 		What:         "COMMAND describes Dynago's own command table: fewer commands, Dynago's summaries, no key specs or tips, and container commands (CLIENT, CONFIG, ...) with only the subcommands Dynago has. CLIENT HELP lists those subcommands.",
@@ -89,7 +96,7 @@ var Loose = []struct{ Commands, Rule string }{
 	{"SCAN", "cursors not compared (each server walks its own order); a SCAN from cursor 0 is compared by the keys of a full iteration with the same MATCH, COUNT and TYPE on both"},
 	{"CONFIG GET", "the same name-value pairs in any order (Redis answers in its hash table's order)"},
 	{"CLIENT ID, SLOWLOG GET, SLOWLOG LEN", "by reply type (ids, timings and slow entries belong to each server)"},
-	{"DBSIZE", "exactly, once the runner has looked up every key whose expiry passed (Redis counts an expired key until it is looked up or swept)"},
+	{"DBSIZE", "the same live keys on both (KEYS *), and each count between that number and that number plus the keys whose expiry passed during the run: Redis counts an expired key until a lookup or its active expiry reclaims it, Dynago until its expiry sweep (both documented behaviours)"},
 }
 
 // intended returns the difference with id, so code applying a difference

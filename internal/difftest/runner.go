@@ -158,7 +158,8 @@ type session struct {
 	redis, dyn     *conn
 	probeR, probeD *conn
 	exp            expiries
-	note           []string // what the runner did for the current step
+	expired        map[string]bool // keys whose expiry has passed during the run
+	note           []string        // what the runner did for the current step
 }
 
 func (r *Runner) open() (*session, error) {
@@ -241,6 +242,7 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		switch {
 		case (c.Name() == "flushall" || c.Name() == "flushdb") && st.Redis.Type == '+':
 			s.exp.clear()
+			s.expired = nil
 		case st.Redis.Type == Closed: // QUIT, on both (the replies agree)
 			if err := s.connect(); err != nil {
 				return Step{}, false, "", err
@@ -268,6 +270,10 @@ func (s *session) settleExpiries(c Cmd) error {
 		s.note = append(s.note, fmt.Sprintf("waited %v for an expiry to pass", wait))
 	}
 	for _, k := range s.exp.passed(keys, nowMs()) {
+		if s.expired == nil {
+			s.expired = map[string]bool{}
+		}
+		s.expired[k] = true
 		for _, p := range []*conn{s.probeR, s.probeD} {
 			if _, err := p.must("EXISTS", k); err != nil {
 				return err
@@ -335,7 +341,7 @@ func (s *session) fullScan(c Cmd) (redis, dynago []string, err error) {
 
 // copyKeyToRedis gives Redis's key Dynago's value (keeping Redis's TTL), so
 // a stream goes on from the same value after an accepted difference.
-func (s *session) copyKeyToRedis(key string) error {
+func (s *session) copyKeyToRedis(key string, why Difference) error {
 	v, err := s.probeD.must("GET", key)
 	if err != nil {
 		return err
@@ -345,7 +351,7 @@ func (s *session) copyKeyToRedis(key string) error {
 	} else {
 		_, err = s.probeR.must("SET", key, v.Str, "KEEPTTL")
 	}
-	s.note = append(s.note, "accepted as float64-counters; copied Dynago's value to Redis")
+	s.note = append(s.note, "accepted as "+why.ID+"; copied Dynago's value to Redis")
 	return err
 }
 

@@ -1,0 +1,275 @@
+package difftest
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynago/dynago/internal/testserver"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/redis-differences.md from Intended")
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	a, b := Generate(7, 300), Generate(7, 300)
+	if !slices.EqualFunc(a, b, func(x, y Cmd) bool { return slices.Equal(x, y) }) {
+		t.Fatal("the same seed gave two streams")
+	}
+	if c := Generate(8, 300); slices.EqualFunc(a, c, func(x, y Cmd) bool { return slices.Equal(x, y) }) {
+		t.Fatal("seeds 7 and 8 gave the same stream")
+	}
+	for _, c := range a {
+		if len(c) == 0 {
+			t.Fatal("an empty command")
+		}
+	}
+}
+
+func TestEncodeRESP(t *testing.T) {
+	got := EncodeRESP([]Cmd{{"SET", "k", "a\r\nb"}, {""}})
+	want := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na\r\nb\r\n*1\r\n$0\r\n\r\n"
+	if string(got) != want {
+		t.Fatalf("EncodeRESP = %q, want %q", got, want)
+	}
+}
+
+func TestCmdStringQuotesForRedisCLI(t *testing.T) {
+	for _, tc := range []struct {
+		c    Cmd
+		want string
+	}{
+		{Cmd{"SET", "k", "v"}, `SET k v`},
+		{Cmd{"SET", "", "a b"}, `SET "" "a b"`},
+		{Cmd{"SET", "k", "\x00\xff\r\n\t\"\\'"}, `SET k "\x00\xff\r\n\t\"\\'"`},
+	} {
+		if got := tc.c.String(); got != tc.want {
+			t.Errorf("%q.String() = %s, want %s", []string(tc.c), got, tc.want)
+		}
+	}
+}
+
+func TestReadReply(t *testing.T) {
+	in := "+OK\r\n-ERR x\r\n:-5\r\n$3\r\nabc\r\n$-1\r\n*-1\r\n*2\r\n$0\r\n\r\n:1\r\n" +
+		"_\r\n,1.5\r\n#t\r\n%1\r\n$1\r\nk\r\n$1\r\nv\r\n~1\r\n+a\r\n=7\r\ntxt:abc\r\n(123\r\n|1\r\n+x\r\n+y\r\n:9\r\n"
+	want := []string{`+OK`, `-ERR x`, `:-5`, `"abc"`, `$-1`, `*-1`, `*["", :1]`,
+		`_`, `,1.5`, `#t`, `%{"k": "v"}`, `~[+a]`, `="txt:abc"`, `(123`, `:9`}
+	rd := bufio.NewReader(strings.NewReader(in))
+	for _, w := range want {
+		r, err := readReply(rd)
+		if err != nil {
+			t.Fatalf("reading %s: %v", w, err)
+		}
+		if r.String() != w {
+			t.Errorf("got %s, want %s", r, w)
+		}
+	}
+	for _, bad := range []string{"?\r\n", "$5\r\nab\r\n", ":x\r\n", "*1\r\n", "$-2\r\n", "%-1\r\n"} {
+		if _, err := readReply(bufio.NewReader(strings.NewReader(bad))); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestRepliesDifferByType(t *testing.T) {
+	nullBulk, nullArray, null3, empty := Reply{Type: '$', Null: true}, Reply{Type: '*', Null: true}, Reply{Type: '_'}, Reply{Type: '$'}
+	for _, pair := range [][2]Reply{{nullBulk, nullArray}, {nullBulk, null3}, {nullBulk, empty}, {Reply{Type: '+', Str: "OK"}, Reply{Type: '$', Str: "OK"}}} {
+		if pair[0].Equal(pair[1]) {
+			t.Errorf("%s equals %s", pair[0], pair[1])
+		}
+	}
+}
+
+func TestShrinkFindsTheCulprits(t *testing.T) {
+	var cmds []Cmd
+	for i := range 100 {
+		cmds = append(cmds, Cmd{"C", string(rune('a' + i%26)), strings.Repeat("x", i)})
+	}
+	// The "mismatch" needs commands 17 and 60, in that order.
+	still := func(c []Cmd) bool {
+		i := slices.IndexFunc(c, func(x Cmd) bool { return len(x[2]) == 17 })
+		j := slices.IndexFunc(c, func(x Cmd) bool { return len(x[2]) == 60 })
+		return i >= 0 && j > i
+	}
+	got := shrink(cmds, still, nil)
+	if len(got) != 2 || len(got[0][2]) != 17 || len(got[1][2]) != 60 {
+		t.Fatalf("shrink kept %d commands: %v", len(got), got)
+	}
+}
+
+func TestExpiryWindows(t *testing.T) {
+	var e expiries
+	e.record(Cmd{"SET", "k1", "v", "PX", "20"}, 1000, 1005)
+	e.record(Cmd{"EXPIRE", "k2", "100000"}, 1000, 1005)
+	e.record(Cmd{"SET", "k3", "v", "EX", "0"}, 1000, 1005)             // refused: no window
+	e.record(Cmd{"PEXPIREAT", "k4", "4102444800000"}, 1000, 1005)      // far future
+	e.record(Cmd{"SET", "k5", "v", "ex", "1", "PX", "50"}, 1000, 1001) // both options count
+	if got := e.touched(Cmd{"GET", "k1"}); !slices.Equal(got, []string{"k1"}) {
+		t.Fatalf("GET k1 touches %q", got)
+	}
+	if got := e.touched(Cmd{"DBSIZE"}); len(got) != 4 {
+		t.Fatalf("DBSIZE touches %q, want every tracked key", got)
+	}
+	// k1's window is [1017, 1028]: a command at 1010 with a 500 ms guard waits it out.
+	if until := e.waitUntil([]string{"k1"}, 1010, 500); until != 1005+20+clockSlack {
+		t.Fatalf("wait until %d", until)
+	}
+	if until := e.waitUntil([]string{"k2"}, 1010, 500); until != 0 {
+		t.Fatalf("a far expiry made the runner wait until %d", until)
+	}
+	if gone := e.passed([]string{"k1", "k2"}, 2000); !slices.Equal(gone, []string{"k1"}) {
+		t.Fatalf("passed = %q", gone)
+	}
+	// k5 has two windows: PX 50's is near, EX 1's beyond the guard.
+	if until := e.waitUntil([]string{"k5"}, 1010, 500); until != 1001+50+clockSlack {
+		t.Fatalf("k5: wait until %d, want the end of the near window", until)
+	}
+	if until := e.waitUntil([]string{"k5"}, 1600, 500); until != 1001+1000+clockSlack {
+		t.Fatalf("k5: wait until %d, want the end of the second window", until)
+	}
+}
+
+func TestSpecsHaveUniqueNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Specs {
+		if seen[s.Name] {
+			t.Errorf("spec %s twice", s.Name)
+		}
+		seen[s.Name] = true
+		if _, excluded := NotGenerated(s.Name); excluded {
+			t.Errorf("spec %s is listed as not generated in Intended", s.Name)
+		}
+	}
+}
+
+func TestDocsMatchIntended(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "redis-differences.md")
+	want := Markdown()
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("%s is not Intended's rendering; run go test ./internal/difftest -run TestDocsMatchIntended -update", path)
+	}
+}
+
+// generatedNames are the command names (with subcommands) that streams of
+// many seeds contain.
+func generatedNames() map[string]bool {
+	names := map[string]bool{}
+	for seed := range uint64(20) {
+		for _, c := range Generate(seed, 2000) {
+			names[c.FullName()] = true
+			names[c.Name()] = true
+		}
+	}
+	return names
+}
+
+// TestSpecsCoverCommandTable holds the generator to Dynago's command table:
+// every command and subcommand a node reports in COMMAND is generated,
+// unless Intended says why not. A command added to the table without a spec
+// fails here.
+func TestSpecsCoverCommandTable(t *testing.T) {
+	node := testserver.Start(t)
+	c, err := dial(node.Addr(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	all, err := c.must("COMMAND")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []string
+	for _, e := range all.Elems {
+		if len(e.Elems) < 10 {
+			t.Fatalf("COMMAND entry %s", e)
+		}
+		table = append(table, e.Elems[0].Str)
+		for _, sub := range e.Elems[9].Elems {
+			table = append(table, sub.Elems[0].Str)
+		}
+	}
+	if len(table) < 40 {
+		t.Fatalf("COMMAND lists only %d commands", len(table))
+	}
+	generated := generatedNames()
+	for _, name := range table {
+		d, excluded := NotGenerated(name)
+		switch {
+		case excluded && generated[name]:
+			t.Errorf("%s is generated, yet Intended (%s) says it is not", name, d.ID)
+		case !excluded && !generated[name]:
+			t.Errorf("%s is in Dynago's command table but the generator never sends it: add a spec (specs.go), or a reason to Intended", name)
+		}
+	}
+	for _, d := range Intended {
+		for _, name := range d.NotGenerated {
+			if !strings.HasSuffix(name, "|*") && !slices.Contains(table, name) {
+				t.Errorf("Intended %s excludes %s, which Dynago does not have", d.ID, name)
+			}
+		}
+	}
+}
+
+// startRedis starts a reference redis-server for a test. Without one
+// installed the test is skipped, unless the CI environment variable is set.
+func startRedis(t *testing.T) *RedisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but redis-server is missing: %v", err)
+		}
+		t.Skipf("redis-server not installed: %v", err)
+	}
+	r, err := StartRedis(bin, t.TempDir(), testserver.FreePort(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// TestDifferential is the bounded run of make test: seeds × commands on a
+// real redis-server and an in-process Dynago node; any mismatch that
+// Intended does not explain fails it, printed shrunk with its seed.
+func TestDifferential(t *testing.T) {
+	seeds, commands := uint64(20), 500
+	if testing.Short() {
+		seeds = 5
+	}
+	r := startRedis(t)
+	node := testserver.Start(t)
+	var log bytes.Buffer
+	runner := New(Config{Redis: r.Addr, Dynago: node.Addr(), Log: &log})
+	if err := runner.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for seed := uint64(1); seed <= seeds; seed++ {
+		m, err := runner.Check(seed, commands)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if m != nil {
+			t.Errorf("%s\nrerun: go run ./cmd/dynago-difftest -seed %d -seeds 1 -commands %d", m, seed, commands)
+		}
+	}
+	t.Logf("%d seeds x %d commands in %v", seeds, commands, time.Since(start).Round(time.Millisecond))
+}

@@ -28,6 +28,7 @@ func (s settings) Values() [][2]string {
 		{"hint-interval", c.HintInterval.String()},
 		{"anti-entropy-interval", c.AntiEntropyInterval.String()},
 		{"tombstone-grace", c.Engine.TombstoneGrace.String()},
+		{"disk-reserve-bytes", strconv.FormatInt(s.n.eng.DiskHealth().ReserveBytes, 10)},
 		{"transfer-rate", strconv.Itoa(c.TransferRate)},
 		{"gossip-addr", c.GossipAddr},
 		{"peer-addr", c.PeerAddr},
@@ -53,6 +54,15 @@ func (s settings) Prepare(name, value string) (func(), bool, error) {
 			}
 			s.n.coord.SetQuorums(r, w)
 			slog.Info("default quorums changed", "r", r, "w", w)
+		}, true, nil
+	case "disk-reserve-bytes":
+		v, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || v < 0 {
+			return nil, true, fmt.Errorf("argument must be a number of bytes, 0 or more")
+		}
+		return func() {
+			s.n.eng.SetDiskReserve(v)
+			slog.Info("disk reserve changed", "bytes", v)
 		}, true, nil
 	case "log-level", "loglevel":
 		if s.n.cfg.LogLevel == nil {

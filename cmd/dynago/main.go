@@ -48,6 +48,7 @@ type options struct {
 	nodeName      string
 	fsync         string
 	maxValueBytes int
+	diskReserve   int64
 	logLevel      string
 	logFormat     string
 	debugAddr     string
@@ -104,6 +105,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.faultInjection, "fault-injection", false, "enable DYNAGO FAULT (cutting network links, for fault-injection tests only)")
 	fs.StringVar(&o.fsync, "fsync", "batch", "when writes reach the disk before they are acknowledged: always, batch (group commit) or never")
 	fs.IntVar(&o.maxValueBytes, "max-value-bytes", resp.DefaultMaxValueBytes, "largest value a client may store, in bytes")
+	fs.Int64Var(&o.diskReserve, "disk-reserve-bytes", engine.DefaultConfig("").DiskReserveBytes, "free space on the data directory's file system that writes leave alone: with less free, writes are refused (MISCONF) until there is room again; 0: none")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text (key=value) or json (one object per line)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
@@ -166,6 +168,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.maxValueBytes <= 0 {
 		return o, fmt.Errorf("--max-value-bytes must be positive")
+	}
+	if o.diskReserve < 0 {
+		return o, fmt.Errorf("--disk-reserve-bytes must be 0 (none) or positive")
 	}
 	if o.partitions < 1 || o.partitions&(o.partitions-1) != 0 {
 		return o, fmt.Errorf("--partitions must be a power of two, not %d", o.partitions)
@@ -249,6 +254,7 @@ func run(args []string) error {
 	ecfg := engine.DefaultConfig(o.dir)
 	ecfg.Fsync = fsync
 	ecfg.TombstoneGrace = o.tombstoneGrace
+	ecfg.DiskReserveBytes = o.diskReserve
 	cfg := node.Config{
 		Addr:          net.JoinHostPort(o.bind, strconv.Itoa(o.port)),
 		Name:          o.nodeName,

@@ -12,7 +12,14 @@ import (
 // sync. A partition transfer, a hint delivery or an anti-entropy repair
 // moves many keys at once this way instead of paying an fsync per key.
 // keys[i] pairs with objs[i]; a key may appear more than once.
+//
+// Objects of an older flush generation than this node's are dropped (they
+// were copied before a FLUSHALL), and one of a newer generation makes this
+// node adopt it first, flushing (see flush.go).
 func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
+	if err := e.adoptNewest(objs...); err != nil {
+		return err
+	}
 	if len(keys) != len(objs) {
 		panic("engine: MergeBatch with mismatched keys and objects")
 	}
@@ -69,6 +76,9 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 	changes := make([]change, 0, len(keys))
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
+		if e.foreign(objs[i]) {
+			continue
+		}
 		if j, ok := index[string(k)]; ok {
 			changes[j].next = version.Merge(changes[j].next, objs[i])
 			continue

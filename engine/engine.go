@@ -47,6 +47,8 @@ type Engine struct {
 
 	hints atomic.Int64 // hinted-handoff records held for other nodes
 
+	gen atomic.Uint64 // the flush generation (see flush.go); changed under every key lock
+
 	stop     chan struct{}
 	sweeping sync.WaitGroup
 	closed   atomic.Bool
@@ -100,6 +102,11 @@ func Open(cfg Config) (*Engine, error) {
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
 		e.writeOpts = pebble.NoSync
+	}
+	if err := e.loadGeneration(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
 	}
 	if err := e.countLive(); err != nil {
 		db.Close()
@@ -356,9 +363,16 @@ func (e *Engine) SyncWAL() error {
 }
 
 // Merge merges an object from another replica into key's, storing the
-// result if it adds anything, and returns the merged object.
+// result if it adds anything, and returns the merged object. An object of
+// another flush generation is fenced as MergeBatch fences it.
 func (e *Engine) Merge(key []byte, incoming version.Object) (version.Object, error) {
+	if err := e.adoptNewest(incoming); err != nil {
+		return version.Object{}, err
+	}
 	return e.Update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+		if e.foreign(incoming) {
+			return cur, false, nil
+		}
 		merged := version.Merge(cur, incoming)
 		if found && merged.Equal(cur) {
 			return cur, false, nil
@@ -608,46 +622,6 @@ func (e *Engine) scanRange(cursor, end uint64, count int, fn func(key []byte, o 
 		}
 	}
 	return 0, it.Error()
-}
-
-// Flush removes every key (FLUSHALL).
-func (e *Engine) Flush() error {
-	if !e.acquire() {
-		return ErrClosed
-	}
-	defer e.release()
-	for i := range e.locks {
-		e.locks[i].Lock()
-	}
-	defer func() {
-		for i := range e.locks {
-			e.locks[i].Unlock()
-		}
-	}()
-	b := e.db.NewBatch()
-	defer b.Close()
-	if err := b.DeleteRange([]byte{spaceData}, spaceEnd(spaceData), nil); err != nil {
-		return err
-	}
-	for _, space := range []byte{spaceExpiry, spaceTombstone, spaceHint} {
-		if err := b.DeleteRange([]byte{space}, spaceEnd(space), nil); err != nil {
-			return err
-		}
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return err
-	}
-	if e.rows != nil {
-		e.rows.clear()
-	}
-	for i := range e.live {
-		e.live[i].Store(0)
-	}
-	e.hints.Store(0)
-	if e.cfg.Observer != nil {
-		e.cfg.Observer.Flushed()
-	}
-	return nil
 }
 
 // countLive counts live records at open, reading one flag byte per record,

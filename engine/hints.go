@@ -17,8 +17,13 @@ import (
 // times while its owner is away costs one record.
 
 // AddHint durably stores o as a hint for owner, merged with any hint the
-// node already holds for owner and key.
+// node already holds for owner and key. A hint of another flush generation
+// is fenced as MergeBatch fences an object: dropped if older, adopted if
+// newer.
 func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
+	if err := e.adoptNewest(o); err != nil {
+		return err
+	}
 	if err := e.disk.check(); err != nil {
 		return err
 	}
@@ -36,6 +41,9 @@ func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
 			e.release()
 		}
 	}()
+	if e.foreign(o) {
+		return nil
+	}
 	hk := hintKey(h, key, owner)
 	cur, found, err := e.getHint(hk)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
 )
 
@@ -24,7 +25,8 @@ const maxBatchItems = 256
 type readResult struct {
 	obj   version.Object
 	found bool
-	same  bool // the peer's copy has the digest the reader sent (obj is unset)
+	same  bool   // the peer's copy has the digest the reader sent (obj is unset)
+	gen   uint64 // the peer's flush generation (see generation.go)
 	err   error
 }
 
@@ -161,12 +163,13 @@ func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
 	defer cancel()
+	gen := b.c.eng.Generation()
 	if !b.noDigests.Load() {
 		digests := make([]uint64, len(batch))
 		for i, p := range batch {
 			digests[i] = p.digest
 		}
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadDigests, encodeDigestReads(keys, digests))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadDigests, appendGeneration(encodeDigestReads(keys, digests), gen))
 		var remote *RemoteError
 		if !errors.As(err, &remote) || !strings.HasPrefix(remote.Msg, unknownMethod) {
 			if err != nil {
@@ -176,17 +179,17 @@ func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 		}
 		b.noDigests.Store(true)
 	}
-	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadBatch, encodeKeys(keys))
+	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadBatch, appendGeneration(encodeKeys(keys), gen))
 	if err != nil {
 		return nil, err
 	}
-	objs, err := decodeObjects(reply, len(batch))
+	objs, theirGen, err := decodeObjects(reply, len(batch))
 	if err != nil {
 		return nil, err
 	}
 	results := make([]readResult, len(batch))
 	for i, o := range objs {
-		results[i] = readResult{obj: o, found: !isZero(o)}
+		results[i] = readResult{obj: o, found: !isZero(o), gen: theirGen}
 	}
 	return results, nil
 }
@@ -200,9 +203,19 @@ func (b *peerBatcher) sendMerges() {
 			keys[i], objs[i] = p.key, p.obj
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
-		_, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodMergeBatch, EncodeBatch(keys, objs))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodMergeBatch, EncodeBatch(keys, objs))
 		cancel()
+		gen := generationReply(reply)
+		if err == nil {
+			b.c.learnGeneration(gen)
+		}
 		for _, p := range batch {
+			if err == nil && engine.GenerationOf(p.obj) < gen {
+				// The peer has seen a FLUSHALL this copy predates,
+				// and dropped it.
+				p.deliver(errFlushed)
+				continue
+			}
 			p.deliver(err)
 		}
 	}

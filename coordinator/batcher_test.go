@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
 )
 
@@ -25,7 +26,7 @@ func (g *gatedPeer) Call(ctx context.Context, addr string, m Method, req []byte)
 	if g.calls.Add(1) == 1 {
 		<-g.release
 	}
-	keys, _, err := decodeDigestReads(req)
+	keys, _, _, err := decodeDigestReads(req)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,12 @@ func TestReadsToOnePeerAreBatched(t *testing.T) {
 	obj := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 1},
 		&version.Sibling{Time: 1, Value: []byte("v")})
 	peer := &gatedPeer{release: make(chan struct{}), held: map[string]version.Object{"k3": obj, "k7": obj}}
-	c := &Coordinator{cfg: Config{Transport: peer, Timeout: 5 * time.Second}}
+	eng, err := engine.Open(engine.DefaultConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	c := &Coordinator{cfg: Config{Transport: peer, Timeout: 5 * time.Second}, eng: eng}
 	b := c.batcher("peer")
 
 	results := make([]readResult, 10)

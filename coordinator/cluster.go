@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
 )
 
@@ -186,8 +187,18 @@ type replicaReply struct {
 	name    string
 	obj     version.Object
 	found   bool
+	gen     uint64 // the replica's flush generation; obj carries its own
 	err     error
 	standIn bool // a stand-in answered for an owner it could not reach
+}
+
+// generation is the flush generation the reply speaks for: its object's,
+// or, when it has none, the replica's.
+func (r *replicaReply) generation() uint64 {
+	if r.found {
+		return engine.GenerationOf(r.obj)
+	}
+	return r.gen
 }
 
 // readReplicas asks every replica of key for its object, answers once R
@@ -220,11 +231,12 @@ func (c *Coordinator) startRead(ctx context.Context, key []byte) *readOp {
 	if slices.Contains(owners, self) {
 		// This node's copy first: the others are sent its digest and
 		// answer "same" instead of their object when they agree.
+		gen := c.eng.Generation()
 		o, found, digest, err := c.eng.GetDigest(key)
 		if err == nil && found {
 			op.local, op.digest = o, digest
 		}
-		op.arrive(replicaReply{name: self, obj: o, found: found, err: err})
+		op.arrive(replicaReply{name: self, obj: o, found: found, gen: gen, err: err})
 	}
 	for _, name := range owners {
 		if name != self {
@@ -270,7 +282,8 @@ func (op *readOp) ask(name string, standIn bool) {
 		if r.same {
 			r.obj, r.found = op.local, true
 		}
-		op.arrive(replicaReply{name: name, obj: r.obj, found: r.found, err: r.err, standIn: standIn})
+		op.c.learnGeneration(r.gen)
+		op.arrive(replicaReply{name: name, obj: r.obj, found: r.found, gen: r.gen, err: r.err, standIn: standIn})
 	})
 }
 
@@ -311,12 +324,21 @@ func (op *readOp) outcome() (version.Object, bool, error) {
 	return merged, found, nil
 }
 
+// mergeReplies merges the copies the replicas answered with. A copy of an
+// older flush generation than another reply's was made before a FLUSHALL
+// that replica has seen and counts as nothing (see generation.go); while
+// no FLUSHALL runs, every replica is of the same generation.
 func mergeReplies(got []replicaReply) (version.Object, bool) {
+	var gen uint64
+	for i := range got {
+		gen = max(gen, got[i].generation())
+	}
 	var merged version.Object
 	found := false
 	for _, r := range got {
 		switch {
 		case !r.found:
+		case gen != 0 && r.generation() != gen:
 		case !found:
 			merged, found = r.obj, true
 		case !r.obj.Equal(merged): // replicas usually agree: merge only when they do not
@@ -414,6 +436,10 @@ func (c *Coordinator) sendToOthers(key []byte, obj version.Object, owners []stri
 		c.batcher(addr).mergeAsync(key, obj, func(err error) {
 			if err == nil {
 				acks <- true
+				return
+			}
+			if errors.Is(err, errFlushed) {
+				acks <- false // a FLUSHALL runs; no stand-in would take it either
 				return
 			}
 			slog.Debug("replica unreachable; handing the write to a stand-in", "replica", name, "err", err)

@@ -60,6 +60,18 @@ type memNet struct {
 	mu    sync.Mutex
 	nodes map[string]*Coordinator
 	down  map[string]bool
+	// intercept, if set, sees every call before it is delivered; the call
+	// waits until it returns, and its handler runs only then. after, if
+	// not nil, is called once the handler has returned. Tests hold a call
+	// in flight this way, to land it after something else happened.
+	intercept func(from, to string, m Method) (after func())
+}
+
+// setIntercept installs (or, with nil, removes) the network's intercept.
+func (n *memNet) setIntercept(f func(from, to string, m Method) (after func())) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.intercept = f
 }
 
 func (n *memNet) isDown(name string) bool {
@@ -88,7 +100,13 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 	}
 	m.net.mu.Lock()
 	c := m.net.nodes[addr]
+	intercept := m.net.intercept
 	m.net.mu.Unlock()
+	if intercept != nil {
+		if after := intercept(m.self, addr, meth); after != nil {
+			defer after()
+		}
+	}
 	switch meth {
 	case MethodHint:
 		return c.HandleHint(req)
@@ -105,7 +123,7 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 	case MethodCount:
 		return c.HandleCount(req)
 	case MethodFlush:
-		return c.HandleFlush()
+		return c.HandleFlush(req)
 	}
 	return nil, &RemoteError{Msg: UnknownMethodError(uint8(meth)).Error()}
 }

@@ -331,6 +331,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		}
 		if found {
 			seen = &merged
+			// A replica has seen a FLUSHALL this one missed: catch up
+			// before deciding (see engine/flush.go).
+			if _, err := c.eng.Adopt(engine.GenerationOf(merged)); err != nil {
+				return version.Object{}, err
+			}
 		}
 	}
 	// The other replicas are sent the write while this one commits it, and
@@ -389,13 +394,17 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 		update = c.eng.UpdateDeferred
 	}
 	o, err := update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
-		if seen != nil {
+		// The flush generation holds still while the key's lock is held:
+		// every stored object is of it, and so is the write.
+		gen := c.eng.Generation()
+		if seen != nil && engine.GenerationOf(*seen) == gen {
 			cur, found = version.Merge(cur, *seen), true
 		}
 		next, write, err := c.change(cur, found, decide)
 		if err != nil || !write {
 			return cur, false, err
 		}
+		next = engine.WithGeneration(next, gen)
 		wrote = true
 		if sending != nil {
 			sending(next)

@@ -44,6 +44,8 @@ func FuzzDecodeInternode(f *testing.F) {
 	f.Add(encodeHint("owner", []byte("key"), o))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 'a', 1, 'b'})
 	f.Add(encodeDigestReads([][]byte{[]byte("k")}, []uint64{7}))
+	f.Add(appendGeneration(encodeDigestReads([][]byte{[]byte("k")}, []uint64{7}), 3))
+	f.Add(appendGeneration(encodeKeys([][]byte{[]byte("a")}), 2))
 	f.Add([]byte{digestSame, digestObject, 3, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if key, obj, err := decodeMerge(b); err == nil {
@@ -58,19 +60,19 @@ func FuzzDecodeInternode(f *testing.F) {
 				t.Fatalf("batch does not round-trip: %v", err)
 			}
 		}
-		if keys, err := decodeKeys(b); err == nil {
-			if k2, err := decodeKeys(encodeKeys(keys)); err != nil || len(k2) != len(keys) {
+		if keys, gen, err := decodeKeys(b); err == nil {
+			if k2, g2, err := decodeKeys(appendGeneration(encodeKeys(keys), gen)); err != nil || len(k2) != len(keys) || g2 != gen {
 				t.Fatalf("key list does not round-trip: %v", err)
 			}
 		}
-		if keys, digests, err := decodeDigestReads(b); err == nil {
-			k2, d2, err := decodeDigestReads(encodeDigestReads(keys, digests))
-			if err != nil || len(k2) != len(keys) || !slices.Equal(d2, digests) {
+		if keys, digests, gen, err := decodeDigestReads(b); err == nil {
+			k2, d2, g2, err := decodeDigestReads(appendGeneration(encodeDigestReads(keys, digests), gen))
+			if err != nil || len(k2) != len(keys) || !slices.Equal(d2, digests) || g2 != gen {
 				t.Fatalf("digest read does not round-trip: %v", err)
 			}
 		}
 		_, _ = decodeDigestReplies(b, 2)
-		_, _ = decodeObjects(b, 3)
+		_, _, _ = decodeObjects(b, 3)
 		_, _, _ = decodeName(b)
 		if keys, next, err := decodeScanReply(b); err == nil && len(b) >= 8 && next != uint64(b[7])|uint64(b[6])<<8|uint64(b[5])<<16|uint64(b[4])<<24|uint64(b[3])<<32|uint64(b[2])<<40|uint64(b[1])<<48|uint64(b[0])<<56 {
 			t.Fatalf("scan reply cursor %d does not match its header (%d keys)", next, len(keys))

@@ -52,11 +52,13 @@ func encodeDigestReads(keys [][]byte, digests []uint64) []byte {
 	return b
 }
 
-func decodeDigestReads(b []byte) ([][]byte, []uint64, error) {
+// decodeDigestReads decodes a MethodReadDigests request: its keys, the
+// reader's digests and the reader's flush generation.
+func decodeDigestReads(b []byte) ([][]byte, []uint64, uint64, error) {
 	bad := errors.New("coordinator: malformed digest read")
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > maxReadBatch || n > uint64(len(b)) {
-		return nil, nil, bad
+		return nil, nil, 0, bad
 	}
 	b = b[w:]
 	keys := make([][]byte, 0, n)
@@ -64,28 +66,33 @@ func decodeDigestReads(b []byte) ([][]byte, []uint64, error) {
 	for i := uint64(0); i < n; i++ {
 		l, w := binary.Uvarint(b)
 		if w <= 0 || l > uint64(len(b)-w) || uint64(len(b)-w)-l < 8 {
-			return nil, nil, bad
+			return nil, nil, 0, bad
 		}
 		keys = append(keys, b[w:w+int(l)])
 		b = b[w+int(l):]
 		digests = append(digests, binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
-	if len(b) != 0 {
-		return nil, nil, bad
+	gen, ok := trailingGeneration(b)
+	if !ok {
+		return nil, nil, 0, bad
 	}
-	return keys, digests, nil
+	return keys, digests, gen, nil
 }
 
 // HandleReadDigests serves MethodReadDigests: for each key, this node's copy
 // (with the hints it holds for the key merged in, as HandleReadBatch), or
-// word that it is the reader's, or that there is none.
+// word that it is the reader's, or that there is none; then this node's
+// flush generation, read first (a FLUSHALL may begin meanwhile: the copies
+// carry their own).
 func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
-	keys, digests, err := decodeDigestReads(req)
+	keys, digests, readerGen, err := decodeDigestReads(req)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(keys)*2)
+	c.learnGeneration(readerGen)
+	gen := c.eng.Generation()
+	out := make([]byte, 0, len(keys)*2+binary.MaxVarintLen64)
 	var scratch []byte
 	for i, k := range keys {
 		o, found, digest, err := c.replicaCopy(k)
@@ -104,10 +111,11 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 			out = append(out, scratch...)
 		}
 	}
-	return out, nil
+	return appendGeneration(out, gen), nil
 }
 
-// decodeDigestReplies decodes a MethodReadDigests reply for n keys.
+// decodeDigestReplies decodes a MethodReadDigests reply for n keys; each
+// result carries the replica's flush generation.
 func decodeDigestReplies(b []byte, n int) ([]readResult, error) {
 	bad := errors.New("coordinator: malformed digest read reply")
 	out := make([]readResult, 0, n)
@@ -137,8 +145,12 @@ func decodeDigestReplies(b []byte, n int) ([]readResult, error) {
 			return nil, bad
 		}
 	}
-	if len(b) != 0 {
+	gen, ok := trailingGeneration(b)
+	if !ok {
 		return nil, bad
+	}
+	for i := range out {
+		out[i].gen = gen
 	}
 	return out, nil
 }

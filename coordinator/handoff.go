@@ -82,9 +82,15 @@ func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stan
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-		_, err := c.cfg.Transport.Call(ctx, addr, MethodHint, hint)
+		reply, err := c.cfg.Transport.Call(ctx, addr, MethodHint, hint)
 		cancel()
 		if err == nil {
+			if gen := generationReply(reply); engine.GenerationOf(obj) < gen {
+				// The stand-in has seen a FLUSHALL this write predates,
+				// and dropped it.
+				c.learnGeneration(gen)
+				return false
+			}
 			c.stats.hintsHandedOff.Add(1)
 			return !c.cfg.Strict
 		}
@@ -98,7 +104,9 @@ func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stan
 	return false
 }
 
-// HandleHint serves MethodHint: keep a write for an owner that is down.
+// HandleHint serves MethodHint: keep a write for an owner that is down. The
+// reply is this node's flush generation: a write of an older one was
+// dropped (see engine/flush.go).
 func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
 	owner, rest, err := decodeName(req)
 	if err != nil {
@@ -108,16 +116,24 @@ func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.eng.AddHint(owner, key, obj)
+	if err := c.eng.AddHint(owner, key, obj); err != nil {
+		return nil, err
+	}
+	return binary.AppendUvarint(nil, c.eng.Generation()), nil
 }
 
-// HandleMergeBatch serves MethodMergeBatch.
+// HandleMergeBatch serves MethodMergeBatch. The reply is this node's flush
+// generation: the objects of an older one were dropped (see
+// engine/flush.go).
 func (c *Coordinator) HandleMergeBatch(req []byte) ([]byte, error) {
 	keys, objs, err := DecodeBatch(req)
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.eng.MergeBatch(keys, objs)
+	if err := c.eng.MergeBatch(keys, objs); err != nil {
+		return nil, err
+	}
+	return binary.AppendUvarint(nil, c.eng.Generation()), nil
 }
 
 // hintBatchBytes bounds one delivery request.
@@ -193,8 +209,12 @@ func (c *Coordinator) DeliverHints(ctx context.Context) (int, error) {
 				err = errDown
 			} else {
 				cctx, cancel := context.WithTimeout(ctx, 4*c.cfg.Timeout)
-				_, err = c.cfg.Transport.Call(cctx, addr, MethodMergeBatch, EncodeBatch(keys, objs))
+				var reply []byte
+				reply, err = c.cfg.Transport.Call(cctx, addr, MethodMergeBatch, EncodeBatch(keys, objs))
 				cancel()
+				// Hints older than the owner's generation were dropped
+				// there, rightly (they predate a FLUSHALL): they go too.
+				c.learnGeneration(generationReply(reply))
 			}
 			if err != nil {
 				slog.Debug("hint delivery failed", "to", dest, "err", err)

@@ -230,12 +230,26 @@ func (c *Coordinator) HandleCount(req []byte) ([]byte, error) {
 
 // FlushAll removes every key on every ring member. Every member must be up:
 // a member that missed the flush would bring its keys back through repair.
+//
+// The members are flushed one after the other while copies of keys travel
+// between them (a replica's copy of a write, a read repair, a hint, an
+// anti-entropy repair, a partition transfer), so FLUSHALL is fenced: it
+// first asks every member for its flush generation, then moves every member
+// to one past the highest. A member drops every object of an older
+// generation than its own, so a copy made before it was flushed cannot
+// bring a key back after; each write is stamped with its coordinator's
+// generation (see engine/flush.go). A write acknowledged after FLUSHALL
+// returns is of the new generation on every replica that acknowledged it.
 func (c *Coordinator) FlushAll(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c.cfg.Cluster == nil {
+		return c.eng.Flush() // no other node holds copies
+	}
 	if !c.Distributed() {
-		return c.eng.Flush()
+		_, err := c.eng.Adopt(c.eng.Generation() + 1)
+		return err
 	}
 	members := c.cfg.Cluster.Ring().Members()
 	for _, m := range members {
@@ -243,22 +257,71 @@ func (c *Coordinator) FlushAll(ctx context.Context) error {
 			return fmt.Errorf("FLUSHALL needs every ring member up; %s is not", m)
 		}
 	}
+	self := c.cfg.Cluster.Self()
+	// One past every member's generation, so that every member flushes
+	// (two FLUSHALLs at once may choose the same: each member then
+	// flushes once, after both began, which serves both).
+	gen := c.eng.Generation()
 	for _, m := range members {
-		if m == c.cfg.Cluster.Self() {
-			if err := c.eng.Flush(); err != nil {
+		if m == self {
+			continue
+		}
+		reply, err := c.call(ctx, m, MethodFlush, []byte{flushAsk})
+		if err != nil {
+			return fmt.Errorf("flush on %s: %w", m, err)
+		}
+		g, w := binary.Uvarint(reply)
+		if w <= 0 {
+			return fmt.Errorf("flush on %s: malformed generation", m)
+		}
+		gen = max(gen, g)
+	}
+	gen++
+	req := binary.AppendUvarint([]byte{flushTo}, gen)
+	for _, m := range members {
+		if m == self {
+			if _, err := c.eng.Adopt(gen); err != nil {
 				return err
 			}
 			continue
 		}
-		if _, err := c.call(ctx, m, MethodFlush, nil); err != nil {
+		if _, err := c.call(ctx, m, MethodFlush, req); err != nil {
 			return fmt.Errorf("flush on %s: %w", m, err)
 		}
 	}
 	return nil
 }
 
+// MethodFlush requests: a generation to move to (flushTo, then the
+// generation), or a question (flushAsk). The reply is the node's generation
+// afterwards. An empty request, from a node that knows no generations,
+// flushes into the next generation.
+const (
+	flushAsk byte = 1
+	flushTo  byte = 2
+)
+
 // HandleFlush serves MethodFlush.
-func (c *Coordinator) HandleFlush() ([]byte, error) { return nil, c.eng.Flush() }
+func (c *Coordinator) HandleFlush(req []byte) ([]byte, error) {
+	switch {
+	case len(req) == 0:
+		if _, err := c.eng.Adopt(c.eng.Generation() + 1); err != nil {
+			return nil, err
+		}
+	case req[0] == flushAsk:
+	case req[0] == flushTo:
+		gen, w := binary.Uvarint(req[1:])
+		if w <= 0 || gen == 0 {
+			return nil, fmt.Errorf("coordinator: malformed flush request")
+		}
+		if _, err := c.eng.Adopt(gen); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("coordinator: unknown flush request %d", req[0])
+	}
+	return binary.AppendUvarint(nil, c.eng.Generation()), nil
+}
 
 // call sends one request to a member by name, within the operation timeout.
 func (c *Coordinator) call(ctx context.Context, name string, m Method, req []byte) ([]byte, error) {

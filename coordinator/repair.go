@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
 )
 
@@ -28,14 +29,22 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), maxReadBatch)]
 		keys = keys[len(chunk):]
-		reply, err := c.cfg.Transport.Call(ctx, addr, MethodReadBatch, encodeKeys(chunk))
+		reply, err := c.cfg.Transport.Call(ctx, addr, MethodReadBatch, appendGeneration(encodeKeys(chunk), c.eng.Generation()))
 		if err != nil {
 			return repaired, err
 		}
-		theirs, err := decodeObjects(reply, len(chunk))
+		theirs, theirGen, err := decodeObjects(reply, len(chunk))
 		if err != nil {
 			return repaired, err
 		}
+		// Copies of different flush generations: the older predates a
+		// FLUSHALL the other side has seen and counts as nothing. This
+		// node catches up first if it is the one behind; a peer that is
+		// behind does when it is sent this node's copies.
+		if _, err := c.eng.Adopt(max(theirGen, newestGeneration(theirs))); err != nil {
+			return repaired, err
+		}
+		gen := c.eng.Generation()
 		var mineKeys, pushKeys [][]byte
 		var mineObjs, pushObjs []version.Object
 		for i, key := range chunk {
@@ -43,11 +52,15 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 			if err != nil {
 				return repaired, err
 			}
-			merged := version.Merge(local, theirs[i])
-			if !merged.Equal(local) {
-				mineKeys, mineObjs = append(mineKeys, key), append(mineObjs, theirs[i])
+			their := theirs[i]
+			if engine.GenerationOf(their) != gen {
+				their = version.Object{}
 			}
-			if !merged.Equal(theirs[i]) {
+			merged := version.Merge(local, their)
+			if !merged.Equal(local) {
+				mineKeys, mineObjs = append(mineKeys, key), append(mineObjs, their)
+			}
+			if !isZero(merged) && !merged.Equal(theirs[i]) {
 				pushKeys, pushObjs = append(pushKeys, key), append(pushObjs, merged)
 			}
 		}
@@ -56,9 +69,11 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 		}
 		repaired += len(mineKeys)
 		if len(pushKeys) > 0 {
-			if _, err := c.cfg.Transport.Call(ctx, addr, MethodMergeBatch, EncodeBatch(pushKeys, pushObjs)); err != nil {
+			reply, err := c.cfg.Transport.Call(ctx, addr, MethodMergeBatch, EncodeBatch(pushKeys, pushObjs))
+			if err != nil {
 				return repaired, err
 			}
+			c.learnGeneration(generationReply(reply))
 			repaired += len(pushKeys)
 		}
 	}
@@ -67,13 +82,15 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 
 // HandleReadBatch serves MethodReadBatch: this node's objects of the keys,
 // merged with the hints it holds for them (a stand-in answers for an owner
-// it holds hints for), each
-// length-prefixed (length 0 for a key it holds nothing of).
+// it holds hints for), each length-prefixed (length 0 for a key it holds
+// nothing of), then this node's flush generation (read first).
 func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
-	keys, err := decodeKeys(req)
+	keys, readerGen, err := decodeKeys(req)
 	if err != nil {
 		return nil, err
 	}
+	c.learnGeneration(readerGen)
+	gen := c.eng.Generation()
 	var out, scratch []byte
 	for _, k := range keys {
 		o, found, _, err := c.replicaCopy(k)
@@ -87,7 +104,7 @@ func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 		out = binary.AppendUvarint(out, uint64(len(scratch)))
 		out = append(out, scratch...)
 	}
-	return out, nil
+	return appendGeneration(out, gen), nil
 }
 
 func encodeKeys(keys [][]byte) []byte {
@@ -99,47 +116,54 @@ func encodeKeys(keys [][]byte) []byte {
 	return b
 }
 
-func decodeKeys(b []byte) ([][]byte, error) {
+// decodeKeys decodes a MethodReadBatch request: its keys and the reader's
+// flush generation.
+func decodeKeys(b []byte) ([][]byte, uint64, error) {
 	bad := errors.New("coordinator: malformed key list")
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > maxReadBatch || n > uint64(len(b)) {
-		return nil, bad
+		return nil, 0, bad
 	}
 	b = b[w:]
 	keys := make([][]byte, 0, n)
 	for i := uint64(0); i < n; i++ {
 		l, w := binary.Uvarint(b)
 		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, bad
+			return nil, 0, bad
 		}
 		keys = append(keys, b[w:w+int(l)])
 		b = b[w+int(l):]
 	}
-	if len(b) != 0 {
-		return nil, bad
+	gen, ok := trailingGeneration(b)
+	if !ok {
+		return nil, 0, bad
 	}
-	return keys, nil
+	return keys, gen, nil
 }
 
-func decodeObjects(b []byte, n int) ([]version.Object, error) {
+// decodeObjects decodes a MethodReadBatch reply for n keys: the objects
+// and the replica's flush generation.
+func decodeObjects(b []byte, n int) ([]version.Object, uint64, error) {
+	bad := errors.New("coordinator: malformed batch read reply")
 	objs := make([]version.Object, 0, n)
 	for len(objs) < n {
 		l, w := binary.Uvarint(b)
 		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, errors.New("coordinator: malformed batch read reply")
+			return nil, 0, bad
 		}
 		var o version.Object
 		if l > 0 {
 			var err error
 			if o, err = version.DecodeObject(b[w : w+int(l)]); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		objs = append(objs, o)
 		b = b[w+int(l):]
 	}
-	if len(b) != 0 {
-		return nil, errors.New("coordinator: malformed batch read reply")
+	gen, ok := trailingGeneration(b)
+	if !ok {
+		return nil, 0, bad
 	}
-	return objs, nil
+	return objs, gen, nil
 }

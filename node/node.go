@@ -413,7 +413,7 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 	case coordinator.MethodCount:
 		return n.coord.HandleCount(req)
 	case coordinator.MethodFlush:
-		return n.coord.HandleFlush()
+		return n.coord.HandleFlush(req)
 	case coordinator.MethodReadBatch:
 		return n.coord.HandleReadBatch(req)
 	case coordinator.MethodReadDigests:

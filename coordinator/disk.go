@@ -74,10 +74,19 @@ func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide
 		}
 		cur, found = merged, ok
 	}
+	// The write is of the newest flush generation this node knows of (the
+	// replicas' copies are of it unless a FLUSHALL runs, and this node's
+	// store cannot catch up): a copy of an older one predates a FLUSHALL
+	// and counts as nothing (see engine/flush.go).
+	gen := max(c.eng.Generation(), engine.GenerationOf(cur))
+	if engine.GenerationOf(cur) != gen {
+		cur, found = version.Object{}, false
+	}
 	next, write, err := c.change(cur, found, decide)
 	if err != nil || !write {
 		return cur, false, diskRefused(err)
 	}
+	next = engine.WithGeneration(next, gen)
 	c.sendToOthers(key, next, owners, acks)
 	return next, true, nil
 }

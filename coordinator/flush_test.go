@@ -260,3 +260,23 @@ func TestNodeBehindCatchesUp(t *testing.T) {
 		return true
 	})
 }
+
+// TestWriteDecidedWithoutStoreAfterFlushAll: a coordinator whose store
+// refuses writes decides a write without storing it (see disk.go); after a
+// FLUSHALL that write too is of the new generation, so the other replicas
+// take it.
+func TestWriteDecidedWithoutStoreAfterFlushAll(t *testing.T) {
+	_, cs := startCluster(t, "a", "b", "c")
+	if err := cs["a"].FlushAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	refuseWrites(t, cs["a"])
+	if err := set(cs["a"], "k", "v"); err != nil {
+		t.Fatalf("W=2 of 3 with the coordinator's store refusing, after FLUSHALL: %v", err)
+	}
+	for _, name := range []string{"b", "c"} {
+		if vs := localValues(t, cs[name], "k"); !slices.Equal(vs, []string{"v"}) {
+			t.Fatalf("%s holds %q, want [v]", name, vs)
+		}
+	}
+}

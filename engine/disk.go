@@ -39,7 +39,8 @@ import (
 //
 // The log says so once when it happens, then once per diskLogEvery with
 // counts, and once when writes resume; Pebble's retries of a failed flush
-// are slowed to one per retryBackoff instead of spinning.
+// are slowed down (retryBackoff, doubling up to maxRetryBackoff) instead
+// of spinning.
 
 // DiskStatus says whether the data directory takes writes.
 type DiskStatus int32
@@ -176,6 +177,8 @@ var (
 	// and Pebble's next attempt to create a table (a flush or compaction
 	// retry).
 	retryBackoff = 100 * time.Millisecond
+	// maxRetryBackoff bounds it as it doubles with each failure in a row.
+	maxRetryBackoff = time.Second
 	// closeWaitWhenBad bounds how long Close waits for writes that are
 	// stuck in Pebble on a disk that refuses them.
 	closeWaitWhenBad = 5 * time.Second
@@ -201,6 +204,7 @@ type disk struct {
 	errs    atomic.Int64              // failed disk writes since open
 	refused atomic.Int64              // refused writes since open
 	noSpace atomic.Int64              // unix ns of the last ENOSPC
+	streak  atomic.Int32              // ENOSPC failures since writes were last accepted
 	lastErr atomic.Int64              // unix ns of the last failed write
 	lastOp  atomic.Pointer[opError]   // the last failed write
 
@@ -368,6 +372,7 @@ func (d *disk) failed(op, path string, err error) {
 	if full {
 		st = DiskFull
 		d.noSpace.Store(now)
+		d.streak.Add(1)
 	}
 	cause := &opError{op: op, path: path, err: err}
 	d.lastOp.Store(cause)
@@ -456,6 +461,7 @@ func (d *disk) turnOK() {
 	was := d.refusal.Load()
 	d.status.Store(int32(DiskOK))
 	d.refusal.Store(nil)
+	d.streak.Store(0)
 	d.bad = make(chan struct{})
 	now := time.Now()
 	d.logger().Info("the data directory accepts writes again", "dir", d.dir,
@@ -488,6 +494,15 @@ func (d *disk) guarded() bool {
 	return reserve > 0 && free >= 0 && free-d.spent.Load() < 2*reserve
 }
 
+// retryWait is how long after an ENOSPC Pebble's next table waits.
+func (d *disk) retryWait() time.Duration {
+	n := d.streak.Load()
+	if n <= 0 {
+		return 0
+	}
+	return min(retryBackoff<<min(n-1, 10), maxRetryBackoff)
+}
+
 // backoff delays the creation of a table while the disk has just run out
 // of space: Pebble retries a failed flush at once and forever.
 func (d *disk) backoff() {
@@ -495,11 +510,12 @@ func (d *disk) backoff() {
 	if last == 0 {
 		return
 	}
-	wait := time.Until(time.Unix(0, last).Add(retryBackoff))
+	backoff := d.retryWait()
+	wait := time.Until(time.Unix(0, last).Add(backoff))
 	if wait <= 0 {
 		return
 	}
-	t := time.NewTimer(min(wait, retryBackoff))
+	t := time.NewTimer(min(wait, backoff))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -537,9 +553,9 @@ func (d *disk) probe() {
 	}
 	defer d.logStill()
 	// Pebble retries a failed flush or compaction at least every
-	// retryBackoff: a disk that failed no write for a few of them (and a
-	// whole interval) has room for them again.
-	calm := time.Since(time.Unix(0, d.lastErr.Load())) >= max(d.interval, 3*retryBackoff)
+	// retryWait: a disk that failed no write for longer (and for a whole
+	// interval) has room for them again.
+	calm := time.Since(time.Unix(0, d.lastErr.Load())) >= max(d.interval, 3*retryBackoff, d.retryWait()+retryBackoff)
 	if broken || !quiet || !calm || d.flushes.Load() {
 		return
 	}

@@ -11,9 +11,11 @@
 // A Scenario names the targets it needs and measures them; the runner starts
 // fresh targets for each scenario and stops them afterwards, also on error and
 // on interrupt. The scenarios are throughput (redis-benchmark, CSV summaries),
-// memory (RSS while loading a million keys) and cluster (redis-benchmark's
-// text report, for p99.9, against one node and a cluster, then the fixed-rate
-// run).
+// memory (RSS while loading a million keys), cluster (redis-benchmark's text
+// report, for p99.9, against one node and a cluster, then the fixed-rate run)
+// and failover (Dynago clusters with nodes killed with SIGKILL under load:
+// the error rate meanwhile, and the time a restarted node takes until every
+// partition's Merkle roots agree).
 //
 // The pure parts (CSV and text-report parsing, latency distributions and
 // their merging, medians, pacing bookkeeping, formatting) do no I/O and are

@@ -110,7 +110,7 @@ func RedisTarget() TargetSpec {
 const dataDirName = "data"
 
 // dynagoPortOffsets are the ports a Dynago node listens on relative to its
-// RESP port: gossip at +10000, internode traffic at +20000 (DESIGN.md).
+// RESP port: gossip at +10000, internode traffic at +20000 (docs/design.md).
 var dynagoPortOffsets = []int{0, 10000, 20000}
 
 // DynagoTarget is a single Dynago node with the given --fsync mode.

@@ -1,6 +1,6 @@
 package resp_test
 
-// Tests of the version commands (VGET, VSET, VDEL) as DESIGN.md specifies
+// Tests of the version commands (VGET, VSET, VDEL) as docs/design.md describes
 // them: a key's causal context and its sibling values, writes that supersede
 // exactly what a context covers, and GET's single answer among siblings.
 

@@ -1,9 +1,10 @@
 // Package transport carries requests between Dynago nodes: replica reads and
-// writes, forwarded commands, and later hints and anti-entropy exchanges. It
-// owns the internode port (P+20000 by default): connections, framing,
-// compression, the handshake that keeps clusters apart, deadlines, and the
-// fault injection tests use to partition a cluster. It knows nothing of keys
-// or versions; a request is a Method and an opaque payload.
+// writes, forwarded commands, hints, anti-entropy exchanges and partition
+// transfers. It owns the internode port (P+20000 by default): connections,
+// framing, compression, the handshake that keeps clusters apart, the cluster
+// secret's TLS, deadlines, and the fault injection tests use to partition a
+// cluster. It knows nothing of keys or versions; a request is a Method and an
+// opaque payload.
 //
 // Two implementations share one contract, Transport: TCP for real nodes, and
 // MemNetwork, an in-memory twin on which a whole cluster runs inside one test
@@ -33,8 +34,9 @@
 //
 // The hello header and the verdict keep their layout in every protocol
 // version, so two versions can always tell each other why they disagree. The
-// body is read only when the versions match. The nonce and the proof are
-// where a shared-secret HMAC proof goes (see handshake.go).
+// body is read only when the versions match. In version 1 the proof is empty
+// and not checked: the cluster secret is enforced underneath, by TLS with a
+// key derived from it (see secret.go).
 //
 // # Frames
 //

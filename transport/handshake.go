@@ -210,11 +210,9 @@ func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, 
 	case remote.clusterID != t.cfg.ClusterID:
 		refusal = clusterMismatch(remote.name, peer, remote.clusterID, t.cfg.ClusterID)
 	}
-	// A later protocol version proves knowledge of a shared cluster secret
-	// here: the verdict's proof is an HMAC, keyed by the secret, of the
-	// peer's nonce (and both hellos), and verifyProof below checks the
-	// peer's proof of our nonce. Fresh nonces on both sides keep a recorded
-	// handshake from being replayed.
+	// The verdict's proof is empty in version 1: a cluster secret is proved
+	// by the TLS handshake underneath (secret.go), before this one starts.
+	// The nonce and proof fields keep room for a proof at this level.
 	v := verdict{refused: refusal != nil}
 	if refusal != nil {
 		v.reason = refusal.Error()

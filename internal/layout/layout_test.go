@@ -1,5 +1,5 @@
 // Package layout holds tests of the repository's structure: which package
-// may import which library, as DESIGN.md lays down.
+// may import which library, as docs/design.md describes.
 package layout
 
 import (

@@ -203,6 +203,10 @@ type value struct {
 	isInt bool
 	i     int128  // the value when isInt
 	f     float64 // the value when !isInt
+	// exact, when set, is the value's exact sum (the integer parts plus the
+	// float parts) where f, beyond 2^53, cannot show its fraction: it is
+	// what the value renders as.
+	exact *big.Float
 	// base marks the untouched base of a counter that started from a
 	// non-integer string, such as "3.0": not an integer, whatever it renders as.
 	base bool
@@ -245,7 +249,21 @@ func (s State) eval() value {
 			return value{isInt: true, i: sum}
 		}
 	}
-	return value{f: i.plus(f)}
+	r := i.plus(f)
+	if math.Abs(r) < 1<<53 || math.IsInf(r, 0) {
+		return value{f: r}
+	}
+	// Beyond 2^53 a float64 holds no fraction, but the sum may have one
+	// (9007199254740993 + 110.875): rendered from the float64, the value
+	// would read as an integer that INCR cannot move.
+	return value{f: r, exact: i.exactPlus(f)}
+}
+
+// exactPlus returns a + f exactly.
+func (a int128) exactPlus(f float64) *big.Float {
+	// int128 + float64 needs at most 128+1074+53 bits to be exact.
+	sum := new(big.Float).SetPrec(1280).SetInt(a.big())
+	return sum.Add(sum, new(big.Float).SetPrec(1280).SetFloat64(f))
 }
 
 // int128FromBig returns n as an int128, if it fits.
@@ -269,10 +287,7 @@ func (a int128) plus(f float64) float64 {
 	if v, ok := a.int64(); (ok && v > -1<<53 && v < 1<<53) || math.IsInf(f, 0) || math.IsNaN(f) {
 		return a.float64() + f // a is exact as a float64 (one rounding already), or f is not a number
 	}
-	// int128 + float64 needs at most 128+1074+53 bits to be exact.
-	sum := new(big.Float).SetPrec(1280).SetInt(a.big())
-	sum.Add(sum, new(big.Float).SetPrec(1280).SetFloat64(f))
-	r, _ := sum.Float64()
+	r, _ := a.exactPlus(f).Float64()
 	return r
 }
 
@@ -308,8 +323,16 @@ func formatFloat(f float64) string {
 }
 
 func (v value) String() string {
-	if v.isInt {
+	switch {
+	case v.isInt:
 		return v.i.String()
+	case v.exact != nil:
+		// As "%.17Lf" prints it, without trailing zeros.
+		s := strings.TrimSuffix(strings.TrimRight(v.exact.Text('f', 17), "0"), ".")
+		if s == "-0" {
+			s = "0"
+		}
+		return s
 	}
 	return formatFloat(v.f)
 }
@@ -322,7 +345,7 @@ func (v value) int64() (int64, bool) {
 	if v.base || math.IsInf(v.f, 0) || math.IsNaN(v.f) {
 		return 0, false
 	}
-	return ParseInt([]byte(formatFloat(v.f)))
+	return ParseInt([]byte(v.String()))
 }
 
 // String returns the counter's Redis string value: the integer form ("42")

@@ -180,6 +180,8 @@ func TestRedisSemantics(t *testing.T) {
 		{"small fraction, no exponent", "0", []op{incrF(1e-10, "0.0000000001")}},
 		{"at most 17 decimals, as %.17Lf", "0", []op{incrF(5e-324, "0"), incrF(1.25e-17, "0.00000000000000001"), incrErr(1, ErrNotInteger)}},
 		{"an integral float beyond int64 stays exact", "-9223372036854775809", []op{incrF(0, "-9223372036854775808"), incr(1, "-9223372036854775807"), incr(2147483647, "-9223372034707292160")}},
+		{"a fraction beyond 2^53 shows", "9007199254740993", []op{incrF(110.875, "9007199254741103.875"), incrErr(1, ErrNotInteger), incrF(0.125, "9007199254741104"), incr(1, "9007199254741105")}},
+		{"a float part too small to show is not there for INCRBY", "0", []op{incrF(5e-324, "0"), incr(9223372036854775806, "9223372036854775806")}},
 		{"an integer part beyond 2^53 rounds once", "0", []op{incr(-9007199254740993, "-9007199254740993"), incrF(3.125, "-9007199254740990"), incr(3, "-9007199254740987")}},
 		{"float64 rounding shows", "0", []op{incrF(0.1, "0.1"), incrF(0.2, "0.30000000000000004")}},
 		{"large float, no exponent", "1e20", []op{incrErr(1, ErrNotInteger), incrF(1, "100000000000000000000")}},

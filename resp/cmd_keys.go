@@ -196,7 +196,12 @@ func cmdTTL(c *client, args [][]byte) {
 		}
 	}
 	if name == "ttl" || name == "expiretime" {
-		ms = (ms + 500) / 1000
+		// (ms+500)/1000 without overflowing near 2^63 (ms >= 0 here).
+		q, r := ms/1000, ms%1000
+		if r >= 500 {
+			q++
+		}
+		ms = q
 	}
 	c.writeInt(ms)
 }

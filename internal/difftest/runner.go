@@ -243,6 +243,10 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		case (c.Name() == "flushall" || c.Name() == "flushdb") && st.Redis.Type == '+':
 			s.exp.clear()
 			s.expired = nil
+		case c.Name() == "hello" && st.Redis.IsError() && mentionsFold(c, "setname"):
+			if err := s.syncClientName(); err != nil {
+				return Step{}, false, "", err
+			}
 		case st.Redis.Type == Closed: // QUIT, on both (the replies agree)
 			if err := s.connect(); err != nil {
 				return Step{}, false, "", err
@@ -280,6 +284,37 @@ func (s *session) settleExpiries(c Cmd) error {
 			}
 		}
 	}
+	return nil
+}
+
+func mentionsFold(c Cmd, w string) bool {
+	for _, a := range c[1:] {
+		if strings.EqualFold(a, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncClientName gives the stream's Redis connection the name of its
+// Dynago connection: after a failed HELLO, Redis 7.0 may keep a name Redis
+// 7.2 and Dynago do not set (see redis-7.2 in Intended).
+func (s *session) syncClientName() error {
+	d, err := s.dyn.must("CLIENT", "GETNAME")
+	if err != nil {
+		return err
+	}
+	r, err := s.redis.must("CLIENT", "GETNAME")
+	if err != nil {
+		return err
+	}
+	if r.Str == d.Str && r.IsNull() == d.IsNull() {
+		return nil
+	}
+	if _, err := s.redis.must("CLIENT", "SETNAME", d.Str); err != nil {
+		return err
+	}
+	s.note = append(s.note, "accepted as "+intended("redis-7.2").ID+"; gave Redis's connection Dynago's name "+strconv.Quote(d.Str))
 	return nil
 }
 

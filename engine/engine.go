@@ -423,20 +423,28 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 		return cur, err
 	}
 	committing = true
-	err = e.commit(b, deferSync, guard, func(err error) {
-		defer func() {
-			b.Close()
-			mu.Unlock()
-			e.release()
-		}()
-		if err == nil {
-			e.applied(h, key, cur, next)
-		}
-	})
+	if guard {
+		err = e.commit(b, deferSync, true, func(err error) { e.updated(err, b, mu, h, key, cur, next) })
+	} else { // (no closure to allocate)
+		err = e.commitNow(b, deferSync)
+		e.updated(err, b, mu, h, key, cur, next)
+	}
 	if err != nil {
 		return cur, err
 	}
 	return next, nil
+}
+
+// updated finishes update once its batch has committed (or failed to).
+func (e *Engine) updated(err error, b *pebble.Batch, mu *sync.Mutex, h uint64, key []byte, cur, next version.Object) {
+	defer func() {
+		b.Close()
+		mu.Unlock()
+		e.release()
+	}()
+	if err == nil {
+		e.applied(h, key, cur, next)
+	}
 }
 
 // stage adds to b the writes that replace key's record cur by next: the

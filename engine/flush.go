@@ -135,8 +135,10 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 			return false, err
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return false, e.diskErr(err)
+	// (diskErr also when Pebble returns nothing: a sync of a write-ahead
+	// log it failed to write returns no error; see quietLogger.Fatalf.)
+	if err := e.diskErr(b.Commit(pebble.Sync)); err != nil {
+		return false, err
 	}
 	if gen != 0 {
 		e.gen.Store(gen)

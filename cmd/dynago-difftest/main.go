@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -72,7 +73,12 @@ func main() {
 	}
 	switch *dynagoAddr {
 	case "spawn":
+		// The node's own log would drown the report: warnings only.
+		level := new(slog.LevelVar)
+		level.Set(slog.LevelWarn)
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		n, err := node.Start(node.Config{
+			LogLevel:   level,
 			Addr:       "127.0.0.1:0",
 			Name:       "difftest",
 			GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(pick())),

@@ -2,6 +2,7 @@ package difftest
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -113,7 +114,7 @@ func (e *expiries) touched(c Cmd) []string {
 			keys = append(keys, k)
 		}
 	}
-	sortStrings(keys)
+	slices.Sort(keys)
 	return keys
 }
 

@@ -197,7 +197,7 @@ func TestDiskFullRefusesWritesAtOnceAndWritesResume(t *testing.T) {
 		break
 	}
 	for range 100 {
-		if _, _, err, took := write(); !errors.Is(err, ErrDiskFull) || took > 100*time.Millisecond {
+		if _, _, err, took := write(); !errors.Is(err, ErrDiskFull) || took > 500*time.Millisecond {
 			t.Fatalf("a write on a full disk answered %v after %v", err, took)
 		}
 	}
@@ -284,7 +284,7 @@ func TestWALWriteFailureRefusesWritesUntilRestart(t *testing.T) {
 			}
 			for i := range uint64(20) {
 				start := time.Now()
-				if err := tryPut(e, "after", 200+i, []byte("y")); !errors.Is(err, ErrDiskFailing) || time.Since(start) > 100*time.Millisecond {
+				if err := tryPut(e, "after", 200+i, []byte("y")); !errors.Is(err, ErrDiskFailing) || time.Since(start) > 500*time.Millisecond {
 					t.Fatalf("a write after the log failed answered %v after %v", err, time.Since(start))
 				}
 			}
@@ -340,7 +340,7 @@ func TestReserveRefusesWritesBeforeTheDiskFills(t *testing.T) {
 	start := time.Now()
 	err = tryPut(e, "refused", 4, []byte("x"))
 	var de *DiskError
-	if !errors.As(err, &de) || de.Status != DiskFull || time.Since(start) > 100*time.Millisecond {
+	if !errors.As(err, &de) || de.Status != DiskFull || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("a write under the reserve answered %v", err)
 	}
 	if want := "10.0 MiB free, under the 10.0 MiB reserve"; de.Reason() != want {

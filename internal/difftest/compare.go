@@ -61,7 +61,7 @@ func normalizeError(r Reply) Reply {
 }
 
 func exact(_ *session, _ Cmd, r, d Reply) (bool, string) {
-	if normalizeError(r).Equal(d) {
+	if normalizeError(r).Equal(normalizeError(d)) {
 		return true, ""
 	}
 	return false, "replies differ"
@@ -71,7 +71,7 @@ func exact(_ *session, _ Cmd, r, d Reply) (bool, string) {
 // connection; decided reports whether it did.
 func errorsExact(r, d Reply) (decided, ok bool) {
 	if r.IsError() || d.IsError() || r.Type == Closed || d.Type == Closed {
-		return true, normalizeError(r).Equal(d)
+		return true, normalizeError(r).Equal(normalizeError(d))
 	}
 	return false, false
 }
@@ -240,7 +240,14 @@ func compareDBSize(s *session, _ Cmd, r, d Reply) (bool, string) {
 	return true, ""
 }
 
-func compareHello(_ *session, _ Cmd, r, d Reply) (bool, string) {
+func compareHello(_ *session, c Cmd, r, d Reply) (bool, string) {
+	if r.IsError() && d.IsError() && strings.HasPrefix(r.Str, "WRONGPASS ") && mentionsFold(c, "auth") &&
+		(strings.HasPrefix(d.Str, "ERR Syntax error in HELLO option ") || d.Str == "ERR Client names cannot contain spaces, newlines or special characters.") {
+		// Redis 7.2 (and Dynago) checks every option before it
+		// authenticates; 7.0 authenticates as it meets AUTH.
+		_ = intended("redis-7.2")
+		return true, ""
+	}
 	if decided, ok := errorsExact(r, d); decided {
 		return ok, "replies differ"
 	}
@@ -359,7 +366,7 @@ func sameCommand(r, d Reply) (bool, string) {
 // agree to float64 precision, or that Redis can compute only in long double,
 // pass, and the session then copies Dynago's value of the key to Redis.
 func compareIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
-	if normalizeError(r).Equal(d) {
+	if normalizeError(r).Equal(normalizeError(d)) {
 		return true, ""
 	}
 	if len(c) != 3 || r.Type != '$' || r.Null {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -272,4 +274,141 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("%d seeds x %d commands in %v", seeds, commands, time.Since(start).Round(time.Millisecond))
+}
+
+// TestRunnerFindsAndShrinksAMismatch plants a bug: "Dynago" is a proxy to a
+// second redis-server that drops the last byte of every non-empty GETRANGE
+// reply. The runner must find it and shrink it to a few commands ending in
+// that GETRANGE.
+func TestRunnerFindsAndShrinksAMismatch(t *testing.T) {
+	ref, other := startRedis(t), startRedis(t)
+	for _, r := range []*RedisServer{ref, other} { // as Prepare would: no 512 MB strings
+		c, err := dial(r.Addr, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.must("CONFIG", "SET", "proto-max-bulk-len", "16777216"); err != nil {
+			t.Fatal(err)
+		}
+		c.close()
+	}
+	proxy := startProxy(t, other.Addr, func(c Cmd, r Reply) Reply {
+		if c.Name() == "getrange" && r.Type == '$' && len(r.Str) > 0 {
+			r.Str = r.Str[:len(r.Str)-1]
+		}
+		return r
+	})
+	runner := New(Config{Redis: ref.Addr, Dynago: proxy})
+	var m *Mismatch
+	for seed := uint64(1); seed <= 10 && m == nil; seed++ {
+		var err error
+		if m, err = runner.Check(seed, 300); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m == nil {
+		t.Fatal("no mismatch found in 10 seeds")
+	}
+	last := m.Last()
+	if last.Cmd.Name() != "getrange" || !m.Reproduced || !m.Shrunk {
+		t.Fatalf("found %s (reproduced %v, shrunk %v), want a shrunk GETRANGE:\n%s", last.Cmd, m.Reproduced, m.Shrunk, m)
+	}
+	if len(m.Steps) > 3 {
+		t.Errorf("shrunk to %d commands; a write and the GETRANGE suffice:\n%s", len(m.Steps), m)
+	}
+	out := m.String()
+	for _, want := range []string{"seed ", "GETRANGE differs", last.Cmd.String(), "redis:  " + last.Redis.String()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// startProxy serves RESP on a loopback port, passing each command to addr
+// and its reply back through alter.
+func startProxy(t *testing.T, addr string, alter func(Cmd, Reply) Reply) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				up, err := dial(addr, 10*time.Second)
+				if err != nil {
+					return
+				}
+				defer up.close()
+				rd := bufio.NewReader(nc)
+				for {
+					c, err := readCommand(rd)
+					if err != nil {
+						return
+					}
+					r, err := up.do(c)
+					if err != nil || r.Type == Closed {
+						return
+					}
+					if _, err := nc.Write(appendReply(nil, alter(c, r))); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// readCommand reads one command as EncodeRESP writes it.
+func readCommand(rd *bufio.Reader) (Cmd, error) {
+	r, err := readReply(rd)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != '*' {
+		return nil, errProtocol
+	}
+	c := make(Cmd, len(r.Elems))
+	for i, e := range r.Elems {
+		c[i] = e.Str
+	}
+	return c, nil
+}
+
+// appendReply encodes r as the server sent it.
+func appendReply(b []byte, r Reply) []byte {
+	line := func(t byte, s string) []byte { return append(append(append(b, t), s...), '\r', '\n') }
+	switch r.Type {
+	case '+', '-', ',', '(', '#':
+		return line(r.Type, r.Str)
+	case '_':
+		return line('_', "")
+	case ':':
+		return line(':', strconv.FormatInt(r.Int, 10))
+	case '$', '!', '=':
+		if r.Null {
+			return line('$', "-1")
+		}
+		b = line(r.Type, strconv.Itoa(len(r.Str)))
+		return append(append(b, r.Str...), '\r', '\n')
+	}
+	if r.Null {
+		return line('*', "-1")
+	}
+	n := len(r.Elems)
+	if r.Type == '%' {
+		n /= 2
+	}
+	b = line(r.Type, strconv.Itoa(n))
+	for _, e := range r.Elems {
+		b = appendReply(b, e)
+	}
+	return b
 }

@@ -77,9 +77,9 @@ var Intended = []Difference{
 	{
 		ID:           "redis-7.2",
 		Commands:     []string{"CLIENT SETINFO", "HELLO"},
-		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists; a HELLO that fails (a bad option, a bad name, a failed AUTH) changes nothing, where 7.0 has already applied each SETNAME before the failing option.",
+		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists; HELLO checks all its options before it authenticates (7.0 authenticates as it meets AUTH, so a bad option after a failed AUTH answers WRONGPASS there), and a HELLO that fails (a bad option, a bad name, a failed AUTH) changes nothing, where 7.0 has already applied each SETNAME before the failing option.",
 		Why:          "Dynago implements Redis 7.2's commands; client libraries of Redis 7.2 (go-redis v9) send CLIENT SETINFO on every connection.",
-		Tester:       "CLIENT SETINFO is not generated. After a HELLO with SETNAME that fails on both servers, the runner gives Redis's connection Dynago's name (CLIENT SETNAME), so the streams go on alike.",
+		Tester:       "CLIENT SETINFO is not generated. HELLO's syntax and name errors are accepted where Redis answers WRONGPASS to an AUTH before them. After a HELLO with SETNAME that fails on both servers, the runner gives Redis's connection Dynago's name (CLIENT SETNAME), so the streams go on alike.",
 		NotGenerated: []string{"client|setinfo"},
 	},
 }

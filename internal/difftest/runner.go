@@ -100,13 +100,20 @@ func (r *Runner) Check(seed uint64, n int) (*Mismatch, error) {
 	m.Seed, m.Total = seed, n
 	target := m.Last().Cmd.FullName()
 	tries := 0
+	var replayErr error
 	still := func(cand []Cmd) bool {
 		tries++
 		mm, err := r.Replay(cand)
+		if err != nil {
+			replayErr = err
+		}
 		return err == nil && mm != nil && mm.Last().Cmd.FullName() == target
 	}
 	prefix := cmds[:m.Index+1]
 	if !still(prefix) {
+		if replayErr != nil { // Dynago down (a crash?) or Redis gone
+			m.Why += "; then the replay failed: " + replayErr.Error()
+		}
 		return m, nil // a mismatch that a replay does not show (reported as such)
 	}
 	m.Reproduced = true
@@ -430,7 +437,7 @@ func (m *Mismatch) String() string {
 	fmt.Fprintf(&b, "seed %d: %s differs at command %d of %d: %s\n", m.Seed, strings.ToUpper(last.Cmd.FullName()), m.Index+1, m.Total, m.Why)
 	switch {
 	case !m.Reproduced:
-		b.WriteString("(a replay of the stream did not show it again: a race in Dynago, or in the tester)\n")
+		b.WriteString("(not shrunk: a replay of the stream did not show it again)\n")
 	case m.Shrunk:
 		fmt.Fprintf(&b, "shrunk to %d commands; on empty servers (FLUSHALL), with redis-cli:\n", len(m.Steps))
 	}

@@ -626,7 +626,14 @@ func (d *disk) backgroundError(err error) {
 // cannot be flushed, and stall).
 func (d *disk) flushEnd(err error) {
 	d.flushes.Store(err != nil && isDiskFault(err))
+	d.remeasure()
 }
+
+// remeasure makes the next write measure the free space: Pebble just took
+// (or freed) space in a lump, a table or a preallocated log, that the
+// bytes written do not account for. (Pebble calls it holding its own
+// lock: the measurement is left to the write.)
+func (d *disk) remeasure() { d.spent.Store(1 << 62) }
 
 // snapshot returns the health as it stands.
 func (d *disk) snapshot() DiskHealth {

@@ -87,6 +87,8 @@ func Open(cfg Config) (*Engine, error) {
 			WriteStallBegin: func(pebble.WriteStallBeginInfo) { d.stalled.Store(true) },
 			WriteStallEnd:   func() { d.stalled.Store(false) },
 			FlushEnd:        func(info pebble.FlushInfo) { d.flushEnd(info.Err) },
+			CompactionEnd:   func(pebble.CompactionInfo) { d.remeasure() },
+			WALCreated:      func(pebble.WALCreateInfo) { d.remeasure() },
 		},
 	}
 	// Bloom filters on every level let a read of an absent key (every SET

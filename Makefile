@@ -44,7 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInternode$$' -fuzztime $(FUZZTIME) ./coordinator/
 	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./antientropy/
 	$(GO) test -run '^$$' -fuzz '^FuzzFramer$$' -fuzztime $(FUZZTIME) ./resp/
-	$(GO) test -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME) ./resp/
+	$(GO) test -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./resp/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./transfer/
 
 ## chaos: 20 rounds of faults against 5 local dynago processes, then the checker

@@ -85,6 +85,10 @@ type Coordinator struct {
 	eng      *engine.Engine
 	dots     *engine.Sequence // counters of the dots this node's actor issues
 	stats    Stats
+	// heardGen is the newest flush generation another node has told this
+	// one of (see generation.go); above the engine's, this node missed a
+	// FLUSHALL and catches up.
+	heardGen atomic.Uint64
 }
 
 // dotLease is how many dot counters one persisted lease covers: one fsync
@@ -304,6 +308,24 @@ type Decide func(st *State) (Change, error)
 // it is sent to the other replicas, and Update returns once W replicas hold
 // it.
 func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
+	gen := c.eng.Generation()
+	o, err := c.update(ctx, key, decide)
+	var nq *NoQuorumError
+	if isBlind(ctx) && errors.As(err, &nq) && c.heardGen.Load() > gen {
+		// The replicas dropped the write: they have seen a FLUSHALL this
+		// node missed (it joined, or was cut off, since), so the write was
+		// of a generation they no longer store. Catch up, then write again
+		// in the new generation. Only a blind write is retried: its
+		// decision does not depend on what the first attempt saw.
+		if err := c.catchUp(); err != nil {
+			return version.Object{}, err
+		}
+		return c.update(ctx, key, decide)
+	}
+	return o, err
+}
+
+func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
 	}
@@ -336,6 +358,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 			if _, err := c.eng.Adopt(engine.GenerationOf(merged)); err != nil {
 				return version.Object{}, err
 			}
+		}
+		// A replica that holds nothing of the key may still have said it
+		// is of a newer generation.
+		if err := c.catchUp(); err != nil {
+			return version.Object{}, err
 		}
 	}
 	// The other replicas are sent the write while this one commits it, and

@@ -35,6 +35,12 @@ var errFlushed = errors.New("coordinator: the replica has seen a FLUSHALL the co
 // node behind it missed a FLUSHALL (it failed part way, or this node joined
 // after): it catches up, flushing, in the background.
 func (c *Coordinator) learnGeneration(gen uint64) {
+	for {
+		heard := c.heardGen.Load()
+		if gen <= heard || c.heardGen.CompareAndSwap(heard, gen) {
+			break
+		}
+	}
 	if gen <= c.eng.Generation() {
 		return
 	}
@@ -47,6 +53,17 @@ func (c *Coordinator) learnGeneration(gen uint64) {
 			slog.Info("this node missed a FLUSHALL another node has seen; flushed to catch up", "generation", gen)
 		}
 	}()
+}
+
+// catchUp moves this node to the newest flush generation it has heard of,
+// now, if it is behind it.
+func (c *Coordinator) catchUp() error {
+	if gen := c.heardGen.Load(); gen > c.eng.Generation() {
+		if _, err := c.eng.Adopt(gen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // generationReply is the flush generation a reply to a data-carrying

@@ -246,13 +246,23 @@ func (c *Coordinator) DeliverHints(ctx context.Context) (int, error) {
 func (c *Coordinator) RunHintDelivery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// A failure that lasts (a disk that refuses writes) is logged once a
+	// minute with the number of rounds it failed, not once a round.
+	var lastLog time.Time
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if _, err := c.DeliverHints(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, engine.ErrClosed) {
-				slog.Warn("hint delivery", "err", err)
+		case now := <-t.C:
+			_, err := c.DeliverHints(ctx)
+			if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, engine.ErrClosed) {
+				continue
+			}
+			failures++
+			if now.Sub(lastLog) >= time.Minute {
+				slog.Warn("hint delivery", "err", err, "failed_rounds", failures)
+				lastLog, failures = now, 0
 			}
 		}
 	}

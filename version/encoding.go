@@ -2,14 +2,16 @@ package version
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/dynago/dynago/wire"
 )
 
-// Binary format, version 1. All integers are unsigned varints unless noted.
+// Binary format, version 1, written and read with package wire. All
+// integers are unsigned varints unless noted.
 //
 //	clock   := formatV1 table
 //	object  := formatV1 table count sibling*
@@ -44,18 +46,18 @@ var contextEncoding = base64.StdEncoding.Strict()
 func malformed(what string) error { return fmt.Errorf("%w: %s", ErrMalformed, what) }
 
 func appendTable(buf []byte, c Clock) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(c)))
+	buf = wire.AppendUvarint(buf, uint64(len(c)))
 	for _, e := range c {
-		buf = binary.BigEndian.AppendUint64(buf, e.Actor.Node)
-		buf = binary.AppendUvarint(buf, uint64(e.Actor.Epoch))
-		buf = binary.AppendUvarint(buf, e.Counter)
+		buf = wire.AppendUint64(buf, e.Actor.Node)
+		buf = wire.AppendUvarint(buf, uint64(e.Actor.Epoch))
+		buf = wire.AppendUvarint(buf, e.Counter)
 	}
 	return buf
 }
 
 // AppendBinary appends the binary form of c to buf and returns the result.
 func (c Clock) AppendBinary(buf []byte) []byte {
-	buf = slices.Grow(buf, 2+len(c)*(8+5+binary.MaxVarintLen64))
+	buf = slices.Grow(buf, 2+len(c)*(8+5+wire.MaxVarintLen))
 	return appendTable(append(buf, formatV1), c)
 }
 
@@ -65,161 +67,86 @@ func (c Clock) AppendBinary(buf []byte) []byte {
 func (o Object) AppendBinary(buf []byte) []byte {
 	buf = slices.Grow(buf, o.MaxBinaryLen())
 	buf = appendTable(append(buf, formatV1), o.Clock)
-	buf = binary.AppendUvarint(buf, uint64(len(o.Siblings)))
+	buf = wire.AppendUvarint(buf, uint64(len(o.Siblings)))
 	for _, s := range o.Siblings {
 		idx, ok := o.Clock.find(s.Dot.Actor)
 		if !ok {
 			// Uncovered dot: write an index the decoder rejects.
 			idx = len(o.Clock)
 		}
-		buf = binary.AppendUvarint(buf, uint64(idx))
-		buf = binary.AppendUvarint(buf, s.Dot.Counter)
-		buf = binary.BigEndian.AppendUint64(buf, uint64(s.Time))
-		buf = binary.AppendVarint(buf, s.Expiry)
-		buf = append(buf, byte(s.Kind))
-		buf = binary.AppendUvarint(buf, uint64(len(s.Value)))
-		buf = append(buf, s.Value...)
+		buf = wire.AppendUvarint(buf, uint64(idx))
+		buf = wire.AppendUvarint(buf, s.Dot.Counter)
+		buf = wire.AppendUint64(buf, uint64(s.Time))
+		buf = wire.AppendVarint(buf, s.Expiry)
+		buf = wire.AppendByte(buf, byte(s.Kind))
+		buf = wire.AppendBytes(buf, s.Value)
 	}
 	return buf
 }
 
 // MaxBinaryLen is the most bytes AppendBinary appends for o.
 func (o Object) MaxBinaryLen() int {
-	n := 1 + 2*binary.MaxVarintLen64 + len(o.Clock)*(8+5+binary.MaxVarintLen64)
+	n := 1 + 2*wire.MaxVarintLen + len(o.Clock)*(8+5+wire.MaxVarintLen)
 	for _, s := range o.Siblings {
-		n += 3*binary.MaxVarintLen64 + 8 + 1 + binary.MaxVarintLen64 + len(s.Value)
+		n += 3*wire.MaxVarintLen + 8 + 1 + wire.MaxVarintLen + len(s.Value)
 	}
 	return n
 }
 
-// reader decodes from b, remembering the first error; after an error every
-// read returns zero.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) fail(what string) {
-	if r.err == nil {
-		r.err = malformed(what)
+// decodeErr is err as a decoding error: it wraps ErrMalformed.
+func decodeErr(err error) error {
+	if errors.Is(err, ErrMalformed) {
+		return err
 	}
-	r.b = nil
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
 
-func (r *reader) uvarint(what string) uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail(what)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint(what string) int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(what)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) fixed64(what string) uint64 {
-	if len(r.b) < 8 {
-		r.fail(what)
-		return 0
-	}
-	v := binary.BigEndian.Uint64(r.b)
-	r.b = r.b[8:]
-	return v
-}
-
-func (r *reader) byte(what string) byte {
-	if len(r.b) < 1 {
-		r.fail(what)
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-// bytes returns the next n bytes, aliasing the input.
-func (r *reader) bytes(n uint64, what string) []byte {
-	if n > uint64(len(r.b)) {
-		r.fail(what)
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads an element count and checks that that many elements of at least
-// minSize bytes each can fit in what is left, so a hostile count cannot make
-// the decoder allocate more than the input's size.
-func (r *reader) count(minSize int, what string) int {
-	n := r.uvarint(what)
-	if r.err == nil && n > uint64(len(r.b)/minSize) {
-		r.fail(what)
-		return 0
-	}
-	return int(n)
-}
-
-func (r *reader) version() {
-	if r.byte("format version") != formatV1 && r.err == nil {
-		r.fail("unknown format version")
+// readFormat reads the format byte.
+func readFormat(r *wire.Reader) {
+	if r.Byte() != formatV1 && r.Err() == nil {
+		r.Fail(malformed("unknown format version"))
 	}
 }
 
-func (r *reader) table() Clock {
-	n := r.count(minEntrySize, "clock length")
+// readTable reads a clock's table and checks the Clock invariant.
+func readTable(r *wire.Reader) Clock {
+	n := r.Count(minEntrySize)
 	if n == 0 {
 		return nil
 	}
 	c := make(Clock, n)
 	for i := range c {
-		node := r.fixed64("actor node")
-		epoch := r.uvarint("actor epoch")
-		counter := r.uvarint("clock counter")
-		if r.err != nil {
+		node := r.Uint64()
+		epoch := r.Uvarint()
+		counter := r.Uvarint()
+		if r.Err() != nil {
 			return nil
 		}
 		if epoch > math.MaxUint32 {
-			r.fail("actor epoch out of range")
+			r.Fail(malformed("actor epoch out of range"))
 			return nil
 		}
 		if counter == 0 {
-			r.fail("zero counter in clock")
+			r.Fail(malformed("zero counter in clock"))
 			return nil
 		}
 		c[i] = Entry{Actor: Actor{Node: node, Epoch: uint32(epoch)}, Counter: counter}
 		if i > 0 && c[i-1].Actor.Compare(c[i].Actor) >= 0 {
-			r.fail("clock actors not strictly sorted")
+			r.Fail(malformed("clock actors not strictly sorted"))
 			return nil
 		}
 	}
 	return c
 }
 
-func (r *reader) end() {
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing bytes")
-	}
-}
-
 // DecodeClock decodes a clock written by Clock.AppendBinary. It rejects
 // malformed input and clocks that violate the Clock invariant.
 func DecodeClock(b []byte) (Clock, error) {
-	r := reader{b: b}
-	r.version()
-	c := r.table()
-	r.end()
-	if r.err != nil {
-		return nil, r.err
+	r := wire.NewReader(b)
+	readFormat(&r)
+	c := readTable(&r)
+	if err := r.Done(); err != nil {
+		return nil, decodeErr(err)
 	}
 	return c, nil
 }
@@ -228,12 +155,12 @@ func DecodeClock(b []byte) (Clock, error) {
 // malformed input and objects that violate the Object invariants. The result
 // does not alias b.
 func DecodeObject(b []byte) (Object, error) {
-	r := reader{b: b}
-	r.version()
-	c := r.table()
-	n := r.count(minSiblingSize, "sibling count")
-	if r.err != nil {
-		return Object{}, r.err
+	r := wire.NewReader(b)
+	readFormat(&r)
+	c := readTable(&r)
+	n := r.Count(minSiblingSize)
+	if err := r.Err(); err != nil {
+		return Object{}, decodeErr(err)
 	}
 	var sibs []Sibling
 	var vals []byte
@@ -242,17 +169,17 @@ func DecodeObject(b []byte) (Object, error) {
 		// The values are copied into one allocation so the result does not
 		// alias b. What is left of b bounds their total size; the excess is
 		// the siblings' few bytes of metadata.
-		vals = make([]byte, len(r.b))
+		vals = make([]byte, r.Remaining())
 	}
 	for i := range sibs {
-		idx := r.uvarint("sibling actor")
-		counter := r.uvarint("sibling counter")
-		t := r.fixed64("sibling time")
-		exp := r.varint("sibling expiry")
-		kind := r.byte("sibling kind")
-		v := r.bytes(r.uvarint("value length"), "value")
-		if r.err != nil {
-			return Object{}, r.err
+		idx := r.Uvarint()
+		counter := r.Uvarint()
+		t := r.Uint64()
+		exp := r.Varint()
+		kind := r.Byte()
+		v := r.Bytes()
+		if err := r.Err(); err != nil {
+			return Object{}, decodeErr(err)
 		}
 		if idx >= uint64(len(c)) {
 			return Object{}, malformed("sibling actor index out of range")
@@ -268,9 +195,8 @@ func DecodeObject(b []byte) (Object, error) {
 		sibs[i] = Sibling{Dot: d, Time: int64(t), Expiry: exp, Kind: Kind(kind), Value: vals[:k:k]}
 		vals = vals[k:]
 	}
-	r.end()
-	if r.err != nil {
-		return Object{}, r.err
+	if err := r.Done(); err != nil {
+		return Object{}, decodeErr(err)
 	}
 	return Object{Clock: c, Siblings: sibs}, nil
 }

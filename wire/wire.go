@@ -132,13 +132,7 @@ func (r *Reader) Done() error {
 func (r *Reader) Uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
-		if r.err == nil {
-			if n == 0 {
-				r.fail("truncated varint")
-			} else {
-				r.fail("varint overflows 64 bits")
-			}
-		}
+		r.badVarint(n)
 		return 0
 	}
 	r.b = r.b[n:]
@@ -149,26 +143,42 @@ func (r *Reader) Uvarint() uint64 {
 func (r *Reader) Varint() int64 {
 	v, n := binary.Varint(r.b)
 	if n <= 0 {
-		if r.err == nil {
-			if n == 0 {
-				r.fail("truncated varint")
-			} else {
-				r.fail("varint overflows 64 bits")
-			}
-		}
+		r.badVarint(n)
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
 }
 
+// badVarint records why a varint could not be read (n from
+// binary.Uvarint). Out of line, so that the reads stay small enough to
+// inline.
+//
+//go:noinline
+func (r *Reader) badVarint(n int) {
+	switch {
+	case r.err != nil:
+	case n == 0:
+		r.fail("truncated varint")
+	default:
+		r.fail("varint overflows 64 bits")
+	}
+}
+
+// short records that a read of what found too few bytes.
+//
+//go:noinline
+func (r *Reader) short(what string) {
+	if r.err == nil {
+		r.fail("%s: %d bytes left", what, len(r.b))
+	}
+}
+
 // take returns the next n bytes, aliasing the input, or nil (recording an
 // error) when fewer are left.
 func (r *Reader) take(n int, what string) []byte {
 	if len(r.b) < n {
-		if r.err == nil {
-			r.fail("%s: %d bytes left", what, len(r.b))
-		}
+		r.short(what)
 		return nil
 	}
 	v := r.b[:n:n]
@@ -179,9 +189,7 @@ func (r *Reader) take(n int, what string) []byte {
 // Byte reads one byte.
 func (r *Reader) Byte() byte {
 	if len(r.b) < 1 {
-		if r.err == nil {
-			r.fail("truncated: a byte expected")
-		}
+		r.short("truncated byte")
 		return 0
 	}
 	v := r.b[0]

@@ -132,7 +132,7 @@ func TestReadErrors(t *testing.T) {
 		{"overlong uvarint", overlong, func(r *Reader) { r.Uvarint() }, "overflows"},
 		{"truncated varint", []byte{0x80, 0x80}, func(r *Reader) { r.Varint() }, "truncated varint"},
 		{"overlong varint", overlong, func(r *Reader) { r.Varint() }, "overflows"},
-		{"no byte", nil, func(r *Reader) { r.Byte() }, "a byte expected"},
+		{"no byte", nil, func(r *Reader) { r.Byte() }, "truncated byte: 0 bytes left"},
 		{"bool 2", []byte{2}, func(r *Reader) { r.Bool() }, "boolean"},
 		{"short uint64", make([]byte, 7), func(r *Reader) { r.Uint64() }, "truncated uint64: 7 bytes left"},
 		{"short uint32", make([]byte, 3), func(r *Reader) { r.Uint32() }, "truncated uint32"},

@@ -150,10 +150,22 @@ func ParseFloat(b []byte) (float64, bool) {
 		s += "p0" // strtold reads a hex mantissa without an exponent ("0x10"); Go wants one
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
+	if err != nil || math.IsNaN(f) || (f == 0 && underflowsLongDouble(s)) {
 		return 0, false
 	}
 	return f, true
+}
+
+// underflowsLongDouble reports whether s, a number Go reads as 0, is one
+// that strtold rounds to 0 with ERANGE (below half of long double's least
+// subnormal, 2^-16445), which Redis refuses. Between that and float64's
+// least subnormal Redis reads a tiny number, Dynago 0.
+func underflowsLongDouble(s string) bool {
+	x, _, err := big.ParseFloat(s, 0, 64, big.ToNearestEven)
+	if err != nil {
+		return true // an exponent beyond any range: Go read it as 0, so tiny
+	}
+	return x.Sign() != 0 && x.MantExp(nil) < -16445
 }
 
 // int128 is a two's-complement 128-bit integer: the exact sum of up to 2^63
@@ -204,8 +216,8 @@ type value struct {
 	i     int128  // the value when isInt
 	f     float64 // the value when !isInt
 	// exact, when set, is the value's exact sum (the integer parts plus the
-	// float parts) where f, beyond 2^53, cannot show its fraction: it is
-	// what the value renders as.
+	// float parts) where f lost its fraction: it is what the value renders
+	// as.
 	exact *big.Float
 	// base marks the untouched base of a counter that started from a
 	// non-integer string, such as "3.0": not an integer, whatever it renders as.
@@ -250,12 +262,13 @@ func (s State) eval() value {
 		}
 	}
 	r := i.plus(f)
-	if math.Abs(r) < 1<<53 || math.IsInf(r, 0) {
+	if r != math.Trunc(r) || math.IsInf(r, 0) {
 		return value{f: r}
 	}
-	// Beyond 2^53 a float64 holds no fraction, but the sum may have one
-	// (9007199254740993 + 110.875): rendered from the float64, the value
-	// would read as an integer that INCR cannot move.
+	// The sum has a fraction (f is not integral) that its float64 lost
+	// (9007199254740993 - 123.5): rendered from the float64 it would read as
+	// an integer that INCR moves by other than 1. It renders exactly, as
+	// Redis's long double shows it.
 	return value{f: r, exact: i.exactPlus(f)}
 }
 

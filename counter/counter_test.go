@@ -84,6 +84,11 @@ func TestParseFloat(t *testing.T) {
 		{"0x1p3", 8, true},
 		{"0x", 0, false},
 		{"0x1_0p0", 0, false},
+		{"1e-400", 0, true},   // a long double; 0 as a float64
+		{"1e-5000", 0, false}, // 0 even as a long double: strtold's ERANGE
+		{"1e-9223372036854775807", 0, false},
+		{"0e-99999", 0, true},
+		{"-0.000", 0, true},
 	} {
 		got, ok := ParseFloat([]byte(tc.in))
 		if ok != tc.ok || got != tc.want {
@@ -181,8 +186,9 @@ func TestRedisSemantics(t *testing.T) {
 		{"at most 17 decimals, as %.17Lf", "0", []op{incrF(5e-324, "0"), incrF(1.25e-17, "0.00000000000000001"), incrErr(1, ErrNotInteger)}},
 		{"an integral float beyond int64 stays exact", "-9223372036854775809", []op{incrF(0, "-9223372036854775808"), incr(1, "-9223372036854775807"), incr(2147483647, "-9223372034707292160")}},
 		{"a fraction beyond 2^53 shows", "9007199254740993", []op{incrF(110.875, "9007199254741103.875"), incrErr(1, ErrNotInteger), incrF(0.125, "9007199254741104"), incr(1, "9007199254741105")}},
+		{"a fraction the float64 sum loses shows", "9007199254740993", []op{incrF(-123.5, "9007199254740869.5"), incrErr(-1, ErrNotInteger)}},
 		{"a float part too small to show is not there for INCRBY", "0", []op{incrF(5e-324, "0"), incr(9223372036854775806, "9223372036854775806")}},
-		{"an integer part beyond 2^53 rounds once", "0", []op{incr(-9007199254740993, "-9007199254740993"), incrF(3.125, "-9007199254740990"), incr(3, "-9007199254740987")}},
+		{"an integer part beyond 2^53 adds exactly", "0", []op{incr(-9007199254740993, "-9007199254740993"), incrF(3.125, "-9007199254740989.875"), incrErr(3, ErrNotInteger)}},
 		{"float64 rounding shows", "0", []op{incrF(0.1, "0.1"), incrF(0.2, "0.30000000000000004")}},
 		{"large float, no exponent", "1e20", []op{incrErr(1, ErrNotInteger), incrF(1, "100000000000000000000")}},
 		{"large float prints exactly", "9223372036854775808", []op{incrF(0.5, "9223372036854775808"), incrF(4096, "9223372036854779904")}},

@@ -68,7 +68,7 @@ func (cmd *Command) subcommand(arg []byte) *Command {
 func dispatchSub(cmd *Command, c *client, args [][]byte) {
 	sub := cmd.subcommand(args[1])
 	if sub == nil {
-		c.writeError("ERR unknown subcommand '" + truncate(string(args[1]), 128) +
+		c.writeError("ERR unknown subcommand '" + truncate(cString(args[1]), 128) +
 			"'. Try " + upper(cmd.Name) + " HELP.")
 		return
 	}

@@ -1,10 +1,10 @@
 package antientropy
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // Store is what the exchange reads of the storage engine: its range scan.
@@ -79,7 +79,7 @@ func serveRoots(trees *Trees, req []byte) ([]byte, error) {
 	}
 	reply := make([]byte, 0, 8*len(parts))
 	for _, p := range parts {
-		reply = binary.LittleEndian.AppendUint64(reply, trees.Root(p))
+		reply = wire.AppendUint64LE(reply, trees.Root(p))
 	}
 	return reply, nil
 }
@@ -129,17 +129,17 @@ walk:
 			}
 		}
 	}
-	reply := appendLeafKeysHeader(make([]byte, 0, 3*binary.MaxVarintLen64+len(body)), done, resume, count)
+	reply := appendLeafKeysHeader(make([]byte, 0, 3*wire.MaxVarintLen+len(body)), done, resume, count)
 	return append(reply, body...), nil
 }
 
 // decodeRootsRequest decodes a roots request for a ring of q partitions.
 func decodeRootsRequest(q int, req []byte) ([]int, error) {
-	d := decoder{b: req}
-	d.ring(q)
-	vs := d.ascending(uint64(q), "partition")
-	if err := d.end(); err != nil {
-		return nil, err
+	r := wire.NewReader(req)
+	readRing(&r, q)
+	vs := readAscending(&r, uint64(q), "partition")
+	if err := r.Done(); err != nil {
+		return nil, decodeErr(err)
 	}
 	parts := make([]int, len(vs))
 	for i, v := range vs {
@@ -152,18 +152,18 @@ func decodeRootsRequest(q int, req []byte) ([]int, error) {
 // the level of the children asked for (1..Depth) and their parents, total in
 // all.
 func decodeNodesRequest(q int, req []byte) (level int, groups []group, total int, err error) {
-	d := decoder{b: req}
-	d.ring(q)
-	l := d.uvarint("level")
-	if d.err == nil && (l < 1 || l > Depth) {
-		d.fail("level %d out of range [1, %d]", l, Depth)
+	r := wire.NewReader(req)
+	readRing(&r, q)
+	l := r.Uvarint()
+	if r.Err() == nil && (l < 1 || l > Depth) {
+		fail(&r, "level %d out of range [1, %d]", l, Depth)
 	}
-	if d.err != nil {
-		return 0, nil, 0, d.err
+	if err := r.Err(); err != nil {
+		return 0, nil, 0, decodeErr(err)
 	}
-	groups, total = d.groups(q, levelWidth(int(l)-1), MaxNodeParents)
-	if err := d.end(); err != nil {
-		return 0, nil, 0, err
+	groups, total = readGroups(&r, q, levelWidth(int(l)-1), MaxNodeParents)
+	if err := r.Done(); err != nil {
+		return 0, nil, 0, decodeErr(err)
 	}
 	return int(l), groups, total, nil
 }
@@ -172,12 +172,12 @@ func decodeNodesRequest(q int, req []byte) (level int, groups []group, total int
 // partitions whose leaves are width positions wide: where to start in the
 // first leaf, and the leaves, total in all.
 func decodeLeafKeysRequest(q int, width uint64, req []byte) (skip uint64, groups []group, total int, err error) {
-	d := decoder{b: req}
-	d.ring(q)
-	skip = d.uvarint("skip")
-	groups, total = d.groups(q, Leaves, MaxLeafBatch)
-	if err := d.end(); err != nil {
-		return 0, nil, 0, err
+	r := wire.NewReader(req)
+	readRing(&r, q)
+	skip = r.Uvarint()
+	groups, total = readGroups(&r, q, Leaves, MaxLeafBatch)
+	if err := r.Done(); err != nil {
+		return 0, nil, 0, decodeErr(err)
 	}
 	if skip >= width || (total == 0 && skip != 0) {
 		return 0, nil, 0, malformed("skip %d out of range", skip)

@@ -1,10 +1,11 @@
 package antientropy
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/dynago/dynago/wire"
 )
 
 // Method names one request of the exchange. The node's internode transport
@@ -79,13 +80,13 @@ type pair struct {
 // appendAscending appends a count, then the strictly ascending list vs delta
 // coded: the first value, then each one's difference from the one before.
 func appendAscending[T int | uint32](buf []byte, vs []T) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(vs)))
+	buf = wire.AppendUvarint(buf, uint64(len(vs)))
 	var prev T
 	for i, v := range vs {
 		if i > 0 {
 			v -= prev
 		}
-		buf = binary.AppendUvarint(buf, uint64(v))
+		buf = wire.AppendUvarint(buf, uint64(v))
 		prev = vs[i]
 	}
 	return buf
@@ -94,7 +95,7 @@ func appendAscending[T int | uint32](buf []byte, vs []T) []byte {
 // appendGroups appends n (partition m index*m)*n, partitions and indices
 // delta coded.
 func appendGroups(buf []byte, groups []group) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(groups)))
+	buf = wire.AppendUvarint(buf, uint64(len(groups)))
 	prev := 0
 	for i, g := range groups {
 		d := g.p
@@ -102,20 +103,20 @@ func appendGroups(buf []byte, groups []group) []byte {
 			d -= prev
 		}
 		prev = g.p
-		buf = binary.AppendUvarint(buf, uint64(d))
+		buf = wire.AppendUvarint(buf, uint64(d))
 		buf = appendAscending(buf, g.idx)
 	}
 	return buf
 }
 
 func encodeRoots(q int, parts []int) []byte {
-	buf := binary.AppendUvarint(make([]byte, 0, 8+2*len(parts)), uint64(q))
+	buf := wire.AppendUvarint(make([]byte, 0, 8+2*len(parts)), uint64(q))
 	return appendAscending(buf, parts)
 }
 
 func encodeNodes(q, level int, groups []group) []byte {
-	buf := binary.AppendUvarint(nil, uint64(q))
-	buf = binary.AppendUvarint(buf, uint64(level))
+	buf := wire.AppendUvarint(nil, uint64(q))
+	buf = wire.AppendUvarint(buf, uint64(level))
 	return appendGroups(buf, groups)
 }
 
@@ -130,110 +131,58 @@ func encodeLeafKeys(q int, skip uint64, leaves []leafRef) []byte {
 		}
 		groups = append(groups, group{p: l.p, idx: []uint32{l.leaf}})
 	}
-	buf := binary.AppendUvarint(nil, uint64(q))
-	buf = binary.AppendUvarint(buf, skip)
+	buf := wire.AppendUvarint(nil, uint64(q))
+	buf = wire.AppendUvarint(buf, skip)
 	return appendGroups(buf, groups)
 }
 
-// decoder reads a message, remembering the first error; once failed, every
-// read returns zero values.
-type decoder struct {
-	b   []byte
-	err error
+// decodeErr is the error of a message that did not decode: the reader's
+// own errors wrap ErrMalformed; the decoder's (recorded with Fail) are
+// already what they should be.
+func decodeErr(err error) error {
+	if errors.Is(err, wire.ErrMalformed) {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return err
 }
 
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = malformed(format, args...)
-	}
-	d.b = nil
-}
+// fail records a malformed-message error on r.
+func fail(r *wire.Reader, format string, args ...any) { r.Fail(malformed(format, args...)) }
 
-func (d *decoder) uvarint(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("bad %s", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) fixed64(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 8 {
-		d.fail("short %s", what)
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) bytes(n uint64, what string) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.fail("short %s", what)
-		return nil
-	}
-	b := d.b[:n:n]
-	d.b = d.b[n:]
-	return b
-}
-
-// count reads a list length whose elements take at least minSize bytes each,
-// so that a forged length cannot make the decoder allocate more than the
-// message could hold.
-func (d *decoder) count(minSize int, what string) int {
-	n := d.uvarint(what)
-	if d.err == nil && n > uint64(len(d.b)/minSize) {
-		d.fail("%s %d exceeds the message", what, n)
-		return 0
-	}
-	return int(n)
-}
-
-// next reads the next value of a delta-coded, strictly ascending list of
-// values below limit; prev is the value before it, if first is false.
-func (d *decoder) next(prev uint64, first bool, limit uint64, what string) uint64 {
-	v := d.uvarint(what)
-	if d.err != nil {
+// readNext reads the next value of a delta-coded, strictly ascending list
+// of values below limit; prev is the value before it, if first is false.
+func readNext(r *wire.Reader, prev uint64, first bool, limit uint64, what string) uint64 {
+	v := r.Uvarint()
+	if r.Err() != nil {
 		return 0
 	}
 	if !first {
 		if v == 0 {
-			d.fail("%ss not strictly ascending", what)
+			fail(r, "%ss not strictly ascending", what)
 			return 0
 		}
 		if v >= limit { // checked before adding, so the sum cannot overflow
-			d.fail("%s %d+%d out of range [0, %d)", what, prev, v, limit)
+			fail(r, "%s %d+%d out of range [0, %d)", what, prev, v, limit)
 			return 0
 		}
 		v += prev
 	}
 	if v >= limit {
-		d.fail("%s %d out of range [0, %d)", what, v, limit)
+		fail(r, "%s %d out of range [0, %d)", what, v, limit)
 		return 0
 	}
 	return v
 }
 
-// ascending reads a count, then a delta-coded, strictly ascending list of
-// that many values below limit.
-func (d *decoder) ascending(limit uint64, what string) []uint64 {
-	n := d.count(1, what+" count")
+// readAscending reads a count, then a delta-coded, strictly ascending list
+// of that many values below limit.
+func readAscending(r *wire.Reader, limit uint64, what string) []uint64 {
+	n := r.Count(1)
 	vs := make([]uint64, 0, n)
 	var prev uint64
 	for i := range n {
-		prev = d.next(prev, i == 0, limit, what)
-		if d.err != nil {
+		prev = readNext(r, prev, i == 0, limit, what)
+		if r.Err() != nil {
 			return nil
 		}
 		vs = append(vs, prev)
@@ -241,44 +190,35 @@ func (d *decoder) ascending(limit uint64, what string) []uint64 {
 	return vs
 }
 
-// end checks that the whole message was read.
-func (d *decoder) end() error {
-	if d.err == nil && len(d.b) > 0 {
-		d.fail("%d trailing bytes", len(d.b))
-	}
-	return d.err
-}
-
-// ring reads the request's ring size and checks it is q.
-func (d *decoder) ring(q int) {
-	if got := d.uvarint("ring size"); d.err == nil && got != uint64(q) {
-		d.err = fmt.Errorf("antientropy: request for a ring of %d partitions, this node has %d", got, q)
-		d.b = nil
+// readRing reads the request's ring size and checks it is q.
+func readRing(r *wire.Reader, q int) {
+	if got := r.Uvarint(); r.Err() == nil && got != uint64(q) {
+		r.Fail(fmt.Errorf("antientropy: request for a ring of %d partitions, this node has %d", got, q))
 	}
 }
 
-// groups reads n (partition m index*m)*n: ascending partitions below q, each
-// with 1..maxTotal ascending indices below width, at most maxTotal indices
-// in all.
-func (d *decoder) groups(q int, width int, maxTotal int) (groups []group, total int) {
-	n := d.count(2, "partition count")
+// readGroups reads n (partition m index*m)*n: ascending partitions below
+// q, each with 1..maxTotal ascending indices below width, at most maxTotal
+// indices in all.
+func readGroups(r *wire.Reader, q int, width int, maxTotal int) (groups []group, total int) {
+	n := r.Count(2)
 	groups = make([]group, 0, n)
 	for i := range n {
 		var prev uint64
 		if i > 0 {
 			prev = uint64(groups[i-1].p)
 		}
-		v := d.next(prev, i == 0, uint64(q), "partition")
-		idx := d.ascending(uint64(width), "node")
-		if d.err != nil {
+		v := readNext(r, prev, i == 0, uint64(q), "partition")
+		idx := readAscending(r, uint64(width), "node")
+		if r.Err() != nil {
 			return nil, 0
 		}
 		if len(idx) == 0 {
-			d.fail("partition %d names no nodes", v)
+			fail(r, "partition %d names no nodes", v)
 			return nil, 0
 		}
 		if total += len(idx); total > maxTotal {
-			d.fail("more than %d nodes", maxTotal)
+			fail(r, "more than %d nodes", maxTotal)
 			return nil, 0
 		}
 		g := group{p: int(v), idx: make([]uint32, len(idx))}
@@ -295,9 +235,10 @@ func decodeHashes(reply []byte, n int) ([]uint64, error) {
 	if n > math.MaxInt/8 || len(reply) != 8*n {
 		return nil, malformed("reply of %d bytes for %d hashes", len(reply), n)
 	}
+	r := wire.NewReader(reply)
 	hs := make([]uint64, n)
 	for i := range hs {
-		hs[i] = binary.LittleEndian.Uint64(reply[8*i:])
+		hs[i] = r.Uint64LE()
 	}
 	return hs, nil
 }
@@ -314,10 +255,10 @@ func appendNodesReply(buf []byte, children []uint64) []byte {
 				mask |= 1 << c
 			}
 		}
-		buf = binary.LittleEndian.AppendUint16(buf, mask)
+		buf = wire.AppendUint16LE(buf, mask)
 		for _, v := range children[:Fanout] {
 			if v != 0 {
-				buf = binary.LittleEndian.AppendUint64(buf, v)
+				buf = wire.AppendUint64LE(buf, v)
 			}
 		}
 		children = children[Fanout:]
@@ -331,30 +272,25 @@ func decodeNodesReply(reply []byte, parents int) ([]uint64, error) {
 	if parents > len(reply)/2 {
 		return nil, malformed("reply of %d bytes for %d parents", len(reply), parents)
 	}
+	r := wire.NewReader(reply)
 	children := make([]uint64, 0, Fanout*parents)
 	for range parents {
-		if len(reply) < 2 {
-			return nil, malformed("short nodes reply")
-		}
-		mask := binary.LittleEndian.Uint16(reply)
-		reply = reply[2:]
+		mask := r.Uint16LE()
 		for c := range Fanout {
 			var v uint64
 			if mask&(1<<c) != 0 {
-				if len(reply) < 8 {
-					return nil, malformed("short nodes reply")
-				}
-				v = binary.LittleEndian.Uint64(reply)
-				reply = reply[8:]
-				if v == 0 {
-					return nil, malformed("zero child sent")
+				if v = r.Uint64LE(); v == 0 && r.Err() == nil {
+					fail(&r, "zero child sent")
 				}
 			}
 			children = append(children, v)
 		}
+		if r.Err() != nil {
+			break
+		}
 	}
-	if len(reply) > 0 {
-		return nil, malformed("%d trailing bytes in nodes reply", len(reply))
+	if err := r.Done(); err != nil {
+		return nil, decodeErr(err)
 	}
 	return children, nil
 }
@@ -369,39 +305,38 @@ type leafKeysReply struct {
 }
 
 func appendLeafKeysHeader(buf []byte, done int, resume uint64, count int) []byte {
-	buf = binary.AppendUvarint(buf, uint64(done))
-	buf = binary.AppendUvarint(buf, resume)
-	return binary.AppendUvarint(buf, uint64(count))
+	buf = wire.AppendUvarint(buf, uint64(done))
+	buf = wire.AppendUvarint(buf, resume)
+	return wire.AppendUvarint(buf, uint64(count))
 }
 
 func appendPair(buf []byte, key []byte, digest uint64) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(key)))
-	buf = append(buf, key...)
-	return binary.LittleEndian.AppendUint64(buf, digest)
+	buf = wire.AppendBytes(buf, key)
+	return wire.AppendUint64LE(buf, digest)
 }
 
 // decodeLeafKeys decodes the reply to a request for n leaves of width
 // positions each.
 func decodeLeafKeys(reply []byte, n int, width uint64) (leafKeysReply, error) {
-	d := decoder{b: reply}
+	d := wire.NewReader(reply)
 	r := leafKeysReply{
-		done:   int(min(d.uvarint("done"), uint64(n)+1)), // n+1: too many, refused below
-		resume: d.uvarint("resume"),
+		done:   int(min(d.Uvarint(), uint64(n)+1)), // n+1: too many, refused below
+		resume: d.Uvarint(),
 	}
-	count := d.count(1+8, "pair count")
-	if d.err == nil {
+	count := d.Count(1 + 8)
+	if d.Err() == nil {
 		r.pairs = make([]pair, 0, count)
 	}
 	for range count {
-		key := d.bytes(d.uvarint("key length"), "key")
-		digest := d.fixed64("digest")
-		if d.err != nil {
+		key := d.Bytes()
+		digest := d.Uint64LE()
+		if d.Err() != nil {
 			break
 		}
 		r.pairs = append(r.pairs, pair{key: key, digest: digest})
 	}
-	if err := d.end(); err != nil {
-		return leafKeysReply{}, err
+	if err := d.Done(); err != nil {
+		return leafKeysReply{}, decodeErr(err)
 	}
 	switch {
 	case r.done > n:

@@ -1,12 +1,12 @@
 package transfer
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 	"github.com/klauspost/compress/s2"
 )
 
@@ -22,8 +22,8 @@ const (
 	MethodPush Method = 49
 )
 
-// Wire format. Integers marked :8 are 8 bytes big-endian, the others
-// unsigned varints.
+// Wire format, written and read with package wire. Integers marked :8 are
+// 8 bytes big-endian, the others unsigned varints.
 //
 //	fetch request := start:8 end:8 cursor:8 maxBytes
 //	fetch reply   := next:8 batch
@@ -70,27 +70,20 @@ type fetchRequest struct {
 }
 
 func appendFetchRequest(buf []byte, r fetchRequest) []byte {
-	buf = binary.BigEndian.AppendUint64(buf, r.start)
-	buf = binary.BigEndian.AppendUint64(buf, r.end)
-	buf = binary.BigEndian.AppendUint64(buf, r.cursor)
-	return binary.AppendUvarint(buf, r.maxBytes)
+	buf = wire.AppendUint64(buf, r.start)
+	buf = wire.AppendUint64(buf, r.end)
+	buf = wire.AppendUint64(buf, r.cursor)
+	return wire.AppendUvarint(buf, r.maxBytes)
 }
 
 func decodeFetchRequest(b []byte) (fetchRequest, error) {
-	if len(b) < 25 {
-		return fetchRequest{}, malformed("fetch request of %d bytes", len(b))
+	rd := wire.NewReader(b)
+	r := fetchRequest{start: rd.Uint64(), end: rd.Uint64(), cursor: rd.Uint64()}
+	max := rd.Uvarint()
+	if err := rd.Done(); err != nil {
+		return fetchRequest{}, malformed("fetch request: %v", err)
 	}
-	r := fetchRequest{
-		start:  binary.BigEndian.Uint64(b),
-		end:    binary.BigEndian.Uint64(b[8:]),
-		cursor: binary.BigEndian.Uint64(b[16:]),
-	}
-	max, n := binary.Uvarint(b[24:])
 	switch {
-	case n <= 0:
-		return fetchRequest{}, malformed("fetch request size limit")
-	case 24+n != len(b):
-		return fetchRequest{}, malformed("%d trailing bytes after a fetch request", len(b)-24-n)
 	case !validRange(r.start, r.end):
 		return fetchRequest{}, malformed("empty range [%d, %d)", r.start, r.end)
 	case !inRange(r.cursor, r.start, r.end):
@@ -111,10 +104,8 @@ type batchWriter struct {
 
 func (w *batchWriter) add(key []byte, o version.Object) {
 	w.obj = o.AppendBinary(w.obj[:0])
-	w.raw = binary.AppendUvarint(w.raw, uint64(len(key)))
-	w.raw = append(w.raw, key...)
-	w.raw = binary.AppendUvarint(w.raw, uint64(len(w.obj)))
-	w.raw = append(w.raw, w.obj...)
+	w.raw = wire.AppendBytes(w.raw, key)
+	w.raw = wire.AppendBytes(w.raw, w.obj)
 	w.keys++
 }
 
@@ -148,14 +139,12 @@ func decodeBatch(block []byte, start, end uint64) (batch, error) {
 		return batch{}, malformed("batch: %v", err)
 	}
 	var b batch
-	for len(raw) > 0 {
-		key, rest, ok := cutBytes(raw)
-		if !ok {
-			return batch{}, malformed("record %d: key", len(b.keys))
-		}
-		enc, rest, ok := cutBytes(rest)
-		if !ok {
-			return batch{}, malformed("record %d: object", len(b.keys))
+	r := wire.NewReader(raw)
+	for r.Remaining() > 0 {
+		key := r.Bytes()
+		enc := r.Bytes()
+		if err := r.Err(); err != nil {
+			return batch{}, malformed("record %d: %v", len(b.keys), err)
 		}
 		o, err := version.DecodeObject(enc)
 		if err != nil {
@@ -166,56 +155,47 @@ func decodeBatch(block []byte, start, end uint64) (batch, error) {
 		}
 		b.keys = append(b.keys, key)
 		b.objs = append(b.objs, o)
-		raw = rest
 	}
 	return b, nil
 }
 
-// cutBytes splits a length-prefixed byte string off the front of b.
-func cutBytes(b []byte) (s, rest []byte, ok bool) {
-	n, l := binary.Uvarint(b)
-	if l <= 0 || n > uint64(len(b)-l) {
-		return nil, nil, false
-	}
-	end := l + int(n)
-	return b[l:end:end], b[end:], true
-}
-
 // encodeFetchReply builds a fetch reply from the next cursor and a batch.
 func encodeFetchReply(next uint64, raw []byte) []byte {
-	return appendCompressed(binary.BigEndian.AppendUint64(nil, next), raw)
+	return appendCompressed(wire.AppendUint64(nil, next), raw)
 }
 
 // decodeFetchReply decodes the reply to fetch request r: the next cursor,
 // which must lie after r.cursor inside the range (or be 0), and the batch,
 // whose keys must hash into [r.cursor, r.end).
 func decodeFetchReply(b []byte, r fetchRequest) (uint64, batch, error) {
-	if len(b) < 8 {
-		return 0, batch{}, malformed("fetch reply of %d bytes", len(b))
+	rd := wire.NewReader(b)
+	next := rd.Uint64()
+	if err := rd.Err(); err != nil {
+		return 0, batch{}, malformed("fetch reply: %v", err)
 	}
-	next := binary.BigEndian.Uint64(b)
 	if next != 0 && (next <= r.cursor || !inRange(next, r.start, r.end)) {
 		return 0, batch{}, malformed("next cursor %d does not advance from %d inside [%d, %d)", next, r.cursor, r.start, r.end)
 	}
-	bt, err := decodeBatch(b[8:], r.cursor, r.end)
+	bt, err := decodeBatch(rd.Rest(), r.cursor, r.end)
 	return next, bt, err
 }
 
 // encodePush builds a push request for range [start, end).
 func encodePush(start, end uint64, raw []byte) []byte {
-	hdr := binary.BigEndian.AppendUint64(make([]byte, 0, 16), start)
-	return appendCompressed(binary.BigEndian.AppendUint64(hdr, end), raw)
+	hdr := wire.AppendUint64(make([]byte, 0, 16), start)
+	return appendCompressed(wire.AppendUint64(hdr, end), raw)
 }
 
 // decodePush decodes a push request: its range and its batch.
 func decodePush(b []byte) (start, end uint64, bt batch, err error) {
-	if len(b) < 16 {
-		return 0, 0, batch{}, malformed("push request of %d bytes", len(b))
+	rd := wire.NewReader(b)
+	start, end = rd.Uint64(), rd.Uint64()
+	if err := rd.Err(); err != nil {
+		return 0, 0, batch{}, malformed("push request: %v", err)
 	}
-	start, end = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
 	if !validRange(start, end) {
 		return 0, 0, batch{}, malformed("empty range [%d, %d)", start, end)
 	}
-	bt, err = decodeBatch(b[16:], start, end)
+	bt, err = decodeBatch(rd.Rest(), start, end)
 	return start, end, bt, err
 }

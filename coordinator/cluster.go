@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // Cluster is the coordinator's view of the cluster it belongs to.
@@ -463,54 +463,60 @@ func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj 
 	return c.batcher(addr).merge(ctx, key, obj)
 }
 
+// malformed is the error for a message that did not decode: what it was,
+// and why (a wire.Reader's error).
+func malformed(what string, err error) error {
+	return fmt.Errorf("coordinator: malformed %s: %w", what, err)
+}
+
+// A merge request (the object part of MethodHint): the key, length-prefixed,
+// then the object (version's binary form) to the end.
 func encodeMerge(key []byte, o version.Object) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, len(key)+64), uint64(len(key)))
-	b = append(b, key...)
-	return o.AppendBinary(b)
+	return appendMerge(make([]byte, 0, len(key)+64), key, o)
+}
+
+func appendMerge(b []byte, key []byte, o version.Object) []byte {
+	return o.AppendBinary(wire.AppendBytes(b, key))
 }
 
 func decodeMerge(b []byte) ([]byte, version.Object, error) {
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)-w) {
-		return nil, version.Object{}, fmt.Errorf("coordinator: malformed merge request")
+	r := wire.NewReader(b)
+	key := r.Bytes()
+	if err := r.Err(); err != nil {
+		return nil, version.Object{}, malformed("merge request", err)
 	}
-	key := b[w : w+int(n)]
-	o, err := version.DecodeObject(b[w+int(n):])
+	o, err := version.DecodeObject(r.Rest())
 	return key, o, err
 }
 
-// EncodeArgs encodes a command's arguments for MethodCommand.
+// EncodeArgs encodes a list of byte strings: a command's arguments for
+// MethodCommand, and the commands and replies of MethodCommands. Its form is
+// a count, then each string length-prefixed.
 func EncodeArgs(args [][]byte) []byte {
-	size := 0
+	size := wire.MaxVarintLen
 	for _, a := range args {
-		size += len(a) + binary.MaxVarintLen32
+		size += len(a) + 5 // a length below 2^35 takes at most 5 bytes
 	}
-	b := binary.AppendUvarint(make([]byte, 0, size+4), uint64(len(args)))
+	b := wire.AppendUvarint(make([]byte, 0, size), uint64(len(args)))
 	for _, a := range args {
-		b = binary.AppendUvarint(b, uint64(len(a)))
-		b = append(b, a...)
+		b = wire.AppendBytes(b, a)
 	}
 	return b
 }
 
-// DecodeArgs decodes EncodeArgs's output.
+// DecodeArgs decodes EncodeArgs's output. The strings alias b.
 func DecodeArgs(b []byte) ([][]byte, error) {
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)) {
-		return nil, fmt.Errorf("coordinator: malformed command")
+	r := wire.NewReader(b)
+	n := r.Count(1)
+	if err := r.Err(); err != nil {
+		return nil, malformed("command", err)
 	}
-	b = b[w:]
 	args := make([][]byte, 0, n)
-	for i := uint64(0); i < n; i++ {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, fmt.Errorf("coordinator: malformed command")
-		}
-		args = append(args, b[w:w+int(l)])
-		b = b[w+int(l):]
+	for range n {
+		args = append(args, r.Bytes())
 	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("coordinator: malformed command")
+	if err := r.Done(); err != nil {
+		return nil, malformed("command", err)
 	}
 	return args, nil
 }

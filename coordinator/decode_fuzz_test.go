@@ -47,6 +47,8 @@ func FuzzDecodeInternode(f *testing.F) {
 	f.Add(appendGeneration(encodeDigestReads([][]byte{[]byte("k")}, []uint64{7}), 3))
 	f.Add(appendGeneration(encodeKeys([][]byte{[]byte("a")}), 2))
 	f.Add([]byte{digestSame, digestObject, 3, 1, 2, 3})
+	f.Add(encodeScan(1, 0, 100))
+	f.Add(encodeCount([]int{0, 5, 255}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if key, obj, err := decodeMerge(b); err == nil {
 			k2, o2, err := decodeMerge(encodeMerge(key, obj))
@@ -71,6 +73,12 @@ func FuzzDecodeInternode(f *testing.F) {
 				t.Fatalf("digest read does not round-trip: %v", err)
 			}
 		}
+		if from, end, count, err := decodeScan(b); err == nil {
+			if f2, e2, c2, err := decodeScan(encodeScan(from, end, count)); err != nil || f2 != from || e2 != end || c2 != count {
+				t.Fatalf("scan request does not round-trip: %v", err)
+			}
+		}
+		_, _ = decodeFlushReply(b)
 		_, _ = decodeDigestReplies(b, 2)
 		_, _, _ = decodeObjects(b, 3)
 		_, _, _ = decodeName(b)

@@ -1,12 +1,12 @@
 package coordinator
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // A quorum read sends each replica, with every key, the digest of the
@@ -37,17 +37,17 @@ const (
 	digestObject byte = 2 // its copy differs: the object follows
 )
 
-// encodeDigestReads encodes a MethodReadDigests request.
+// encodeDigestReads encodes a MethodReadDigests request: a count, then each
+// key (length-prefixed) with the reader's digest (8 bytes little-endian).
 func encodeDigestReads(keys [][]byte, digests []uint64) []byte {
-	size := binary.MaxVarintLen64
+	size := wire.MaxVarintLen
 	for _, k := range keys {
-		size += binary.MaxVarintLen32 + len(k) + 8
+		size += 5 + len(k) + 8
 	}
-	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
+	b := wire.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
 	for i, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		b = binary.LittleEndian.AppendUint64(b, digests[i])
+		b = wire.AppendBytes(b, k)
+		b = wire.AppendUint64LE(b, digests[i])
 	}
 	return b
 }
@@ -55,27 +55,23 @@ func encodeDigestReads(keys [][]byte, digests []uint64) []byte {
 // decodeDigestReads decodes a MethodReadDigests request: its keys, the
 // reader's digests and the reader's flush generation.
 func decodeDigestReads(b []byte) ([][]byte, []uint64, uint64, error) {
-	bad := errors.New("coordinator: malformed digest read")
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > maxReadBatch || n > uint64(len(b)) {
-		return nil, nil, 0, bad
+	r := wire.NewReader(b)
+	n := r.Count(1 + 8)
+	if n > maxReadBatch {
+		r.Fail(errTooManyKeys)
 	}
-	b = b[w:]
+	if err := r.Err(); err != nil {
+		return nil, nil, 0, malformed("digest read", err)
+	}
 	keys := make([][]byte, 0, n)
 	digests := make([]uint64, 0, n)
-	for i := uint64(0); i < n; i++ {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || l > uint64(len(b)-w) || uint64(len(b)-w)-l < 8 {
-			return nil, nil, 0, bad
-		}
-		keys = append(keys, b[w:w+int(l)])
-		b = b[w+int(l):]
-		digests = append(digests, binary.LittleEndian.Uint64(b))
-		b = b[8:]
+	for range n {
+		keys = append(keys, r.Bytes())
+		digests = append(digests, r.Uint64LE())
 	}
-	gen, ok := trailingGeneration(b)
-	if !ok {
-		return nil, nil, 0, bad
+	gen := readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, nil, 0, malformed("digest read", err)
 	}
 	return keys, digests, gen, nil
 }
@@ -92,7 +88,7 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 	}
 	c.learnGeneration(readerGen)
 	gen := c.eng.Generation()
-	out := make([]byte, 0, len(keys)*2+binary.MaxVarintLen64)
+	out := make([]byte, 0, len(keys)*2+wire.MaxVarintLen)
 	var scratch []byte
 	for i, k := range keys {
 		o, found, digest, err := c.replicaCopy(k)
@@ -106,9 +102,8 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 			out = append(out, digestSame)
 		default:
 			scratch = o.AppendBinary(scratch[:0])
-			out = append(out, digestObject)
-			out = binary.AppendUvarint(out, uint64(len(scratch)))
-			out = append(out, scratch...)
+			out = wire.AppendByte(out, digestObject)
+			out = wire.AppendBytes(out, scratch)
 		}
 	}
 	return appendGeneration(out, gen), nil
@@ -117,37 +112,33 @@ func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
 // decodeDigestReplies decodes a MethodReadDigests reply for n keys; each
 // result carries the replica's flush generation.
 func decodeDigestReplies(b []byte, n int) ([]readResult, error) {
-	bad := errors.New("coordinator: malformed digest read reply")
+	r := wire.NewReader(b)
 	out := make([]readResult, 0, n)
-	for len(out) < n {
-		if len(b) == 0 {
-			return nil, bad
-		}
-		tag := b[0]
-		b = b[1:]
-		switch tag {
-		case digestNone:
+	for len(out) < n && r.Err() == nil {
+		switch tag := r.Byte(); {
+		case r.Err() != nil:
+		case tag == digestNone:
 			out = append(out, readResult{})
-		case digestSame:
+		case tag == digestSame:
 			out = append(out, readResult{same: true})
-		case digestObject:
-			l, w := binary.Uvarint(b)
-			if w <= 0 || l == 0 || l > uint64(len(b)-w) {
-				return nil, bad
+		case tag == digestObject:
+			enc := r.Bytes()
+			if len(enc) == 0 {
+				r.Fail(errors.New("an empty object"))
+				break
 			}
-			o, err := version.DecodeObject(b[w : w+int(l)])
+			o, err := version.DecodeObject(enc)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, readResult{obj: o, found: true})
-			b = b[w+int(l):]
 		default:
-			return nil, bad
+			r.Fail(fmt.Errorf("unknown tag %d", tag))
 		}
 	}
-	gen, ok := trailingGeneration(b)
-	if !ok {
-		return nil, bad
+	gen := readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, malformed("digest read reply", err)
 	}
 	for i := range out {
 		out[i].gen = gen

@@ -1,12 +1,12 @@
 package coordinator
 
 import (
-	"encoding/binary"
 	"errors"
 	"log/slog"
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // Flush generations between nodes (see FlushAll and engine/flush.go). Every
@@ -70,11 +70,8 @@ func (c *Coordinator) catchUp() error {
 // request (MethodMergeBatch, MethodHint) carries: 0 for a node that sends
 // none.
 func generationReply(reply []byte) uint64 {
-	g, w := binary.Uvarint(reply)
-	if w <= 0 {
-		return 0
-	}
-	return g
+	r := wire.NewReader(reply)
+	return r.Uvarint() // 0 for an empty reply, or one that is not a varint
 }
 
 // newestGeneration is the newest flush generation among objs.
@@ -92,18 +89,23 @@ func appendGeneration(b []byte, gen uint64) []byte {
 	if gen == 0 {
 		return b
 	}
-	return binary.AppendUvarint(b, gen)
+	return wire.AppendUvarint(b, gen)
 }
 
-// trailingGeneration decodes what follows a read request's or reply's
-// items: nothing (generation 0) or the sender's generation.
-func trailingGeneration(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
+// errZeroGeneration refuses a generation 0 that was sent: 0 is sent as
+// nothing.
+var errZeroGeneration = errors.New("generation 0 sent")
+
+// readGeneration reads what follows a read request's or reply's items:
+// nothing (generation 0) or the sender's generation. The message ends
+// there: the caller checks r.Done.
+func readGeneration(r *wire.Reader) uint64 {
+	if r.Remaining() == 0 {
+		return 0
 	}
-	g, w := binary.Uvarint(b)
-	if w != len(b) || g == 0 {
-		return 0, false
+	g := r.Uvarint()
+	if g == 0 && r.Err() == nil {
+		r.Fail(errZeroGeneration)
 	}
-	return g, true
+	return g
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // The internode messages travel between nodes of different releases (a
@@ -79,6 +80,15 @@ func TestGoldenRequests(t *testing.T) {
 	b = golden(t, "digest reads", appendGeneration(encodeDigestReads([][]byte{[]byte("a"), nil}, []uint64{0x0102030405060708, 0}), 2), "02"+"0161"+"0807060504030201"+"00"+"0000000000000000"+"02")
 	if keys, digests, gen, err := decodeDigestReads(b); err != nil || len(keys) != 2 || !slices.Equal(digests, []uint64{0x0102030405060708, 0}) || gen != 2 {
 		t.Errorf("digest reads decode to %q %x %d, %v", keys, digests, gen, err)
+	}
+	b = golden(t, "scan", encodeScan(0x10, 0, 10), "0000000000000010"+"0000000000000000"+"0a")
+	if from, end, count, err := decodeScan(b); err != nil || from != 0x10 || end != 0 || count != 10 {
+		t.Errorf("scan request decodes to %d %d %d, %v", from, end, count, err)
+	}
+	golden(t, "count", encodeCount([]int{0, 187, 210}), "03"+"00"+"bb01"+"d201")
+	golden(t, "flush to 300", wire.AppendUvarint([]byte{flushTo}, 300), "02"+"ac02")
+	if g, err := decodeFlushReply([]byte{0xac, 0x02}); err != nil || g != 300 {
+		t.Errorf("flush reply decodes to %d, %v", g, err)
 	}
 }
 

@@ -2,9 +2,7 @@ package coordinator
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // Sloppy quorum and hinted handoff. When an owner of a key cannot be reached,
@@ -119,7 +118,7 @@ func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
 	if err := c.eng.AddHint(owner, key, obj); err != nil {
 		return nil, err
 	}
-	return binary.AppendUvarint(nil, c.eng.Generation()), nil
+	return wire.AppendUvarint(nil, c.eng.Generation()), nil
 }
 
 // HandleMergeBatch serves MethodMergeBatch. The reply is this node's flush
@@ -133,7 +132,7 @@ func (c *Coordinator) HandleMergeBatch(req []byte) ([]byte, error) {
 	if err := c.eng.MergeBatch(keys, objs); err != nil {
 		return nil, err
 	}
-	return binary.AppendUvarint(nil, c.eng.Generation()), nil
+	return wire.AppendUvarint(nil, c.eng.Generation()), nil
 }
 
 // hintBatchBytes bounds one delivery request.
@@ -269,69 +268,63 @@ func (c *Coordinator) RunHintDelivery(ctx context.Context, interval time.Duratio
 }
 
 // encodeHint is a merge request (see encodeMerge) prefixed with the owner
-// the hint is for.
+// the hint is for, length-prefixed.
 func encodeHint(owner string, key []byte, o version.Object) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, len(owner)+len(key)+64), uint64(len(owner)))
-	b = append(b, owner...)
-	return append(b, encodeMerge(key, o)...)
+	b := wire.AppendString(make([]byte, 0, len(owner)+len(key)+64), owner)
+	return appendMerge(b, key, o)
 }
 
+// decodeName splits a hint's owner off the merge request that follows.
 func decodeName(b []byte) (string, []byte, error) {
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)-w) {
-		return "", nil, fmt.Errorf("coordinator: malformed hint")
+	r := wire.NewReader(b)
+	owner := r.String()
+	if err := r.Err(); err != nil {
+		return "", nil, malformed("hint", err)
 	}
-	return string(b[w : w+int(n)]), b[w+int(n):], nil
+	return owner, r.Rest(), nil
 }
 
-// EncodeBatch encodes keys and their objects for MethodMergeBatch.
+// EncodeBatch encodes keys and their objects for MethodMergeBatch: a count,
+// then each key and its object (version's binary form), both
+// length-prefixed.
 func EncodeBatch(keys [][]byte, objs []version.Object) []byte {
-	size := binary.MaxVarintLen64
+	size := wire.MaxVarintLen
 	for i, k := range keys {
-		size += 2*binary.MaxVarintLen64 + len(k) + objs[i].MaxBinaryLen()
+		size += 2*wire.MaxVarintLen + len(k) + objs[i].MaxBinaryLen()
 	}
-	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
+	b := wire.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
 	var scratch []byte
 	for i, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
+		b = wire.AppendBytes(b, k)
 		scratch = objs[i].AppendBinary(scratch[:0])
-		b = binary.AppendUvarint(b, uint64(len(scratch)))
-		b = append(b, scratch...)
+		b = wire.AppendBytes(b, scratch)
 	}
 	return b
 }
 
-// DecodeBatch decodes EncodeBatch's output.
+// DecodeBatch decodes EncodeBatch's output. The keys alias b.
 func DecodeBatch(b []byte) ([][]byte, []version.Object, error) {
-	bad := errors.New("coordinator: malformed batch")
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)) {
-		return nil, nil, bad
+	r := wire.NewReader(b)
+	n := r.Count(2)
+	if err := r.Err(); err != nil {
+		return nil, nil, malformed("batch", err)
 	}
-	b = b[w:]
 	keys := make([][]byte, 0, n)
 	objs := make([]version.Object, 0, n)
-	for i := uint64(0); i < n; i++ {
-		kl, w := binary.Uvarint(b)
-		if w <= 0 || kl > uint64(len(b)-w) {
-			return nil, nil, bad
+	for range n {
+		key := r.Bytes()
+		enc := r.Bytes()
+		if err := r.Err(); err != nil {
+			return nil, nil, malformed("batch", err)
 		}
-		key := b[w : w+int(kl)]
-		b = b[w+int(kl):]
-		ol, w := binary.Uvarint(b)
-		if w <= 0 || ol > uint64(len(b)-w) {
-			return nil, nil, bad
-		}
-		o, err := version.DecodeObject(b[w : w+int(ol)])
+		o, err := version.DecodeObject(enc)
 		if err != nil {
 			return nil, nil, err
 		}
-		b = b[w+int(ol):]
 		keys, objs = append(keys, key), append(objs, o)
 	}
-	if len(b) != 0 {
-		return nil, nil, bad
+	if err := r.Done(); err != nil {
+		return nil, nil, malformed("batch", err)
 	}
 	return keys, objs, nil
 }

@@ -1,13 +1,14 @@
 package coordinator
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // Whole-keyspace operations (SCAN, KEYS, DBSIZE, FLUSHALL) cover every
@@ -104,59 +105,74 @@ func (c *Coordinator) scanPartition(ctx context.Context, p int, from, end uint64
 	if node == c.cfg.Cluster.Self() {
 		return c.scanLocal(from, end, count)
 	}
-	req := binary.BigEndian.AppendUint64(nil, from)
-	req = binary.BigEndian.AppendUint64(req, end)
-	req = binary.AppendUvarint(req, uint64(count))
-	resp, err := c.call(ctx, node, MethodScan, req)
+	resp, err := c.call(ctx, node, MethodScan, encodeScan(from, end, count))
 	if err != nil {
 		return nil, 0, err
 	}
 	return decodeScanReply(resp)
 }
 
-// HandleScan serves MethodScan.
+// maxScanCount bounds the keys one MethodScan request visits.
+const maxScanCount = 1 << 20
+
+// encodeScan encodes a MethodScan request: the range [from, end) as two
+// 8-byte big-endian ring positions (end 0: the end of the ring), then how
+// many stored keys to visit.
+func encodeScan(from, end uint64, count int) []byte {
+	req := wire.AppendUint64(make([]byte, 0, 16+wire.MaxVarintLen), from)
+	req = wire.AppendUint64(req, end)
+	return wire.AppendUvarint(req, uint64(count))
+}
+
+// decodeScan decodes encodeScan's output.
+func decodeScan(req []byte) (from, end uint64, count int, err error) {
+	r := wire.NewReader(req)
+	from, end = r.Uint64(), r.Uint64()
+	n := r.Uvarint()
+	if r.Err() == nil && (n == 0 || n > maxScanCount) {
+		r.Fail(fmt.Errorf("count %d out of range [1, %d]", n, maxScanCount))
+	}
+	if err := r.Done(); err != nil {
+		return 0, 0, 0, malformed("scan request", err)
+	}
+	return from, end, int(n), nil
+}
+
+// HandleScan serves MethodScan. The reply is the cursor to resume from (8
+// bytes big-endian, 0 when the range is done), then the live keys found: a
+// count, then each key length-prefixed.
 func (c *Coordinator) HandleScan(req []byte) ([]byte, error) {
-	if len(req) < 17 {
-		return nil, fmt.Errorf("coordinator: malformed scan request")
-	}
-	from, end := binary.BigEndian.Uint64(req), binary.BigEndian.Uint64(req[8:])
-	count, w := binary.Uvarint(req[16:])
-	if w <= 0 || count == 0 || count > 1<<20 {
-		return nil, fmt.Errorf("coordinator: malformed scan request")
-	}
-	keys, next, err := c.scanLocal(from, end, int(count))
+	from, end, count, err := decodeScan(req)
 	if err != nil {
 		return nil, err
 	}
-	out := binary.BigEndian.AppendUint64(nil, next)
-	out = binary.AppendUvarint(out, uint64(len(keys)))
+	keys, next, err := c.scanLocal(from, end, count)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.AppendUint64(nil, next)
+	out = wire.AppendUvarint(out, uint64(len(keys)))
 	for _, k := range keys {
-		out = binary.AppendUvarint(out, uint64(len(k)))
-		out = append(out, k...)
+		out = wire.AppendBytes(out, k)
 	}
 	return out, nil
 }
 
+// decodeScanReply decodes a MethodScan reply: the keys (copies) and the
+// cursor to resume from.
 func decodeScanReply(b []byte) ([][]byte, uint64, error) {
-	bad := fmt.Errorf("coordinator: malformed scan reply")
-	if len(b) < 9 {
-		return nil, 0, bad
+	r := wire.NewReader(b)
+	next := r.Uint64()
+	n := r.Count(1)
+	if err := r.Err(); err != nil {
+		return nil, 0, malformed("scan reply", err)
 	}
-	next := binary.BigEndian.Uint64(b)
-	b = b[8:]
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)) {
-		return nil, 0, bad
-	}
-	b = b[w:]
 	keys := make([][]byte, 0, n)
-	for i := uint64(0); i < n; i++ {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, 0, bad
-		}
-		keys = append(keys, append([]byte(nil), b[w:w+int(l)]...))
-		b = b[w+int(l):]
+	for range n {
+		keys = append(keys, bytes.Clone(r.Bytes()))
+	}
+	if err := r.Done(); err != nil {
+		return nil, 0, malformed("scan reply", err)
 	}
 	return keys, next, nil
 }
@@ -184,17 +200,14 @@ func (c *Coordinator) Len(ctx context.Context) (int64, error) {
 			total += c.countLocal(parts)
 			continue
 		}
-		req := binary.AppendUvarint(nil, uint64(len(parts)))
-		for _, p := range parts {
-			req = binary.AppendUvarint(req, uint64(p))
-		}
-		resp, err := c.call(ctx, node, MethodCount, req)
+		resp, err := c.call(ctx, node, MethodCount, encodeCount(parts))
 		if err != nil {
 			return 0, err
 		}
-		n, w := binary.Uvarint(resp)
-		if w <= 0 {
-			return 0, fmt.Errorf("coordinator: malformed count reply")
+		r := wire.NewReader(resp)
+		n := r.Uvarint()
+		if err := r.Done(); err != nil {
+			return 0, malformed("count reply", err)
 		}
 		total += int64(n)
 	}
@@ -209,23 +222,28 @@ func (c *Coordinator) countLocal(parts []int) int64 {
 	return n
 }
 
-// HandleCount serves MethodCount.
+// encodeCount encodes a MethodCount request: a count, then the partitions.
+func encodeCount(parts []int) []byte {
+	req := wire.AppendUvarint(make([]byte, 0, wire.MaxVarintLen+3*len(parts)), uint64(len(parts)))
+	for _, p := range parts {
+		req = wire.AppendUvarint(req, uint64(p))
+	}
+	return req
+}
+
+// HandleCount serves MethodCount. The reply is the live-key count of the
+// partitions (an unsigned varint).
 func (c *Coordinator) HandleCount(req []byte) ([]byte, error) {
-	n, w := binary.Uvarint(req)
-	if w <= 0 || n > uint64(len(req)) {
-		return nil, fmt.Errorf("coordinator: malformed count request")
-	}
-	req = req[w:]
+	r := wire.NewReader(req)
+	n := r.Count(1)
 	parts := make([]int, 0, n)
-	for i := uint64(0); i < n; i++ {
-		p, w := binary.Uvarint(req)
-		if w <= 0 {
-			return nil, fmt.Errorf("coordinator: malformed count request")
-		}
-		parts = append(parts, int(p))
-		req = req[w:]
+	for range n {
+		parts = append(parts, int(r.Uvarint())) // one out of range counts 0
 	}
-	return binary.AppendUvarint(nil, uint64(c.countLocal(parts))), nil
+	if err := r.Done(); err != nil {
+		return nil, malformed("count request", err)
+	}
+	return wire.AppendUvarint(nil, uint64(c.countLocal(parts))), nil
 }
 
 // FlushAll removes every key on every ring member. Every member must be up:
@@ -270,14 +288,14 @@ func (c *Coordinator) FlushAll(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("flush on %s: %w", m, err)
 		}
-		g, w := binary.Uvarint(reply)
-		if w <= 0 {
-			return fmt.Errorf("flush on %s: malformed generation", m)
+		g, err := decodeFlushReply(reply)
+		if err != nil {
+			return fmt.Errorf("flush on %s: %w", m, err)
 		}
 		gen = max(gen, g)
 	}
 	gen++
-	req := binary.AppendUvarint([]byte{flushTo}, gen)
+	req := wire.AppendUvarint([]byte{flushTo}, gen)
 	for _, m := range members {
 		if m == self {
 			if _, err := c.eng.Adopt(gen); err != nil {
@@ -303,24 +321,43 @@ const (
 
 // HandleFlush serves MethodFlush.
 func (c *Coordinator) HandleFlush(req []byte) ([]byte, error) {
-	switch {
-	case len(req) == 0:
+	if len(req) == 0 {
 		if _, err := c.eng.Adopt(c.eng.Generation() + 1); err != nil {
 			return nil, err
 		}
-	case req[0] == flushAsk:
-	case req[0] == flushTo:
-		gen, w := binary.Uvarint(req[1:])
-		if w <= 0 || gen == 0 {
-			return nil, fmt.Errorf("coordinator: malformed flush request")
+		return wire.AppendUvarint(nil, c.eng.Generation()), nil
+	}
+	r := wire.NewReader(req)
+	switch tag := r.Byte(); tag {
+	case flushAsk:
+		if err := r.Done(); err != nil {
+			return nil, malformed("flush request", err)
+		}
+	case flushTo:
+		gen := r.Uvarint()
+		if gen == 0 && r.Err() == nil {
+			r.Fail(errZeroGeneration)
+		}
+		if err := r.Done(); err != nil {
+			return nil, malformed("flush request", err)
 		}
 		if _, err := c.eng.Adopt(gen); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("coordinator: unknown flush request %d", req[0])
+		return nil, fmt.Errorf("coordinator: unknown flush request %d", tag)
 	}
-	return binary.AppendUvarint(nil, c.eng.Generation()), nil
+	return wire.AppendUvarint(nil, c.eng.Generation()), nil
+}
+
+// decodeFlushReply decodes a MethodFlush reply: the node's generation.
+func decodeFlushReply(reply []byte) (uint64, error) {
+	r := wire.NewReader(reply)
+	g := r.Uvarint()
+	if err := r.Done(); err != nil {
+		return 0, malformed("flush reply", err)
+	}
+	return g, nil
 }
 
 // call sends one request to a member by name, within the operation timeout.

@@ -2,11 +2,11 @@ package coordinator
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
+	"fmt"
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
 )
 
 // MethodReadBatch asks a replica for its objects of many keys (anti-entropy
@@ -101,69 +101,69 @@ func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
 		if found {
 			scratch = o.AppendBinary(scratch)
 		}
-		out = binary.AppendUvarint(out, uint64(len(scratch)))
-		out = append(out, scratch...)
+		out = wire.AppendBytes(out, scratch)
 	}
 	return appendGeneration(out, gen), nil
 }
 
+// encodeKeys encodes a MethodReadBatch request's keys: a count, then each
+// key length-prefixed.
 func encodeKeys(keys [][]byte) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	size := wire.MaxVarintLen
 	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
+		size += 5 + len(k)
+	}
+	b := wire.AppendUvarint(make([]byte, 0, size), uint64(len(keys)))
+	for _, k := range keys {
+		b = wire.AppendBytes(b, k)
 	}
 	return b
 }
 
+// errTooManyKeys refuses a read of more than maxReadBatch keys.
+var errTooManyKeys = fmt.Errorf("more than %d keys", maxReadBatch)
+
 // decodeKeys decodes a MethodReadBatch request: its keys and the reader's
 // flush generation.
 func decodeKeys(b []byte) ([][]byte, uint64, error) {
-	bad := errors.New("coordinator: malformed key list")
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > maxReadBatch || n > uint64(len(b)) {
-		return nil, 0, bad
+	r := wire.NewReader(b)
+	n := r.Count(1)
+	if n > maxReadBatch {
+		r.Fail(errTooManyKeys)
 	}
-	b = b[w:]
+	if err := r.Err(); err != nil {
+		return nil, 0, malformed("key list", err)
+	}
 	keys := make([][]byte, 0, n)
-	for i := uint64(0); i < n; i++ {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, 0, bad
-		}
-		keys = append(keys, b[w:w+int(l)])
-		b = b[w+int(l):]
+	for range n {
+		keys = append(keys, r.Bytes())
 	}
-	gen, ok := trailingGeneration(b)
-	if !ok {
-		return nil, 0, bad
+	gen := readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, 0, malformed("key list", err)
 	}
 	return keys, gen, nil
 }
 
 // decodeObjects decodes a MethodReadBatch reply for n keys: the objects
-// and the replica's flush generation.
+// (each length-prefixed; empty for a key the replica holds nothing of) and
+// the replica's flush generation.
 func decodeObjects(b []byte, n int) ([]version.Object, uint64, error) {
-	bad := errors.New("coordinator: malformed batch read reply")
+	r := wire.NewReader(b)
 	objs := make([]version.Object, 0, n)
-	for len(objs) < n {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || l > uint64(len(b)-w) {
-			return nil, 0, bad
-		}
+	for len(objs) < n && r.Err() == nil {
 		var o version.Object
-		if l > 0 {
+		if enc := r.Bytes(); len(enc) > 0 {
 			var err error
-			if o, err = version.DecodeObject(b[w : w+int(l)]); err != nil {
+			if o, err = version.DecodeObject(enc); err != nil {
 				return nil, 0, err
 			}
 		}
 		objs = append(objs, o)
-		b = b[w+int(l):]
 	}
-	gen, ok := trailingGeneration(b)
-	if !ok {
-		return nil, 0, bad
+	gen := readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, 0, malformed("batch read reply", err)
 	}
 	return objs, gen, nil
 }

@@ -1,0 +1,155 @@
+// Package rpc is the one table of internode methods: the number, name and
+// owner of every request one Dynago node sends another, and Table, which a
+// node serves them from.
+//
+// Every method is declared here, in this file, and nowhere else: the
+// constants give the numbers, and methods lists each one with its name and
+// the package that sends it and defines its messages (their bytes are
+// written and read with package wire). A number appears once in that list
+// — the package panics at start-up if two methods share one — and a Table
+// refuses a method the list does not declare, so two packages cannot pick
+// the same number without every test failing. TestMethods lists the table.
+//
+// The numbers are the protocol. Nodes of different releases talk to each
+// other during a rolling upgrade, so a number is never renumbered or reused:
+// a retired method's number stays retired. A node answers a number it does
+// not serve with UnknownMethodError, which a newer node takes as an older
+// peer's word and falls back (see coordinator's MethodReadDigests and
+// MethodCommands).
+//
+// rpc imports nothing of Dynago: coordinator, antientropy and transfer
+// declare the interfaces they call through with its Method, without
+// importing the transport; transport carries it.
+package rpc
+
+import "fmt"
+
+// Method is the number of an internode request, the method byte of its
+// frame.
+type Method uint8
+
+// Every internode method, by owner. Each owner numbers in a range of its
+// own: the coordinator below 32, anti-entropy from 32, transfers from 48,
+// the node from 64.
+const (
+	// 1 and 2 were single-key reads and merges, now sent in batches
+	// (MethodReadBatch, MethodMergeBatch). Retired: never reuse them.
+
+	// MethodCommand forwards a client's command to the node that
+	// coordinates its key's writes. Request: the client's RESP version, R,
+	// W, then the arguments; reply: the raw RESP reply.
+	MethodCommand Method = 3
+	// MethodHint asks a stand-in to keep a write for an owner that is
+	// down. Reply: the receiver's flush generation.
+	MethodHint Method = 4
+	// MethodMergeBatch gives a node objects to merge into its own (replica
+	// writes, read repair, hint delivery, anti-entropy repairs). Reply: the
+	// receiver's flush generation.
+	MethodMergeBatch Method = 5
+	// MethodReadBatch asks a replica for its objects of many keys.
+	MethodReadBatch Method = 6
+	// MethodReadDigests reads keys from a replica, given the reader's
+	// digests: it answers "same" instead of an object the reader has.
+	MethodReadDigests Method = 7
+	// MethodCommands forwards several commands, on distinct keys, to the
+	// node that coordinates their writes (a pipeline wave).
+	MethodCommands Method = 8
+
+	// MethodScan asks an owner for the live keys of a hash range.
+	MethodScan Method = 16
+	// MethodCount asks a node for its live-key count of some partitions.
+	MethodCount Method = 17
+	// MethodFlush asks a node for its flush generation, or to move to a
+	// newer one, removing every key it holds (FLUSHALL).
+	MethodFlush Method = 18
+
+	// MethodRoots asks a replica for the hash-tree roots of partitions.
+	MethodRoots Method = 32
+	// MethodNodes asks for the children of inner tree nodes.
+	MethodNodes Method = 33
+	// MethodLeafKeys asks for the (key, digest) pairs of tree leaves.
+	MethodLeafKeys Method = 34
+
+	// MethodFetch asks a previous owner for a batch of a partition's
+	// records.
+	MethodFetch Method = 48
+	// MethodPush gives a new owner a batch of a partition's records
+	// (DYNAGO LEAVE).
+	MethodPush Method = 49
+
+	// MethodNodeStatus asks a node for its dashboard figures (JSON).
+	MethodNodeStatus Method = 64
+)
+
+// Info describes one method.
+type Info struct {
+	Method Method
+	Name   string // in logs and errors
+	Owner  string // the package that sends it and defines its messages
+}
+
+// methods is the table: every method, by number.
+var methods = []Info{
+	{MethodCommand, "command", "coordinator"},
+	{MethodHint, "hint", "coordinator"},
+	{MethodMergeBatch, "merge-batch", "coordinator"},
+	{MethodReadBatch, "read-batch", "coordinator"},
+	{MethodReadDigests, "read-digests", "coordinator"},
+	{MethodCommands, "commands", "coordinator"},
+	{MethodScan, "scan", "coordinator"},
+	{MethodCount, "count", "coordinator"},
+	{MethodFlush, "flush", "coordinator"},
+	{MethodRoots, "roots", "antientropy"},
+	{MethodNodes, "nodes", "antientropy"},
+	{MethodLeafKeys, "leaf-keys", "antientropy"},
+	{MethodFetch, "fetch", "transfer"},
+	{MethodPush, "push", "transfer"},
+	{MethodNodeStatus, "node-status", "node"},
+}
+
+// retired are the numbers of methods no release serves any more; they are
+// never declared again.
+var retired = []Method{1, 2}
+
+// byNumber indexes methods by number; nil for a number nobody declared.
+var byNumber = index(methods, retired)
+
+// index builds byNumber, panicking if two methods share a number or a
+// method takes a retired one.
+func index(list []Info, retired []Method) *[256]*Info {
+	var by [256]*Info
+	for _, m := range retired {
+		by[m] = &Info{Method: m, Name: "retired"}
+	}
+	for i := range list {
+		in := &list[i]
+		if prev := by[in.Method]; prev != nil {
+			panic(fmt.Sprintf("rpc: method %d declared twice (%s and %s)", in.Method, prev.Name, in.Name))
+		}
+		by[in.Method] = in
+	}
+	for _, m := range retired {
+		by[m] = nil
+	}
+	return &by
+}
+
+// Methods returns every method, by number.
+func Methods() []Info { return append([]Info(nil), methods...) }
+
+// Lookup returns method m's description, and false if no method has that
+// number.
+func Lookup(m Method) (Info, bool) {
+	if in := byNumber[m]; in != nil {
+		return *in, true
+	}
+	return Info{}, false
+}
+
+// String is m's name, or its number for a number nobody declared.
+func (m Method) String() string {
+	if in := byNumber[m]; in != nil {
+		return in.Name
+	}
+	return fmt.Sprintf("method(%d)", uint8(m))
+}

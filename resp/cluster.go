@@ -439,7 +439,8 @@ func (s *Server) ExecForwardedMany(ctx context.Context, payload []byte) ([]byte,
 func (s *Server) forward(ctx context.Context, key, payload []byte) ([]byte, error) {
 	reply, err := s.coord.Forward(ctx, key, payload)
 	if errors.Is(err, coordinator.ErrCoordinateHere) {
-		return s.ExecForwarded(ctx, payload)
+		// The command that forwards holds the gate already.
+		return s.execForwarded(ctx, payload, true)
 	}
 	return reply, err
 }
@@ -461,6 +462,12 @@ func encodeForward(ctx context.Context, proto int, args [][]byte) []byte {
 // ExecForwarded runs a command another node forwarded here (the payload
 // Forward sent) and returns its RESP reply.
 func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, error) {
+	return s.execForwarded(ctx, payload, false)
+}
+
+// execForwarded is ExecForwarded; gateHeld says the caller runs inside a
+// command, which holds the server's gate (see Server.run).
+func (s *Server) execForwarded(ctx context.Context, payload []byte, gateHeld bool) ([]byte, error) {
 	if len(payload) < 3 {
 		return nil, errors.New("resp: malformed forwarded command")
 	}
@@ -476,7 +483,7 @@ func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, err
 	ctx = context.WithValue(coordinator.Forwarded(ctx), forwardedMarker{}, true)
 	s.running.Add(1)
 	defer s.running.Done()
-	s.exec(&client{session: sess, out: out, ctx: ctx}, args, lookupArgs(args))
+	s.exec(&client{session: sess, out: out, ctx: ctx, gateHeld: gateHeld}, args, lookupArgs(args))
 	return out.Buffer(), nil
 }
 

@@ -250,6 +250,17 @@ func (c *session) describe(now time.Time) string {
 	if p := c.cmd.Load(); p != nil {
 		cmd = p.Name
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.srv.Addr(), c.name, int(now.Sub(c.since).Seconds()), int(now.Sub(last).Seconds()), cmd, c.proto, c.lib, c.libv)
+	// Redis's flags: x inside MULTI, d once a watched key was touched.
+	multi, flags := c.tx.multi.Load()-1, ""
+	if multi >= 0 {
+		flags += "x"
+	}
+	if c.tx.touched.Load() {
+		flags += "d"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.srv.Addr(), c.name, int(now.Sub(c.since).Seconds()), int(now.Sub(last).Seconds()), flags, multi, cmd, c.proto, c.lib, c.libv)
 }

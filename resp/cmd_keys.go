@@ -44,7 +44,7 @@ func cmdDel(c *client, args [][]byte) {
 			deleted[i], err = c.forwardSubValue(key, [][]byte{[]byte("DEL"), key})
 			return err
 		}
-		_, err := c.srv.coord.Update(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
+		_, err := c.coordUpdate(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
 			_, found, err := st.Value()
 			if err != nil || !found {
 				return coordinator.Change{}, err

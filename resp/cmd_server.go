@@ -200,6 +200,8 @@ func aclCategories(cmd *Command) []string {
 		if len(cmd.Subcommands) == 0 {
 			has["@"+cmd.Group] = true
 		}
+	case "transactions":
+		has["@transaction"] = true
 	}
 	name, _, _ := strings.Cut(cmd.Name, "|")
 	for _, cat := range aclExtra[name] {

@@ -58,7 +58,7 @@ func (c *client) updateBlind(key []byte, decide coordinator.Decide) bool {
 }
 
 func (c *client) updateIn(ctx context.Context, key []byte, decide coordinator.Decide) bool {
-	if _, err := c.srv.coord.Update(ctx, key, decide); err != nil {
+	if _, err := c.coordUpdate(ctx, key, decide); err != nil {
 		c.writeErr(err)
 		return false
 	}
@@ -261,7 +261,7 @@ func (c *client) putValue(key, value []byte, expiry int64, onlyIfAbsent bool) (b
 	if !onlyIfAbsent {
 		ctx = coordinator.Blind(ctx)
 	}
-	_, err := c.srv.coord.Update(ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
+	_, err := c.coordUpdate(ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
 		if onlyIfAbsent {
 			_, found, err := st.Value()
 			if err != nil || found {

@@ -171,7 +171,7 @@ func (s *Server) observe(c *client, cmd *Command, args [][]byte, took time.Durat
 			st.failed.Add(1)
 		}
 	}
-	if limit := s.slowlogSlowerThan.Load(); limit >= 0 && took.Microseconds() >= limit && cmd != nil {
+	if limit := s.slowlogSlowerThan.Load(); limit >= 0 && took.Microseconds() >= limit && cmd != nil && !cmd.hasFlag("skip_slowlog") {
 		s.slow.add(slowEntry{at: time.Now().Unix(), micros: took.Microseconds(), args: slowArgs(args),
 			addr: c.addr, clientID: c.name}, int(s.slowlogMaxLen.Load()))
 	}

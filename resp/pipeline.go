@@ -20,6 +20,11 @@ import (
 // only is cheaper still: all its keys are fetched at once, then its commands
 // run one after the other on what was fetched. Sixteen pipelined GETs cost
 // about one quorum round trip, not sixteen.
+//
+// Transactions run in order: a transaction command (MULTI, EXEC, DISCARD,
+// WATCH, UNWATCH) ends the wave before it and runs alone, and so does every
+// command while the session is inside MULTI, so commands are queued in the
+// order they came and a WATCH records its keys before what follows it runs.
 
 // maxWave bounds the commands of one wave (and so the goroutines it starts).
 const maxWave = 256
@@ -41,7 +46,7 @@ func (s *Server) runWaves(ctx context.Context, sess *session, out *redcon.Writer
 	for _, rc := range cmds {
 		args := rc.Args
 		cmd := lookupArgs(args)
-		if cmd == nil || cmd.FirstKey == 0 || !cmd.arityOK(len(args)) {
+		if cmd == nil || cmd.FirstKey == 0 || !cmd.arityOK(len(args)) || sess.tx.active || cmd.Group == "transactions" {
 			flush()
 			s.exec(&client{session: sess, out: out, ctx: ctx}, args, cmd)
 			continue

@@ -110,6 +110,15 @@ type Server struct {
 	// on goroutines kept for reuse.
 	pool *workers.Pool
 
+	// gate isolates EXEC on a lone node: every command holds its read
+	// side while it runs, EXEC its write side (see exec.go).
+	gate sync.RWMutex
+	// txKeys serializes the EXECs through this node that share a key, in
+	// a cluster (see exec.go).
+	txKeys keyLocks
+	// watching finds the sessions watching a key (see watch.go).
+	watching watchers
+
 	stats stats
 }
 
@@ -153,6 +162,9 @@ type session struct {
 	// of its pipeline does not run, and the connection is closed once the
 	// replies written so far have left (see contain).
 	poisoned atomic.Bool
+
+	// tx is the connection's transaction: MULTI's queue, WATCH's keys.
+	tx txn
 }
 
 // client is what a command handler works with: its connection's session and
@@ -171,6 +183,11 @@ type client struct {
 	// started is when that began; nil and zero for most commands.
 	forwarded *coordinator.ForwardResult
 	started   time.Time
+	// inExec marks a queued command that EXEC runs: it passed its checks
+	// when it was queued. gateHeld says the server's gate is held already
+	// by what this command runs inside (EXEC on a lone node, a command
+	// whose forward came back to run here), so it must not take it again.
+	inExec, gateHeld bool
 }
 
 // New returns a server for coord.
@@ -353,6 +370,7 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
+	(&client{session: c}).unwatchAll()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		slog.Debug("client connection ended", "addr", c.addr, "err", err)
 	}
@@ -433,7 +451,6 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 			s.contain(c, args, r)
 		}
 	}()
-	s.stats.commands.Add(1)
 	c.last.Store(s.cfg.Now().UnixNano())
 	c.failed = false
 	if r, w := c.readQ.Load(), c.writeQ.Load(); r != 0 || w != 0 {
@@ -443,30 +460,60 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 	if !c.started.IsZero() {
 		start = c.started
 	}
-	rejected := s.run(c, args, cmd)
+	rejected, queued := s.run(c, args, cmd)
+	if queued {
+		return // counted when EXEC runs it, as in Redis
+	}
+	s.stats.commands.Add(1)
 	s.observe(c, cmd, args, time.Since(start), rejected, c.failed)
 }
 
-// run runs one command; rejected says it was refused before it ran.
-func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected bool) {
+// run runs one command, or queues it inside MULTI; rejected says it was
+// refused before it ran.
+func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued bool) {
 	if cmd == nil {
+		c.tx.refuse()
 		c.writeError(errUnknownCommand(args))
-		return true
+		return true, false
 	}
 	c.cmd.Store(cmd)
 	if !cmd.arityOK(len(args)) {
+		if cmd == execCommand {
+			c.execAbort(errArity(cmd.Name))
+			return true, false
+		}
+		c.tx.refuse()
 		c.writeError(errArity(cmd.Name))
-		return true
+		return true, false
 	}
-	if c.authRequired() && !isForwardedCtx(c.ctx) && refusedBeforeAuth(cmd, args) {
+	if c.tx.active && !runsInMulti(cmd) {
+		if msg := subcommandError(cmd, args); msg != "" {
+			c.tx.refuse()
+			c.writeError(msg)
+			return true, false
+		}
+	}
+	if !c.inExec && c.authRequired() && !isForwardedCtx(c.ctx) && refusedBeforeAuth(cmd, args) {
+		c.tx.refuse()
 		c.writeError(errNoAuth)
-		return true
+		return true, false
+	}
+	if c.tx.active && !runsInMulti(cmd) {
+		if !c.queue(args, cmd) {
+			return true, false
+		}
+		return false, true
+	}
+	if cmd != execCommand && !c.gateHeld {
+		// EXEC takes the write side itself (see runTransaction).
+		s.gate.RLock()
+		defer s.gate.RUnlock()
 	}
 	if s.forwardIfNotReplica(c, args, cmd) {
-		return false
+		return false, false
 	}
 	cmd.Handler(c, args)
-	return false
+	return false, false
 }
 
 // contain answers a command whose handler panicked, as net/http does for

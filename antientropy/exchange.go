@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -15,7 +16,7 @@ import (
 // the peer's Serve and returns its reply; the node implements it over its
 // internode transport.
 type Peer interface {
-	Call(ctx context.Context, m Method, req []byte) ([]byte, error)
+	Call(ctx context.Context, m rpc.Method, req []byte) ([]byte, error)
 }
 
 // Result says what an exchange compared, found and cost.
@@ -100,7 +101,7 @@ func (x *exchange) run(parts []int) error {
 }
 
 // call sends one request to the peer, counting its bytes.
-func (x *exchange) call(m Method, req []byte) ([]byte, error) {
+func (x *exchange) call(m rpc.Method, req []byte) ([]byte, error) {
 	if err := x.ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (x *exchange) call(m Method, req []byte) ([]byte, error) {
 // roots compares the roots of parts and returns the frontier for level 1:
 // each differing partition with its root (node 0) as the parent.
 func (x *exchange) roots(parts []int) ([]group, error) {
-	reply, err := x.call(MethodRoots, encodeRoots(x.local.q, parts))
+	reply, err := x.call(rpc.MethodRoots, encodeRoots(x.local.q, parts))
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (x *exchange) descend(level int, frontier []group) ([]group, error) {
 		for _, g := range batch {
 			total += len(g.idx)
 		}
-		reply, err := x.call(MethodNodes, encodeNodes(x.local.q, level, batch))
+		reply, err := x.call(rpc.MethodNodes, encodeNodes(x.local.q, level, batch))
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +214,7 @@ func (x *exchange) leafKeys(leaves []leafRef) error {
 	var skip uint64
 	var partial []pair // the peer's pairs of leaves[0], when it was answered in part
 	for len(leaves) > 0 {
-		reply, err := x.call(MethodLeafKeys, encodeLeafKeys(x.local.q, skip, leaves))
+		reply, err := x.call(rpc.MethodLeafKeys, encodeLeafKeys(x.local.q, skip, leaves))
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -137,7 +138,7 @@ func TestExchangeFindsDifferences(t *testing.T) {
 					t.Fatalf("result %+v, want %d keys differing in %d partitions", res, len(want), q)
 				}
 				if len(want) == 0 && sc.name == "identical" {
-					if !slices.Equal(peer.calls, []Method{MethodRoots}) || res.PartitionsDiffering != 0 {
+					if !slices.Equal(peer.calls, []rpc.Method{rpc.MethodRoots}) || res.PartitionsDiffering != 0 {
 						t.Fatalf("identical replicas: calls %v, result %+v", peer.calls, res)
 					}
 				}
@@ -201,34 +202,34 @@ func TestExchangeRejectsBrokenPeers(t *testing.T) {
 	honest := &localPeer{r: remote}
 	boom := errors.New("boom")
 
-	tamper := map[string]func(m Method, reply []byte) ([]byte, error){
-		"error": func(m Method, reply []byte) ([]byte, error) { return nil, boom },
-		"short roots": func(m Method, reply []byte) ([]byte, error) {
-			if m == MethodRoots {
+	tamper := map[string]func(m rpc.Method, reply []byte) ([]byte, error){
+		"error": func(m rpc.Method, reply []byte) ([]byte, error) { return nil, boom },
+		"short roots": func(m rpc.Method, reply []byte) ([]byte, error) {
+			if m == rpc.MethodRoots {
 				return reply[:len(reply)-1], nil
 			}
 			return reply, nil
 		},
-		"long nodes": func(m Method, reply []byte) ([]byte, error) {
-			if m == MethodNodes {
+		"long nodes": func(m rpc.Method, reply []byte) ([]byte, error) {
+			if m == rpc.MethodNodes {
 				return append(reply, 0, 0, 0, 0, 0, 0, 0, 0), nil
 			}
 			return reply, nil
 		},
-		"foreign key": func(m Method, reply []byte) ([]byte, error) {
-			if m == MethodLeafKeys {
+		"foreign key": func(m rpc.Method, reply []byte) ([]byte, error) {
+			if m == rpc.MethodLeafKeys {
 				return append(appendLeafKeysHeader(nil, 1, 0, 1), appendPair(nil, []byte("not-in-this-leaf"), 1)...), nil
 			}
 			return reply, nil
 		},
-		"no progress": func(m Method, reply []byte) ([]byte, error) {
-			if m == MethodLeafKeys {
+		"no progress": func(m rpc.Method, reply []byte) ([]byte, error) {
+			if m == rpc.MethodLeafKeys {
 				return appendLeafKeysHeader(nil, 0, 0, 0), nil
 			}
 			return reply, nil
 		},
-		"garbage leaf keys": func(m Method, reply []byte) ([]byte, error) {
-			if m == MethodLeafKeys {
+		"garbage leaf keys": func(m rpc.Method, reply []byte) ([]byte, error) {
+			if m == rpc.MethodLeafKeys {
 				return []byte{0xff, 0xff, 0xff}, nil
 			}
 			return reply, nil
@@ -236,7 +237,7 @@ func TestExchangeRejectsBrokenPeers(t *testing.T) {
 	}
 	for name, f := range tamper {
 		t.Run(name, func(t *testing.T) {
-			peer := peerFunc(func(ctx context.Context, m Method, req []byte) ([]byte, error) {
+			peer := peerFunc(func(ctx context.Context, m rpc.Method, req []byte) ([]byte, error) {
 				reply, err := honest.Call(ctx, m, req)
 				if err != nil {
 					return nil, err

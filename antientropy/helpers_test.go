@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -107,7 +108,7 @@ func (r *replica) set(key []byte, o version.Object) version.Object {
 }
 
 // serve answers a request the way the peer's transport handler would.
-func (r *replica) serve(m Method, req []byte, budget int) ([]byte, error) {
+func (r *replica) serve(m rpc.Method, req []byte, budget int) ([]byte, error) {
 	return serve(r.trees, r.store, m, req, budget)
 }
 
@@ -118,10 +119,10 @@ type localPeer struct {
 	budget int
 
 	mu    sync.Mutex // protects calls
-	calls []Method
+	calls []rpc.Method
 }
 
-func (p *localPeer) Call(ctx context.Context, m Method, req []byte) ([]byte, error) {
+func (p *localPeer) Call(ctx context.Context, m rpc.Method, req []byte) ([]byte, error) {
 	p.mu.Lock()
 	p.calls = append(p.calls, m)
 	p.mu.Unlock()
@@ -133,9 +134,9 @@ func (p *localPeer) Call(ctx context.Context, m Method, req []byte) ([]byte, err
 }
 
 // peerFunc adapts a function to Peer.
-type peerFunc func(ctx context.Context, m Method, req []byte) ([]byte, error)
+type peerFunc func(ctx context.Context, m rpc.Method, req []byte) ([]byte, error)
 
-func (f peerFunc) Call(ctx context.Context, m Method, req []byte) ([]byte, error) {
+func (f peerFunc) Call(ctx context.Context, m rpc.Method, req []byte) ([]byte, error) {
 	return f(ctx, m, req)
 }
 

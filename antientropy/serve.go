@@ -3,6 +3,7 @@ package antientropy
 import (
 	"fmt"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
@@ -48,25 +49,25 @@ func scan(store Store, cursor, end uint64, fn func(key []byte, o version.Object)
 	}
 }
 
-// Serve answers one exchange request from a peer: MethodRoots, MethodNodes
-// or MethodLeafKeys (see the package documentation for the formats). A
-// request that is malformed, made for another ring size, names anything out
-// of range, or exceeds MaxNodeParents or MaxLeafBatch gets an error wrapping
-// ErrMalformed; an error from store is returned as is. Serve never panics
-// on its input.
-func Serve(trees *Trees, store Store, m Method, req []byte) ([]byte, error) {
+// Serve answers one exchange request from a peer: rpc.MethodRoots,
+// rpc.MethodNodes or rpc.MethodLeafKeys (see the package documentation for
+// the formats). A request that is malformed, made for another ring size,
+// names anything out of range, or exceeds MaxNodeParents or MaxLeafBatch
+// gets an error wrapping ErrMalformed; an error from store is returned as
+// is. Serve never panics on its input.
+func Serve(trees *Trees, store Store, m rpc.Method, req []byte) ([]byte, error) {
 	return serve(trees, store, m, req, leafKeysBudget)
 }
 
 // serve is Serve with the leaf-keys reply budget as a parameter, so tests can
 // force replies in many parts.
-func serve(trees *Trees, store Store, m Method, req []byte, budget int) ([]byte, error) {
+func serve(trees *Trees, store Store, m rpc.Method, req []byte, budget int) ([]byte, error) {
 	switch m {
-	case MethodRoots:
+	case rpc.MethodRoots:
 		return serveRoots(trees, req)
-	case MethodNodes:
+	case rpc.MethodNodes:
 		return serveNodes(trees, req)
-	case MethodLeafKeys:
+	case rpc.MethodLeafKeys:
 		return serveLeafKeys(trees, store, req, budget)
 	}
 	return nil, fmt.Errorf("antientropy: unknown method %d", uint8(m))

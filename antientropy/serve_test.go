@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
 // uv builds a message from uvarints.
@@ -38,31 +40,31 @@ func TestServeRejectsMalformed(t *testing.T) {
 	cases := []struct {
 		name string
 		rep  *replica
-		m    Method
+		m    rpc.Method
 		req  []byte
 	}{
 		{"unknown method", r, 7, encodeRoots(q, []int{0})},
-		{"empty", r, MethodRoots, nil},
-		{"other ring", r, MethodRoots, encodeRoots(8, []int{0})},
-		{"truncated varint", r, MethodRoots, []byte{16, 0xff}},
-		{"partition out of range", r, MethodRoots, encodeRoots(q, []int{q})},
-		{"partitions repeat", r, MethodRoots, uv(q, 2, 3, 0)},
-		{"partitions overflow", r, MethodRoots, uv(q, 2, 3, 1<<63)},
-		{"count beyond message", r, MethodRoots, uv(q, 1000, 1)},
-		{"trailing bytes", r, MethodRoots, append(encodeRoots(q, []int{1}), 0)},
-		{"level 0", r, MethodNodes, uv(q, 0, 1, 0, 1, 0)},
-		{"level 4", r, MethodNodes, uv(q, 4, 1, 0, 1, 0)},
-		{"level huge", r, MethodNodes, uv(q, 1<<62, 1, 0, 1, 0)},
-		{"root is the only level-0 node", r, MethodNodes, encodeNodes(q, 1, []group{{p: 0, idx: []uint32{1}}})},
-		{"level-1 parent out of range", r, MethodNodes, encodeNodes(q, 2, []group{{p: 0, idx: []uint32{16}}})},
-		{"level-2 parent out of range", r, MethodNodes, encodeNodes(q, 3, []group{{p: 3, idx: []uint32{256}}})},
-		{"group without nodes", r, MethodNodes, uv(q, 1, 1, 0, 0)},
-		{"parents repeat", r, MethodNodes, uv(q, 3, 1, 0, 2, 5, 0)},
-		{"too many parents", big, MethodNodes, encodeNodes(512, 3, manyParents)},
-		{"leaf out of range", r, MethodLeafKeys, uv(q, 0, 1, 0, 1, Leaves)},
-		{"skip beyond the leaf", r, MethodLeafKeys, encodeLeafKeys(q, r.trees.leafWidth(), []leafRef{{0, 0}})},
-		{"skip without leaves", r, MethodLeafKeys, uv(q, 1, 0)},
-		{"too many leaves", r, MethodLeafKeys, encodeLeafKeys(q, 0, manyLeaves)},
+		{"empty", r, rpc.MethodRoots, nil},
+		{"other ring", r, rpc.MethodRoots, encodeRoots(8, []int{0})},
+		{"truncated varint", r, rpc.MethodRoots, []byte{16, 0xff}},
+		{"partition out of range", r, rpc.MethodRoots, encodeRoots(q, []int{q})},
+		{"partitions repeat", r, rpc.MethodRoots, uv(q, 2, 3, 0)},
+		{"partitions overflow", r, rpc.MethodRoots, uv(q, 2, 3, 1<<63)},
+		{"count beyond message", r, rpc.MethodRoots, uv(q, 1000, 1)},
+		{"trailing bytes", r, rpc.MethodRoots, append(encodeRoots(q, []int{1}), 0)},
+		{"level 0", r, rpc.MethodNodes, uv(q, 0, 1, 0, 1, 0)},
+		{"level 4", r, rpc.MethodNodes, uv(q, 4, 1, 0, 1, 0)},
+		{"level huge", r, rpc.MethodNodes, uv(q, 1<<62, 1, 0, 1, 0)},
+		{"root is the only level-0 node", r, rpc.MethodNodes, encodeNodes(q, 1, []group{{p: 0, idx: []uint32{1}}})},
+		{"level-1 parent out of range", r, rpc.MethodNodes, encodeNodes(q, 2, []group{{p: 0, idx: []uint32{16}}})},
+		{"level-2 parent out of range", r, rpc.MethodNodes, encodeNodes(q, 3, []group{{p: 3, idx: []uint32{256}}})},
+		{"group without nodes", r, rpc.MethodNodes, uv(q, 1, 1, 0, 0)},
+		{"parents repeat", r, rpc.MethodNodes, uv(q, 3, 1, 0, 2, 5, 0)},
+		{"too many parents", big, rpc.MethodNodes, encodeNodes(512, 3, manyParents)},
+		{"leaf out of range", r, rpc.MethodLeafKeys, uv(q, 0, 1, 0, 1, Leaves)},
+		{"skip beyond the leaf", r, rpc.MethodLeafKeys, encodeLeafKeys(q, r.trees.leafWidth(), []leafRef{{0, 0}})},
+		{"skip without leaves", r, rpc.MethodLeafKeys, uv(q, 1, 0)},
+		{"too many leaves", r, rpc.MethodLeafKeys, encodeLeafKeys(q, 0, manyLeaves)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -70,7 +72,7 @@ func TestServeRejectsMalformed(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted, replied %d bytes", len(reply))
 			}
-			if c.m >= MethodRoots && c.m <= MethodLeafKeys && c.name != "other ring" && !errors.Is(err, ErrMalformed) {
+			if c.m >= rpc.MethodRoots && c.m <= rpc.MethodLeafKeys && c.name != "other ring" && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)
 			}
 			t.Log(err)
@@ -81,7 +83,7 @@ func TestServeRejectsMalformed(t *testing.T) {
 func TestServeAnswers(t *testing.T) {
 	const q = 16
 	r := newReplica(q, makeRecords(3000))
-	reply, err := Serve(r.trees, r.store, MethodRoots, encodeRoots(q, []int{0, 7, 15}))
+	reply, err := Serve(r.trees, r.store, rpc.MethodRoots, encodeRoots(q, []int{0, 7, 15}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func TestServeAnswers(t *testing.T) {
 		t.Fatalf("roots %x, want %x", roots, want)
 	}
 
-	reply, err = Serve(r.trees, r.store, MethodNodes, encodeNodes(q, 3, []group{{p: 2, idx: []uint32{0, 255}}, {p: 9, idx: []uint32{17}}}))
+	reply, err = Serve(r.trees, r.store, rpc.MethodNodes, encodeNodes(q, 3, []group{{p: 2, idx: []uint32{0, 255}}, {p: 9, idx: []uint32{17}}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func TestServeAnswers(t *testing.T) {
 	for l := range uint32(Leaves) {
 		leaves = append(leaves, leafRef{p: 4, leaf: l})
 	}
-	reply, err = Serve(r.trees, r.store, MethodLeafKeys, encodeLeafKeys(q, 0, leaves))
+	reply, err = Serve(r.trees, r.store, rpc.MethodLeafKeys, encodeLeafKeys(q, 0, leaves))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,23 +141,23 @@ func FuzzServe(f *testing.F) {
 	r := newReplica(q, makeRecords(500))
 	width := r.trees.leafWidth()
 
-	f.Add(uint8(MethodRoots), encodeRoots(q, []int{0, 1, 15}))
-	f.Add(uint8(MethodRoots), encodeRoots(q, nil))
-	f.Add(uint8(MethodNodes), encodeNodes(q, 1, []group{{p: 0, idx: []uint32{0}}, {p: 5, idx: []uint32{0}}}))
-	f.Add(uint8(MethodNodes), encodeNodes(q, 3, []group{{p: 2, idx: []uint32{1, 200}}}))
-	f.Add(uint8(MethodLeafKeys), encodeLeafKeys(q, 0, []leafRef{{0, 1}, {0, 4095}, {3, 7}}))
-	f.Add(uint8(MethodLeafKeys), encodeLeafKeys(q, width/2, []leafRef{{15, 4095}}))
-	f.Add(uint8(MethodNodes), uv(q, 0, 1, 0, 1, 0))
-	f.Add(uint8(MethodLeafKeys), uv(q, 1, 0))
-	f.Add(uint8(MethodRoots), []byte{16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	f.Add(uint8(rpc.MethodRoots), encodeRoots(q, []int{0, 1, 15}))
+	f.Add(uint8(rpc.MethodRoots), encodeRoots(q, nil))
+	f.Add(uint8(rpc.MethodNodes), encodeNodes(q, 1, []group{{p: 0, idx: []uint32{0}}, {p: 5, idx: []uint32{0}}}))
+	f.Add(uint8(rpc.MethodNodes), encodeNodes(q, 3, []group{{p: 2, idx: []uint32{1, 200}}}))
+	f.Add(uint8(rpc.MethodLeafKeys), encodeLeafKeys(q, 0, []leafRef{{0, 1}, {0, 4095}, {3, 7}}))
+	f.Add(uint8(rpc.MethodLeafKeys), encodeLeafKeys(q, width/2, []leafRef{{15, 4095}}))
+	f.Add(uint8(rpc.MethodNodes), uv(q, 0, 1, 0, 1, 0))
+	f.Add(uint8(rpc.MethodLeafKeys), uv(q, 1, 0))
+	f.Add(uint8(rpc.MethodRoots), []byte{16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 
 	f.Fuzz(func(t *testing.T, m uint8, req []byte) {
-		reply, err := Serve(r.trees, r.store, Method(m), req)
+		reply, err := Serve(r.trees, r.store, rpc.Method(m), req)
 		if err != nil {
 			return
 		}
-		switch Method(m) {
-		case MethodRoots:
+		switch rpc.Method(m) {
+		case rpc.MethodRoots:
 			parts, err := decodeRootsRequest(q, req)
 			if err != nil {
 				t.Fatalf("served a request that does not decode: %v", err)
@@ -166,7 +168,7 @@ func FuzzServe(f *testing.F) {
 			if len(reply) != 8*len(parts) {
 				t.Fatalf("%d roots in %d bytes", len(parts), len(reply))
 			}
-		case MethodNodes:
+		case rpc.MethodNodes:
 			level, groups, total, err := decodeNodesRequest(q, req)
 			if err != nil {
 				t.Fatalf("served a request that does not decode: %v", err)
@@ -178,7 +180,7 @@ func FuzzServe(f *testing.F) {
 			if children, err := decodeNodesReply(reply, total); err != nil || len(children) != Fanout*total {
 				t.Fatalf("nodes reply for %d parents: %d children, %v", total, len(children), err)
 			}
-		case MethodLeafKeys:
+		case rpc.MethodLeafKeys:
 			skip, groups, total, err := decodeLeafKeysRequest(q, width, req)
 			if err != nil {
 				t.Fatalf("served a request that does not decode: %v", err)

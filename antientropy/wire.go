@@ -8,29 +8,11 @@ import (
 	"github.com/dynago/dynago/wire"
 )
 
-// Method names one request of the exchange. The node's internode transport
-// carries it and dispatches these numbers to Serve.
-type Method uint8
-
-// The exchange's requests.
-const (
-	MethodRoots    Method = 32 // roots of a list of partitions
-	MethodNodes    Method = 33 // children of a list of inner nodes
-	MethodLeafKeys Method = 34 // (key, digest) pairs of a list of leaves
-)
-
-// String names m for errors and logs.
-func (m Method) String() string {
-	switch m {
-	case MethodRoots:
-		return "roots"
-	case MethodNodes:
-		return "nodes"
-	case MethodLeafKeys:
-		return "leaf-keys"
-	}
-	return fmt.Sprintf("method(%d)", uint8(m))
-}
+// The exchange's requests are the internode methods rpc.MethodRoots (roots
+// of a list of partitions), rpc.MethodNodes (children of a list of inner
+// nodes) and rpc.MethodLeafKeys ((key, digest) pairs of a list of leaves),
+// declared in package rpc's table; the node's transport carries them and
+// dispatches them to Serve.
 
 // Request limits, which bound what one request makes a server allocate and
 // send. Exchange splits its requests to respect them.

@@ -3,11 +3,11 @@ package coordinator
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 )
 
@@ -169,9 +169,9 @@ func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 		for i, p := range batch {
 			digests[i] = p.digest
 		}
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadDigests, appendGeneration(encodeDigestReads(keys, digests), gen))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadDigests, appendGeneration(encodeDigestReads(keys, digests), gen))
 		var remote *RemoteError
-		if !errors.As(err, &remote) || !strings.HasPrefix(remote.Msg, unknownMethod) {
+		if !errors.As(err, &remote) || !rpc.IsUnknownMethod(remote.Msg) {
 			if err != nil {
 				return nil, err
 			}
@@ -179,7 +179,7 @@ func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 		}
 		b.noDigests.Store(true)
 	}
-	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodReadBatch, appendGeneration(encodeKeys(keys), gen))
+	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadBatch, appendGeneration(encodeKeys(keys), gen))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (b *peerBatcher) sendMerges() {
 			keys[i], objs[i] = p.key, p.obj
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, MethodMergeBatch, EncodeBatch(keys, objs))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodMergeBatch, EncodeBatch(keys, objs))
 		cancel()
 		gen := generationReply(reply)
 		if err == nil {

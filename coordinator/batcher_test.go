@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 )
 
@@ -22,7 +23,7 @@ type gatedPeer struct {
 	held    map[string]version.Object
 }
 
-func (g *gatedPeer) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+func (g *gatedPeer) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
 	if g.calls.Add(1) == 1 {
 		<-g.release
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
@@ -43,11 +44,8 @@ type Transport interface {
 	// Call sends a request of kind m to the node at addr and returns its
 	// reply. A handler's error on the other side comes back as a
 	// *RemoteError; anything else is a failure to reach the node.
-	Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error)
+	Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error)
 }
-
-// Method is the kind of an internode request.
-type Method uint8
 
 // ErrNotSent is matched by a Transport error when the request never left
 // this node (no connection to the peer could be had): the peer did not run
@@ -59,18 +57,15 @@ type RemoteError struct{ Msg string }
 
 func (e *RemoteError) Error() string { return e.Msg }
 
-// Internode request kinds the coordinator sends and serves.
-const (
-	// MethodCommand forwards a client's command to a replica of its key.
-	// (1 and 2 were single-key reads and merges, now sent in batches:
-	// MethodReadBatch and MethodMergeBatch.)
-	MethodCommand Method = 3
-)
+// The coordinator's internode methods (rpc.MethodCommand to
+// rpc.MethodFlush) are declared in package rpc's table with every other;
+// their messages are defined here, next to the code that sends and serves
+// them.
 
 // Quick reports whether m's handler only reads this node's own copies
 // (memory, or a local disk read) and never waits on other nodes or on a
 // sync: a transport may run it on the connection's reader.
-func Quick(m Method) bool { return m == MethodReadDigests || m == MethodReadBatch }
+func Quick(m rpc.Method) bool { return m == rpc.MethodReadDigests || m == rpc.MethodReadBatch }
 
 // NotReplicaError says that another node coordinates the key's writes: a
 // write must be forwarded to one of Owners (in preference order).
@@ -165,7 +160,7 @@ func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) (
 		// answers NOQUORUM itself if they fail; this deadline only covers
 		// losing the coordinator.
 		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.Timeout+500*time.Millisecond)
-		reply, err := c.cfg.Transport.Call(cctx, addr, MethodCommand, command)
+		reply, err := c.cfg.Transport.Call(cctx, addr, rpc.MethodCommand, command)
 		cancel()
 		var remote *RemoteError
 		switch {

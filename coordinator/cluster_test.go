@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -64,11 +65,11 @@ type memNet struct {
 	// waits until it returns, and its handler runs only then. after, if
 	// not nil, is called once the handler has returned. Tests hold a call
 	// in flight this way, to land it after something else happened.
-	intercept func(from, to string, m Method) (after func())
+	intercept func(from, to string, m rpc.Method) (after func())
 }
 
 // setIntercept installs (or, with nil, removes) the network's intercept.
-func (n *memNet) setIntercept(f func(from, to string, m Method) (after func())) {
+func (n *memNet) setIntercept(f func(from, to string, m rpc.Method) (after func())) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.intercept = f
@@ -87,14 +88,14 @@ func (n *memNet) setDown(name string, down bool) {
 }
 
 type memCaller struct {
-	legacy bool // the nodes it calls serve no MethodReadDigests, as older releases
+	legacy bool // the nodes it calls serve no rpc.MethodReadDigests, as older releases
 	net    *memNet
 	self   string
 }
 
 var errUnreachable = errors.New("unreachable")
 
-func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byte) ([]byte, error) {
+func (m memCaller) Call(ctx context.Context, addr string, meth rpc.Method, req []byte) ([]byte, error) {
 	if m.net.isDown(addr) || m.net.isDown(m.self) {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, errUnreachable)
 	}
@@ -108,24 +109,24 @@ func (m memCaller) Call(ctx context.Context, addr string, meth Method, req []byt
 		}
 	}
 	switch meth {
-	case MethodHint:
+	case rpc.MethodHint:
 		return c.HandleHint(req)
-	case MethodReadBatch:
+	case rpc.MethodReadBatch:
 		return c.HandleReadBatch(req)
-	case MethodReadDigests:
+	case rpc.MethodReadDigests:
 		if !m.legacy {
 			return c.HandleReadDigests(req)
 		}
-	case MethodMergeBatch:
+	case rpc.MethodMergeBatch:
 		return c.HandleMergeBatch(req)
-	case MethodScan:
+	case rpc.MethodScan:
 		return c.HandleScan(req)
-	case MethodCount:
+	case rpc.MethodCount:
 		return c.HandleCount(req)
-	case MethodFlush:
+	case rpc.MethodFlush:
 		return c.HandleFlush(req)
 	}
-	return nil, &RemoteError{Msg: UnknownMethodError(uint8(meth)).Error()}
+	return nil, &RemoteError{Msg: rpc.UnknownMethodError(meth).Error()}
 }
 
 type memCluster struct {

@@ -9,26 +9,16 @@ import (
 	"github.com/dynago/dynago/wire"
 )
 
-// A quorum read sends each replica, with every key, the digest of the
-// coordinator's own copy (antientropy.Digest: the key, the clock and the
+// A quorum read sends each replica (rpc.MethodReadDigests), with every key,
+// the digest of the coordinator's own copy (antientropy.Digest: the key, the clock and the
 // siblings' dots). A replica whose copy has the same digest answers "same"
 // in one byte instead of the object, so a read of replicas that agree (the
 // usual case) moves and decodes no values: a GET of a 100 KB value costs
 // the network a few bytes per replica, not 100 KB. A replica that differs
-// sends its object, which the read merges and repairs as before.
-
-// MethodReadDigests reads keys from a replica, given the reader's digests.
-// Nodes without it answer "unknown internode method"; the reader then uses
-// MethodReadBatch with that peer (a cluster in a rolling upgrade).
-const MethodReadDigests Method = 7
-
-// unknownMethod begins the error a node answers for a method it does not
-// serve: how a newer node recognises an older one.
-const unknownMethod = "unknown internode method"
-
-// UnknownMethodError is the error for a request of a method this node does
-// not serve.
-func UnknownMethodError(m uint8) error { return fmt.Errorf("%s %d", unknownMethod, m) }
+// sends its object, which the read merges and repairs as before. A node
+// of an older release, without the method, answers "unknown internode
+// method" (rpc.IsUnknownMethod); the reader then uses rpc.MethodReadBatch
+// with that peer (a cluster in a rolling upgrade).
 
 // Tags of a MethodReadDigests reply, one per key.
 const (

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
 // heldCall is one internode call a test holds in flight: arrived is closed
@@ -17,11 +19,11 @@ type heldCall struct {
 }
 
 // holdFirst holds the first call of kind m from node from to node to.
-func holdFirst(t *testing.T, net *memNet, from, to string, m Method) *heldCall {
+func holdFirst(t *testing.T, net *memNet, from, to string, m rpc.Method) *heldCall {
 	t.Helper()
 	h := &heldCall{arrived: make(chan struct{}), release: make(chan struct{}), landed: make(chan struct{})}
 	var once sync.Once
-	net.setIntercept(func(f, dest string, meth Method) func() {
+	net.setIntercept(func(f, dest string, meth rpc.Method) func() {
 		if f != from || dest != to || meth != m {
 			return nil
 		}
@@ -123,7 +125,7 @@ func TestFlushAllFencesCopiesInFlight(t *testing.T) {
 				waitFor(t, "the write on c", func() bool { return len(localValues(t, cs["c"], key)) == 1 })
 			}
 
-			held := holdFirst(t, net, "a", "c", MethodMergeBatch)
+			held := holdFirst(t, net, "a", "c", rpc.MethodMergeBatch)
 			var running sync.WaitGroup
 			defer running.Wait()
 			tc.send(t, cs, func(f func()) {
@@ -169,7 +171,7 @@ func TestWritesAfterFlushAllAreKept(t *testing.T) {
 			t.Fatalf("%s is at generation %d after FLUSHALL, want 1", name, g)
 		}
 	}
-	held := holdFirst(t, net, "a", "c", MethodMergeBatch)
+	held := holdFirst(t, net, "a", "c", rpc.MethodMergeBatch)
 	if err := set(cs["a"], "k", "after"); err != nil {
 		t.Fatalf("write after FLUSHALL: %v", err)
 	}

@@ -3,18 +3,18 @@ package coordinator
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
-// MethodCommands forwards several client commands to the node that
-// coordinates their keys' writes, in one request: the commands of a
-// pipeline wave that this node does not coordinate. The request and the
-// reply are lists (EncodeArgs) of forwarded commands and of their replies,
-// in the same order. The commands touch distinct keys, so the receiver may
-// run them concurrently.
-const MethodCommands Method = 8
+// A request of rpc.MethodCommands forwards several client commands to the
+// node that coordinates their keys' writes: the commands of a pipeline
+// wave that this node does not coordinate. The request and the reply are
+// lists (EncodeArgs) of forwarded commands and of their replies, in the
+// same order. The commands touch distinct keys, so the receiver may run
+// them concurrently.
 
 // ForwardResult is one command's outcome in ForwardMany: its coordinator's
 // reply, or an error (ErrCoordinateHere when this node coordinates it).
@@ -76,7 +76,7 @@ func (c *Coordinator) forwardGroup(ctx context.Context, to string, idx []int, ke
 	// As in Forward: this deadline covers losing the coordinator, which
 	// answers NOQUORUM itself when its replicas fail.
 	cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.Timeout+500*time.Millisecond)
-	reply, err := c.cfg.Transport.Call(cctx, addr, MethodCommands, EncodeArgs(batch))
+	reply, err := c.cfg.Transport.Call(cctx, addr, rpc.MethodCommands, EncodeArgs(batch))
 	cancel()
 	var remote *RemoteError
 	switch {
@@ -92,7 +92,7 @@ func (c *Coordinator) forwardGroup(ctx context.Context, to string, idx []int, ke
 			}
 			out[i].Reply = replies[j]
 		}
-	case errors.As(err, &remote) && strings.HasPrefix(remote.Msg, unknownMethod):
+	case errors.As(err, &remote) && rpc.IsUnknownMethod(remote.Msg):
 		c.batcher(addr).noCommands.Store(true)
 		c.forwardEach(ctx, idx, keys, commands, out)
 	case errors.As(err, &remote):

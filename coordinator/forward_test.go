@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
 // forwardPeer stands for the coordinators that commands are forwarded to:
@@ -12,12 +14,12 @@ import (
 // every request it gets.
 type forwardPeer struct {
 	net      *memNet
-	legacy   bool // answers MethodCommands as a node that does not know it
+	legacy   bool // answers rpc.MethodCommands as a node that does not know it
 	mu       sync.Mutex
 	requests []string // "addr method commands" (-1 commands: refused)
 }
 
-func (p *forwardPeer) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+func (p *forwardPeer) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
 	if p.net.isDown(addr) {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, errUnreachable)
 	}
@@ -27,10 +29,10 @@ func (p *forwardPeer) Call(ctx context.Context, addr string, m Method, req []byt
 		p.requests = append(p.requests, fmt.Sprintf("%s %d %d", addr, m, n))
 	}
 	switch {
-	case m == MethodCommand:
+	case m == rpc.MethodCommand:
 		record(1)
 		return append([]byte("reply to "), req...), nil
-	case m == MethodCommands && !p.legacy:
+	case m == rpc.MethodCommands && !p.legacy:
 		cmds, err := DecodeArgs(req)
 		if err != nil {
 			return nil, err
@@ -43,7 +45,7 @@ func (p *forwardPeer) Call(ctx context.Context, addr string, m Method, req []byt
 		return EncodeArgs(replies), nil
 	}
 	record(-1)
-	return nil, &RemoteError{Msg: UnknownMethodError(uint8(m)).Error()}
+	return nil, &RemoteError{Msg: rpc.UnknownMethodError(m).Error()}
 }
 
 func (p *forwardPeer) take() []string {
@@ -92,13 +94,13 @@ func TestForwardManyGroupsByCoordinator(t *testing.T) {
 	b := forwardFrom(t, peer)
 	keys, cmds := forwardBatch(5)
 	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
-	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 5", MethodCommands) {
-		t.Fatalf("requests %q, want one MethodCommands to a with 5 commands", got)
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 5", rpc.MethodCommands) {
+		t.Fatalf("requests %q, want one rpc.MethodCommands to a with 5 commands", got)
 	}
 	// A lone command goes as it always did.
 	checkReplies(t, b.ForwardMany(context.Background(), keys[:1], cmds[:1]), cmds[:1])
-	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 1", MethodCommand) {
-		t.Fatalf("requests %q, want one MethodCommand", got)
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("a %d 1", rpc.MethodCommand) {
+		t.Fatalf("requests %q, want one rpc.MethodCommand", got)
 	}
 }
 
@@ -109,13 +111,13 @@ func TestForwardManyToLegacyCoordinator(t *testing.T) {
 	b := forwardFrom(t, peer)
 	keys, cmds := forwardBatch(4)
 	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
-	if got := peer.take(); len(got) != 1+4 || got[0] != fmt.Sprintf("a %d -1", MethodCommands) {
+	if got := peer.take(); len(got) != 1+4 || got[0] != fmt.Sprintf("a %d -1", rpc.MethodCommands) {
 		t.Fatalf("requests %q, want the refused batch and 4 single commands", got)
 	}
 	checkReplies(t, b.ForwardMany(context.Background(), keys, cmds), cmds)
 	for _, r := range peer.take() {
-		if r != fmt.Sprintf("a %d 1", MethodCommand) {
-			t.Fatalf("request %q after the peer refused MethodCommands", r)
+		if r != fmt.Sprintf("a %d 1", rpc.MethodCommand) {
+			t.Fatalf("request %q after the peer refused rpc.MethodCommands", r)
 		}
 	}
 }
@@ -128,8 +130,8 @@ func TestForwardManyWhenCoordinatorIsDown(t *testing.T) {
 	peer.net.setDown("a", true)
 	keys, cmds := forwardBatch(3)
 	checkReplies(t, d.ForwardMany(context.Background(), keys, cmds), cmds)
-	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("b %d 3", MethodCommands) {
-		t.Fatalf("requests %q, want one MethodCommands to b with 3 commands", got)
+	if got := peer.take(); len(got) != 1 || got[0] != fmt.Sprintf("b %d 3", rpc.MethodCommands) {
+		t.Fatalf("requests %q, want one rpc.MethodCommands to b with 3 commands", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
@@ -22,13 +23,9 @@ import (
 // a stand-in answers with the hints it holds for the key, so a write that
 // only reached stand-ins is still seen.
 
-const (
-	// MethodHint asks a stand-in to keep a write for an owner that is down.
-	MethodHint Method = 4 + iota
-	// MethodMergeBatch gives a node many objects to merge into its own
-	// (hint delivery, anti-entropy repairs).
-	MethodMergeBatch
-)
+// A write for an owner that is down goes to a stand-in as rpc.MethodHint;
+// hints are delivered, and replica writes, read repairs and anti-entropy
+// repairs sent, as rpc.MethodMergeBatch.
 
 // standIns hands out, each at most once, the live nodes after a key's owners
 // in its preference list. The list is computed on the first take: most
@@ -81,7 +78,7 @@ func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stan
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-		reply, err := c.cfg.Transport.Call(ctx, addr, MethodHint, hint)
+		reply, err := c.cfg.Transport.Call(ctx, addr, rpc.MethodHint, hint)
 		cancel()
 		if err == nil {
 			if gen := generationReply(reply); engine.GenerationOf(obj) < gen {
@@ -209,7 +206,7 @@ func (c *Coordinator) DeliverHints(ctx context.Context) (int, error) {
 			} else {
 				cctx, cancel := context.WithTimeout(ctx, 4*c.cfg.Timeout)
 				var reply []byte
-				reply, err = c.cfg.Transport.Call(cctx, addr, MethodMergeBatch, EncodeBatch(keys, objs))
+				reply, err = c.cfg.Transport.Call(cctx, addr, rpc.MethodMergeBatch, EncodeBatch(keys, objs))
 				cancel()
 				// Hints older than the owner's generation were dropped
 				// there, rightly (they predate a FLUSHALL): they go too.

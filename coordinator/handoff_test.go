@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
@@ -183,7 +184,7 @@ func TestRepairKeysMakesTwoReplicasAgree(t *testing.T) {
 // request was sent, and counts the calls.
 type sentThenLost struct{ calls *int }
 
-func (s sentThenLost) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+func (s sentThenLost) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
 	*s.calls++
 	return nil, errors.New("connection reset after the request was written")
 }
@@ -191,7 +192,7 @@ func (s sentThenLost) Call(ctx context.Context, addr string, m Method, req []byt
 // notSentCaller fails every call before sending.
 type notSentCaller struct{ calls *int }
 
-func (s notSentCaller) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
+func (s notSentCaller) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
 	*s.calls++
 	return nil, ErrNotSent
 }

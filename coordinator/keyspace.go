@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
@@ -14,16 +15,8 @@ import (
 // Whole-keyspace operations (SCAN, KEYS, DBSIZE, FLUSHALL) cover every
 // partition exactly once across the cluster: each partition is asked of one
 // live owner, this node when it is one. A SCAN cursor is a ring position, so
-// a cursor from one node is valid on any other.
-
-const (
-	// MethodScan asks an owner for the live keys of a hash range.
-	MethodScan Method = 16 + iota
-	// MethodCount asks a node for its live-key count of some partitions.
-	MethodCount
-	// MethodFlush asks a node to remove every key it holds.
-	MethodFlush
-)
+// a cursor from one node is valid on any other. Their internode methods
+// are rpc.MethodScan, rpc.MethodCount and rpc.MethodFlush.
 
 func liveAt(o version.Object, nowMs int64) bool {
 	for _, s := range o.Siblings {
@@ -105,7 +98,7 @@ func (c *Coordinator) scanPartition(ctx context.Context, p int, from, end uint64
 	if node == c.cfg.Cluster.Self() {
 		return c.scanLocal(from, end, count)
 	}
-	resp, err := c.call(ctx, node, MethodScan, encodeScan(from, end, count))
+	resp, err := c.call(ctx, node, rpc.MethodScan, encodeScan(from, end, count))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -200,7 +193,7 @@ func (c *Coordinator) Len(ctx context.Context) (int64, error) {
 			total += c.countLocal(parts)
 			continue
 		}
-		resp, err := c.call(ctx, node, MethodCount, encodeCount(parts))
+		resp, err := c.call(ctx, node, rpc.MethodCount, encodeCount(parts))
 		if err != nil {
 			return 0, err
 		}
@@ -284,7 +277,7 @@ func (c *Coordinator) FlushAll(ctx context.Context) error {
 		if m == self {
 			continue
 		}
-		reply, err := c.call(ctx, m, MethodFlush, []byte{flushAsk})
+		reply, err := c.call(ctx, m, rpc.MethodFlush, []byte{flushAsk})
 		if err != nil {
 			return fmt.Errorf("flush on %s: %w", m, err)
 		}
@@ -303,7 +296,7 @@ func (c *Coordinator) FlushAll(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := c.call(ctx, m, MethodFlush, req); err != nil {
+		if _, err := c.call(ctx, m, rpc.MethodFlush, req); err != nil {
 			return fmt.Errorf("flush on %s: %w", m, err)
 		}
 	}
@@ -361,7 +354,7 @@ func decodeFlushReply(reply []byte) (uint64, error) {
 }
 
 // call sends one request to a member by name, within the operation timeout.
-func (c *Coordinator) call(ctx context.Context, name string, m Method, req []byte) ([]byte, error) {
+func (c *Coordinator) call(ctx context.Context, name string, m rpc.Method, req []byte) ([]byte, error) {
 	addr, ok := c.cfg.Cluster.PeerAddr(name)
 	if !ok {
 		return nil, fmt.Errorf("coordinator: no address for %s", name)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
 
-// MethodReadBatch asks a replica for its objects of many keys (anti-entropy
-// repairs read the keys an exchange found different).
-const MethodReadBatch Method = 6
+// A request of rpc.MethodReadBatch asks a replica for its objects of many
+// keys (anti-entropy repairs read the keys an exchange found different).
 
 // maxReadBatch bounds the keys of one MethodReadBatch request.
 const maxReadBatch = 4096
@@ -29,7 +29,7 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), maxReadBatch)]
 		keys = keys[len(chunk):]
-		reply, err := c.cfg.Transport.Call(ctx, addr, MethodReadBatch, appendGeneration(encodeKeys(chunk), c.eng.Generation()))
+		reply, err := c.cfg.Transport.Call(ctx, addr, rpc.MethodReadBatch, appendGeneration(encodeKeys(chunk), c.eng.Generation()))
 		if err != nil {
 			return repaired, err
 		}
@@ -69,7 +69,7 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 		}
 		repaired += len(mineKeys)
 		if len(pushKeys) > 0 {
-			reply, err := c.cfg.Transport.Call(ctx, addr, MethodMergeBatch, EncodeBatch(pushKeys, pushObjs))
+			reply, err := c.cfg.Transport.Call(ctx, addr, rpc.MethodMergeBatch, EncodeBatch(pushKeys, pushObjs))
 			if err != nil {
 				return repaired, err
 			}

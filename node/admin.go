@@ -62,7 +62,8 @@ func (a admin) Status() [][2]string {
 		[2]string{"hints_delivered", strconv.FormatInt(h.Delivered, 10)},
 	)
 	status = append(status, a.n.transferStatus()...)
-	return append(status, a.n.antiEntropyStatus()...)
+	status = append(status, a.n.antiEntropyStatus()...)
+	return append(status, [2]string{"internode_methods", methodList(a.n.methods)})
 }
 
 func (a admin) Leave() error                { return a.n.leave() }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/resp"
-	"github.com/dynago/dynago/transport"
 	"github.com/dynago/dynago/version"
 )
 
@@ -143,22 +143,12 @@ type aePeer struct {
 	name string
 }
 
-func (p aePeer) Call(ctx context.Context, m antientropy.Method, req []byte) ([]byte, error) {
+func (p aePeer) Call(ctx context.Context, m rpc.Method, req []byte) ([]byte, error) {
 	addr, ok := clusterView{p.n}.PeerAddr(p.name)
 	if !ok {
 		return nil, errUnknownPeer
 	}
-	return p.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
-}
-
-// handleAntiEntropy serves another replica's exchange requests.
-func (n *Node) handleAntiEntropy(m transport.Method, req []byte) ([]byte, bool, error) {
-	switch antientropy.Method(m) {
-	case antientropy.MethodRoots, antientropy.MethodNodes, antientropy.MethodLeafKeys:
-		resp, err := antientropy.Serve(n.ae.trees, liveStore{n.eng}, antientropy.Method(m), req)
-		return resp, true, err
-	}
-	return nil, false, nil
+	return p.n.trans.Load().Call(ctx, addr, m, req)
 }
 
 // trees are the roots of the partitions this node owns.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/internal/testserver"
 	"github.com/dynago/dynago/transport"
 )
@@ -62,7 +62,7 @@ func TestMalformedInternodeRequests(t *testing.T) {
 	}
 	answered := 0
 	for m := 0; m < 256; m++ {
-		if coordinator.Method(m) == coordinator.MethodFlush {
+		if rpc.Method(m) == rpc.MethodFlush {
 			// A flush request from a member is destructive by design;
 			// it is not garbage to survive but an order to obey.
 			continue

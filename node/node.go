@@ -18,6 +18,7 @@ import (
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/membership"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/resp"
@@ -186,6 +187,9 @@ type Node struct {
 	// The internode listener starts before them (the node's own start-up
 	// calls out through it), so a peer's request may arrive first: it waits.
 	ready chan struct{}
+	// methods serves the internode methods; complete before ready closes,
+	// read (without a lock) only after.
+	methods *rpc.Table
 }
 
 // Start opens the data directory, joins or creates the cluster, binds the
@@ -297,6 +301,7 @@ func (n *Node) start() error {
 		return err
 	}
 	n.srv.SetCoordinator(n.coord)
+	n.methods = n.methodTable()
 	close(n.ready)
 
 	n.watcher.Add(3)
@@ -322,7 +327,7 @@ func (n *Node) listenPeers() error {
 	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
 	tcfg.Faults = n.cfg.Faults
 	tcfg.Secret = n.cfg.ClusterSecret
-	tcfg.Inline = func(m transport.Method) bool { return coordinator.Quick(coordinator.Method(m)) }
+	tcfg.Inline = coordinator.Quick
 	old := n.trans.Load()
 	if old != nil {
 		_ = old.Close() // frees the address for the new listener
@@ -388,8 +393,9 @@ func (n *Node) watchMembership() {
 	}
 }
 
-// handle serves internode requests.
-func (n *Node) handle(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
+// handle serves internode requests from the method table (methods.go),
+// once it is complete.
+func (n *Node) handle(ctx context.Context, from string, m rpc.Method, req []byte) ([]byte, error) {
 	select {
 	case <-n.ready:
 	default:
@@ -399,39 +405,7 @@ func (n *Node) handle(ctx context.Context, from string, m transport.Method, req 
 			return nil, errors.New("node: still starting")
 		}
 	}
-	switch coordinator.Method(m) {
-	case coordinator.MethodHint:
-		return n.coord.HandleHint(req)
-	case coordinator.MethodMergeBatch:
-		return n.coord.HandleMergeBatch(req)
-	case coordinator.MethodCommand:
-		return n.srv.ExecForwarded(ctx, req)
-	case coordinator.MethodCommands:
-		return n.srv.ExecForwardedMany(ctx, req)
-	case coordinator.MethodScan:
-		return n.coord.HandleScan(req)
-	case coordinator.MethodCount:
-		return n.coord.HandleCount(req)
-	case coordinator.MethodFlush:
-		return n.coord.HandleFlush(req)
-	case coordinator.MethodReadBatch:
-		return n.coord.HandleReadBatch(req)
-	case coordinator.MethodReadDigests:
-		return n.coord.HandleReadDigests(req)
-	}
-	if m == MethodNodeStatus {
-		return n.handleNodeStatus()
-	}
-	switch transfer.Method(m) {
-	case transfer.MethodFetch:
-		return n.xfer.HandleFetch(req)
-	case transfer.MethodPush:
-		return n.xfer.HandlePush(req)
-	}
-	if resp, ok, err := n.handleAntiEntropy(m, req); ok {
-		return resp, err
-	}
-	return nil, coordinator.UnknownMethodError(uint8(m))
+	return n.methods.Serve(ctx, from, m, req)
 }
 
 // Addr is the address Redis clients connect to.
@@ -516,8 +490,8 @@ func (v clusterView) PeerAddr(name string) (string, bool) {
 // caller adapts the transport to the coordinator.
 type caller struct{ n *Node }
 
-func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req []byte) ([]byte, error) {
-	resp, err := c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
+func (c caller) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
+	resp, err := c.n.trans.Load().Call(ctx, addr, m, req)
 	var remote *transport.RemoteError
 	switch {
 	case errors.As(err, &remote):
@@ -527,7 +501,3 @@ func (c caller) Call(ctx context.Context, addr string, m coordinator.Method, req
 	}
 	return resp, err
 }
-
-// transportMethod carries a package's request kind on the transport; each
-// package numbers its kinds in a range of its own.
-func transportMethod[M ~uint8](m M) transport.Method { return transport.Method(m) }

@@ -13,17 +13,14 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/dashboard"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/metrics"
-	"github.com/dynago/dynago/transport"
 )
 
 // Observability: a node serves Prometheus metrics at /metrics and the
 // cluster dashboard at / on its metrics address, with /api/cluster giving
 // the dashboard the cluster as this node sees it plus every live member's
 // own figures (asked over the internode transport).
-
-// MethodNodeStatus asks a node for its dashboard.NodeStatus (JSON).
-const MethodNodeStatus transport.Method = 64
 
 // observer holds the node's metrics and its request-rate sampler.
 type observer struct {
@@ -213,7 +210,7 @@ func (n *Node) askStatus(ctx context.Context, name string) (dashboard.NodeStatus
 	}
 	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	reply, err := n.trans.Load().Call(ctx, addr, MethodNodeStatus, nil)
+	reply, err := n.trans.Load().Call(ctx, addr, rpc.MethodNodeStatus, nil)
 	if err != nil {
 		return dashboard.NodeStatus{}, false
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/transfer"
 )
@@ -40,12 +41,12 @@ func (n *Node) startTransfers() error {
 // transferCaller addresses the transfer manager's requests by member name.
 type transferCaller struct{ n *Node }
 
-func (c transferCaller) Call(ctx context.Context, name string, m transfer.Method, req []byte) ([]byte, error) {
+func (c transferCaller) Call(ctx context.Context, name string, m rpc.Method, req []byte) ([]byte, error) {
 	addr, ok := clusterView{c.n}.PeerAddr(name)
 	if !ok {
 		return nil, errUnknownPeer
 	}
-	return c.n.trans.Load().Call(ctx, addr, transportMethod(m), req)
+	return c.n.trans.Load().Call(ctx, addr, m, req)
 }
 
 // previousOwners is the ring a change to next moved partitions from. An

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
 )
 
@@ -27,7 +28,7 @@ type Store interface {
 type Caller interface {
 	// Call sends a request of kind m to the node named name and returns its
 	// reply. An error means the request failed or may not have run.
-	Call(ctx context.Context, name string, m Method, req []byte) ([]byte, error)
+	Call(ctx context.Context, name string, m rpc.Method, req []byte) ([]byte, error)
 }
 
 // Ring is what a Manager asks of a partition ring (partition.Ring).

@@ -5,7 +5,7 @@
 // compares the old ring with the new one and queues every partition this node
 // gained; a single background worker takes them one at a time and asks a
 // previous owner (the first live one in the old ring's preference order) for
-// the partition's records in batches (MethodFetch), resuming from a ring
+// the partition's records in batches (rpc.MethodFetch), resuming from a ring
 // position cursor, and merges each batch into the local store with
 // version.Merge semantics. Merging makes the transfer safe to repeat, to
 // resume from another source, and to overlap with live writes: nothing the
@@ -13,8 +13,8 @@
 // no previous owner answers, the partition is retried after RetryInterval for
 // as long as this node owns it. A node that leaves on purpose does the
 // opposite with Manager.Leave: it pushes every partition it holds to the
-// owners that replace it (MethodPush) before it exits, so a planned departure
-// never depends on the remaining replicas alone.
+// owners that replace it (rpc.MethodPush) before it exits, so a planned
+// departure never depends on the remaining replicas alone.
 //
 // Batches carry whole records (key and encoded version.Object), S2-compressed,
 // about BatchBytes each before compression, and both directions are paced to

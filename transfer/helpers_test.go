@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/transport"
 	"github.com/dynago/dynago/version"
@@ -66,10 +67,10 @@ func (c *cluster) add(name string, tweak func(*Config)) *node {
 	tcfg.CallTimeout = 5 * time.Second
 	tcfg.Faults = c.faults
 	tr, err := c.net.Listen(tcfg, name, func(ctx context.Context, from string, m transport.Method, req []byte) ([]byte, error) {
-		switch Method(m) {
-		case MethodFetch:
+		switch m {
+		case rpc.MethodFetch:
 			return n.m.HandleFetch(req)
-		case MethodPush:
+		case rpc.MethodPush:
 			return n.m.HandlePush(req)
 		}
 		return nil, fmt.Errorf("unknown method %d", m)
@@ -123,8 +124,8 @@ func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // address in tests).
 type memCaller struct{ tr transport.Transport }
 
-func (c memCaller) Call(ctx context.Context, name string, m Method, req []byte) ([]byte, error) {
-	return c.tr.Call(ctx, name, transport.Method(m), req)
+func (c memCaller) Call(ctx context.Context, name string, m rpc.Method, req []byte) ([]byte, error) {
+	return c.tr.Call(ctx, name, m, req)
 }
 
 func ring(t *testing.T, n int, members ...string) *partition.Ring {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
 )
 
@@ -117,7 +118,7 @@ func (m *Manager) push(ctx context.Context, h *handoff) error {
 			return nil // the rest of the range is empty
 		}
 		req := encodePush(h.start, h.end, w.raw)
-		if _, err := m.call(ctx, h.target, MethodPush, req); err != nil {
+		if _, err := m.call(ctx, h.target, rpc.MethodPush, req); err != nil {
 			return err
 		}
 		m.pushed.add(w.keys, len(req))

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
 // Manager moves partitions to and from this node: it pulls the partitions
@@ -320,7 +322,7 @@ func (m *Manager) pull(ctx context.Context, t *task) error {
 func (m *Manager) pullFrom(ctx context.Context, t *task, src string) error {
 	for {
 		r := fetchRequest{start: t.start, end: t.end, cursor: t.cursor, maxBytes: uint64(m.cfg.BatchBytes)}
-		resp, err := m.call(ctx, src, MethodFetch, appendFetchRequest(nil, r))
+		resp, err := m.call(ctx, src, rpc.MethodFetch, appendFetchRequest(nil, r))
 		if err != nil {
 			return err
 		}
@@ -345,7 +347,7 @@ func (m *Manager) pullFrom(ctx context.Context, t *task, src string) error {
 }
 
 // call sends one request with the batch deadline.
-func (m *Manager) call(ctx context.Context, name string, meth Method, req []byte) ([]byte, error) {
+func (m *Manager) call(ctx context.Context, name string, meth rpc.Method, req []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
 	return m.cfg.Caller.Call(ctx, name, meth, req)

@@ -8,7 +8,7 @@ import (
 	"github.com/dynago/dynago/version"
 )
 
-// HandleFetch serves MethodFetch: the records of the requested range from
+// HandleFetch serves rpc.MethodFetch: the records of the requested range from
 // its cursor on, in a batch of at most min(maxBytes, MaxFetchBytes) bytes
 // plus one record, and the cursor of the next batch.
 func (m *Manager) HandleFetch(req []byte) ([]byte, error) {
@@ -26,7 +26,7 @@ func (m *Manager) HandleFetch(req []byte) ([]byte, error) {
 	return resp, nil
 }
 
-// HandlePush serves MethodPush: it merges the pushed records into the store.
+// HandlePush serves rpc.MethodPush: it merges the pushed records into the store.
 func (m *Manager) HandlePush(req []byte) ([]byte, error) {
 	_, _, b, err := decodePush(req)
 	if err != nil {

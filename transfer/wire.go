@@ -10,17 +10,10 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// Method is the kind of an internode request; the node maps it onto its
-// transport's method numbers.
-type Method uint8
-
-// Internode request kinds a Manager sends and serves.
-const (
-	// MethodFetch asks a previous owner for a batch of a partition's records.
-	MethodFetch Method = 48
-	// MethodPush gives a new owner a batch of a partition's records.
-	MethodPush Method = 49
-)
+// A Manager sends and serves two internode methods, declared in package
+// rpc's table: rpc.MethodFetch asks a previous owner for a batch of a
+// partition's records; rpc.MethodPush gives a new owner a batch of a
+// partition's records.
 
 // Wire format, written and read with package wire. Integers marked :8 are
 // 8 bytes big-endian, the others unsigned varints.

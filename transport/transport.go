@@ -8,15 +8,17 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 	"time"
+
+	"github.com/dynago/dynago/internal/rpc"
 )
 
 // ProtocolVersion is the version of the handshake and frame format this
 // build speaks. Nodes of different versions refuse each other's connections.
 const ProtocolVersion uint16 = 1
 
-// Method is the kind of a request. Callers define their own values; the
-// transport only carries them.
-type Method uint8
+// Method is the kind of a request: a number of package rpc's table of
+// internode methods. The transport only carries it.
+type Method = rpc.Method
 
 // Handler serves one incoming request from the node named from. Handlers run
 // concurrently, each in a goroutine of its own. The context ends at the

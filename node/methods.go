@@ -1,0 +1,60 @@
+package node
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/dynago/dynago/antientropy"
+	"github.com/dynago/dynago/internal/rpc"
+)
+
+// methodTable is the one place where the node meets each internode method
+// (declared, with its number, in package rpc) with its handler. The parts
+// the handlers call (coordinator, RESP server, transfer manager, trees)
+// exist when it runs; requests wait for it (handle).
+func (n *Node) methodTable() *rpc.Table {
+	t := new(rpc.Table)
+	t.Register(rpc.MethodCommand, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
+		return n.srv.ExecForwarded(ctx, req)
+	})
+	t.Register(rpc.MethodCommands, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
+		return n.srv.ExecForwardedMany(ctx, req)
+	})
+	t.Register(rpc.MethodHint, request(n.coord.HandleHint))
+	t.Register(rpc.MethodMergeBatch, request(n.coord.HandleMergeBatch))
+	t.Register(rpc.MethodReadBatch, request(n.coord.HandleReadBatch))
+	t.Register(rpc.MethodReadDigests, request(n.coord.HandleReadDigests))
+	t.Register(rpc.MethodScan, request(n.coord.HandleScan))
+	t.Register(rpc.MethodCount, request(n.coord.HandleCount))
+	t.Register(rpc.MethodFlush, request(n.coord.HandleFlush))
+	for _, m := range []rpc.Method{rpc.MethodRoots, rpc.MethodNodes, rpc.MethodLeafKeys} {
+		t.Register(m, request(func(req []byte) ([]byte, error) {
+			return antientropy.Serve(n.ae.trees, liveStore{n.eng}, m, req)
+		}))
+	}
+	t.Register(rpc.MethodFetch, request(n.xfer.HandleFetch))
+	t.Register(rpc.MethodPush, request(n.xfer.HandlePush))
+	t.Register(rpc.MethodNodeStatus, request(func([]byte) ([]byte, error) { return n.handleNodeStatus() }))
+	return t
+}
+
+// request serves a method whose handler needs only the request.
+func request(h func(req []byte) ([]byte, error)) rpc.Handler {
+	return func(_ context.Context, _ string, req []byte) ([]byte, error) { return h(req) }
+}
+
+// methodList is DYNAGO STATUS's internode_methods: the methods t serves,
+// as number=name, comma-separated ("3=command,4=hint,...").
+func methodList(t *rpc.Table) string {
+	var b strings.Builder
+	for i, in := range t.Registered() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(in.Method)))
+		b.WriteByte('=')
+		b.WriteString(in.Name)
+	}
+	return b.String()
+}

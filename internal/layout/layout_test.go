@@ -1,8 +1,10 @@
 // Package layout holds tests of the repository's structure: which package
-// may import which library, as docs/design.md describes.
+// may import which library, and where internode methods are declared, as
+// docs/design.md describes.
 package layout
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -57,5 +59,66 @@ func TestLibrariesStayBehindTheirPackage(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("checked only %d Go files; is the walk rooted at the repository?", checked)
+	}
+}
+
+// Internode method numbers are declared in one place, internal/rpc's table:
+// no other package's code declares a Method type or constants of one (tests
+// of the transport, which carries any number, may).
+func TestMethodsDeclaredInRPCOnly(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	isMethod := func(e ast.Expr) bool {
+		switch e := e.(type) {
+		case *ast.Ident:
+			return e.Name == "Method"
+		case *ast.SelectorExpr:
+			return e.Sel.Name == "Method"
+		}
+		return false
+	}
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.HasPrefix(rel, "internal/rpc/") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, spec := range g.Specs {
+				switch s := spec.(type) {
+				case *ast.TypeSpec:
+					if s.Name.Name == "Method" && !s.Assign.IsValid() {
+						t.Errorf("%s declares a Method type; internode methods are internal/rpc's", rel)
+					}
+				case *ast.ValueSpec:
+					if g.Tok == token.CONST && s.Type != nil && isMethod(s.Type) {
+						t.Errorf("%s declares method constant %s; declare it in internal/rpc's table", rel, s.Names[0].Name)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("checked only %d Go files", checked)
 	}
 }

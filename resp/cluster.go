@@ -410,7 +410,7 @@ func (s *Server) forwardable(sess *session, ctx context.Context, args [][]byte, 
 }
 
 // ExecForwardedMany runs the commands another node forwarded here together
-// (coordinator.MethodCommands: the writes of one pipeline wave, on distinct
+// (rpc.MethodCommands: the writes of one pipeline wave, on distinct
 // keys) concurrently, and returns their replies in order.
 func (s *Server) ExecForwardedMany(ctx context.Context, payload []byte) ([]byte, error) {
 	cmds, err := coordinator.DecodeArgs(payload)

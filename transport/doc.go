@@ -3,8 +3,9 @@
 // transfers. It owns the internode port (P+20000 by default): connections,
 // framing, compression, the handshake that keeps clusters apart, the cluster
 // secret's TLS, deadlines, and the fault injection tests use to partition a
-// cluster. It knows nothing of keys or versions; a request is a Method and an
-// opaque payload.
+// cluster. It knows nothing of keys or versions; a request is a Method (a
+// number of internal/rpc's table of internode methods) and an opaque payload
+// (encoded with package wire by the packages that send it).
 //
 // Two implementations share one contract, Transport: TCP for real nodes, and
 // MemNetwork, an in-memory twin on which a whole cluster runs inside one test

@@ -50,6 +50,21 @@ func comparatorFor(c Cmd) comparator {
 	return exact
 }
 
+// compareExec compares EXEC's replies: the queued commands' replies one by
+// one, each by its command's own rule (see comparatorFor); anything else
+// (a null reply, EXECABORT) exactly.
+func compareExec(s *session, c Cmd, r, d Reply) (bool, string) {
+	if r.Type != '*' || d.Type != '*' || r.Null || d.Null || len(r.Elems) != len(s.queued) || len(d.Elems) != len(r.Elems) {
+		return exact(s, c, r, d)
+	}
+	for i, q := range s.queued {
+		if ok, why := comparatorFor(q)(s, q, r.Elems[i], d.Elems[i]); !ok {
+			return false, fmt.Sprintf("queued command %d (%s): %s", i+1, strings.ToUpper(q.FullName()), why)
+		}
+	}
+	return true, ""
+}
+
 // normalizeError reads the error texts an intended difference makes
 // different as one.
 func normalizeError(r Reply) Reply {

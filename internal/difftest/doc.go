@@ -4,7 +4,8 @@
 //
 // It holds the generator of command streams (Generate, weighted toward edge
 // values, wrong arity, unknown and repeated options, keys that expire
-// mid-stream), a raw RESP client that reads each reply as a typed tree (so a
+// mid-stream, transactions with queue-time and runtime errors and WATCHed
+// keys), a raw RESP client that reads each reply as a typed tree (so a
 // null is not an empty string and a RESP3 map is not an array), the
 // per-command comparators for replies that Redis itself does not fix (TIME,
 // RANDOMKEY, SCAN cursors, TTL drift, ...), the runner that replays a stream on

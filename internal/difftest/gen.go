@@ -29,6 +29,14 @@ func Generate(seed uint64, n int) []Cmd {
 type gen struct {
 	r     *rand.Rand
 	total int // sum of the specs' weights
+
+	// A transaction in the making (see transaction.go): inMulti while
+	// the stream is inside MULTI, with left commands still to queue
+	// before EXEC or DISCARD; multiAfter > 0 starts one after that many
+	// more commands (a WATCH schedules it, so that the watch is used).
+	inMulti    bool
+	left       int
+	multiAfter int
 }
 
 func newGen(seed uint64) *gen {
@@ -40,23 +48,45 @@ func newGen(seed uint64) *gen {
 }
 
 // next draws one command: a spec by weight, its arguments, then perhaps a
-// wrong argument count or a name in another case.
+// wrong argument count or a name in another case. Inside a transaction it
+// draws what is queued, then EXEC or DISCARD (see transaction.go).
 func (g *gen) next() Cmd {
+	if g.inMulti {
+		return g.nextInMulti()
+	}
+	if g.multiAfter > 0 {
+		if g.multiAfter--; g.multiAfter == 0 {
+			return g.vary(g.beginMulti())
+		}
+	}
 	if g.chance(0.01) {
 		return g.unknownCommand()
 	}
 	if g.chance(0.02) {
 		return g.seedType()
 	}
-	n := g.r.IntN(g.total)
+	return g.vary(g.spec(g.total, nil).Gen(g))
+}
+
+// spec draws a spec by weight among those allowed (nil: all), whose
+// weights sum to total.
+func (g *gen) spec(total int, allowed func(Spec) bool) Spec {
+	n := g.r.IntN(total)
 	var s Spec
 	for _, s = range Specs {
+		if allowed != nil && !allowed(s) {
+			continue
+		}
 		if n < s.Weight {
 			break
 		}
 		n -= s.Weight
 	}
-	c := s.Gen(g)
+	return s
+}
+
+// vary perhaps gives c a wrong argument count or its name in another case.
+func (g *gen) vary(c Cmd) Cmd {
 	if g.chance(0.03) {
 		c = g.wrongArity(c)
 	}

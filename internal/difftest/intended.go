@@ -75,6 +75,13 @@ var Intended = []Difference{
 		Tester:   "INFO, CLIENT LIST and CLIENT INFO are compared by reply type; HELLO on every field but version and id; CONFIG GET only for settings both servers share with the same value (maxmemory, maxmemory-policy, save, slowlog-*, timeout, requirepass) and unknown names.",
 	},
 	{
+		ID:       "transaction-limits",
+		Commands: []string{"MULTI", "EXEC"},
+		What:     "A transaction whose queued commands together would exceed `client-query-buffer-limit` (1 GiB by default) is refused: the command that would pass it answers `ERR the commands queued after MULTI exceed client-query-buffer-limit; the transaction will be discarded`, and EXEC answers EXECABORT. A write the node refuses because its disk is full or failing (`MISCONF`) is refused when EXEC runs it, in EXEC's array, where Redis refuses it while queuing.",
+		Why:      "Redis bounds a transaction only by memory; Dynago bounds what one client can make a node hold. Whether a write can be stored is decided when it runs, by the key's replicas (in a cluster others may take it when this node's disk cannot), not by this node's disk when it is queued.",
+		Tester:   "Not reached by the streams: a transaction queues at most five commands of at most a few kilobytes, and the disk is not full.",
+	},
+	{
 		ID:           "redis-7.2",
 		Commands:     []string{"CLIENT SETINFO", "HELLO"},
 		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists; HELLO checks all its options before it authenticates (7.0 authenticates as it meets AUTH, so a bad option after a failed AUTH answers WRONGPASS there), and a HELLO that fails (a bad option, a bad name, a failed AUTH) changes nothing, where 7.0 has already applied each SETNAME before the failing option.",

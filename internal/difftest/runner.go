@@ -168,6 +168,13 @@ type session struct {
 	exp            expiries
 	expired        map[string]bool // keys whose expiry has passed during the run
 	note           []string        // what the runner did for the current step
+
+	// The stream's transaction, as both servers answered it: inside MULTI,
+	// the commands queued since, the keys watched since the last EXEC,
+	// DISCARD or UNWATCH.
+	multi   bool
+	queued  []Cmd
+	watched []string
 }
 
 func (r *Runner) open() (*session, error) {
@@ -228,7 +235,7 @@ func nowMs() int64 { return time.Now().UnixMilli() }
 // is a failure of the run (Redis unreachable), not of Dynago.
 func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 	s.note = s.note[:0]
-	if err := s.settleExpiries(c); err != nil {
+	if err := s.settleExpiries(s.looksAt(c)...); err != nil {
 		return Step{}, false, "", err
 	}
 	st.Cmd = c
@@ -244,35 +251,94 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		st.Note = strings.Join(s.note, "; ")
 		return st, false, "Dynago did not answer: " + dynErr.Error(), nil
 	}
-	ok, why = comparatorFor(c)(s, c, st.Redis, st.Dynago)
+	compare := comparatorFor(c)
+	switch {
+	case s.multi && st.Redis.Type == '+' && st.Redis.Str == "QUEUED":
+		compare = exact // queued: its reply comes with EXEC's
+	case c.Name() == "exec" && s.multi:
+		compare = compareExec
+	}
+	ok, why = compare(s, c, st.Redis, st.Dynago)
 	if ok {
-		s.exp.record(c, sent, answered)
-		switch {
-		case (c.Name() == "flushall" || c.Name() == "flushdb") && st.Redis.Type == '+':
-			s.exp.clear()
-			s.expired = nil
-		case c.Name() == "hello" && st.Redis.IsError() && mentionsFold(c, "setname"):
-			if err := s.syncClientName(); err != nil {
-				return Step{}, false, "", err
-			}
-		case st.Redis.Type == Closed || c.Name() == "quit" && st.Redis.Type == '+':
-			// QUIT (or a connection closed), on both: the replies agree.
-			if err := s.connect(); err != nil {
-				return Step{}, false, "", err
-			}
-			s.note = append(s.note, "reconnected")
+		if err := s.after(c, st.Redis, sent, answered); err != nil {
+			return Step{}, false, "", err
 		}
 	}
 	st.Note = strings.Join(s.note, "; ")
 	return st, ok, why, nil
 }
 
-// settleExpiries makes the state of every key c looks at certain on both
-// servers: it waits out any expiry window that is open or about to open,
-// then looks up each key whose expiry has passed, so that both servers have
-// dropped it (Redis counts an expired key in DBSIZE until then).
-func (s *session) settleExpiries(c Cmd) error {
-	keys := s.exp.touched(c)
+// after updates what the runner knows once both servers answered c alike
+// with r (sent at sent, answered at answered): the expiries c set, the
+// stream's transaction, the connections' state.
+func (s *session) after(c Cmd, r Reply, sent, answered int64) error {
+	if s.multi && r.Type == '+' && r.Str == "QUEUED" {
+		s.queued = append(s.queued, c) // its expiries start when EXEC runs it
+		return nil
+	}
+	s.exp.record(c, sent, answered)
+	switch name := c.Name(); {
+	case name == "multi" && r.Type == '+':
+		s.multi, s.queued = true, nil
+	case name == "exec" && s.multi:
+		// EXEC ends the transaction whatever it answers; an array holds
+		// the queued commands' replies, in order.
+		queued := s.queued
+		s.multi, s.queued, s.watched = false, nil, nil
+		if r.Type == '*' && !r.Null && len(r.Elems) == len(queued) {
+			for i, q := range queued {
+				if err := s.after(q, r.Elems[i], sent, answered); err != nil {
+					return err
+				}
+			}
+		}
+	case name == "exec" && r.IsError() && strings.HasPrefix(r.Str, "EXECABORT"):
+		s.watched = nil // EXEC with arguments, outside MULTI: the watched keys go too
+	case name == "discard" && r.Type == '+':
+		s.multi, s.queued, s.watched = false, nil, nil
+	case name == "watch" && r.Type == '+':
+		s.watched = append(s.watched, c[1:]...)
+	case name == "unwatch" && r.Type == '+':
+		s.watched = nil
+	case (name == "flushall" || name == "flushdb") && r.Type == '+':
+		s.exp.clear()
+		s.expired = nil
+	case name == "hello" && r.IsError() && mentionsFold(c, "setname"):
+		return s.syncClientName()
+	case r.Type == Closed || name == "quit" && r.Type == '+':
+		// QUIT (or a connection closed), on both: the replies agree.
+		if err := s.connect(); err != nil {
+			return err
+		}
+		s.multi, s.queued, s.watched = false, nil, nil
+		s.note = append(s.note, "reconnected")
+	}
+	return nil
+}
+
+// looksAt returns the commands whose keys c has the servers look at: an
+// EXEC runs what was queued and checks the watched keys.
+func (s *session) looksAt(c Cmd) []Cmd {
+	if c.Name() != "exec" || !s.multi {
+		return []Cmd{c}
+	}
+	return append(slices.Clone(s.queued), append(Cmd{"WATCH"}, s.watched...), c)
+}
+
+// settleExpiries makes the state of every key cmds look at certain on
+// both servers: it waits out any expiry window that is open or about to
+// open, then looks up each key whose expiry has passed, so that both
+// servers have dropped it (Redis counts an expired key in DBSIZE until
+// then).
+func (s *session) settleExpiries(cmds ...Cmd) error {
+	var keys []string
+	for _, c := range cmds {
+		for _, k := range s.exp.touched(c) {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
 	if len(keys) == 0 {
 		return nil
 	}

@@ -111,6 +111,13 @@ var Specs = []Spec{
 	{"flushdb", 2, func(g *gen) Cmd { return cmd("FLUSHDB", g.flushArgs()...) }},
 	{"flushall", 2, func(g *gen) Cmd { return cmd("FLUSHALL", g.flushArgs()...) }},
 
+	// Transactions (see transaction.go).
+	{"multi", 20, func(g *gen) Cmd { return g.beginMulti() }},
+	{"watch", 12, func(g *gen) Cmd { return g.watch() }},
+	{"unwatch", 3, func(g *gen) Cmd { return cmd("UNWATCH") }},
+	{"exec", 2, func(g *gen) Cmd { return cmd("EXEC") }},       // without MULTI
+	{"discard", 2, func(g *gen) Cmd { return cmd("DISCARD") }}, // without MULTI
+
 	// Connection.
 	{"ping", 5, func(g *gen) Cmd { return cmd("PING", g.someValues(0, 2)...) }},
 	{"echo", 5, func(g *gen) Cmd { return cmd("ECHO", g.value()) }},

@@ -449,6 +449,17 @@ func (s *session) fullScan(c Cmd) (redis, dynago []string, err error) {
 	return redis, dynago, err
 }
 
+// keyBeyondFloat64 reports whether Dynago's value of key is a number
+// beyond float64's range.
+func (s *session) keyBeyondFloat64(key string) bool {
+	v, err := s.probeD.must("GET", key)
+	if err != nil || v.Type != '$' || v.Null {
+		return false
+	}
+	x, ok := parseNumber(strings.TrimSpace(v.Str))
+	return ok && v.Str == strings.TrimSpace(v.Str) && beyondFloat64(x)
+}
+
 // copyKeyToRedis gives Redis's key Dynago's value (keeping Redis's TTL), so
 // a stream goes on from the same value after an accepted difference.
 func (s *session) copyKeyToRedis(key string, why Difference) error {

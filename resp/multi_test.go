@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/internal/testserver"
+	"github.com/dynago/dynago/node"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -438,4 +439,78 @@ func TestExecIsIsolated(t *testing.T) {
 	}
 	expect(t, s.Client(), int64(writers*rounds), "STRLEN", "iso:log")
 	t.Logf("reads during the transactions: %v", reads)
+}
+
+// A queued command that panics when EXEC runs it is contained like any
+// other: the client gets the error instead of EXEC's array, its connection
+// closes, the commands before it stay done (nothing is rolled back, as in
+// Redis), and the node serves everyone else: EXEC let go of the gate.
+func TestPanicInsideExecIsContained(t *testing.T) {
+	s := testserver.Start(t)
+	other := conn(t, s)
+	in := "MULTI\r\nSET before 1\r\nDYNAGO-TEST-PANIC locked\r\nSET after 1\r\nEXEC\r\nPING\r\n"
+	want := "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n" +
+		"-ERR internal error while running 'dynago-test-panic'; the node logged it and is closing this connection\r\n<EOF>"
+	if got := rawReplies(s.Addr(), []byte(in)); got != want {
+		t.Fatalf("replies %q, want %q", got, want)
+	}
+	expect(t, other, "PONG", "PING")
+	expect(t, other, "1", "GET", "before")
+	expect(t, other, int64(0), "EXISTS", "after")
+	expect(t, other, "OK", "SET", "locked", "x")
+	_, err := other.TxPipelined(bg, func(p redis.Pipeliner) error {
+		p.Set(bg, "after", "2", 0)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("a transaction after the panic: %v", err)
+	}
+}
+
+// Queued commands are counted once, when EXEC runs them (INFO
+// commandstats), and CLIENT LIST shows a transaction being queued (flags=x,
+// multi=<queued>) and a touched watch (flags=d), as Redis does.
+func TestTransactionObservability(t *testing.T) {
+	s := testserver.Start(t)
+	c, other := conn(t, s), conn(t, s)
+	id := doInt(t, c, "CLIENT", "ID")
+	expect(t, c, "OK", "CONFIG", "RESETSTAT")
+	expect(t, c, "OK", "MULTI")
+	expect(t, c, "QUEUED", "SET", "k", "1")
+	expect(t, c, "QUEUED", "INCR", "k")
+	if info := do(t, other, "CLIENT", "LIST", "ID", id).(string); !strings.Contains(info, " flags=x ") || !strings.Contains(info, " multi=2 ") {
+		t.Errorf("CLIENT LIST inside MULTI: %q", info)
+	}
+	expect(t, c, []interface{}{"OK", int64(2)}, "EXEC")
+	stats := do(t, c, "INFO", "commandstats").(string)
+	for _, want := range []string{"cmdstat_set:calls=1,", "cmdstat_incr:calls=1,", "cmdstat_multi:calls=1,", "cmdstat_exec:calls=1,"} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("INFO commandstats lacks %q:\n%s", want, stats)
+		}
+	}
+	expect(t, c, "OK", "WATCH", "k")
+	expect(t, other, "OK", "SET", "k", "2")
+	if info := do(t, c, "CLIENT", "INFO").(string); !strings.Contains(info, " flags=d ") || !strings.Contains(info, " multi=-1 ") {
+		t.Errorf("CLIENT INFO after a watched key was written: %q", info)
+	}
+	expect(t, c, "OK", "UNWATCH")
+	if info := do(t, c, "CLIENT", "INFO").(string); !strings.Contains(info, " flags=N ") {
+		t.Errorf("CLIENT INFO after UNWATCH: %q", info)
+	}
+}
+
+// A transaction cannot make a node hold more than one request's worth of
+// queued arguments (client-query-buffer-limit): the command that would pass
+// it is refused, and EXEC answers EXECABORT (see transaction-limits in
+// docs/redis-differences.md).
+func TestTransactionQueueLimit(t *testing.T) {
+	s := testserver.Start(t, func(cfg *node.Config) { cfg.Limits.QueryBufferLimit = 1 << 20 })
+	c := conn(t, s)
+	big := strings.Repeat("x", 400<<10)
+	expect(t, c, "OK", "MULTI")
+	expect(t, c, "QUEUED", "SET", "a", big)
+	expect(t, c, "QUEUED", "SET", "b", big)
+	expectErr(t, c, "ERR the commands queued after MULTI exceed client-query-buffer-limit; the transaction will be discarded", "SET", "c", big)
+	expectErr(t, c, "EXECABORT Transaction discarded because of previous errors.", "EXEC")
+	expect(t, c, int64(0), "EXISTS", "a", "b", "c")
 }

@@ -178,7 +178,8 @@ func (c *client) queue(args [][]byte, cmd *Command) bool {
 	return true
 }
 
-// execAbort answers EXEC refused before it ran (wrong arity): Redis ends
+// execAbort answers EXEC refused before it ran (wrong arity, not
+// authenticated): Redis ends
 // the transaction (and forgets the watched keys, inside MULTI or not) and
 // names the reason after EXECABORT.
 func (c *client) execAbort(msg string) {

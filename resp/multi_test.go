@@ -91,8 +91,9 @@ func (c *scriptConn) do(args ...string) (string, error) {
 // runScript runs a transaction script against addr and returns each
 // line's reply. A line is "N COMMAND ARGS...", N naming the connection it
 // is sent on (opened at its first use), or "gone KEY": wait until KEY has
-// expired (a deadline-bounded poll of PTTL on a connection of its own).
-func runScript(t *testing.T, addr string, lines []string) []string {
+// expired (a deadline-bounded poll of PTTL on a connection of its own,
+// which authenticates with pass if it is not empty).
+func runScript(t *testing.T, addr, pass string, lines []string) []string {
 	t.Helper()
 	conns := map[string]*scriptConn{}
 	defer func() {
@@ -110,6 +111,11 @@ func runScript(t *testing.T, addr string, lines []string) []string {
 		}
 		conns[id] = &scriptConn{nc: nc, r: bufio.NewReader(nc)}
 		return conns[id]
+	}
+	if pass != "" {
+		if _, err := get("probe").do("AUTH", pass); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := get("probe").do("FLUSHALL"); err != nil {
 		t.Fatal(err)
@@ -216,7 +222,7 @@ func TestTransactionsCompatWithRedis(t *testing.T) {
 	d := testserver.Start(t)
 	for _, sc := range transactionScripts {
 		t.Run(sc.name, func(t *testing.T) {
-			want, got := runScript(t, r.addr, sc.lines), runScript(t, d.Addr(), sc.lines)
+			want, got := runScript(t, r.addr, "", sc.lines), runScript(t, d.Addr(), "", sc.lines)
 			for i := range sc.lines {
 				w := serverIdentity.ReplaceAllString(want[i], "<identity>")
 				g := serverIdentity.ReplaceAllString(got[i], "<identity>")
@@ -240,6 +246,21 @@ func TestTransactionsCompatWithRedis(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTransactionsCompatWithPassword: transaction commands before and
+// after AUTH, and AUTH inside MULTI, answer as Redis's with requirepass.
+func TestTransactionsCompatWithPassword(t *testing.T) {
+	r := startRealRedisWith(t, "--requirepass", "s3cret")
+	d := testserver.Start(t, withPassword("s3cret"))
+	lines := []string{"1 EXEC", "1 EXEC x", "1 MULTI", "1 DISCARD", "1 WATCH k", "1 UNWATCH", "1 AUTH s3cret",
+		"1 MULTI", "1 AUTH bad", "1 AUTH s3cret", "1 GET k", "1 EXEC", "2 MULTI", "2 AUTH s3cret", "2 PING", "2 EXEC"}
+	want, got := runScript(t, r.addr, "s3cret", lines), runScript(t, d.Addr(), "s3cret", lines)
+	for i := range lines {
+		if want[i] != got[i] {
+			t.Errorf("line %d %q:\nredis:  %q\ndynago: %q", i+1, lines[i], want[i], got[i])
+		}
+	}
 }
 
 // TestTransactionsWithGoRedis drives MULTI/EXEC through go-redis's

@@ -494,6 +494,10 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued b
 		}
 	}
 	if !c.inExec && c.authRequired() && !isForwardedCtx(c.ctx) && refusedBeforeAuth(cmd, args) {
+		if cmd == execCommand {
+			c.execAbort(errNoAuth)
+			return true, false
+		}
 		c.tx.refuse()
 		c.writeError(errNoAuth)
 		return true, false

@@ -8,10 +8,14 @@ package node_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dynago/dynago/internal/testserver"
 	"github.com/dynago/dynago/node"
@@ -201,6 +205,21 @@ func TestExecForwardsInCluster(t *testing.T) {
 			t.Fatalf("SET %q, GET %q: the other commands must run", set.Val(), get.Val())
 		}
 	})
+	t.Run("pipelined in one write, as on a lone node", func(t *testing.T) {
+		// A cluster runs a pipeline in concurrent waves; transactions in
+		// it must still queue in order and answer as a lone node does.
+		in := strings.NewReplacer("{e}", elsewhere, "{h}", here).Replace("SET {e} 1\r\n" +
+			"MULTI\r\nINCR {e}\r\nSET {h} x\r\nAPPEND {h} y\r\nGET {e}\r\nMGET {e} {h}\r\nNOSUCH\r\nEXEC\r\n" +
+			"MULTI\r\nINCR {e}\r\nSET {h} x\r\nAPPEND {h} y\r\nGET {e}\r\nMGET {e} {h}\r\nEXEC\r\n" +
+			"WATCH {e} {h}\r\nSET {e} 5\r\nMULTI\r\nGET {e}\r\nEXEC\r\n" +
+			"WATCH {h}\r\nMULTI\r\nINCR {e}\r\nGET {h}\r\nEXEC\r\nGET {e}\r\nQUIT\r\n")
+		lone := testserver.Start(t)
+		rdo(t, n1, "DEL", elsewhere, here)
+		want, got := pipeline(t, lone.Addr(), in), pipeline(t, c.Nodes[0].Addr(), in)
+		if got != want {
+			t.Fatalf("replies through node 1:\n%q\nwant, as a lone node answers:\n%q", got, want)
+		}
+	})
 	t.Run("WATCH of a key node 1 holds no copy of", func(t *testing.T) {
 		err := watchedWrite(t, n1, elsewhere, func() { rdo(t, cls[2], "SET", elsewhere, "theirs") })
 		if !errors.Is(err, redis.TxFailedErr) {
@@ -213,4 +232,24 @@ func TestExecForwardsInCluster(t *testing.T) {
 			t.Fatalf("GET %s through node 2: %q, want mine", elsewhere, v)
 		}
 	})
+}
+
+// pipeline sends in to addr in one write and returns every reply until the
+// server closes the connection (in ends with QUIT).
+func pipeline(t *testing.T, addr, in string) string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(nc, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatalf("%s: %v (read %q)", addr, err, out)
+	}
+	return string(out)
 }

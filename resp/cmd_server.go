@@ -281,6 +281,7 @@ func (s *Server) configValues() [][2]string {
 		{"appendonly", "yes"},
 		{"bind", host},
 		{"client-query-buffer-limit", strconv.FormatInt(lim.QueryBufferLimit, 10)},
+		{"daemonize", "no"}, // Dynago runs in the foreground
 		{"databases", "1"},
 		{"dir", s.cfg.DataDir},
 		{"fsync", s.cfg.Fsync},
@@ -366,6 +367,11 @@ func cmdConfigSet(c *client, args [][]byte) {
 		name := strings.ToLower(typed)
 		f, msg, known := c.srv.prepareSet(name, value)
 		switch {
+		case !known && c.srv.hasSetting(name):
+			// A setting CONFIG GET shows that only a restart changes, as
+			// Redis answers for its immutable ones.
+			c.writeError("ERR CONFIG SET failed (possibly related to argument '" + cString(args[i]) + "') - can't set immutable config")
+			return
 		case !known:
 			c.writeError("ERR Unknown option or number of arguments for CONFIG SET - '" + cString(args[i]) + "'")
 			return
@@ -386,6 +392,20 @@ func cmdConfigSet(c *client, args [][]byte) {
 		f()
 	}
 	c.writeOK()
+}
+
+// hasSetting reports whether CONFIG GET shows the setting name.
+func (s *Server) hasSetting(name string) bool {
+	values := s.configValues()
+	if s.cfg.Settings != nil {
+		values = append(values, s.cfg.Settings.Values()...)
+	}
+	for _, kv := range values {
+		if kv[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Settings are the node's settings CONFIG GET and CONFIG SET reach.
@@ -446,7 +466,23 @@ func (s *Server) prepareSet(name, value string) (apply func(), msg string, known
 		}
 		return func() { s.maxClients.Store(v) }, "", true
 	case "requirepass":
-		return func() { s.pass.Store(newPassword(value)) }, "", true
+		return func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.pass.Load() == nil {
+				// Clients connected while there was no password are
+				// authenticated, as Redis's are from the start (its
+				// default user is nopass then): a password set now
+				// applies to the clients that connect after it. (Redis
+				// decides this when a client connects; a client that
+				// connected under an earlier password and never
+				// authenticated is let through here too.)
+				for _, cl := range s.clients {
+					cl.authed.Store(true)
+				}
+			}
+			s.pass.Store(newPassword(value))
+		}, "", true
 	}
 	if s.cfg.Settings != nil {
 		apply, ok, err := s.cfg.Settings.Prepare(name, value)

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -421,14 +422,47 @@ func cmdMSet(c *client, args [][]byte) {
 			return
 		}
 	}
-	if err := c.fanOut(len(args)/2, func(i int) error {
-		_, err := c.putValue(args[1+2*i], args[2+2*i], 0, false)
+	pairs := lastPairs(args)
+	if err := c.fanOut(len(pairs), func(i int) error {
+		_, err := c.putValue(args[pairs[i]], args[pairs[i]+1], 0, false)
 		return err
 	}); err != nil {
 		c.writeErr(err)
 		return
 	}
 	c.writeOK()
+}
+
+// lastPairs returns the index in args (MSET key value [key value ...]) of
+// each key's last pair, in order. A key given twice ends with its last
+// value in Redis; writing only that pair leaves the same, and keeps the
+// concurrent writes of a fan-out from racing on one key (and a large MSET
+// of few distinct keys from writing each many times).
+func lastPairs(args [][]byte) []int {
+	n := len(args) / 2
+	out := make([]int, 0, n)
+	if n <= 16 {
+	pairs:
+		for i := 1; i < len(args); i += 2 {
+			for j := i + 2; j < len(args); j += 2 {
+				if bytes.Equal(args[i], args[j]) {
+					continue pairs
+				}
+			}
+			out = append(out, i)
+		}
+		return out
+	}
+	last := make(map[string]int, n)
+	for i := 1; i < len(args); i += 2 {
+		last[string(args[i])] = i
+	}
+	for i := 1; i < len(args); i += 2 {
+		if last[string(args[i])] == i {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // cmdMSetNX sets the keys only if none exists. Dynago checks, then writes:

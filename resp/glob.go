@@ -9,11 +9,20 @@ package resp
 // empty string matches only the empty pattern (KEYS and SCAN treat a lone
 // "*" as "everything" before matching, as Redis does).
 //
+// Redis also guards its recursive matcher against abusive patterns: each
+// '*' run it meets recurses one level deeper, and past 1000 levels the
+// match fails. A match passes every '*' run but a trailing one, so a
+// pattern with more than 1000 other runs matches nothing there, and so
+// here ("*?" repeated 50000 times finds no key, however long).
+//
 // Every token other than '*' consumes exactly one byte, so backtracking to
 // the last '*' is enough: it runs in O(len(p)*len(s)).
 func globMatch(p, s []byte) bool {
 	if len(s) == 0 {
 		return len(p) == 0
+	}
+	if starRuns(p) > maxStarNesting {
+		return false
 	}
 	starP, starS := -1, 0
 	pi, si := 0, 0
@@ -45,6 +54,30 @@ func globMatch(p, s []byte) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+// maxStarNesting is the depth of '*' runs past which Redis's matcher gives
+// up (stringmatchlen's "nesting > 1000").
+const maxStarNesting = 1000
+
+// starRuns counts the runs of '*' in p that are not at its end (a '*'
+// escaped or inside a class is a literal).
+func starRuns(p []byte) int {
+	n := 0
+	for i := 0; i < len(p); {
+		if p[i] != '*' {
+			k, _ := matchToken(p[i:], 0)
+			i += k
+			continue
+		}
+		for i < len(p) && p[i] == '*' {
+			i++
+		}
+		if i < len(p) {
+			n++
+		}
+	}
+	return n
 }
 
 // matchToken matches byte c against the non-'*' token at the start of p

@@ -811,7 +811,8 @@ func TestErrorsKeepConnection(t *testing.T) {
 		{[]interface{}{"INCRBYFLOAT", "str", "1"}, "ERR value is not a valid float"},
 		{[]interface{}{"SET", "k", "v", "EX", "0"}, "ERR invalid expire time in 'set' command"},
 		{[]interface{}{"CLIENT", "NOPE"}, "ERR unknown subcommand 'NOPE'. Try CLIENT HELP."},
-		{[]interface{}{"CONFIG", "SET", "maxmemory", "1"}, "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'"},
+		{[]interface{}{"CONFIG", "SET", "maxmemory", "1"}, "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set immutable config"},
+		{[]interface{}{"CONFIG", "SET", "nosuch", "1"}, "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"},
 		{[]interface{}{"COMMAND", "NOPE"}, "ERR unknown subcommand 'NOPE'. Try COMMAND HELP."},
 		{[]interface{}{"VSET", "k", "not a context", "v"}, "ERR invalid context"},
 	} {

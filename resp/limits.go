@@ -433,6 +433,8 @@ type guardConn struct {
 	err     error // the rule the input broke, reported by the next Read
 	replied bool  // the client was told about err
 	closed  sync.Once
+
+	writeDeadline bool // a deadline bounds writes (the client has not authenticated)
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
@@ -473,13 +475,28 @@ func (g *guardConn) Read(p []byte) (int, error) {
 
 // Write passes p to the connection; an empty p is not written (redcon
 // flushes its buffer even when a command left nothing in it, and that would
-// cost a system call per command).
+// cost a system call per command). A client that has yet to authenticate
+// and does not read its replies is disconnected, as Redis disconnects one
+// whose output piles up: a write to it that the connection cannot take
+// within unauthedWriteTime fails, and ends the client.
 func (g *guardConn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if g.sess != nil && g.sess.authRequired() {
+		_ = g.Conn.SetWriteDeadline(time.Now().Add(unauthedWriteTime))
+		g.writeDeadline = true
+	} else if g.writeDeadline {
+		_ = g.Conn.SetWriteDeadline(time.Time{})
+		g.writeDeadline = false
+	}
 	return g.Conn.Write(p)
 }
+
+// unauthedWriteTime bounds a write to a client that has not authenticated.
+// Its replies are short errors (NOAUTH, WRONGPASS): only a client that
+// leaves a connection's buffers full of them takes longer.
+const unauthedWriteTime = time.Second
 
 func (g *guardConn) handshake() error {
 	if g.tls == nil {

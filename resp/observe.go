@@ -154,7 +154,9 @@ func slowArgs(args [][]byte) []string {
 
 // observe records a finished command: its statistics, the slow log, and
 // the node's hook. rejected is a command refused before it ran (unknown,
-// wrong arity, not authenticated); failed one that answered an error.
+// wrong arity, not authenticated); failed one that answered an error. As
+// in Redis, a rejected command counts in rejected_calls only (not in calls
+// or usec, and not in the slow log): it never ran.
 func (s *Server) observe(c *client, cmd *Command, args [][]byte, took time.Duration, rejected, failed bool) {
 	name := strings.ToLower(string(args[0]))
 	if cmd != nil {
@@ -162,16 +164,17 @@ func (s *Server) observe(c *client, cmd *Command, args [][]byte, took time.Durat
 	}
 	if cmd != nil {
 		st := s.cmdStats.of(name)
-		st.calls.Add(1)
-		st.usec.Add(took.Microseconds())
-		switch {
-		case rejected:
+		if rejected {
 			st.rejected.Add(1)
-		case failed:
-			st.failed.Add(1)
+		} else {
+			st.calls.Add(1)
+			st.usec.Add(took.Microseconds())
+			if failed {
+				st.failed.Add(1)
+			}
 		}
 	}
-	if limit := s.slowlogSlowerThan.Load(); limit >= 0 && took.Microseconds() >= limit && cmd != nil && !cmd.hasFlag("skip_slowlog") {
+	if limit := s.slowlogSlowerThan.Load(); limit >= 0 && took.Microseconds() >= limit && cmd != nil && !rejected && !cmd.hasFlag("skip_slowlog") {
 		s.slow.add(slowEntry{at: time.Now().Unix(), micros: took.Microseconds(), args: slowArgs(args),
 			addr: c.addr, clientID: c.name}, int(s.slowlogMaxLen.Load()))
 	}

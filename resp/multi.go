@@ -20,12 +20,12 @@ import (
 
 // Redis's replies for transactions.
 const (
-	errNestedMulti   = "ERR MULTI calls can not be nested"
-	errExecNoMulti   = "ERR EXEC without MULTI"
-	errDiscardNoMul  = "ERR DISCARD without MULTI"
-	errWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
-	errExecAbort     = "EXECABORT Transaction discarded because of previous errors."
-	execAbortBecause = "EXECABORT Transaction discarded because of: "
+	errNestedMulti    = "ERR MULTI calls can not be nested"
+	errExecNoMulti    = "ERR EXEC without MULTI"
+	errDiscardNoMulti = "ERR DISCARD without MULTI"
+	errWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
+	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
+	execAbortBecause  = "EXECABORT Transaction discarded because of: "
 )
 
 // errQueueLimit refuses a command that would make the queued commands of a
@@ -66,12 +66,13 @@ type txn struct {
 	watched []watchedKey // in WATCH order, each key once (see watch.go)
 
 	// touched is set when a write to a watched key is decided through
-	// this node (Server.touch): EXEC then aborts, even if the key looks
+	// this node (watchers.touch): EXEC then aborts, even if the key looks
 	// as it did at WATCH (a key created and deleted again on a lone node
 	// leaves no trace in its context).
 	touched atomic.Bool
-	// multi is the number of queued commands plus one inside MULTI, 0
-	// outside (CLIENT LIST's multi= field, read by other connections).
+	// multi is the number of queued commands plus one inside MULTI and
+	// while EXEC runs them, 0 otherwise (CLIENT LIST's multi= field, read
+	// by other connections).
 	multi atomic.Int32
 }
 
@@ -202,7 +203,7 @@ func cmdMulti(c *client, args [][]byte) {
 
 func cmdDiscard(c *client, args [][]byte) {
 	if !c.tx.active {
-		c.writeError(errDiscardNoMul)
+		c.writeError(errDiscardNoMulti)
 		return
 	}
 	c.tx.end()

@@ -231,6 +231,7 @@ var sharedCommandNames = []string{
 	"scan", "keys", "ping", "echo", "hello", "select", "client", "config", "command", "info",
 	"time", "slowlog", "auth", "quit", "dbsize", "flushall", "nosuchcommand", "",
 	"client|setname", "config|get", "CLIENT|ID", "client|nosuch",
+	"multi", "EXEC", "discard", "watch", "unwatch",
 }
 
 func (g *gen) pairs() []string {

@@ -427,7 +427,7 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 		if seen != nil && engine.GenerationOf(*seen) == gen {
 			cur, found = version.Merge(cur, *seen), true
 		}
-		next, write, err := c.change(cur, found, decide)
+		next, write, err := c.change(ctx, cur, found, decide)
 		if err != nil || !write {
 			return cur, false, err
 		}
@@ -446,8 +446,8 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 
 // change applies decide's change to the key's object cur and returns the
 // object to store; write is false when the command changes nothing.
-func (c *Coordinator) change(cur version.Object, found bool, decide Decide) (next version.Object, write bool, err error) {
-	now := c.cfg.Now()
+func (c *Coordinator) change(ctx context.Context, cur version.Object, found bool, decide Decide) (next version.Object, write bool, err error) {
+	now := ClockOf(ctx, c.cfg.Now)
 	dot, err := c.nextDot(cur.Clock)
 	if err != nil {
 		return cur, false, err
@@ -499,6 +499,29 @@ type DeferredSync struct {
 }
 
 type deferredKey struct{}
+
+type clockKey struct{}
+
+// At returns a context under which time stands still at t: what a command
+// run under it decides (expiry, a write's timestamp) it decides at t. EXEC
+// runs its queued commands so, as Redis does, so a key cannot expire
+// between two commands of one transaction.
+func At(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, t)
+}
+
+// HoldExpiry keeps this node's expiry sweep from removing keys until
+// release is called (see engine.HoldExpiry): EXEC reads its keys at one
+// instant, as if time stood still.
+func (c *Coordinator) HoldExpiry() (release func()) { return c.eng.HoldExpiry() }
+
+// ClockOf is the time under ctx: the instant At fixed, or now.
+func ClockOf(ctx context.Context, now func() time.Time) time.Time {
+	if t, ok := ctx.Value(clockKey{}).(time.Time); ok {
+		return t
+	}
+	return now()
+}
 
 // DeferSync returns a context whose Updates defer their fsync to d.Sync.
 func (c *Coordinator) DeferSync(ctx context.Context) (context.Context, *DeferredSync) {

@@ -82,7 +82,7 @@ func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide
 	if engine.GenerationOf(cur) != gen {
 		cur, found = version.Object{}, false
 	}
-	next, write, err := c.change(cur, found, decide)
+	next, write, err := c.change(ctx, cur, found, decide)
 	if err != nil || !write {
 		return cur, false, diskRefused(err)
 	}

@@ -60,6 +60,10 @@ type Engine struct {
 
 	syncs syncer // SyncAsync's rounds
 
+	// expiryHold is held for reading by HoldExpiry's callers and for
+	// writing by each expiry sweep round.
+	expiryHold sync.RWMutex
+
 	disk *disk // the data directory's health; see disk.go
 }
 
@@ -679,7 +683,10 @@ func (e *Engine) sweepLoop() {
 			if e.disk.state() != DiskOK {
 				continue // nothing is written until the disk takes writes again
 			}
-			if _, err := e.SweepExpired(10000); err != nil && !errors.Is(err, ErrClosed) && !IsDiskError(err) {
+			e.expiryHold.Lock()
+			_, err := e.SweepExpired(10000)
+			e.expiryHold.Unlock()
+			if err != nil && !errors.Is(err, ErrClosed) && !IsDiskError(err) {
 				slog.Warn("expiry sweep failed", "err", err)
 			}
 			if e.cfg.TombstoneGrace > 0 {
@@ -689,6 +696,15 @@ func (e *Engine) sweepLoop() {
 			}
 		}
 	}
+}
+
+// HoldExpiry keeps the expiry sweep from removing keys until release is
+// called: a transaction that reads keys at one instant (EXEC) must not see
+// a key the clock has expired since vanish under it. A sweep round in
+// progress finishes first.
+func (e *Engine) HoldExpiry() (release func()) {
+	e.expiryHold.RLock()
+	return e.expiryHold.RUnlock
 }
 
 // SweepExpired removes up to limit keys whose every sibling has expired and

@@ -131,7 +131,7 @@ func cmdExpire(c *client, args [][]byte) {
 		c.writeError(errNotInteger)
 		return
 	}
-	now := c.srv.cfg.Now().UnixMilli()
+	now := c.now().UnixMilli()
 	if name == "expire" || name == "expireat" {
 		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
 			c.writeError(errInvalidExpire(name))
@@ -190,6 +190,8 @@ func cmdTTL(c *client, args [][]byte) {
 	}
 	ms := v.Expiry
 	if name == "ttl" || name == "pttl" {
+		// Redis counts a TTL down by the clock even inside EXEC, where a
+		// key's expiry is checked at the transaction's instant.
 		ms -= c.srv.cfg.Now().UnixMilli()
 		if ms < 0 {
 			ms = 0

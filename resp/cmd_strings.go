@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/dynago/dynago/counter"
@@ -77,6 +78,10 @@ func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
 	return v, found, true
 }
 
+// now is the time the command runs at: the clock, or the instant its
+// transaction runs at (see coordinator.At).
+func (c *client) now() time.Time { return coordinator.ClockOf(c.ctx, c.srv.cfg.Now) }
+
 // readValue resolves key to its single Redis value. It writes nothing, so
 // concurrent reads of a multi-key command may use it.
 func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
@@ -86,7 +91,7 @@ func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
 	}
 	v, found := coordinator.Value{}, false
 	if ok {
-		if v, found, err = coordinator.Resolve(o, c.srv.cfg.Now().UnixMilli()); err != nil {
+		if v, found, err = coordinator.Resolve(o, c.now().UnixMilli()); err != nil {
 			return v, false, err
 		}
 	}
@@ -195,7 +200,7 @@ func cmdSet(c *client, args [][]byte) {
 	var expiry int64
 	if exp.unit != "" {
 		var msg string
-		if expiry, msg = exp.absolute("set", c.srv.cfg.Now().UnixMilli()); msg != "" {
+		if expiry, msg = exp.absolute("set", c.now().UnixMilli()); msg != "" {
 			c.writeError(msg)
 			return
 		}
@@ -288,7 +293,7 @@ func cmdSetEX(c *client, args [][]byte)  { setWithExpiry(c, "setex", "ex", args)
 func cmdPSetEX(c *client, args [][]byte) { setWithExpiry(c, "psetex", "px", args) }
 
 func setWithExpiry(c *client, name, unit string, args [][]byte) {
-	expiry, msg := expiryOpt{unit: unit, arg: args[2]}.absolute(name, c.srv.cfg.Now().UnixMilli())
+	expiry, msg := expiryOpt{unit: unit, arg: args[2]}.absolute(name, c.now().UnixMilli())
 	if msg != "" {
 		c.writeError(msg)
 		return
@@ -361,7 +366,7 @@ func cmdGetEX(c *client, args [][]byte) {
 	var expiry int64
 	var expiryErr string
 	if exp.unit != "" {
-		expiry, expiryErr = exp.absolute("getex", c.srv.cfg.Now().UnixMilli())
+		expiry, expiryErr = exp.absolute("getex", c.now().UnixMilli())
 	}
 	var cur coordinator.Value
 	var had bool

@@ -33,7 +33,7 @@ func cmdVGet(c *client, args [][]byte) {
 // writeVersions answers an object as VGET does: its context, then the value
 // of each live sibling.
 func (c *client) writeVersions(o version.Object) {
-	live := o.Live(c.srv.cfg.Now().UnixMilli())
+	live := o.Live(c.now().UnixMilli())
 	values := make([][]byte, 0, len(live))
 	for _, s := range live {
 		v, err := siblingValue(s)
@@ -84,7 +84,7 @@ func cmdVSet(c *client, args [][]byte) {
 	var expiry int64
 	if exp.unit != "" {
 		var msg string
-		if expiry, msg = exp.absolute("vset", c.srv.cfg.Now().UnixMilli()); msg != "" {
+		if expiry, msg = exp.absolute("vset", c.now().UnixMilli()); msg != "" {
 			c.writeError(msg)
 			return
 		}

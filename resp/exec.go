@@ -99,6 +99,12 @@ func (s *Server) runTransaction(c *client, queue []queuedCmd) {
 	}
 	defer release()
 
+	// Time stands still for the whole transaction, as in Redis: the
+	// watch check and every queued command see the same instant.
+	c.ctx = coordinator.At(c.ctx, s.cfg.Now())
+	if lone {
+		defer s.coord.HoldExpiry()()
+	}
 	changed, err := c.watchesChanged()
 	c.unwatchAll()
 	switch {

@@ -246,6 +246,22 @@ func TestTransactionsCompatWithRedis(t *testing.T) {
 			}
 		}
 	})
+	// Time stands still for expiry while EXEC runs, as in Redis: a key
+	// that expires a millisecond after it was set is still there at the
+	// transaction's end, however long its thousands of queued commands take.
+	t.Run("time stands still", func(t *testing.T) {
+		in := "MULTI\r\nPSETEX k 1 v\r\n" + strings.Repeat("SET filler x\r\n", 3000) +
+			"GET k\r\nPTTL k\r\nGETEX k PERSIST\r\nEXEC\r\n"
+		want, got := rawReplies(r.addr, []byte("FLUSHALL\r\n"+in)), rawReplies(d.Addr(), []byte("FLUSHALL\r\n"+in))
+		// PTTL counts down by the clock (0 once the millisecond is gone),
+		// while GET and GETEX find the key alive.
+		if !strings.Contains(want, "$1\r\nv\r\n:0\r\n$1\r\nv\r\n") {
+			t.Fatalf("Redis's EXEC ends %q, want the key alive and PTTL 0", want[max(0, len(want)-40):])
+		}
+		if want != got {
+			t.Errorf("EXEC's replies end:\nredis:  %q\ndynago: %q", want[max(0, len(want)-40):], got[max(0, len(got)-40):])
+		}
+	})
 }
 
 // TestTransactionsCompatWithPassword: transaction commands before and

@@ -120,7 +120,7 @@ func (c *client) watch(keys [][]byte) error {
 	// touch it too: an EXEC aborted for nothing, never a change missed).
 	c.srv.watching.add(c.session, fresh)
 	results := c.srv.coord.ReadMany(c.ctx, toRead)
-	now := c.srv.cfg.Now().UnixMilli()
+	now := c.now().UnixMilli()
 	added := make([]watchedKey, len(fresh))
 	for i, r := range results {
 		if r.Err != nil {
@@ -163,7 +163,7 @@ func (c *client) watchesChanged() (bool, error) {
 		keys[i] = []byte(w[i].key)
 	}
 	results := c.srv.coord.ReadMany(c.ctx, keys)
-	now := c.srv.cfg.Now().UnixMilli()
+	now := c.now().UnixMilli()
 	for i, r := range results {
 		if r.Err != nil {
 			return false, r.Err

@@ -45,16 +45,9 @@ func parseInt(b []byte) (int64, bool) {
 	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
 		return 0, false
 	}
-	var u uint64
-	for _, ch := range digits {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if u > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		u = u*10 + d
+	u, ok := parseDigits(digits)
+	if !ok {
+		return 0, false
 	}
 	if neg {
 		if u > 1<<63 {
@@ -66,6 +59,23 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
+}
+
+// parseDigits reads decimal digits (none is 0) as an unsigned number;
+// false for any other byte or an overflow of 64 bits.
+func parseDigits(b []byte) (uint64, bool) {
+	var n uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }
 
 // parseFloat parses a Redis float argument as Redis does a value

@@ -325,21 +325,11 @@ func parseCursor(b []byte) (uint64, bool) {
 			return 0, false // a sign without digits
 		}
 	}
-	var n uint64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
+	n, ok := parseDigits(b)
 	if neg {
 		n = -n
 	}
-	return n, true
+	return n, ok
 }
 
 func cmdDBSize(c *client, args [][]byte) {

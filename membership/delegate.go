@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -147,9 +148,27 @@ func (d gossipDelegate) NotifyAlive(p *memberlist.Node) error {
 }
 
 // NotifyJoin: a node is alive in gossip (for the first time, or again).
+//
+// A node that announced its leave may still be seen alive once more: gossip
+// about it from before its leave (a refutation of a stale suspicion, a
+// state sync from a third node) can arrive after the announcement. So the
+// announcement holds for leaveNoticeHold, and only a join after that (a
+// restart) clears it; seen on a loaded machine, where the stale "alive"
+// turned a graceful stop into a failure (Dead) once the leave gossip was
+// lost.
 func (d gossipDelegate) NotifyJoin(n *memberlist.Node) {
-	d.m.updatePeer(n, func(p *peer) { p.state, p.leaving = Alive, false })
+	d.m.updatePeer(n, func(p *peer) {
+		p.state = Alive
+		if p.leaving && time.Since(p.noticeAt) > leaveNoticeHold {
+			p.leaving = false
+		}
+	})
 }
+
+// leaveNoticeHold is how long a leave announcement outlives news of the
+// node being alive: far longer than gossip takes to deliver what the node
+// said before it left, far shorter than a restart that fails again.
+const leaveNoticeHold = 30 * time.Second
 
 // NotifyUpdate: a node's metadata changed.
 func (d gossipDelegate) NotifyUpdate(n *memberlist.Node) {
@@ -160,7 +179,7 @@ func (d gossipDelegate) NotifyUpdate(n *memberlist.Node) {
 // announced its leave (see announceLeave) is Left, any other Dead.
 func (d gossipDelegate) NotifyLeave(n *memberlist.Node) {
 	d.m.updatePeer(n, func(p *peer) {
-		if p.leaving {
+		if p.leaving && time.Since(p.noticeAt) <= leaveNoticeHold {
 			p.state = Left
 		} else {
 			p.state = Dead
@@ -244,7 +263,7 @@ func (m *Membership) noteLeaving(clusterID, name string) {
 	p := m.peers[name]
 	changed := false
 	if p != nil && clusterID == m.clusterID {
-		p.leaving = true
+		p.leaving, p.noticeAt = true, time.Now()
 		if p.state == Dead {
 			p.state, changed = Left, true
 		}

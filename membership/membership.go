@@ -68,7 +68,8 @@ type peer struct {
 	metaOK    bool // meta decoded
 	addr      string
 	state     State
-	leaving   bool      // it announced a graceful leave
+	leaving   bool      // it announced a graceful leave (see noteLeaving)
+	noticeAt  time.Time // when that announcement arrived
 	checkedAt time.Time // Suspect: when the unanswered direct ping was sent
 }
 

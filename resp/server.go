@@ -535,8 +535,10 @@ func (s *Server) contain(c *client, args [][]byte, r any) {
 	c.poisoned.Store(true)
 	// The replies before this command's are complete; a reply the handler
 	// had begun is not, and goes.
-	if buf := c.out.Buffer(); completeReplies(buf) < len(buf) {
-		c.out.SetBuffer(buf[:completeReplies(buf)])
+	if buf := c.out.Buffer(); len(buf) > 0 {
+		if n := completeReplies(buf); n < len(buf) {
+			c.out.SetBuffer(buf[:n])
+		}
 	}
 	c.writeError("ERR internal error while running '" + truncate(name, 64) +
 		"'; the node logged it and is closing this connection")

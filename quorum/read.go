@@ -62,6 +62,12 @@ type Read struct {
 	asked    bool // the owners other than Self have been asked
 	timedOut bool
 	got      []reply // the answers, in the order they came
+
+	// Room for a key of up to three owners (the usual N), so that a read
+	// allocates little beyond itself.
+	slotBuf  [3]slot
+	gotBuf   [3]reply
+	startBuf [1]Request
 }
 
 // reply is one answer a read merges.
@@ -78,9 +84,10 @@ func NewRead(cfg ReadConfig) *Read {
 		owners: cfg.Owners,
 		stand:  standIns{view: cfg.View, self: cfg.Self},
 		need:   min(cfg.R, len(cfg.Owners)),
-		slots:  make([]slot, len(cfg.Owners)),
-		got:    make([]reply, 0, len(cfg.Owners)),
 	}
+	r.slots, r.got = r.slotBuf[:0], r.gotBuf[:0]
+	r.slots = slices.Grow(r.slots, len(cfg.Owners))[:len(cfg.Owners)]
+	r.got = slices.Grow(r.got, len(cfg.Owners))
 	for i, o := range cfg.Owners {
 		r.slots[i].owner = o
 		if o == cfg.Self {
@@ -95,7 +102,8 @@ func NewRead(cfg ReadConfig) *Read {
 // owner, else a Get to every owner (a stand-in's to an owner that is down).
 func (r *Read) Start() []Request {
 	if slices.Contains(r.owners, r.self) {
-		return []Request{{Kind: Get, To: r.self}}
+		r.startBuf[0] = Request{Kind: Get, To: r.self}
+		return r.startBuf[:1:1]
 	}
 	return r.askOthers(nil)
 }
@@ -104,6 +112,7 @@ func (r *Read) Start() []Request {
 // down.
 func (r *Read) askOthers(out []Request) []Request {
 	r.asked = true
+	out = slices.Grow(out, len(r.slots))
 	for i := range r.slots {
 		s := &r.slots[i]
 		if s.owner == r.self {

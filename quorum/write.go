@@ -1,5 +1,7 @@
 package quorum
 
+import "slices"
+
 // WriteConfig describes one quorum write of a new object of a key.
 type WriteConfig struct {
 	// Self is this node's name. It coordinates the write and stores it
@@ -46,6 +48,8 @@ type Write struct {
 	failed   int
 	localIn  bool // this node's vote is in
 	timedOut bool
+
+	slotBuf [2]slot // room for a key of three owners (the usual N)
 }
 
 // NewWrite returns a write of one object; Start begins it.
@@ -56,8 +60,8 @@ func NewWrite(cfg WriteConfig) *Write {
 		stand:  standIns{view: cfg.View, self: cfg.Self},
 		need:   min(cfg.W, len(cfg.Owners)),
 		owners: len(cfg.Owners),
-		slots:  make([]slot, 0, len(cfg.Owners)),
 	}
+	w.slots = slices.Grow(w.slotBuf[:0], len(cfg.Owners))
 	for _, o := range cfg.Owners {
 		if o != cfg.Self {
 			w.slots = append(w.slots, slot{owner: o}) // asked by Start
@@ -70,7 +74,7 @@ func NewWrite(cfg WriteConfig) *Write {
 // Start returns the write's first requests: a Store to every other owner,
 // or, for one that is down, a Hint to a stand-in (or a KeepHint).
 func (w *Write) Start() []Request {
-	var out []Request
+	out := make([]Request, 0, len(w.slots))
 	for i := range w.slots {
 		s := &w.slots[i]
 		if w.stand.view.Down(s.owner) {

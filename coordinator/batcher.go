@@ -57,9 +57,6 @@ type peerBatcher struct {
 	// noDigests is set once the peer has answered that it does not know
 	// MethodReadDigests; its reads then go as MethodReadBatch.
 	noDigests atomic.Bool
-	// noCommands is set once the peer has answered that it does not know
-	// MethodCommands; commands forwarded to it then go one by one.
-	noCommands atomic.Bool
 }
 
 // queue holds requests waiting for a batch; busy says a goroutine is

@@ -67,25 +67,6 @@ func (e *RemoteError) Error() string { return e.Msg }
 // sync: a transport may run it on the connection's reader.
 func Quick(m rpc.Method) bool { return m == rpc.MethodReadDigests || m == rpc.MethodReadBatch }
 
-// NotReplicaError says that another node coordinates the key's writes: a
-// write must be forwarded to one of Owners (in preference order).
-type NotReplicaError struct{ Owners []string }
-
-func (e *NotReplicaError) Error() string {
-	return fmt.Sprintf("coordinator: another node coordinates writes of the key (owners %v)", e.Owners)
-}
-
-type forwardedKey struct{}
-
-// Forwarded marks ctx as running a command another node forwarded here: the
-// command is coordinated here even if this node's ring view disagrees, so
-// that two nodes with different views cannot bounce it back and forth.
-func Forwarded(ctx context.Context) context.Context {
-	return context.WithValue(ctx, forwardedKey{}, true)
-}
-
-func isForwarded(ctx context.Context) bool { v, _ := ctx.Value(forwardedKey{}).(bool); return v }
-
 // owners returns key's preference list and whether this node is in it.
 func (c *Coordinator) owners(key []byte) ([]string, bool) {
 	ring := c.cfg.Cluster.Ring()
@@ -130,54 +111,6 @@ func (c *Coordinator) Coordinates(key []byte) bool {
 	return c.writeCoordinator(owners) == c.cfg.Cluster.Self()
 }
 
-// ErrCoordinateHere tells Forward's caller that this node is now the key's
-// write coordinator (the nodes before it failed): run the command here.
-var ErrCoordinateHere = errors.New("coordinator: coordinate the write here")
-
-// Forward sends a client command (encoded by the caller; see EncodeArgs) to
-// the node that coordinates writes of key and returns that node's reply.
-// If that node cannot be reached the command goes to the next live owner,
-// and if that is this node Forward returns ErrCoordinateHere. Only a
-// command that provably never left (ErrNotSent) is sent on: one that may
-// have reached its coordinator (a timeout, a connection that broke after
-// sending) may have been applied, and sending it elsewhere could apply it
-// twice (an INCR counted twice, a value stored as two versions), so that
-// failure is the client's to retry.
-func (c *Coordinator) Forward(ctx context.Context, key []byte, command []byte) ([]byte, error) {
-	owners, _ := c.owners(key)
-	self := c.cfg.Cluster.Self()
-	_, w := c.quorums(ctx)
-	fail := &NoQuorumError{Op: "write", Answered: 0, Needed: min(w, len(owners)), Replicas: len(owners)}
-	for _, to := range owners {
-		if to == self {
-			return nil, ErrCoordinateHere
-		}
-		addr, ok := c.cfg.Cluster.PeerAddr(to)
-		if !ok || !c.cfg.Cluster.Alive(to) {
-			continue
-		}
-		// The coordinator gets its own full timeout for its replicas and
-		// answers NOQUORUM itself if they fail; this deadline only covers
-		// losing the coordinator.
-		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.Timeout+500*time.Millisecond)
-		reply, err := c.cfg.Transport.Call(cctx, addr, rpc.MethodCommand, command)
-		cancel()
-		var remote *RemoteError
-		switch {
-		case err == nil:
-			return reply, nil
-		case errors.As(err, &remote):
-			return nil, err
-		case errors.Is(err, ErrNotSent):
-			slog.Debug("coordinator unreachable; trying the next owner", "to", to, "err", err)
-			continue
-		}
-		slog.Debug("forwarded write failed after it was sent; not resending", "to", to, "err", err)
-		return nil, c.stats.counted(fail)
-	}
-	return nil, c.stats.counted(fail)
-}
-
 type replicaReply struct {
 	name    string
 	obj     version.Object
@@ -196,11 +129,11 @@ func (r *replicaReply) generation() uint64 {
 	return r.gen
 }
 
-// readReplicas asks every replica of key for its object, answers once R
+// readReplicas asks every replica of key for its object, answers once r
 // have, and repairs stale replicas in the background once all have
 // answered (or failed).
-func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Object, bool, error) {
-	op := c.startRead(ctx, key)
+func (c *Coordinator) readReplicas(ctx context.Context, key []byte, r int) (version.Object, bool, error) {
+	op := c.startRead(ctx, key, r)
 	timer := time.NewTimer(c.cfg.Timeout)
 	defer timer.Stop()
 	select {
@@ -211,10 +144,10 @@ func (c *Coordinator) readReplicas(ctx context.Context, key []byte) (version.Obj
 	return op.outcome()
 }
 
-// startRead sends key's read to its replicas and returns the read in flight.
-func (c *Coordinator) startRead(ctx context.Context, key []byte) *readOp {
+// startRead sends key's read to its replicas and returns the read in
+// flight, which waits for r of them.
+func (c *Coordinator) startRead(ctx context.Context, key []byte, r int) *readOp {
 	owners, _ := c.owners(key)
-	r, _ := c.quorums(ctx)
 	op := &readOp{
 		c: c, key: key, replicas: len(owners),
 		stand:   c.standIns(key, owners),
@@ -386,13 +319,12 @@ func (c *Coordinator) repair(key []byte, got []replicaReply) {
 	}
 }
 
-// awaitReplicas waits until W of the key's replicas hold the write
+// awaitReplicas waits until w of the key's replicas hold the write
 // durably. There are voters stores: this node's own, whose outcome comes on
 // local, and those of the other replicas (or their stand-ins), on acks. A
 // write that cannot reach W still waits for the local outcome, which is
 // quick, so that NOQUORUM counts every copy that was made.
-func (c *Coordinator) awaitReplicas(ctx context.Context, voters, replicas int, local, acks <-chan bool) error {
-	_, w := c.quorums(ctx)
+func (c *Coordinator) awaitReplicas(ctx context.Context, w, voters, replicas int, local, acks <-chan bool) error {
 	q := newQuorum(voters, min(w, replicas))
 	localIn := false
 	for !q.reached() && (!q.impossible() || !localIn) {
@@ -482,36 +414,4 @@ func decodeMerge(b []byte) ([]byte, version.Object, error) {
 	}
 	o, err := version.DecodeObject(r.Rest())
 	return key, o, err
-}
-
-// EncodeArgs encodes a list of byte strings: a command's arguments for
-// MethodCommand, and the commands and replies of MethodCommands. Its form is
-// a count, then each string length-prefixed.
-func EncodeArgs(args [][]byte) []byte {
-	size := wire.MaxVarintLen
-	for _, a := range args {
-		size += len(a) + 5 // a length below 2^35 takes at most 5 bytes
-	}
-	b := wire.AppendUvarint(make([]byte, 0, size), uint64(len(args)))
-	for _, a := range args {
-		b = wire.AppendBytes(b, a)
-	}
-	return b
-}
-
-// DecodeArgs decodes EncodeArgs's output. The strings alias b.
-func DecodeArgs(b []byte) ([][]byte, error) {
-	r := wire.NewReader(b)
-	n := r.Count(1)
-	if err := r.Err(); err != nil {
-		return nil, malformed("command", err)
-	}
-	args := make([][]byte, 0, n)
-	for range n {
-		args = append(args, r.Bytes())
-	}
-	if err := r.Done(); err != nil {
-		return nil, malformed("command", err)
-	}
-	return args, nil
 }

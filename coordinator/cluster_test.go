@@ -12,6 +12,7 @@ import (
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -125,6 +126,8 @@ func (m memCaller) Call(ctx context.Context, addr string, meth rpc.Method, req [
 		return c.HandleCount(req)
 	case rpc.MethodFlush:
 		return c.HandleFlush(req)
+	case rpc.MethodOps:
+		return c.HandleOps(ctx, req)
 	}
 	return nil, &RemoteError{Msg: rpc.UnknownMethodError(meth).Error()}
 }
@@ -182,22 +185,22 @@ func startRingCluster(t *testing.T, ring Ring, configure func(*Config)) (*memNet
 // set writes through c as a plain SET (a blind write) forwarded to it, so c
 // coordinates the write whatever its place in the preference list.
 func set(c *Coordinator, key, value string) error {
-	_, err := c.Update(Blind(Forwarded(context.Background())), []byte(key), func(st *State) (Change, error) {
+	_, err := c.Update(context.Background(), []byte(key), func(st *op.State) (op.Change, error) {
 		return st.Put(version.KindBytes, []byte(value), 0), nil
-	})
+	}, Options{Blind: true, here: true})
 	return err
 }
 
 func readValue(t *testing.T, c *Coordinator, key string) (string, bool) {
 	t.Helper()
-	o, found, err := c.Read(context.Background(), []byte(key))
+	o, found, err := c.Read(context.Background(), []byte(key), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !found {
 		return "", false
 	}
-	v, ok, err := Resolve(o, time.Now().UnixMilli())
+	v, ok, err := op.Resolve(o, time.Now().UnixMilli())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +279,7 @@ func TestTwoOfThreeDownFailsWithNoQuorum(t *testing.T) {
 	if !errors.As(err, &nq) || nq.Answered != 1 || nq.Needed != 2 {
 		t.Fatalf("write with two of three down: %v, want NOQUORUM 1 of 2", err)
 	}
-	_, _, err = cs["a"].Read(context.Background(), []byte("k"))
+	_, _, err = cs["a"].Read(context.Background(), []byte("k"), Options{})
 	if !errors.As(err, &nq) || nq.Op != "read" {
 		t.Fatalf("read with two of three down: %v, want a read NOQUORUM", err)
 	}
@@ -312,7 +315,7 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	net.setDown("c", false)
 	// A read of all three merges what they hold: both writes survive as siblings.
 	cs["c"].SetQuorums(3, 1)
-	o, _, err := cs["c"].Read(context.Background(), []byte("k"))
+	o, _, err := cs["c"].Read(context.Background(), []byte("k"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,9 +323,9 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 		t.Fatalf("siblings %+v, want from-a and from-b", o.Siblings)
 	}
 	// A write with the merged context resolves them everywhere.
-	_, err = cs["b"].Update(Forwarded(context.Background()), []byte("k"), func(st *State) (Change, error) {
-		return Change{Op: Put, Context: o.Clock, Kind: version.KindBytes, Value: []byte("resolved")}, nil
-	})
+	_, err = cs["b"].Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
+		return op.Change{Action: op.Put, Context: o.Clock, Kind: version.KindBytes, Value: []byte("resolved")}, nil
+	}, Options{here: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,9 +341,9 @@ func TestWritesAreCoordinatedByAnyOwner(t *testing.T) {
 	_, cs := startRingCluster(t, ring, nil)
 	// W=3: each write is on every owner before the next one starts.
 	write := func(c *Coordinator, v string) error {
-		_, err := c.Update(WithQuorums(context.Background(), 0, 3), []byte("k"), func(st *State) (Change, error) {
+		_, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 			return st.Put(version.KindBytes, []byte(v), 0), nil
-		})
+		}, Options{W: 3})
 		return err
 	}
 	for _, n := range []string{"b", "c", "a"} {
@@ -379,11 +382,11 @@ func TestReadModifyWriteReadsQuorumFirst(t *testing.T) {
 		t.Fatalf("a has %v before the read-modify-write", got)
 	}
 	var seen string
-	_, err := cs["a"].Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+	_, err := cs["a"].Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 		v, _, err := st.Value()
 		seen = string(v.Bytes)
 		return st.Put(version.KindBytes, append(v.Bytes, '!'), 0), err
-	})
+	}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,17 +399,17 @@ func TestNonReplicaMustForward(t *testing.T) {
 	_, cs := startCluster(t, "a", "b")
 	c := cs["a"]
 	c.cfg.Cluster = memCluster{self: "x", ring: allRing{q: 8, members: []string{"a", "b"}}, net: &memNet{down: map[string]bool{}}}
-	_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+	_, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 		return st.Put(version.KindBytes, []byte("v"), 0), nil
-	})
+	}, Options{})
 	var nr *NotReplicaError
 	if !errors.As(err, &nr) || !slices.Equal(nr.Owners, []string{"a", "b"}) {
 		t.Fatalf("write on a non-replica: %v, want NotReplicaError naming a and b", err)
 	}
 	if err := func() error {
-		_, err := c.Update(Forwarded(context.Background()), []byte("k"), func(st *State) (Change, error) {
+		_, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 			return st.Put(version.KindBytes, []byte("v"), 0), nil
-		})
+		}, Options{here: true})
 		return err
 	}(); err != nil {
 		t.Fatalf("a forwarded write must be coordinated where it lands: %v", err)

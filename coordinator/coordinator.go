@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -82,9 +83,11 @@ type Coordinator struct {
 	cfg      Config
 	r, w     atomic.Int32 // the default quorums (Config.R and W, changed by SetQuorums)
 	batchers sync.Map     // peer address -> *peerBatcher
-	eng      *engine.Engine
-	dots     *engine.Sequence // counters of the dots this node's actor issues
-	stats    Stats
+	// opSenders batch the operations routed to each peer (route.go).
+	opSenders sync.Map // peer address -> *opSender
+	eng       *engine.Engine
+	dots      *engine.Sequence // counters of the dots this node's actor issues
+	stats     Stats
 	// heardGen is the newest flush generation another node has told this
 	// one of (see generation.go); above the engine's, this node missed a
 	// FLUSHALL and catches up.
@@ -132,13 +135,16 @@ func (c *Coordinator) Now() time.Time { return c.cfg.Now() }
 func (c *Coordinator) Stats() *Stats { return &c.stats }
 
 // Read returns key's merged object; found is false when no replica has it.
-// In a cluster it waits for R replicas and repairs stale ones afterwards.
-func (c *Coordinator) Read(ctx context.Context, key []byte) (version.Object, bool, error) {
+// In a cluster it waits for R replicas (opt.R, or the node's default) and
+// repairs stale ones afterwards. Any node reads any key: reads are never
+// forwarded.
+func (c *Coordinator) Read(ctx context.Context, key []byte, opt Options) (version.Object, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, false, err
 	}
 	if c.Distributed() {
-		o, found, err := c.readReplicas(ctx, key)
+		r, _ := c.quorums(opt)
+		o, found, err := c.readReplicas(ctx, key, r)
 		if err == nil && c.cfg.OnRead != nil {
 			c.cfg.OnRead(len(o.Siblings))
 		}
@@ -158,7 +164,7 @@ type ReadResult struct {
 // asked before any answer is awaited, and the reads share one timeout. A
 // pipeline of GETs costs about one quorum round trip, and no goroutine per
 // key.
-func (c *Coordinator) ReadMany(ctx context.Context, keys [][]byte) []ReadResult {
+func (c *Coordinator) ReadMany(ctx context.Context, keys [][]byte, opt Options) []ReadResult {
 	out := make([]ReadResult, len(keys))
 	if err := ctx.Err(); err != nil {
 		for i := range out {
@@ -172,9 +178,10 @@ func (c *Coordinator) ReadMany(ctx context.Context, keys [][]byte) []ReadResult 
 		}
 		return out
 	}
+	r, _ := c.quorums(opt)
 	ops := make([]*readOp, len(keys))
 	for i, k := range keys {
-		ops[i] = c.startRead(ctx, k)
+		ops[i] = c.startRead(ctx, k, r)
 	}
 	timer := time.NewTimer(c.cfg.Timeout)
 	defer timer.Stop()
@@ -204,70 +211,45 @@ func (c *Coordinator) Local(key []byte) (version.Object, bool, error) {
 	return c.eng.Get(key)
 }
 
-// Op is what a Change does to a key.
-type Op int
+// Options are how one operation runs: its quorums, the instant it decides
+// at, and whether its local commit may defer its fsync. They are explicit,
+// never hidden in a context, so a reader of a call sees what it does.
+type Options struct {
+	// R and W are the read and write quorums for this operation (a
+	// connection's DYNAGO CONSISTENCY, as Cassandra's levels do); 0 keeps
+	// the node's default. Both are capped at the key's replicas.
+	R, W int
+	// At, when set, is the instant the operation decides at: EXEC runs its
+	// commands so, as Redis does, so a key cannot expire between two
+	// commands of one transaction. Zero is the clock.
+	At time.Time
+	// Sync, when set, lets a write made on this node commit without waiting
+	// for the disk; the caller calls Sync.Sync once before it acknowledges
+	// any of them (a lone node's pipeline or EXEC).
+	Sync *DeferredSync
+	// Blind says the write's decision does not depend on the key's current
+	// value (a plain SET, VSET with the client's context): in a cluster the
+	// coordinator then skips the quorum read that otherwise brings its own
+	// copy up to date before deciding. Set from the operation (op.Op.Blind).
+	Blind bool
 
-const (
-	// Keep leaves the key unchanged.
-	Keep Op = iota
-	// Put writes a new sibling superseding the versions in Context.
-	Put
-	// Delete removes the versions in Context, leaving a tombstone if nothing remains.
-	Delete
-)
-
-// Change is a command's decision about a key, made from the key's state.
-type Change struct {
-	Op      Op
-	Context version.Clock // the versions this change supersedes
-	Kind    version.Kind
-	Value   []byte
-	Expiry  int64 // absolute unix ms; 0 = never
+	// here says another node routed this write to this one (MethodOp): it
+	// is coordinated here even if this node's ring view disagrees, so two
+	// nodes with different views cannot bounce it back and forth.
+	here bool
 }
 
-// State is what a command sees of a key when it decides a Change.
-type State struct {
-	Object version.Object
-	Found  bool
-	Now    time.Time
-	// Dot is the dot the write will carry. A counter uses its counter as the
-	// sequence number of this node's contribution.
-	Dot version.Dot
+// now is the instant opt decides at.
+func (c *Coordinator) now(opt Options) time.Time {
+	if !opt.At.IsZero() {
+		return opt.At
+	}
+	return c.cfg.Now()
 }
 
-// NowMs is the state's clock in unix milliseconds.
-func (s *State) NowMs() int64 { return s.Now.UnixMilli() }
-
-// Value resolves the key to the single value a Redis read answers.
-func (s *State) Value() (Value, bool, error) { return Resolve(s.Object, s.NowMs()) }
-
-// Put is a Change that replaces every version the state has seen.
-func (s *State) Put(kind version.Kind, value []byte, expiry int64) Change {
-	return Change{Op: Put, Context: s.Object.Clock, Kind: kind, Value: value, Expiry: expiry}
-}
-
-// Delete is a Change that removes every version the state has seen.
-func (s *State) Delete() Change { return Change{Op: Delete, Context: s.Object.Clock} }
-
-type quorumsKey struct{ r, w int }
-
-// WithQuorums makes the reads and writes run under ctx wait for r and w
-// replicas instead of the configured quorums (0 keeps the configured one);
-// both are capped at a key's replicas. A client chooses its consistency
-// per connection this way (DYNAGO CONSISTENCY), as Cassandra's levels do.
-func WithQuorums(ctx context.Context, r, w int) context.Context {
-	return context.WithValue(ctx, quorumsKey{}, quorumsKey{r, w})
-}
-
-// QuorumsOf returns the quorums WithQuorums set on ctx (0 where none).
-func QuorumsOf(ctx context.Context) (r, w int) {
-	q, _ := ctx.Value(quorumsKey{}).(quorumsKey)
-	return q.r, q.w
-}
-
-// quorums are the R and W an operation under ctx waits for.
-func (c *Coordinator) quorums(ctx context.Context) (r, w int) {
-	r, w = QuorumsOf(ctx)
+// quorums are the R and W an operation with opt waits for.
+func (c *Coordinator) quorums(opt Options) (r, w int) {
+	r, w = opt.R, opt.W
 	if r <= 0 {
 		r = int(c.r.Load())
 	}
@@ -286,32 +268,21 @@ func (c *Coordinator) SetQuorums(r, w int) {
 // Quorums are the default read and write quorums.
 func (c *Coordinator) Quorums() (r, w int) { return int(c.r.Load()), int(c.w.Load()) }
 
-type blindKey struct{}
-
-// Blind marks ctx as running a write whose decision does not depend on the
-// key's current value (a plain SET, VSET with the client's context): in a
-// cluster the coordinator then skips the quorum read that otherwise brings
-// its own copy up to date before deciding. A plain SET on a copy that missed
-// a write leaves that write as a sibling it did not see, never lost; GET
-// still answers the newest.
-func Blind(ctx context.Context) context.Context { return context.WithValue(ctx, blindKey{}, true) }
-
-func isBlind(ctx context.Context) bool { v, _ := ctx.Value(blindKey{}).(bool); return v }
-
 // Decide is a command's logic for one key.
-type Decide func(st *State) (Change, error)
+type Decide func(st *op.State) (op.Change, error)
 
-// Update reads key, asks decide what to do, and durably applies the change.
-// It returns the key's object afterwards. In a cluster any owner of the key
-// coordinates the writes made through it (a node that holds no copy gets a
-// *NotReplicaError and forwards the command); the write is stored here while
-// it is sent to the other replicas, and Update returns once W replicas hold
-// it.
-func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
+// Update reads key, asks decide what to do, and durably applies the change
+// on this node as the key's write coordinator. It returns the key's object
+// afterwards. In a cluster any owner of the key coordinates the writes made
+// through it; on a node that is not one Update answers *NotReplicaError
+// (Do routes an operation to the right node first). The write is stored
+// here while it is sent to the other replicas, and Update returns once W
+// replicas hold it.
+func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide, opt Options) (version.Object, error) {
 	gen := c.eng.Generation()
-	o, err := c.update(ctx, key, decide)
+	o, err := c.update(ctx, key, decide, opt)
 	var nq *NoQuorumError
-	if isBlind(ctx) && errors.As(err, &nq) && c.heardGen.Load() > gen {
+	if opt.Blind && errors.As(err, &nq) && c.heardGen.Load() > gen {
 		// The replicas dropped the write: they have seen a FLUSHALL this
 		// node missed (it joined, or was cut off, since), so the write was
 		// of a generation they no longer store. Catch up, then write again
@@ -320,30 +291,31 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, decide Decide) (ve
 		if err := c.catchUp(); err != nil {
 			return version.Object{}, err
 		}
-		return c.update(ctx, key, decide)
+		return c.update(ctx, key, decide, opt)
 	}
 	return o, err
 }
 
-func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide) (version.Object, error) {
+func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt Options) (version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return version.Object{}, err
 	}
 	if !c.Distributed() {
 		// Alone in the ring (or standalone): this node is every key's only replica.
-		o, _, err := c.updateLocal(ctx, key, decide, nil, false, nil)
+		o, _, err := c.updateLocal(key, decide, opt, nil, false, nil)
 		return o, diskRefused(err)
 	}
 	owners, isOwner := c.owners(key)
-	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !isForwarded(ctx) {
+	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !opt.here {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
 	var seen *version.Object
-	if !isBlind(ctx) {
+	if !opt.Blind {
 		// The decision depends on the key's value (SET NX, INCR, APPEND,
 		// DEL...), and this replica may have missed writes (it was down, or
 		// just joined): decide on a quorum read merged into its copy.
-		merged, found, err := c.readReplicas(ctx, key)
+		r, _ := c.quorums(opt)
+		merged, found, err := c.readReplicas(ctx, key, r)
 		if err != nil {
 			var nq *NoQuorumError
 			if errors.As(err, &nq) {
@@ -376,7 +348,7 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide) (ve
 	}
 	acks := make(chan bool, voters-1)
 	var sent *version.Object
-	o, wrote, err := c.updateLocal(ctx, key, decide, seen, true, func(next version.Object) {
+	o, wrote, err := c.updateLocal(key, decide, opt, seen, true, func(next version.Object) {
 		sent = &next
 		c.sendToOthers(key, next, owners, acks)
 	})
@@ -400,23 +372,24 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide) (ve
 		local <- false
 	default:
 		// The store refused before the write was decided.
-		if o, wrote, err = c.decideWithoutStore(ctx, key, decide, seen, owners, acks); err != nil || !wrote {
+		if o, wrote, err = c.decideWithoutStore(ctx, key, decide, opt, seen, owners, acks); err != nil || !wrote {
 			return o, c.stats.counted(err)
 		}
 		local <- false
 	}
-	return o, c.stats.counted(c.awaitReplicas(ctx, voters, len(owners), local, acks))
+	_, w := c.quorums(opt)
+	return o, c.stats.counted(c.awaitReplicas(ctx, w, voters, len(owners), local, acks))
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with
 // seen (versions read from other replicas) if it is not nil. If the change
 // writes, sending (if not nil) is called with the new object before it is
 // committed. With syncLater the commit does not wait for the disk: the
-// caller syncs before it acknowledges (so it does under DeferSync too).
-func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide, seen *version.Object, syncLater bool, sending func(version.Object)) (version.Object, bool, error) {
+// caller syncs before it acknowledges (so it does with opt.Sync too).
+func (c *Coordinator) updateLocal(key []byte, decide Decide, opt Options, seen *version.Object, syncLater bool, sending func(version.Object)) (version.Object, bool, error) {
 	wrote := false
 	update := c.eng.Update
-	deferred, _ := ctx.Value(deferredKey{}).(*DeferredSync)
+	deferred := opt.Sync
 	if deferred != nil || syncLater {
 		update = c.eng.UpdateDeferred
 	}
@@ -427,7 +400,7 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 		if seen != nil && engine.GenerationOf(*seen) == gen {
 			cur, found = version.Merge(cur, *seen), true
 		}
-		next, write, err := c.change(ctx, cur, found, decide)
+		next, write, err := c.change(opt, cur, found, decide)
 		if err != nil || !write {
 			return cur, false, err
 		}
@@ -446,15 +419,15 @@ func (c *Coordinator) updateLocal(ctx context.Context, key []byte, decide Decide
 
 // change applies decide's change to the key's object cur and returns the
 // object to store; write is false when the command changes nothing.
-func (c *Coordinator) change(ctx context.Context, cur version.Object, found bool, decide Decide) (next version.Object, write bool, err error) {
-	now := ClockOf(ctx, c.cfg.Now)
+func (c *Coordinator) change(opt Options, cur version.Object, found bool, decide Decide) (next version.Object, write bool, err error) {
+	now := c.now(opt)
 	dot, err := c.nextDot(cur.Clock)
 	if err != nil {
 		return cur, false, err
 	}
-	st := State{Object: cur, Found: found, Now: now, Dot: dot}
+	st := op.State{Object: cur, Found: found, Now: now, Dot: dot}
 	ch, err := decide(&st)
-	if err != nil || ch.Op == Keep {
+	if err != nil || ch.Action == op.Keep {
 		return cur, false, err
 	}
 	if ch.Context.Get(c.cfg.Actor) >= dot.Counter {
@@ -464,12 +437,12 @@ func (c *Coordinator) change(ctx context.Context, cur version.Object, found bool
 			return cur, false, err
 		}
 	}
-	switch ch.Op {
-	case Put:
+	switch ch.Action {
+	case op.Put:
 		next = cur.Update(ch.Context, dot, &version.Sibling{
 			Time: now.UnixNano(), Expiry: ch.Expiry, Kind: ch.Kind, Value: ch.Value,
 		})
-	case Delete:
+	case op.Delete:
 		next = cur.Update(ch.Context, dot, nil)
 		if next.IsTombstone() && !c.Distributed() {
 			// With a single replica nothing can resurrect the key and
@@ -477,7 +450,7 @@ func (c *Coordinator) change(ctx context.Context, cur version.Object, found bool
 			next = version.Object{}
 		}
 	default:
-		return cur, false, fmt.Errorf("coordinator: unknown op %d", ch.Op)
+		return cur, false, fmt.Errorf("coordinator: unknown action %d", ch.Action)
 	}
 	return next, true, nil
 }
@@ -490,44 +463,22 @@ func (c *Coordinator) nextDot(seen version.Clock) (version.Dot, error) {
 	return version.Dot{Actor: c.cfg.Actor, Counter: n}, nil
 }
 
-// DeferredSync lets a client's pipeline of writes share one fsync: Updates
-// made under its context commit without waiting for the disk, and Sync, which
-// the caller must call before acknowledging any of them, waits once.
+// DeferredSync lets a client's pipeline of writes share one fsync: writes
+// made with it in their Options commit without waiting for the disk, and
+// Sync, which the caller must call before acknowledging any of them, waits
+// once.
 type DeferredSync struct {
 	eng     *engine.Engine
-	pending atomic.Bool // an Update ran since the last Sync
+	pending atomic.Bool // a write was made since the last Sync
 }
 
-type deferredKey struct{}
-
-type clockKey struct{}
-
-// At returns a context under which time stands still at t: what a command
-// run under it decides (expiry, a write's timestamp) it decides at t. EXEC
-// runs its queued commands so, as Redis does, so a key cannot expire
-// between two commands of one transaction.
-func At(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, clockKey{}, t)
-}
+// DeferSync returns a DeferredSync for a run of writes on this node.
+func (c *Coordinator) DeferSync() *DeferredSync { return &DeferredSync{eng: c.eng} }
 
 // HoldExpiry keeps this node's expiry sweep from removing keys until
 // release is called (see engine.HoldExpiry): EXEC reads its keys at one
 // instant, as if time stood still.
 func (c *Coordinator) HoldExpiry() (release func()) { return c.eng.HoldExpiry() }
-
-// ClockOf is the time under ctx: the instant At fixed, or now.
-func ClockOf(ctx context.Context, now func() time.Time) time.Time {
-	if t, ok := ctx.Value(clockKey{}).(time.Time); ok {
-		return t
-	}
-	return now()
-}
-
-// DeferSync returns a context whose Updates defer their fsync to d.Sync.
-func (c *Coordinator) DeferSync(ctx context.Context) (context.Context, *DeferredSync) {
-	d := &DeferredSync{eng: c.eng}
-	return context.WithValue(ctx, deferredKey{}, d), d
-}
 
 // Sync makes the deferred writes durable.
 func (d *DeferredSync) Sync() error {
@@ -536,6 +487,3 @@ func (d *DeferredSync) Sync() error {
 	}
 	return diskRefused(d.eng.SyncWAL())
 }
-
-// ErrWrongKind is returned when a stored payload cannot be interpreted.
-var ErrWrongKind = errors.New("coordinator: unknown value kind")

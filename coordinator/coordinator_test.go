@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynago/dynago/counter"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -40,12 +40,12 @@ func stepClock() func() time.Time {
 
 func write(t *testing.T, c *Coordinator, key string, ctx *version.Clock, value string) version.Object {
 	t.Helper()
-	o, err := c.Update(context.Background(), []byte(key), func(st *State) (Change, error) {
+	o, err := c.Update(context.Background(), []byte(key), func(st *op.State) (op.Change, error) {
 		if ctx == nil {
 			return st.Put(version.KindBytes, []byte(value), 0), nil
 		}
-		return Change{Op: Put, Context: *ctx, Kind: version.KindBytes, Value: []byte(value)}, nil
-	})
+		return op.Change{Action: op.Put, Context: *ctx, Kind: version.KindBytes, Value: []byte(value)}, nil
+	}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestPlainWritesOverwrite(t *testing.T) {
 	for _, v := range []string{"a", "b", "c"} {
 		write(t, c, "k", nil, v)
 	}
-	o, _, err := c.Read(context.Background(), []byte("k"))
+	o, _, err := c.Read(context.Background(), []byte("k"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestStaleContextMakesSiblingsAndMergedContextResolves(t *testing.T) {
 	if len(o.Siblings) != 2 {
 		t.Fatalf("got %d siblings, want v2 and v3 concurrent", len(o.Siblings))
 	}
-	v, ok, err := Resolve(o, 0)
+	v, ok, err := op.Resolve(o, 0)
 	if err != nil || !ok || string(v.Bytes) != "v3" {
 		t.Fatalf("Resolve = %q, %v, %v; want the newest write v3", v.Bytes, ok, err)
 	}
@@ -100,11 +100,11 @@ func TestDotGoesPastForeignContext(t *testing.T) {
 func TestDeleteRemovesRecordOnSingleReplica(t *testing.T) {
 	c := newCoordinator(t, nodeA, stepClock())
 	write(t, c, "k", nil, "v")
-	_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) { return st.Delete(), nil })
+	_, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) { return st.Delete(), nil }, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, found, _ := c.Read(context.Background(), []byte("k")); found {
+	if _, found, _ := c.Read(context.Background(), []byte("k"), Options{}); found {
 		t.Fatal("deleted key still stored")
 	}
 	// A client holding the old context must not delete a later write.
@@ -114,57 +114,12 @@ func TestDeleteRemovesRecordOnSingleReplica(t *testing.T) {
 	}
 }
 
-func counterSibling(t *testing.T, actor version.Actor, counterN uint64, at int64, base counter.State, delta int64) version.Sibling {
-	t.Helper()
-	st, err := base.IncrBy(actor, counterN, delta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return version.Sibling{Dot: version.Dot{Actor: actor, Counter: counterN}, Time: at, Kind: version.KindCounter, Value: st.AppendBinary(nil)}
-}
-
-func TestResolveMergesConcurrentCounters(t *testing.T) {
-	base, err := counter.FromValue(version.Dot{}, 0, []byte("10"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := counterSibling(t, nodeA, 1, 100, base, 5)
-	b := counterSibling(t, nodeB, 1, 200, base, 7)
-	o := version.Object{}.Update(nil, a.Dot, &a)
-	other := version.Object{}.Update(nil, b.Dot, &b)
-	o = version.Merge(o, other)
-	if len(o.Siblings) != 2 {
-		t.Fatalf("want two concurrent counter siblings, got %d", len(o.Siblings))
-	}
-	v, ok, err := Resolve(o, 0)
-	if err != nil || !ok || string(v.Bytes) != "22" || v.Counter == nil {
-		t.Fatalf("Resolve = %q (counter %v), %v, %v; want 22 = 10+5+7", v.Bytes, v.Counter != nil, ok, err)
-	}
-}
-
-func TestResolveSkipsExpired(t *testing.T) {
-	s1 := version.Sibling{Dot: version.Dot{Actor: nodeA, Counter: 1}, Time: 300, Expiry: 1000, Value: []byte("new-but-expiring")}
-	s2 := version.Sibling{Dot: version.Dot{Actor: nodeB, Counter: 1}, Time: 100, Value: []byte("old")}
-	o := version.Merge(version.Object{}.Update(nil, s1.Dot, &s1), version.Object{}.Update(nil, s2.Dot, &s2))
-	if v, _, _ := Resolve(o, 999); string(v.Bytes) != "new-but-expiring" {
-		t.Fatalf("before expiry: %q", v.Bytes)
-	}
-	if v, _, _ := Resolve(o, 1000); string(v.Bytes) != "old" {
-		t.Fatalf("after expiry: %q, want old", v.Bytes)
-	}
-	s2.Expiry = 500
-	o = version.Merge(version.Object{}.Update(nil, s1.Dot, &s1), version.Object{}.Update(nil, s2.Dot, &s2))
-	if _, ok, _ := Resolve(o, 1000); ok {
-		t.Fatal("every sibling expired but Resolve found a value")
-	}
-}
-
 func TestDeferredSyncCoversWrites(t *testing.T) {
 	c := newCoordinator(t, nodeA, stepClock())
-	ctx, d := c.DeferSync(context.Background())
-	if _, err := c.Update(ctx, []byte("k"), func(st *State) (Change, error) {
+	d := c.DeferSync()
+	if _, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 		return st.Put(version.KindBytes, []byte("v"), 0), nil
-	}); err != nil {
+	}, Options{Sync: d}); err != nil {
 		t.Fatal(err)
 	}
 	if !d.pending.Load() {

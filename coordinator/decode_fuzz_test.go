@@ -11,27 +11,6 @@ import (
 // The internode messages come off the network: their decoders must reject
 // anything malformed without panicking, and round-trip what they encode.
 
-func FuzzDecodeArgs(f *testing.F) {
-	f.Add(EncodeArgs([][]byte{[]byte("SET"), []byte("k"), []byte("v")}))
-	f.Add(EncodeArgs(nil))
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		args, err := DecodeArgs(b)
-		if err != nil {
-			return
-		}
-		again, err := DecodeArgs(EncodeArgs(args))
-		if err != nil || len(again) != len(args) {
-			t.Fatalf("re-decoding %q: %v (%d args)", args, err, len(again))
-		}
-		for i := range args {
-			if !bytes.Equal(args[i], again[i]) {
-				t.Fatalf("arg %d: %q != %q", i, args[i], again[i])
-			}
-		}
-	})
-}
-
 func FuzzDecodeInternode(f *testing.F) {
 	s := version.Sibling{Value: []byte("v")}
 	d := version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 1}

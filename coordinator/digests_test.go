@@ -89,7 +89,7 @@ func TestReadWithNoRepliesNeedsNoRepair(t *testing.T) {
 	net := cs["a"].cfg.Transport.(memCaller).net
 	net.setDown("b", true)
 	net.setDown("c", true)
-	if _, _, err := cs["a"].Read(context.Background(), []byte("k")); err == nil {
+	if _, _, err := cs["a"].Read(context.Background(), []byte("k"), Options{}); err == nil {
 		t.Fatal("read with no replica able to answer succeeded")
 	}
 }

@@ -58,13 +58,14 @@ func (c *Coordinator) DiskHealth() engine.DiskHealth { return c.eng.DiskHealth()
 // before deciding it: the change is decided on the replicas' merged copy
 // (seen, or a quorum read) and sent to the other replicas only; the caller
 // counts this replica as failed. It reports whether there was a write.
-func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide Decide, seen *version.Object, owners []string, acks chan<- bool) (version.Object, bool, error) {
+func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide Decide, opt Options, seen *version.Object, owners []string, acks chan<- bool) (version.Object, bool, error) {
 	var cur version.Object
 	found := false
 	if seen != nil {
 		cur, found = *seen, true
 	} else {
-		merged, ok, err := c.readReplicas(ctx, key)
+		r, _ := c.quorums(opt)
+		merged, ok, err := c.readReplicas(ctx, key, r)
 		if err != nil {
 			var nq *NoQuorumError
 			if errors.As(err, &nq) {
@@ -82,7 +83,7 @@ func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide
 	if engine.GenerationOf(cur) != gen {
 		cur, found = version.Object{}, false
 	}
-	next, write, err := c.change(ctx, cur, found, decide)
+	next, write, err := c.change(opt, cur, found, decide)
 	if err != nil || !write {
 		return cur, false, diskRefused(err)
 	}

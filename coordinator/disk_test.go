@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -27,9 +28,9 @@ func TestAloneAFullDiskAnswersMISCONFAtOnce(t *testing.T) {
 	refuseWrites(t, c)
 
 	start := time.Now()
-	_, err := c.Update(context.Background(), []byte("k"), func(st *State) (Change, error) {
+	_, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 		return st.Put(version.KindBytes, []byte("after"), 0), nil
-	})
+	}, Options{})
 	took := time.Since(start)
 	var dr *DiskRefusedError
 	if !errors.As(err, &dr) || !errors.Is(err, engine.ErrDiskFull) {
@@ -45,16 +46,16 @@ func TestAloneAFullDiskAnswersMISCONFAtOnce(t *testing.T) {
 		t.Fatalf("the refusal took %v", took)
 	}
 	t.Logf("refused in %v: %s", took, msg)
-	o, _, err := c.Read(context.Background(), []byte("k"))
+	o, _, err := c.Read(context.Background(), []byte("k"), Options{})
 	if err != nil || string(o.Siblings[0].Value) != "before" {
 		t.Fatalf("a read on a full disk: %v, %v", o, err)
 	}
 
 	// A pipeline's refused writes leave nothing to sync.
-	ctx, deferred := c.DeferSync(context.Background())
-	if _, err := c.Update(ctx, []byte("k"), func(st *State) (Change, error) {
+	deferred := c.DeferSync()
+	if _, err := c.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 		return st.Put(version.KindBytes, []byte("piped"), 0), nil
-	}); !errors.As(err, &dr) {
+	}, Options{Sync: deferred}); !errors.As(err, &dr) {
 		t.Fatalf("a pipelined write on a full disk answered %v", err)
 	}
 	if err := deferred.Sync(); err != nil {
@@ -104,17 +105,17 @@ func TestClusterAStoreThatRefusesWritesCountsAsAFailedReplica(t *testing.T) {
 				if err := set(a, "k", "v3"); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := a.Update(Forwarded(context.Background()), []byte("k"), func(st *State) (Change, error) {
+				if _, err := a.Update(context.Background(), []byte("k"), func(st *op.State) (op.Change, error) {
 					v, _, err := st.Value()
 					if err != nil {
-						return Change{}, err
+						return op.Change{}, err
 					}
 					return st.Put(version.KindBytes, append(v.Bytes, "+x"...), 0), nil
-				}); err != nil {
+				}, Options{here: true}); err != nil {
 					t.Fatal(err)
 				}
 				for _, c := range coords {
-					o, _, err := c.Read(context.Background(), []byte("k"))
+					o, _, err := c.Read(context.Background(), []byte("k"), Options{})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -44,15 +44,6 @@ const goldenObjectHex = "010100000000000000070103010003000000000000002a00000176"
 const goldenBatchHex = "02" + "0161" + "1b" + goldenObjectHex +
 	"026263" + "1b" + "010100000000000000070103010003000000000000002a00000177"
 
-func TestGoldenArgs(t *testing.T) {
-	args := [][]byte{[]byte("SET"), []byte("k"), {}}
-	b := golden(t, "args", EncodeArgs(args), "03"+"03"+"534554"+"01"+"6b"+"00")
-	if got, err := DecodeArgs(b); err != nil || len(got) != 3 || string(got[0]) != "SET" || len(got[2]) != 0 {
-		t.Errorf("args decode to %q, %v", got, err)
-	}
-	golden(t, "no args", EncodeArgs(nil), "00")
-}
-
 func TestGoldenRequests(t *testing.T) {
 	o := goldenObject("v")
 	golden(t, "object", o.AppendBinary(nil), goldenObjectHex)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -197,7 +198,7 @@ func (s notSentCaller) Call(ctx context.Context, addr string, m rpc.Method, req 
 	return nil, ErrNotSent
 }
 
-func TestForwardSendsOnOnlyWhatWasNeverSent(t *testing.T) {
+func TestRoutedWriteSendsOnOnlyWhatWasNeverSent(t *testing.T) {
 	ring := fiveNodes(t)
 	key := []byte("fwd")
 	owners := ring.Owners(ring.PartitionOf(key))
@@ -219,10 +220,10 @@ func TestForwardSendsOnOnlyWhatWasNeverSent(t *testing.T) {
 		calls := 0
 		net := &memNet{nodes: map[string]*Coordinator{}, down: map[string]bool{}}
 		c := &Coordinator{cfg: Config{Cluster: memCluster{self: self, ring: ring, net: net}, Transport: tc.transport(&calls), W: 2, Timeout: time.Second}}
-		_, err := c.Forward(context.Background(), key, EncodeArgs([][]byte{[]byte("INCR"), key}))
+		_, err := c.Do(context.Background(), &op.Op{Code: op.IncrBy, Key: key, Int: 1}, Options{})
 		var nq *NoQuorumError
 		if !errors.As(err, &nq) {
-			t.Fatalf("%s: Forward = %v, want NOQUORUM", tc.name, err)
+			t.Fatalf("%s: Do = %v, want NOQUORUM", tc.name, err)
 		}
 		if calls != tc.wantCalls {
 			t.Fatalf("%s: %d calls, want %d", tc.name, calls, tc.wantCalls)

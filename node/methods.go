@@ -11,15 +11,12 @@ import (
 
 // methodTable is the one place where the node meets each internode method
 // (declared, with its number, in package rpc) with its handler. The parts
-// the handlers call (coordinator, RESP server, transfer manager, trees)
+// the handlers call (coordinator, transfer manager, trees)
 // exist when it runs; requests wait for it (handle).
 func (n *Node) methodTable() *rpc.Table {
 	t := new(rpc.Table)
-	t.Register(rpc.MethodCommand, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
-		return n.srv.ExecForwarded(ctx, req)
-	})
-	t.Register(rpc.MethodCommands, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
-		return n.srv.ExecForwardedMany(ctx, req)
+	t.Register(rpc.MethodOps, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
+		return n.coord.HandleOps(ctx, req)
 	})
 	t.Register(rpc.MethodHint, request(n.coord.HandleHint))
 	t.Register(rpc.MethodMergeBatch, request(n.coord.HandleMergeBatch))
@@ -45,7 +42,7 @@ func request(h func(req []byte) ([]byte, error)) rpc.Handler {
 }
 
 // methodList is DYNAGO STATUS's internode_methods: the methods t serves,
-// as number=name, comma-separated ("3=command,4=hint,...").
+// as number=name, comma-separated ("4=hint,5=merge-batch,...").
 func methodList(t *rpc.Table) string {
 	var b strings.Builder
 	for i, in := range t.Registered() {

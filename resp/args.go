@@ -6,27 +6,27 @@ import (
 	"strings"
 
 	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/op"
 )
 
-// Redis's own error texts, which clients and scripts match on.
+// Redis's own error texts, which clients and scripts match on. Those an
+// operation may also decide on its coordinator are package op's.
 const (
 	errSyntax         = "ERR syntax error"
-	errNotInteger     = "ERR value is not an integer or out of range"
-	errNotFloat       = "ERR value is not a valid float"
-	errOverflow       = "ERR increment or decrement would overflow"
-	errNaNInf         = "ERR increment would produce NaN or Infinity"
+	errNotInteger     = string(op.ErrNotInteger)
+	errNotFloat       = string(op.ErrNotFloat)
+	errOverflow       = string(op.ErrOverflow)
+	errNaNInf         = string(op.ErrNaNOrInf)
 	errInvalidCursor  = "ERR invalid cursor"
 	errOffsetRange    = "ERR offset is out of range"
-	errStringTooLarge = "ERR string exceeds maximum allowed size (max-value-bytes)"
+	errStringTooLarge = string(op.ErrStringTooLarge)
 )
 
 func errArity(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"
 }
 
-func errInvalidExpire(name string) string {
-	return "ERR invalid expire time in '" + name + "' command"
-}
+func errInvalidExpire(name string) string { return string(op.ErrInvalidExpire(name)) }
 
 // parseInt parses a Redis integer argument strictly: optional '-', digits,
 // no leading zeros, no '+', no spaces, within int64 (Redis's string2ll).

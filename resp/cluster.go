@@ -1,14 +1,10 @@
 package resp
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/dynago/dynago/coordinator"
 )
 
 // Admin is what the DYNAGO commands and INFO's cluster section need to know
@@ -361,165 +357,6 @@ func (s *Server) clusterInfo() [][2]string {
 	return append(out, s.cfg.Admin.Status()...)
 }
 
-// forwardIfNotReplica sends a single-key write to a replica of its key when
-// this node is not one, writing the replica's reply. It reports whether it
-// did.
-func (s *Server) forwardIfNotReplica(c *client, args [][]byte, cmd *Command) bool {
-	key, ok := forwardKey(args, cmd)
-	if !ok || !s.coord.Distributed() {
-		return false
-	}
-	var reply []byte
-	var err error
-	switch {
-	case c.forwarded != nil:
-		reply, err = c.forwarded.Reply, c.forwarded.Err
-	case s.coord.Coordinates(key) || isForwardedCtx(c.ctx):
-		return false
-	default:
-		reply, err = s.forward(c.ctx, key, encodeForward(c.ctx, c.proto, args))
-	}
-	if err != nil {
-		c.writeErr(err)
-		return true
-	}
-	c.out.WriteRaw(reply)
-	return true
-}
-
-// forwardKey returns the key of a single-key write: a command that goes
-// whole to its key's coordinator.
-func forwardKey(args [][]byte, cmd *Command) ([]byte, bool) {
-	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) || !cmd.writes() {
-		return nil, false
-	}
-	if cmd.LastKey != cmd.FirstKey && len(args) > cmd.FirstKey+cmd.Step {
-		return nil, false // a multi-key write splits per key in its handler
-	}
-	return args[cmd.FirstKey], true
-}
-
-// forwardable reports whether run would forward a command (one with a valid
-// arity) to another node, as forwardIfNotReplica does.
-func (s *Server) forwardable(sess *session, ctx context.Context, args [][]byte, cmd *Command) bool {
-	key, ok := forwardKey(args, cmd)
-	if !ok || isForwardedCtx(ctx) || sess.authRequired() && refusedBeforeAuth(cmd, args) {
-		return false
-	}
-	return !s.coord.Coordinates(key)
-}
-
-// ExecForwardedMany runs the commands another node forwarded here together
-// (rpc.MethodCommands: the writes of one pipeline wave, on distinct
-// keys) concurrently, and returns their replies in order.
-func (s *Server) ExecForwardedMany(ctx context.Context, payload []byte) ([]byte, error) {
-	cmds, err := coordinator.DecodeArgs(payload)
-	if err != nil {
-		return nil, errors.New("resp: malformed forwarded commands")
-	}
-	replies := make([][]byte, len(cmds))
-	errs := make([]error, len(cmds))
-	var wg sync.WaitGroup
-	for i, p := range cmds {
-		wg.Add(1)
-		s.pool.Go(func() {
-			defer wg.Done()
-			replies[i], errs[i] = s.ExecForwarded(ctx, p)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return coordinator.EncodeArgs(replies), nil
-}
-
-// forward sends an encoded command to the key's write coordinator, or runs
-// it here when this node has become the coordinator.
-func (s *Server) forward(ctx context.Context, key, payload []byte) ([]byte, error) {
-	reply, err := s.coord.Forward(ctx, key, payload)
-	if errors.Is(err, coordinator.ErrCoordinateHere) {
-		// The command that forwards holds the gate already.
-		return s.execForwarded(ctx, payload, true)
-	}
-	return reply, err
-}
-
-// isForwardedCtx reports whether a command runs for another node that
-// forwarded it here.
-func isForwardedCtx(ctx context.Context) bool { return ctx.Value(forwardedMarker{}) != nil }
-
-type forwardedMarker struct{}
-
-// encodeForward encodes a command for the node that coordinates it: the
-// client's protocol and quorums (so the command runs as this client asked),
-// then the arguments.
-func encodeForward(ctx context.Context, proto int, args [][]byte) []byte {
-	r, w := coordinator.QuorumsOf(ctx)
-	return append([]byte{byte(proto), byte(r), byte(w)}, coordinator.EncodeArgs(args)...)
-}
-
-// ExecForwarded runs a command another node forwarded here (the payload
-// Forward sent) and returns its RESP reply.
-func (s *Server) ExecForwarded(ctx context.Context, payload []byte) ([]byte, error) {
-	return s.execForwarded(ctx, payload, false)
-}
-
-// execForwarded is ExecForwarded; gateHeld says the caller runs inside a
-// command, which holds the server's gate (see Server.run).
-func (s *Server) execForwarded(ctx context.Context, payload []byte, gateHeld bool) ([]byte, error) {
-	if len(payload) < 3 {
-		return nil, errors.New("resp: malformed forwarded command")
-	}
-	if r, w := int(payload[1]), int(payload[2]); r != 0 || w != 0 {
-		ctx = coordinator.WithQuorums(ctx, r, w)
-	}
-	args, err := coordinator.DecodeArgs(payload[3:])
-	if err != nil || len(args) == 0 {
-		return nil, errors.New("resp: malformed forwarded command")
-	}
-	sess := &session{srv: s, id: 0, addr: "forwarded", proto: int(payload[0]), since: s.cfg.Now()}
-	out := newReplyBuffer()
-	ctx = context.WithValue(coordinator.Forwarded(ctx), forwardedMarker{}, true)
-	s.running.Add(1)
-	defer s.running.Done()
-	s.exec(&client{session: sess, out: out, ctx: ctx, gateHeld: gateHeld}, args, lookupArgs(args))
-	return out.Buffer(), nil
-}
-
-// forwardSub sends sub, the single-key command equivalent to one key's part
-// of a multi-key write (DEL, MSET, ...), to the key's coordinator and returns
-// its integer reply (1 for +OK). On failure it writes the error reply.
-func (c *client) forwardSub(key []byte, sub [][]byte) (int64, bool) {
-	n, err := c.forwardSubValue(key, sub)
-	if err != nil {
-		c.writeErr(err)
-		return 0, false
-	}
-	return n, true
-}
-
-// forwardSubValue is forwardSub without writing a reply.
-func (c *client) forwardSubValue(key []byte, sub [][]byte) (int64, error) {
-	reply, err := c.srv.forward(c.ctx, key, encodeForward(c.ctx, 2, sub))
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case len(reply) > 0 && reply[0] == ':':
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(reply[1:])), 10, 64); err == nil {
-			return n, nil
-		}
-	case len(reply) > 0 && reply[0] == '+':
-		return 1, nil
-	case len(reply) > 0 && (reply[0] == '_' || string(reply) == "$-1\r\n"):
-		return 0, nil
-	case len(reply) > 0 && reply[0] == '-':
-		return 0, redisError(strings.TrimSpace(string(reply[1:])))
-	}
-	return 0, errors.New("unexpected reply from the key's coordinator")
-}
-
 // maxFanOut bounds the keys of one multi-key command in flight at once.
 const maxFanOut = 64
 
@@ -553,10 +390,4 @@ func (c *client) fanOut(n int, fn func(i int) error) error {
 		}
 	}
 	return nil
-}
-
-// needsForward reports whether a multi-key command's key must be written
-// through another node.
-func (c *client) needsForward(key []byte) bool {
-	return c.srv.coord.Clustered() && !c.srv.coord.Coordinates(key) && !isForwardedCtx(c.ctx)
 }

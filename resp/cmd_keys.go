@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/op"
 )
 
 func init() {
@@ -38,20 +38,8 @@ func cmdDel(c *client, args [][]byte) {
 	keys := args[1:]
 	deleted := make([]int64, len(keys))
 	err := c.fanOut(len(keys), func(i int) error {
-		key := keys[i]
-		if c.needsForward(key) {
-			var err error
-			deleted[i], err = c.forwardSubValue(key, [][]byte{[]byte("DEL"), key})
-			return err
-		}
-		_, err := c.coordUpdate(c.ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
-			_, found, err := st.Value()
-			if err != nil || !found {
-				return coordinator.Change{}, err
-			}
-			deleted[i] = 1
-			return st.Delete(), nil
-		})
+		res, err := c.do(&op.Op{Code: op.Del, Key: keys[i]})
+		deleted[i] = b2i(res.Wrote)
 		return err
 	})
 	if err != nil {
@@ -148,29 +136,14 @@ func cmdExpire(c *client, args [][]byte) {
 		}
 		n += now
 	}
-	at := n
-	var changed bool
-	ok = c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil || !found {
-			return coordinator.Change{}, err
+	o := op.Op{Code: op.Expire, Key: args[1], Expiry: n}
+	for flag, on := range map[op.Flags]bool{op.NX: nx, op.XX: xx, op.GT: gt, op.LT: lt} {
+		if on {
+			o.Flags |= flag
 		}
-		// A key without a TTL has an infinite one for GT and LT.
-		switch {
-		case nx && v.Expiry != 0,
-			xx && v.Expiry == 0,
-			gt && (v.Expiry == 0 || at <= v.Expiry),
-			lt && v.Expiry != 0 && at >= v.Expiry:
-			return coordinator.Change{}, nil
-		}
-		changed = true
-		if at <= 0 {
-			return st.Delete(), nil
-		}
-		return rewriteExpiry(st, v, at), nil
-	})
-	if ok {
-		c.writeInt(b2i(changed))
+	}
+	if res, ok := c.write(&o); ok {
+		c.writeInt(b2i(res.Wrote))
 	}
 }
 
@@ -209,17 +182,8 @@ func cmdTTL(c *client, args [][]byte) {
 }
 
 func cmdPersist(c *client, args [][]byte) {
-	var changed bool
-	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil || !found || v.Expiry == 0 {
-			return coordinator.Change{}, err
-		}
-		changed = true
-		return rewriteExpiry(st, v, 0), nil
-	})
-	if ok {
-		c.writeInt(b2i(changed))
+	if res, ok := c.write(&op.Op{Code: op.Persist, Key: args[1]}); ok {
+		c.writeInt(b2i(res.Wrote))
 	}
 }
 

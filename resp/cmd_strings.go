@@ -2,15 +2,12 @@ package resp
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"time"
 
-	"github.com/dynago/dynago/coordinator"
-	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -40,36 +37,19 @@ func init() {
 	)
 }
 
-// redisError is a reply error decided inside a coordinator callback; it
-// reaches the client with its Redis text unchanged.
-type redisError string
-
-func (e redisError) Error() string      { return string(e) }
-func (e redisError) RedisError() string { return string(e) }
-
-// update runs decide on key through the coordinator; on failure it writes
-// the error reply and returns false.
-func (c *client) update(key []byte, decide coordinator.Decide) bool {
-	return c.updateIn(c.ctx, key, decide)
-}
-
-// updateBlind is update for a write whose decision does not depend on the
-// key's current value (see coordinator.Blind).
-func (c *client) updateBlind(key []byte, decide coordinator.Decide) bool {
-	return c.updateIn(coordinator.Blind(c.ctx), key, decide)
-}
-
-func (c *client) updateIn(ctx context.Context, key []byte, decide coordinator.Decide) bool {
-	if _, err := c.coordUpdate(ctx, key, decide); err != nil {
+// write runs o and answers its error, if any; ok is false then.
+func (c *client) write(o *op.Op) (res op.Result, ok bool) {
+	res, err := c.do(o)
+	if err != nil {
 		c.writeErr(err)
-		return false
+		return res, false
 	}
-	return true
+	return res, true
 }
 
 // read resolves key to its single Redis value; on failure it writes the
 // error reply and returns ok=false, done=false.
-func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
+func (c *client) read(key []byte) (v op.Value, found, done bool) {
 	v, found, err := c.readValue(key)
 	if err != nil {
 		c.writeErr(err)
@@ -79,19 +59,24 @@ func (c *client) read(key []byte) (v coordinator.Value, found, done bool) {
 }
 
 // now is the time the command runs at: the clock, or the instant its
-// transaction runs at (see coordinator.At).
-func (c *client) now() time.Time { return coordinator.ClockOf(c.ctx, c.srv.cfg.Now) }
+// transaction runs at (see client.at).
+func (c *client) now() time.Time {
+	if !c.at.IsZero() {
+		return c.at
+	}
+	return c.srv.cfg.Now()
+}
 
 // readValue resolves key to its single Redis value. It writes nothing, so
 // concurrent reads of a multi-key command may use it.
-func (c *client) readValue(key []byte) (coordinator.Value, bool, error) {
+func (c *client) readValue(key []byte) (op.Value, bool, error) {
 	o, ok, err := c.readObject(key)
 	if err != nil {
-		return coordinator.Value{}, false, err
+		return op.Value{}, false, err
 	}
-	v, found := coordinator.Value{}, false
+	v, found := op.Value{}, false
 	if ok {
-		if v, found, err = coordinator.Resolve(o, c.now().UnixMilli()); err != nil {
+		if v, found, err = op.Resolve(o, c.now().UnixMilli()); err != nil {
 			return v, false, err
 		}
 	}
@@ -109,7 +94,7 @@ func (c *client) readObject(key []byte) (version.Object, bool, error) {
 	if r, ok := c.fetched[string(key)]; ok {
 		return r.Object, r.Found, r.Err
 	}
-	return c.srv.coord.Read(c.ctx, key)
+	return c.srv.coord.Read(c.ctx, key, c.opts())
 }
 
 // checkSize refuses values over --max-value-bytes.
@@ -205,41 +190,26 @@ func cmdSet(c *client, args [][]byte) {
 			return
 		}
 	}
-	var old coordinator.Value
-	var had, written bool
-	update := c.update
-	if !nx && !xx && !get && !keepTTL {
-		update = c.updateBlind
+	o := op.Op{Code: op.Set, Key: key, Value: val, Expiry: expiry}
+	for flag, on := range map[op.Flags]bool{op.NX: nx, op.XX: xx, op.Get: get, op.KeepTTL: keepTTL} {
+		if on {
+			o.Flags |= flag
+		}
 	}
-	ok := update(key, func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		old, had = v, found
-		if (nx && found) || (xx && !found) {
-			return coordinator.Change{}, nil
-		}
-		e := expiry
-		if keepTTL && found {
-			e = v.Expiry
-		}
-		written = true
-		return st.Put(version.KindBytes, val, e), nil
-	})
+	res, ok := c.write(&o)
 	switch {
 	case !ok:
 	case get:
-		c.writeBulkOrNull(old.Bytes, had)
-	case written:
+		c.writeBulkOrNull(res.Old, res.Found)
+	case res.Wrote:
 		c.writeOK()
 	default:
 		c.writeNull()
 	}
 }
 
-// put stores value under key (as SET without options would) and reports
-// whether the key existed before.
+// put stores value under key (as SET without options would; only if the
+// key holds no value with onlyIfAbsent) and reports whether it wrote.
 func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (written, ok bool) {
 	written, err := c.putValue(key, value, expiry, onlyIfAbsent)
 	if err != nil {
@@ -251,33 +221,12 @@ func (c *client) put(key, value []byte, expiry int64, onlyIfAbsent bool) (writte
 
 // putValue is put without writing a reply, for concurrent use by MSET.
 func (c *client) putValue(key, value []byte, expiry int64, onlyIfAbsent bool) (bool, error) {
-	if c.needsForward(key) {
-		sub := [][]byte{[]byte("SET"), key, value}
-		if expiry != 0 {
-			sub = append(sub, []byte("PXAT"), []byte(strconv.FormatInt(expiry, 10)))
-		}
-		if onlyIfAbsent {
-			sub = append(sub, []byte("NX"))
-		}
-		n, err := c.forwardSubValue(key, sub)
-		return n == 1, err
+	o := op.Op{Code: op.Set, Key: key, Value: value, Expiry: expiry}
+	if onlyIfAbsent {
+		o.Flags = op.NX
 	}
-	written := false
-	ctx := c.ctx
-	if !onlyIfAbsent {
-		ctx = coordinator.Blind(ctx)
-	}
-	_, err := c.coordUpdate(ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
-		if onlyIfAbsent {
-			_, found, err := st.Value()
-			if err != nil || found {
-				return coordinator.Change{}, err
-			}
-		}
-		written = true
-		return st.Put(version.KindBytes, value, expiry), nil
-	})
-	return written, err
+	res, err := c.do(&o)
+	return res.Wrote, err
 }
 
 func cmdSetNX(c *client, args [][]byte) {
@@ -310,34 +259,14 @@ func cmdGetSet(c *client, args [][]byte) {
 	if !c.checkSize(len(args[2])) {
 		return
 	}
-	var old coordinator.Value
-	var had bool
-	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		var err error
-		old, had, err = st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		return st.Put(version.KindBytes, args[2], 0), nil
-	})
-	if ok {
-		c.writeBulkOrNull(old.Bytes, had)
+	if res, ok := c.write(&op.Op{Code: op.GetSet, Key: args[1], Value: args[2]}); ok {
+		c.writeBulkOrNull(res.Old, res.Found)
 	}
 }
 
 func cmdGetDel(c *client, args [][]byte) {
-	var old coordinator.Value
-	var had bool
-	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		var err error
-		old, had, err = st.Value()
-		if err != nil || !had {
-			return coordinator.Change{}, err
-		}
-		return st.Delete(), nil
-	})
-	if ok {
-		c.writeBulkOrNull(old.Bytes, had)
+	if res, ok := c.write(&op.Op{Code: op.GetDel, Key: args[1]}); ok {
+		c.writeBulkOrNull(res.Old, res.Found)
 	}
 }
 
@@ -361,46 +290,27 @@ func cmdGetEX(c *client, args [][]byte) {
 		cmdGet(c, args)
 		return
 	}
-	// Redis looks the key up before it checks the expiry's value, so a
-	// missing key answers nil even when the expiry is invalid.
-	var expiry int64
-	var expiryErr string
-	if exp.unit != "" {
-		expiry, expiryErr = exp.absolute("getex", c.now().UnixMilli())
-	}
-	var cur coordinator.Value
-	var had bool
-	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		var err error
-		cur, had, err = st.Value()
-		if err != nil || !had || (persist && cur.Expiry == 0) {
-			return coordinator.Change{}, err
+	o := op.Op{Code: op.GetEx, Key: args[1]}
+	if persist {
+		o.Flags = op.PersistTTL
+	} else if expiry, msg := exp.absolute("getex", c.now().UnixMilli()); msg != "" {
+		// Redis looks the key up before it checks the expiry's value, so
+		// a missing key answers nil even when the expiry is invalid.
+		o.Flags = op.BadExpiry
+		if msg == errNotInteger {
+			o.Flags = op.BadInteger
 		}
-		if expiryErr != "" {
-			return coordinator.Change{}, redisError(expiryErr)
-		}
-		return rewriteExpiry(st, cur, expiry), nil
-	})
-	if ok {
-		c.writeBulkOrNull(cur.Bytes, had)
+	} else {
+		o.Expiry = expiry
 	}
-}
-
-// rewriteExpiry is the change that gives a key's current value a new expiry
-// (0 = persist); an expiry already past deletes the key, as Redis does.
-func rewriteExpiry(st *coordinator.State, v coordinator.Value, expiry int64) coordinator.Change {
-	if expiry != 0 && expiry <= st.NowMs() {
-		return st.Delete()
+	if res, ok := c.write(&o); ok {
+		c.writeBulkOrNull(res.Old, res.Found)
 	}
-	if v.Counter != nil {
-		return st.Put(version.KindCounter, v.Counter.AppendBinary(nil), expiry)
-	}
-	return st.Put(version.KindBytes, v.Bytes, expiry)
 }
 
 func cmdMGet(c *client, args [][]byte) {
 	keys := args[1:]
-	values := make([]coordinator.Value, len(keys))
+	values := make([]op.Value, len(keys))
 	found := make([]bool, len(keys))
 	err := c.fanOut(len(keys), func(i int) error {
 		var err error
@@ -502,25 +412,8 @@ func cmdMSetNX(c *client, args [][]byte) {
 }
 
 func cmdAppend(c *client, args [][]byte) {
-	var n int
-	ok := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		if len(v.Bytes)+len(args[2]) > c.srv.cfg.MaxValueBytes {
-			return coordinator.Change{}, redisError(errStringTooLarge)
-		}
-		nv := make([]byte, 0, len(v.Bytes)+len(args[2]))
-		nv = append(append(nv, v.Bytes...), args[2]...)
-		n = len(nv)
-		if !found {
-			v.Expiry = 0
-		}
-		return st.Put(version.KindBytes, nv, v.Expiry), nil
-	})
-	if ok {
-		c.writeInt(int64(n))
+	if res, ok := c.write(&op.Op{Code: op.Append, Key: args[1], Value: args[2], MaxValue: int64(c.srv.cfg.MaxValueBytes)}); ok {
+		c.writeInt(res.N)
 	}
 }
 
@@ -583,37 +476,9 @@ func cmdSetRange(c *client, args [][]byte) {
 		c.writeError(errOffsetRange)
 		return
 	}
-	val := args[3]
-	var n int
-	okU := c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		n = len(v.Bytes)
-		if len(val) == 0 {
-			return coordinator.Change{}, nil // nothing to write; Redis leaves the key as it is
-		}
-		// Written as a subtraction: off+len(val) overflows for offsets near
-		// 2^63, and a wrapped sum would pass the check.
-		if off > int64(c.srv.cfg.MaxValueBytes)-int64(len(val)) {
-			return coordinator.Change{}, redisError(errStringTooLarge)
-		}
-		size := int(off) + len(val)
-		if size < len(v.Bytes) {
-			size = len(v.Bytes)
-		}
-		nv := make([]byte, size)
-		copy(nv, v.Bytes)
-		copy(nv[off:], val)
-		n = len(nv)
-		if !found {
-			v.Expiry = 0
-		}
-		return st.Put(version.KindBytes, nv, v.Expiry), nil
-	})
-	if okU {
-		c.writeInt(int64(n))
+	o := op.Op{Code: op.SetRange, Key: args[1], Int: off, Value: args[3], MaxValue: int64(c.srv.cfg.MaxValueBytes)}
+	if res, ok := c.write(&o); ok {
+		c.writeInt(res.N)
 	}
 }
 
@@ -642,55 +507,15 @@ func cmdDecrBy(c *client, args [][]byte) {
 	incrBy(c, args[1], -d)
 }
 
-// counterOf returns the key's value as a counter: the merged counter if it
-// is one, else a counter starting from its string value. An empty string is
-// not a number to Redis (counter.FromValue reads it as 0, as it does an
-// absent key).
-func counterOf(v coordinator.Value, found bool) (counter.State, error) {
-	if !found {
-		return counter.FromValue(version.Dot{}, 0, nil)
-	}
-	if v.Counter != nil {
-		return *v.Counter, nil
-	}
-	if len(v.Bytes) == 0 {
-		return counter.State{}, counter.ErrNotNumber
-	}
-	return counter.FromValue(v.Dot, v.Time, v.Bytes)
-}
-
-// updateCounter applies one increment (apply) to the key's counter and
-// returns the counter's new value as Redis prints it. The increment is this
-// node's own contribution to a convergent counter, so increments made
-// through other nodes concurrently all count.
-func (c *client) updateCounter(key []byte, float bool, apply func(cs counter.State, d version.Dot) (counter.State, error)) (string, bool) {
-	var result string
-	ok := c.update(key, func(st *coordinator.State) (coordinator.Change, error) {
-		v, found, err := st.Value()
-		if err != nil {
-			return coordinator.Change{}, err
-		}
-		cs, err := counterOf(v, found)
-		if err == nil {
-			cs, err = apply(cs, st.Dot)
-		}
-		if err != nil {
-			return coordinator.Change{}, counterError(err, float)
-		}
-		result = cs.String()
-		return st.Put(version.KindCounter, cs.AppendBinary(nil), v.Expiry), nil
-	})
-	return result, ok
-}
-
+// incrBy adds delta to key's counter: this node's contribution to a
+// convergent counter, so increments made through other nodes concurrently
+// all count.
 func incrBy(c *client, key []byte, delta int64) {
-	result, ok := c.updateCounter(key, false, func(cs counter.State, d version.Dot) (counter.State, error) {
-		return cs.IncrBy(d.Actor, d.Counter, delta)
-	})
+	res, ok := c.write(&op.Op{Code: op.IncrBy, Key: key, Int: delta})
 	if !ok {
 		return
 	}
-	n, err := strconv.ParseInt(result, 10, 64)
+	n, err := strconv.ParseInt(res.Text, 10, 64)
 	if err != nil {
 		c.writeError(errNotInteger)
 		return
@@ -704,27 +529,9 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 		c.writeError(errNotFloat)
 		return
 	}
-	result, ok := c.updateCounter(args[1], true, func(cs counter.State, d version.Dot) (counter.State, error) {
-		return cs.IncrByFloat(d.Actor, d.Counter, delta)
-	})
-	if ok {
-		c.writeBulkString(result)
+	if res, ok := c.write(&op.Op{Code: op.IncrByFloat, Key: args[1], Float: delta}); ok {
+		c.writeBulkString(res.Text)
 	}
-}
-
-// counterError maps the counter package's errors to Redis's texts.
-func counterError(err error, float bool) error {
-	switch {
-	case errors.Is(err, counter.ErrOverflow):
-		return redisError(errOverflow)
-	case errors.Is(err, counter.ErrNaNOrInf):
-		return redisError(errNaNInf)
-	case float:
-		return redisError(errNotFloat)
-	case errors.Is(err, counter.ErrNotInteger), errors.Is(err, counter.ErrNotFloat):
-		return redisError(errNotInteger)
-	}
-	return err
 }
 
 func b2i(b bool) int64 {

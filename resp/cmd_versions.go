@@ -1,8 +1,8 @@
 package resp
 
 import (
-	"github.com/dynago/dynago/coordinator"
 	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -89,9 +89,7 @@ func cmdVSet(c *client, args [][]byte) {
 			return
 		}
 	}
-	if c.updateBlind(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		return coordinator.Change{Op: coordinator.Put, Context: ctx, Kind: version.KindBytes, Value: args[3], Expiry: expiry}, nil
-	}) {
+	if _, ok := c.write(&op.Op{Code: op.VSet, Key: args[1], Context: ctx, Value: args[3], Expiry: expiry}); ok {
 		c.writeOK()
 	}
 }
@@ -102,18 +100,7 @@ func cmdVDel(c *client, args [][]byte) {
 		c.writeError(errInvalidContext)
 		return
 	}
-	var removed bool
-	if c.update(args[1], func(st *coordinator.State) (coordinator.Change, error) {
-		for _, s := range st.Object.Live(st.NowMs()) {
-			if ctx.Covers(s.Dot) {
-				removed = true
-			}
-		}
-		if !removed {
-			return coordinator.Change{}, nil
-		}
-		return coordinator.Change{Op: coordinator.Delete, Context: ctx}, nil
-	}) {
-		c.writeInt(b2i(removed))
+	if res, ok := c.write(&op.Op{Code: op.VDel, Key: args[1], Context: ctx}); ok {
+		c.writeInt(b2i(res.Wrote))
 	}
 }

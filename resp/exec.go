@@ -10,8 +10,8 @@ import (
 
 // EXEC's runner: it checks the watched keys, then runs the queued commands
 // one after the other, each through exec as if the client had sent it then
-// (forwarded to its key's coordinator when another node coordinates it,
-// counted, timed, slow-logged, a panic contained), their replies together
+// (its writes routed to their keys' coordinators, counted, timed,
+// slow-logged, a panic contained), their replies together
 // as one array. An error a command answers takes its place in the array;
 // the commands after it still run. Nothing is rolled back, as in Redis.
 //
@@ -101,7 +101,7 @@ func (s *Server) runTransaction(c *client, queue []queuedCmd) {
 
 	// Time stands still for the whole transaction, as in Redis: the
 	// watch check and every queued command see the same instant.
-	c.ctx = coordinator.At(c.ctx, s.cfg.Now())
+	c.at = s.cfg.Now()
 	if lone {
 		defer s.coord.HoldExpiry()()
 	}
@@ -117,16 +117,15 @@ func (s *Server) runTransaction(c *client, queue []queuedCmd) {
 	}
 	// On a lone node the transaction's writes commit without waiting for
 	// the disk, and one fsync covers them all before the reply leaves.
-	ctx := c.ctx
 	var deferred *coordinator.DeferredSync
 	if lone {
-		ctx, deferred = s.coord.DeferSync(ctx)
+		deferred = s.coord.DeferSync()
 	}
 	mark := len(c.out.Buffer())
 	c.writeArray(len(queue))
 	c.tx.multi.Store(int32(len(queue) + 1)) // CLIENT LIST shows the transaction while it runs, as Redis does
 	for _, q := range queue {
-		s.exec(&client{session: c.session, out: c.out, ctx: ctx, inExec: true, gateHeld: lone}, q.args, q.cmd)
+		s.exec(&client{session: c.session, out: c.out, ctx: c.ctx, at: c.at, sync: deferred, inExec: true, gateHeld: lone}, q.args, q.cmd)
 	}
 	c.tx.multi.Store(0)
 	release()

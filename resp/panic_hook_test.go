@@ -1,6 +1,6 @@
 package resp
 
-import "github.com/dynago/dynago/coordinator"
+import "github.com/dynago/dynago/op"
 
 // The test binary's command table has one more command, which panics while
 // the coordinator holds the key's lock (inside its decision), so that tests
@@ -11,8 +11,8 @@ func init() {
 		Handler: func(c *client, args [][]byte) {
 			c.writeArray(2) // a reply begun, never finished
 			c.writeInt(1)
-			c.update(args[1], func(*coordinator.State) (coordinator.Change, error) {
+			_, _ = c.srv.coord.Update(c.ctx, args[1], func(*op.State) (op.Change, error) {
 				panic("dynago-test-panic: forced")
-			})
+			}, c.opts())
 		}})
 }

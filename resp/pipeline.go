@@ -2,9 +2,7 @@ package resp
 
 import (
 	"context"
-	"errors"
 	"sync"
-	"time"
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/tidwall/redcon"
@@ -19,7 +17,9 @@ import (
 // sees its commands take effect in order, as Redis promises. A wave of reads
 // only is cheaper still: all its keys are fetched at once, then its commands
 // run one after the other on what was fetched. Sixteen pipelined GETs cost
-// about one quorum round trip, not sixteen.
+// about one quorum round trip, not sixteen; so do sixteen SETs, whose
+// operations bound for one coordinator leave together (coordinator.Do
+// batches them per peer).
 //
 // Transactions run in order: a transaction command (MULTI, EXEC, DISCARD,
 // WATCH, UNWATCH) ends the wave before it and runs alone, and so does every
@@ -77,81 +77,19 @@ func (s *Server) runWave(ctx context.Context, sess *session, out *redcon.Writer,
 		s.runReadWave(ctx, sess, out, wave)
 		return
 	}
-	fwd := s.forwardables(ctx, sess, wave)
 	var wg sync.WaitGroup
 	for i := range wave {
 		wave[i].out = newReplyBuffer()
-		if fwd != nil && fwd[i] {
-			continue
-		}
-		wg.Add(1)
 		it := &wave[i]
+		wg.Add(1)
 		s.pool.Go(func() {
 			defer wg.Done()
 			s.exec(&client{session: sess, out: it.out, ctx: ctx}, it.args, it.cmd)
 		})
 	}
-	s.forwardWave(ctx, sess, wave, fwd)
 	wg.Wait()
 	for _, it := range wave {
 		out.WriteRaw(it.out.Buffer())
-	}
-}
-
-// forwardables marks the wave's commands that another node coordinates,
-// when there are at least two of them; nil when there are fewer.
-func (s *Server) forwardables(ctx context.Context, sess *session, wave []waveItem) []bool {
-	if !s.coord.Distributed() {
-		return nil
-	}
-	var fwd []bool
-	n := 0
-	for i, it := range wave {
-		if s.forwardable(sess, ctx, it.args, it.cmd) {
-			if fwd == nil {
-				fwd = make([]bool, len(wave))
-			}
-			fwd[i] = true
-			n++
-		}
-	}
-	if n < 2 {
-		return nil
-	}
-	return fwd
-}
-
-// forwardWave forwards the marked commands of a wave together, one request
-// per coordinator (coordinator.ForwardMany), then runs each through exec
-// with its reply in hand, so that it is counted, timed and logged like any
-// other command. A command this node turned out to coordinate meanwhile
-// runs here.
-func (s *Server) forwardWave(ctx context.Context, sess *session, wave []waveItem, fwd []bool) {
-	if fwd == nil {
-		return
-	}
-	started := time.Now()
-	fctx := ctx
-	if r, w := sess.readQ.Load(), sess.writeQ.Load(); r != 0 || w != 0 {
-		fctx = coordinator.WithQuorums(ctx, int(r), int(w))
-	}
-	var idx []int
-	var keys, cmds [][]byte
-	for i, it := range wave {
-		if fwd[i] {
-			idx = append(idx, i)
-			keys = append(keys, it.args[it.cmd.FirstKey])
-			cmds = append(cmds, encodeForward(fctx, sess.proto, it.args))
-		}
-	}
-	results := s.coord.ForwardMany(fctx, keys, cmds)
-	for j, i := range idx {
-		it := &wave[i]
-		c := &client{session: sess, out: it.out, ctx: ctx, started: started}
-		if !errors.Is(results[j].Err, coordinator.ErrCoordinateHere) {
-			c.forwarded = &results[j]
-		}
-		s.exec(c, it.args, it.cmd)
 	}
 }
 
@@ -175,11 +113,7 @@ func (s *Server) runReadWave(ctx context.Context, sess *session, out *redcon.Wri
 	for _, it := range wave {
 		it.cmd.eachKey(it.args, func(k []byte) { keys = append(keys, k) })
 	}
-	rctx := ctx
-	if r, w := sess.readQ.Load(), sess.writeQ.Load(); r != 0 || w != 0 {
-		rctx = coordinator.WithQuorums(ctx, int(r), int(w))
-	}
-	results := s.coord.ReadMany(rctx, keys)
+	results := s.coord.ReadMany(ctx, keys, coordinator.Options{R: int(sess.readQ.Load())})
 	fetched := make(map[string]coordinator.ReadResult, len(keys))
 	for i, k := range keys {
 		fetched[string(k)] = results[i]

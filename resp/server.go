@@ -178,16 +178,24 @@ type client struct {
 	// fetched holds the quorum reads of keys fetched ahead of the
 	// command (see runReadWave); nil for most commands.
 	fetched map[string]coordinator.ReadResult
-	// forwarded is the reply of the command's coordinator when the command
-	// was forwarded ahead with the rest of its wave (see forwardWave), and
-	// started is when that began; nil and zero for most commands.
-	forwarded *coordinator.ForwardResult
-	started   time.Time
+	// at is the instant the command decides at when it runs inside EXEC
+	// (time stands still for a transaction, as in Redis); zero otherwise.
+	at time.Time
+	// sync, when set, lets the command's writes on this node defer their
+	// fsync to one the caller makes before any reply leaves (a lone node's
+	// pipeline or EXEC).
+	sync *coordinator.DeferredSync
 	// inExec marks a queued command that EXEC runs: it passed its checks
 	// when it was queued. gateHeld says the server's gate is held already
-	// by what this command runs inside (EXEC on a lone node, a command
-	// whose forward came back to run here), so it must not take it again.
+	// by the EXEC this command runs inside, so it must not take it again.
 	inExec, gateHeld bool
+}
+
+// opts are the coordinator options the command runs with: the
+// connection's quorums (DYNAGO CONSISTENCY), the transaction's instant, the
+// shared fsync.
+func (c *client) opts() coordinator.Options {
+	return coordinator.Options{R: int(c.readQ.Load()), W: int(c.writeQ.Load()), At: c.at, Sync: c.sync}
 }
 
 // New returns a server for coord.
@@ -420,8 +428,8 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	// A pipeline: its writes commit without waiting for the disk, and one
 	// fsync covers them all before any reply leaves (redcon flushes replies
 	// only after the last command of what it read).
-	ctx, deferred := s.coord.DeferSync(context.Background())
-	c := &client{session: sess, out: out, ctx: ctx}
+	deferred := s.coord.DeferSync()
+	c := &client{session: sess, out: out, ctx: context.Background(), sync: deferred}
 	s.exec(c, rc.Args, lookupArgs(rc.Args))
 	for _, next := range conn.ReadPipeline() {
 		s.exec(c, next.Args, lookupArgs(next.Args))
@@ -453,13 +461,7 @@ func (s *Server) exec(c *client, args [][]byte, cmd *Command) {
 	}()
 	c.last.Store(s.cfg.Now().UnixNano())
 	c.failed = false
-	if r, w := c.readQ.Load(), c.writeQ.Load(); r != 0 || w != 0 {
-		c.ctx = coordinator.WithQuorums(c.ctx, int(r), int(w))
-	}
 	start := time.Now()
-	if !c.started.IsZero() {
-		start = c.started
-	}
 	rejected, queued := s.run(c, args, cmd)
 	if queued {
 		return // counted when EXEC runs it, as in Redis
@@ -493,7 +495,7 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued b
 			return true, false
 		}
 	}
-	if !c.inExec && c.authRequired() && !isForwardedCtx(c.ctx) && refusedBeforeAuth(cmd, args) {
+	if !c.inExec && c.authRequired() && refusedBeforeAuth(cmd, args) {
 		if cmd == execCommand {
 			c.execAbort(errNoAuth)
 			return true, false
@@ -512,9 +514,6 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued b
 		// EXEC takes the write side itself (see runTransaction).
 		s.gate.RLock()
 		defer s.gate.RUnlock()
-	}
-	if s.forwardIfNotReplica(c, args, cmd) {
-		return false, false
 	}
 	cmd.Handler(c, args)
 	return false, false

@@ -1,12 +1,11 @@
 package resp
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/dynago/dynago/coordinator"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -119,7 +118,7 @@ func (c *client) watch(keys [][]byte) error {
 	// the key, one decided before it is in the context read (and may
 	// touch it too: an EXEC aborted for nothing, never a change missed).
 	c.srv.watching.add(c.session, fresh)
-	results := c.srv.coord.ReadMany(c.ctx, toRead)
+	results := c.srv.coord.ReadMany(c.ctx, toRead, c.opts())
 	now := c.now().UnixMilli()
 	added := make([]watchedKey, len(fresh))
 	for i, r := range results {
@@ -162,7 +161,7 @@ func (c *client) watchesChanged() (bool, error) {
 	for i := range w {
 		keys[i] = []byte(w[i].key)
 	}
-	results := c.srv.coord.ReadMany(c.ctx, keys)
+	results := c.srv.coord.ReadMany(c.ctx, keys, c.opts())
 	now := c.now().UnixMilli()
 	for i, r := range results {
 		if r.Err != nil {
@@ -175,24 +174,15 @@ func (c *client) watchesChanged() (bool, error) {
 	return false, nil
 }
 
-// coordUpdate is Coordinator.Update for a command's write of key: when the
-// command decides to change the key, the sessions watching it here are
-// marked (see watchers.touch), whether or not the write then reaches its
-// quorum (one that failed may still be on a replica).
-func (c *client) coordUpdate(ctx context.Context, key []byte, decide coordinator.Decide) (version.Object, error) {
-	if c.srv.watching.n.Load() == 0 {
-		return c.srv.coord.Update(ctx, key, decide)
+// do runs o, the command's write of one key, on the key's write
+// coordinator (this node or another: coordinator.Do decides). When the
+// write changed the key, the sessions watching it here are marked (see
+// watchers.touch), whether or not it then reached its quorum (one that
+// failed may still be on a replica).
+func (c *client) do(o *op.Op) (op.Result, error) {
+	res, err := c.srv.coord.Do(c.ctx, o, c.opts())
+	if res.Wrote {
+		c.srv.watching.touch(o.Key)
 	}
-	changing := false
-	o, err := c.srv.coord.Update(ctx, key, func(st *coordinator.State) (coordinator.Change, error) {
-		ch, err := decide(st)
-		if err == nil && ch.Op != coordinator.Keep {
-			changing = true
-		}
-		return ch, err
-	})
-	if changing {
-		c.srv.watching.touch(key)
-	}
-	return o, err
+	return res, err
 }

@@ -14,8 +14,7 @@
 // other during a rolling upgrade, so a number is never renumbered or reused:
 // a retired method's number stays retired. A node answers a number it does
 // not serve with UnknownMethodError, which a newer node takes as an older
-// peer's word and falls back (see coordinator's MethodReadDigests and
-// MethodCommands).
+// peer's word and falls back (see coordinator's MethodReadDigests).
 //
 // rpc imports nothing of Dynago: coordinator, antientropy and transfer
 // declare the interfaces they call through with its Method, without
@@ -35,10 +34,10 @@ const (
 	// 1 and 2 were single-key reads and merges, now sent in batches
 	// (MethodReadBatch, MethodMergeBatch). Retired: never reuse them.
 
-	// MethodCommand forwards a client's command to the node that
-	// coordinates its key's writes. Request: the client's RESP version, R,
-	// W, then the arguments; reply: the raw RESP reply.
-	MethodCommand Method = 3
+	// 3 and 8 forwarded client commands as RESP text (one, and a
+	// pipeline wave's); typed operations replaced them (MethodOps).
+	// Retired: never reuse them.
+
 	// MethodHint asks a stand-in to keep a write for an owner that is
 	// down. Reply: the receiver's flush generation.
 	MethodHint Method = 4
@@ -51,9 +50,10 @@ const (
 	// MethodReadDigests reads keys from a replica, given the reader's
 	// digests: it answers "same" instead of an object the reader has.
 	MethodReadDigests Method = 7
-	// MethodCommands forwards several commands, on distinct keys, to the
-	// node that coordinates their writes (a pipeline wave).
-	MethodCommands Method = 8
+	// MethodOps sends typed write operations (package op), on distinct
+	// keys, to the node that coordinates their writes, which decides and
+	// replicates each and answers its typed result.
+	MethodOps Method = 9
 
 	// MethodScan asks an owner for the live keys of a hash range.
 	MethodScan Method = 16
@@ -90,12 +90,11 @@ type Info struct {
 
 // methods is the table: every method, by number.
 var methods = []Info{
-	{MethodCommand, "command", "coordinator"},
 	{MethodHint, "hint", "coordinator"},
 	{MethodMergeBatch, "merge-batch", "coordinator"},
 	{MethodReadBatch, "read-batch", "coordinator"},
 	{MethodReadDigests, "read-digests", "coordinator"},
-	{MethodCommands, "commands", "coordinator"},
+	{MethodOps, "ops", "coordinator"},
 	{MethodScan, "scan", "coordinator"},
 	{MethodCount, "count", "coordinator"},
 	{MethodFlush, "flush", "coordinator"},
@@ -109,7 +108,7 @@ var methods = []Info{
 
 // retired are the numbers of methods no release serves any more; they are
 // never declared again.
-var retired = []Method{1, 2}
+var retired = []Method{1, 2, 3, 8}
 
 // byNumber indexes methods by number; nil for a number nobody declared.
 var byNumber = index(methods, retired)

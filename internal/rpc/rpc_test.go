@@ -16,12 +16,11 @@ func TestMethods(t *testing.T) {
 	for _, in := range Methods() {
 		fmt.Fprintf(&b, "%d %s %s\n", in.Method, in.Name, in.Owner)
 	}
-	const want = `3 command coordinator
-4 hint coordinator
+	const want = `4 hint coordinator
 5 merge-batch coordinator
 6 read-batch coordinator
 7 read-digests coordinator
-8 commands coordinator
+9 ops coordinator
 16 scan coordinator
 17 count coordinator
 18 flush coordinator
@@ -52,7 +51,7 @@ func TestMethods(t *testing.T) {
 			t.Errorf("method %d prints as %q", in.Method, in.Method.String())
 		}
 	}
-	for _, m := range []Method{0, 1, 2, 9, 255} {
+	for _, m := range []Method{0, 1, 2, 3, 8, 10, 255} {
 		if _, ok := Lookup(m); ok {
 			t.Errorf("method %d is declared", m)
 		}
@@ -98,8 +97,9 @@ func TestTable(t *testing.T) {
 	tb.Register(MethodHint, echo("hint"))
 	tb.Register(MethodPush, echo("push"))
 	mustPanic(t, "method 4 (hint) registered twice", func() { tb.Register(MethodHint, echo("again")) })
-	mustPanic(t, "method 9 is not declared", func() { tb.Register(9, echo("nine")) })
+	mustPanic(t, "method 10 is not declared", func() { tb.Register(10, echo("ten")) })
 	mustPanic(t, "method 1 is not declared", func() { tb.Register(1, echo("retired")) })
+	mustPanic(t, "method 3 is not declared", func() { tb.Register(3, echo("retired")) })
 	mustPanic(t, "nil handler for method 48 (fetch)", func() { tb.Register(MethodFetch, nil) })
 
 	ctx := context.Background()

@@ -1,6 +1,7 @@
-package coordinator
+package op
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dynago/dynago/counter"
@@ -16,6 +17,10 @@ type Value struct {
 	Dot     version.Dot    // the dot of the sibling that answered
 	Time    int64          // its write timestamp, unix ns
 }
+
+// ErrWrongKind is returned when a stored sibling's kind is not one this
+// release knows.
+var ErrWrongKind = errors.New("op: unknown value kind")
 
 // Resolve picks a key's value among its live siblings: counter siblings are
 // merged into one counter (so increments made concurrently all count); then

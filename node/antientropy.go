@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"log/slog"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -23,16 +21,11 @@ import (
 // difference (so a collected tombstone is not sent back), while a key
 // deleted here and alive there is, and the repair's merge deletes it there.
 
-// antiEntropy is the node's anti-entropy state.
+// antiEntropy is the node's anti-entropy: its trees, and the scheduler of
+// its rounds (package antientropy), made once the node's parts exist.
 type antiEntropy struct {
 	trees *antientropy.Trees
-
-	exchanges    atomic.Int64 // exchanges completed
-	failures     atomic.Int64 // exchanges that failed
-	differing    atomic.Int64 // partitions found differing
-	keysRepaired atomic.Int64 // copies changed by repairs
-	bytes        atomic.Int64 // exchange traffic, both ways
-	lastRound    atomic.Int64 // unix ms of the last completed round
+	sched atomic.Pointer[antientropy.Scheduler] // set when the rounds start
 }
 
 // treeObserver feeds the engine's changes to the trees, tombstones as absent.
@@ -71,70 +64,21 @@ func (n *Node) prepareAntiEntropy() {
 	n.cfg.Engine.Observer = treeObserver{n.ae.trees}
 }
 
-// runAntiEntropy runs an exchange round every AntiEntropyInterval.
+// runAntiEntropy runs an exchange round every AntiEntropyInterval, until
+// the node stops.
 func (n *Node) runAntiEntropy() {
-	t := time.NewTicker(n.cfg.AntiEntropyInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.bg.Done():
-			return
-		case <-t.C:
-			n.antiEntropyRound(n.bg)
-		}
-	}
-}
-
-// antiEntropyRound compares this node's trees with those of every live
-// replica it shares partitions with. Of each pair of nodes, the one with the
-// smaller name starts the exchange, so a pair exchanges once a round.
-func (n *Node) antiEntropyRound(ctx context.Context) {
-	ring := n.ring.Load()
-	self := n.cfg.Name
-	mine := ring.PartitionsOf(self)
-	if ring.Size() < 2 || len(mine) == 0 {
-		return
-	}
-	for _, peer := range ring.Members() {
-		if peer <= self || !n.mem.Alive(peer) {
-			continue
-		}
-		theirs := ring.PartitionsOf(peer)
-		shared := slices.DeleteFunc(slices.Clone(mine), func(p int) bool {
-			_, ok := slices.BinarySearch(theirs, p)
-			return !ok
-		})
-		if len(shared) == 0 {
-			continue
-		}
-		n.exchangeWith(ctx, peer, shared)
-	}
-	n.ae.lastRound.Store(time.Now().UnixMilli())
-}
-
-func (n *Node) exchangeWith(ctx context.Context, peer string, parts []int) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	repaired := 0
-	res, err := antientropy.Exchange(cctx, n.ae.trees, liveStore{n.eng}, aePeer{n, peer}, parts,
-		func(ctx context.Context, keys [][]byte) error {
-			r, err := n.coord.RepairKeys(ctx, peer, keys)
-			repaired += r
-			return err
-		})
-	n.ae.bytes.Add(res.BytesSent + res.BytesReceived)
-	n.ae.differing.Add(int64(res.PartitionsDiffering))
-	n.ae.keysRepaired.Add(int64(repaired))
-	if err != nil {
-		n.ae.failures.Add(1)
-		slog.Debug("anti-entropy exchange failed", "peer", peer, "err", err)
-		return
-	}
-	n.ae.exchanges.Add(1)
-	if res.KeysDiffering > 0 {
-		slog.Info("anti-entropy repaired keys", "peer", peer, "partitions differing", res.PartitionsDiffering,
-			"keys differing", res.KeysDiffering, "copies repaired", repaired)
-	}
+	sched := antientropy.NewScheduler(antientropy.SchedulerConfig{
+		Self:     n.cfg.Name,
+		Interval: n.cfg.AntiEntropyInterval,
+		Trees:    n.ae.trees,
+		Store:    liveStore{n.eng},
+		Ring:     func() antientropy.Ring { return n.ring.Load() },
+		Alive:    n.mem.Alive,
+		Peer:     func(name string) antientropy.Peer { return aePeer{n, name} },
+		Repair:   n.coord.RepairKeys,
+	})
+	n.ae.sched.Store(sched)
+	sched.Run(n.bg)
 }
 
 // aePeer is the exchange's view of another replica.
@@ -162,18 +106,27 @@ func (n *Node) trees() []resp.TreeRoot {
 }
 
 func (n *Node) antiEntropyStatus() [][2]string {
+	st := n.aeStats()
 	last := "never"
-	if ms := n.ae.lastRound.Load(); ms != 0 {
-		last = time.UnixMilli(ms).UTC().Format(time.RFC3339)
+	if !st.LastRound.IsZero() {
+		last = st.LastRound.UTC().Format(time.RFC3339)
 	}
 	return [][2]string{
 		{"anti_entropy", "on"},
 		{"anti_entropy_interval", n.cfg.AntiEntropyInterval.String()},
-		{"anti_entropy_exchanges", strconv.FormatInt(n.ae.exchanges.Load(), 10)},
-		{"anti_entropy_failures", strconv.FormatInt(n.ae.failures.Load(), 10)},
-		{"anti_entropy_partitions_differing", strconv.FormatInt(n.ae.differing.Load(), 10)},
-		{"anti_entropy_keys_repaired", strconv.FormatInt(n.ae.keysRepaired.Load(), 10)},
-		{"anti_entropy_bytes", strconv.FormatInt(n.ae.bytes.Load(), 10)},
+		{"anti_entropy_exchanges", strconv.FormatInt(st.Exchanges, 10)},
+		{"anti_entropy_failures", strconv.FormatInt(st.Failures, 10)},
+		{"anti_entropy_partitions_differing", strconv.FormatInt(st.PartitionsDiffering, 10)},
+		{"anti_entropy_keys_repaired", strconv.FormatInt(st.KeysRepaired, 10)},
+		{"anti_entropy_bytes", strconv.FormatInt(st.Bytes, 10)},
 		{"anti_entropy_last_round", last},
 	}
+}
+
+// aeStats are the anti-entropy counters (zero before the rounds start).
+func (n *Node) aeStats() antientropy.Stats {
+	if s := n.ae.sched.Load(); s != nil {
+		return s.Stats()
+	}
+	return antientropy.Stats{}
 }

@@ -117,10 +117,11 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 		h := n.coord.Hints()
 		snap.HintsPending, snap.HintsHandedOff, snap.HintsDelivered = h.Pending, h.HandedOff, h.Delivered
 	}
-	snap.AntiEntropyExchanges = n.ae.exchanges.Load()
-	snap.AntiEntropyFailures = n.ae.failures.Load()
-	snap.AntiEntropyKeysRepaired = n.ae.keysRepaired.Load()
-	snap.AntiEntropyBytes = n.ae.bytes.Load()
+	ae := n.aeStats()
+	snap.AntiEntropyExchanges = ae.Exchanges
+	snap.AntiEntropyFailures = ae.Failures
+	snap.AntiEntropyKeysRepaired = ae.KeysRepaired
+	snap.AntiEntropyBytes = ae.Bytes
 	if n.xfer != nil {
 		t := n.xfer.Status()
 		snap.TransfersPending = t.PartitionsPending + t.PushPending

@@ -25,6 +25,7 @@ func init() {
 		&Command{Name: "echo", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
 		&Command{Name: "quit", Arity: -1, Flags: []string{ns, ls, nm, f, "no_auth", "allow_busy"}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
 		&Command{Name: "select", Arity: 2, Flags: []string{ls, nm, f}, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database. Dynago has one database, 0.", Handler: cmdSelect},
+		&Command{Name: "reset", Arity: 1, Flags: []string{ns, ls, nm, f, "no_auth", "allow_busy"}, Group: "connection", Since: "6.2.0", Summary: "Resets the connection.", Handler: cmdReset},
 		&Command{Name: "hello", Arity: -1, Flags: []string{ns, ls, nm, f, "no_auth", "allow_busy"}, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Handler: cmdHello},
 		clientCmd,
 	)
@@ -46,6 +47,25 @@ func cmdEcho(c *client, args [][]byte) { c.writeBulk(args[1]) }
 func cmdQuit(c *client, args [][]byte) {
 	c.writeOK()
 	c.conn.Close()
+}
+
+// cmdReset returns the connection to the state it had when it connected,
+// as Redis does: the transaction and its watched keys go, the name goes, the
+// protocol is RESP2 again, authentication is needed again when the node
+// has a password, and the connection's quorums (DYNAGO CONSISTENCY) are the
+// node's again. (Database 0 is the only one; Dynago has no CLIENT REPLY,
+// tracking or pub/sub state to clear yet.)
+func cmdReset(c *client, args [][]byte) {
+	if c.tx.active {
+		c.tx.end()
+	}
+	c.unwatchAll()
+	c.name = ""
+	c.proto = 2
+	c.authed.Store(false)
+	c.readQ.Store(0)
+	c.writeQ.Store(0)
+	c.writeStatus("RESET")
 }
 
 // cmdSelect accepts database 0, the only one. Indexes Redis refuses get

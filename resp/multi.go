@@ -140,10 +140,10 @@ func copyArgs(args [][]byte) [][]byte {
 
 // runsInMulti reports whether cmd runs at once inside MULTI instead of
 // being queued, as in Redis: the commands that end or shape the
-// transaction, and QUIT.
+// transaction, QUIT and RESET.
 func runsInMulti(cmd *Command) bool {
 	switch cmd.Name {
-	case "exec", "discard", "multi", "watch", "quit":
+	case "exec", "discard", "multi", "watch", "quit", "reset":
 		return true
 	}
 	return false

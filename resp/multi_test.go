@@ -239,6 +239,10 @@ func TestTransactionsCompatWithRedis(t *testing.T) {
 			"SET w 1\r\nWATCH w\r\nSET w 2\r\nMULTI\r\nGET w\r\nEXEC\r\nMULTI\r\nGET w\r\nEXEC\r\n",
 			"MULTI\r\nMULTI\r\nWATCH a\r\nMSET a 1 b 2\r\nDEL a b\r\nEXEC\r\nDISCARD\r\n",
 			"WATCH a b\r\nMSET a 1 b 2\r\nMGET a b\r\nMULTI\r\nEXEC\r\nUNWATCH\r\nQUIT\r\n",
+			// RESET inside MULTI runs at once and ends the transaction;
+			// it forgets the name, and unwatches.
+			"CLIENT SETNAME n\r\nSET w 1\r\nWATCH w\r\nMULTI\r\nSET a 1\r\nRESET\r\nEXEC\r\nCLIENT GETNAME\r\n" +
+				"SET w 2\r\nMULTI\r\nGET w\r\nEXEC\r\nGET a\r\nRESET x\r\n",
 		} {
 			want, got := rawReplies(r.addr, []byte("FLUSHALL\r\n"+in)), rawReplies(d.Addr(), []byte("FLUSHALL\r\n"+in))
 			if want != got {
@@ -270,7 +274,9 @@ func TestTransactionsCompatWithPassword(t *testing.T) {
 	r := startRealRedisWith(t, "--requirepass", "s3cret")
 	d := testserver.Start(t, withPassword("s3cret"))
 	lines := []string{"1 EXEC", "1 EXEC x", "1 MULTI", "1 DISCARD", "1 WATCH k", "1 UNWATCH", "1 AUTH s3cret",
-		"1 MULTI", "1 AUTH bad", "1 AUTH s3cret", "1 GET k", "1 EXEC", "2 MULTI", "2 AUTH s3cret", "2 PING", "2 EXEC"}
+		"1 MULTI", "1 AUTH bad", "1 AUTH s3cret", "1 GET k", "1 EXEC", "2 MULTI", "2 AUTH s3cret", "2 PING", "2 EXEC",
+		// RESET signs the connection out: it must authenticate again.
+		"2 RESET", "2 GET k", "2 AUTH s3cret", "2 GET k"}
 	want, got := runScript(t, r.addr, "s3cret", lines), runScript(t, d.Addr(), "s3cret", lines)
 	for i := range lines {
 		if want[i] != got[i] {

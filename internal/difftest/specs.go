@@ -138,6 +138,7 @@ var Specs = []Spec{
 	}},
 	{"hello", 8, func(g *gen) Cmd { return g.hello() }},
 	{"quit", 1, func(g *gen) Cmd { return cmd("QUIT", g.someValues(0, 1)...) }},
+	{"reset", 2, func(g *gen) Cmd { return cmd(g.word("RESET"), g.someValues(0, 1)...) }},
 	{"client|setname", 3, func(g *gen) Cmd {
 		return cmd("CLIENT", g.word("SETNAME"), g.pick("conn", "a-b_c", "", "a b", "x\ny", "\x01", "ümlaut", g.text(30)))
 	}},
@@ -231,7 +232,7 @@ var sharedCommandNames = []string{
 	"scan", "keys", "ping", "echo", "hello", "select", "client", "config", "command", "info",
 	"time", "slowlog", "auth", "quit", "dbsize", "flushall", "nosuchcommand", "",
 	"client|setname", "config|get", "CLIENT|ID", "client|nosuch",
-	"multi", "EXEC", "discard", "watch", "unwatch",
+	"multi", "EXEC", "discard", "watch", "unwatch", "reset",
 }
 
 func (g *gen) pairs() []string {

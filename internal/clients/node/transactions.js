@@ -28,8 +28,11 @@ function same(a, b) {
 async function main() {
   const [host, port] = [process.argv[2], Number(process.argv[3])];
   const opts = { host, port, maxRetriesPerRequest: 1, lazyConnect: false };
+  // "other" writes through a second node when one is given (a cluster).
+  const otherHost = process.argv[4] || host;
+  const otherPort = Number(process.argv[5] || port);
   const r = new Redis(opts);
-  const other = new Redis(opts);
+  const other = new Redis({ ...opts, host: otherHost, port: otherPort });
   try {
     await r.del("js:a", "js:s", "js:w", "js:counter", "js:abort");
 

@@ -1,6 +1,9 @@
 """Transactions through redis-py against a Dynago node.
 
-Usage: python3 transactions.py HOST PORT
+Usage: python3 transactions.py HOST PORT [OTHER_HOST OTHER_PORT]
+
+The other client, which writes a watched key, uses the second node when one
+is given (a cluster); every transaction goes through the first.
 
 Each check prints "ok NAME" or "FAIL NAME: what went wrong"; the script
 exits with status 1 if any check failed. internal/clients/clients_test.go
@@ -26,8 +29,9 @@ def check(name, cond, detail=""):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    other_host, other_port = (sys.argv[3], int(sys.argv[4])) if len(sys.argv) > 4 else (host, port)
     r = redis.Redis(host=host, port=port)
-    other = redis.Redis(host=host, port=port)
+    other = redis.Redis(host=other_host, port=other_port)
     r.delete("py:a", "py:s", "py:w", "py:counter", "py:abort")
 
     # MULTI ... EXEC through a transactional pipeline.

@@ -1,7 +1,8 @@
 // Command dynago-chaos runs a local Dynago cluster of real processes under
 // faults (kill -9, SIGSTOP, network cuts, membership changes) while clients
 // write, then checks that no acknowledged write was lost, no value appeared
-// that nobody wrote and the replicas converged. It prints a summary and
+// that nobody wrote, the replicas converged and no read listed as siblings
+// writes that were ordered in real time. It prints a summary and
 // exits 1 when it found a violation, 2 when the run itself failed. Run it
 // from the repository root (`make chaos`).
 package main
@@ -37,6 +38,7 @@ func main() {
 	fs.StringVar(&cfg.LogLevel, "server-log-level", cfg.LogLevel, "nodes' --log-level (default: the server's)")
 	fs.DurationVar(&cfg.AntiEntropyInterval, "anti-entropy-interval", cfg.AntiEntropyInterval, "nodes' --anti-entropy-interval (0: server default)")
 	fs.DurationVar(&cfg.HintInterval, "hint-interval", cfg.HintInterval, "nodes' --hint-interval (0: server default)")
+	fs.BoolVar(&cfg.StrictQuorum, "strict-quorum", cfg.StrictQuorum, "run the nodes with --strict-quorum (only owners count toward W)")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "faults to inject, one per round")
 	fs.DurationVar(&cfg.Hold, "hold", cfg.Hold, "how long each fault lasts")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "clients' time on the whole cluster between rounds")
@@ -52,7 +54,6 @@ func main() {
 	fs.IntVar(&cfg.OpsPerClient, "ops", cfg.OpsPerClient, "most operations per client")
 	fs.DurationVar(&cfg.OpPause, "op-pause", cfg.OpPause, "each client's pause between operations")
 	fs.DurationVar(&cfg.OpTimeout, "op-timeout", cfg.OpTimeout, "bound on one request")
-	fs.BoolVar(&cfg.StrictSiblings, "strict-siblings", cfg.StrictSiblings, "count keys with more siblings than writers as violations")
 	fs.DurationVar(&cfg.ConvergeTimeout, "converge-timeout", cfg.ConvergeTimeout, "bound on the wait for equal Merkle roots at the end")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {

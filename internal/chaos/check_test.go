@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -24,6 +25,27 @@ func vset(client, seq int, key, value string, o Outcome, saw ...string) Write {
 
 func incr(client, seq int, key string, o Outcome, result int64) Write {
 	return Write{Client: client, Seq: seq, Kind: KindIncr, Key: key, Outcome: o, Result: result}
+}
+
+// t0 is the hand-built histories' epoch; at(w, ...) places w in real time,
+// in milliseconds after it.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+
+// at sets w's start and end; a VSET's VGET is taken to begin 1 ms before.
+func at(w Write, start, end int) Write {
+	w.Start, w.End = ms(start), ms(end)
+	if w.Kind == KindVSet {
+		w.ReadStart = ms(start - 1)
+	}
+	return w
+}
+
+// readAt sets a VSET's VGET start apart from its write's.
+func readAt(w Write, readStart int) Write {
+	w.ReadStart = ms(readStart)
+	return w
 }
 
 // agreed is a final read where the quorum read and owners a, b, c all hold
@@ -50,7 +72,7 @@ func TestCheck(t *testing.T) {
 		name    string
 		history []Write
 		final   Final
-		want    []string // violation kinds, in order; "siblings" for each SiblingExcess, after the rest
+		want    []string // violation kinds, in order
 		late    int      // LateOverwrites expected
 	}{
 		{
@@ -94,10 +116,87 @@ func TestCheck(t *testing.T) {
 			final:   Final{"k": agreed()},
 		},
 		{
-			name:    "set: one writer, two siblings",
-			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "k", "c1-n2", Acked)},
+			name:    "set: one writer, two siblings, the first acked before the second began",
+			history: []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Acked), 20, 30)},
 			final:   Final{"k": agreed("c1-n1", "c1-n2")},
 			want:    []string{TooMany},
+		},
+		{
+			name: "set: an indeterminate write may be a sibling of every later one",
+			history: []Write{at(set(1, 1, "k", "c1-n1", Indeterminate), 0, 3000), at(set(1, 2, "k", "c1-n2", Acked), 3010, 3020),
+				at(set(1, 3, "k", "c1-n3", Indeterminate), 3030, 6030)},
+			final: Final{"k": agreed("c1-n1", "c1-n3")},
+		},
+		{
+			name: "set: an indeterminate write and an acked one before it are ordered",
+			history: []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Indeterminate), 20, 3020),
+				at(set(1, 3, "k", "c1-n3", Acked), 3030, 3040)},
+			final: Final{"k": agreed("c1-n1", "c1-n2", "c1-n3")},
+			want:  []string{TooMany},
+		},
+		{
+			name: "set: the client's own VGET during the run listed two of its writes",
+			history: []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Acked), 20, 30),
+				func() Write {
+					w := at(set(1, 3, "k", "c1-n3", Acked), 50, 60)
+					w.Read = []string{"c1-n1", "c1-n2"}
+					return w
+				}()},
+			final: Final{"k": agreed("c1-n3")},
+			want:  []string{TooMany},
+		},
+		{
+			name: "vset: a write acked while the other's VGET ran is concurrent with it",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Acked), 0, 10),
+				readAt(at(vset(2, 1, "v", "c2-n1", Acked), 12, 20), 5)},
+			final: Final{"v": agreed("c1-n1", "c2-n1")},
+		},
+		{
+			name: "vset: a write acked before the other's VGET began is not",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Acked), 0, 10),
+				readAt(at(vset(2, 1, "v", "c2-n1", Acked), 12, 20), 11)},
+			final: Final{"v": agreed("c1-n1", "c2-n1")},
+			want:  []string{TooMany},
+		},
+		{
+			name: "vset: three writers, one of them twice, all concurrent with the others",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Indeterminate), 0, 3000), at(vset(1, 2, "v", "c1-n2", Acked), 3010, 3020),
+				at(vset(2, 1, "v", "c2-n1", Acked), 5, 3015), at(vset(3, 1, "v", "c3-n1", Acked), 2, 3012)},
+			final: Final{"v": agreed("c1-n1", "c1-n2", "c2-n1", "c3-n1")},
+		},
+		{
+			name: "vset: a write listed beside an indeterminate one its VGET saw",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Indeterminate), 0, 3000),
+				at(vset(2, 1, "v", "c2-n1", Acked, "c1-n1"), 10, 20)},
+			final: Final{"v": agreed("c1-n1", "c2-n1")},
+			want:  []string{TooMany},
+		},
+		{
+			name: "vset: a client's VGET during the run listed ordered siblings",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Acked), 0, 10), at(vset(1, 2, "v", "c1-n2", Acked), 20, 30),
+				at(vset(2, 1, "v", "c2-n1", Acked, "c1-n1", "c1-n2"), 40, 50)},
+			final: Final{"v": agreed("c2-n1")},
+			want:  []string{TooMany},
+		},
+		{
+			name:    "counter: two siblings of increments made one after the other",
+			history: []Write{at(incr(1, 1, "n", Acked, 1), 0, 10), at(incr(2, 1, "n", Acked, 2), 20, 30)},
+			final: func() Final {
+				r := agreed("2")
+				r.Quorum.Values = []string{"1", "2"}
+				return Final{"n": r}
+			}(),
+			want: []string{TooMany, Diverged},
+		},
+		{
+			name:    "counter: two siblings of concurrent increments",
+			history: []Write{at(incr(1, 1, "n", Acked, 1), 0, 10), at(incr(2, 1, "n", Acked, 2), 5, 30)},
+			final: func() Final {
+				r := agreed("2")
+				r.Quorum.Values = []string{"1", "2"}
+				return Final{"n": r}
+			}(),
+			want: []string{Diverged},
 		},
 		{
 			name: "vset: superseded by an acked write that saw it",
@@ -140,13 +239,13 @@ func TestCheck(t *testing.T) {
 			name:    "phantom: a value nobody wrote",
 			history: []Write{set(1, 1, "k", "c1-n1", Acked)},
 			final:   Final{"k": agreed("c1-n1", "c9-n9")},
-			want:    []string{Phantom, Phantom, Phantom, Phantom, TooMany},
+			want:    []string{Phantom, Phantom, Phantom, Phantom},
 		},
 		{
 			name:    "phantom: a value written to another key",
 			history: []Write{set(1, 1, "k", "c1-n1", Acked), set(1, 2, "j", "c1-n2", Acked)},
 			final:   Final{"k": agreed("c1-n1"), "j": agreed("c1-n2", "c1-n1")},
-			want:    []string{Phantom, Phantom, Phantom, Phantom, TooMany},
+			want:    []string{Phantom, Phantom, Phantom, Phantom},
 		},
 		{
 			name:    "phantom: a client's VGET saw a value nobody wrote",
@@ -241,11 +340,8 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Check(tc.history, tc.final)
 			got := kinds(r)
-			for _, v := range r.SiblingExcess {
-				got = append(got, v.Kind)
-			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("violations %q, want %q:\n%s", got, tc.want, violationList(append(r.Violations, r.SiblingExcess...)))
+				t.Errorf("violations %q, want %q:\n%s", got, tc.want, violationList(r.Violations))
 			}
 			if len(r.LateOverwrites) != tc.late {
 				t.Errorf("late overwrites %q, want %d", r.LateOverwrites, tc.late)
@@ -269,15 +365,74 @@ func TestCheck(t *testing.T) {
 func TestCheckMaxSiblings(t *testing.T) {
 	h := []Write{
 		vset(1, 1, "v", "c1-n1", Acked), vset(2, 1, "v", "c2-n1", Acked),
-		vset(3, 1, "v", "c3-n1", Acked, "c1-n1", "c2-n1"),
+		vset(3, 1, "v", "c3-n1", Acked, "c1-n1"),
 		set(4, 1, "k", "c4-n1", Acked),
 	}
 	r := Check(h, Final{"v": agreed("c3-n1", "c2-n1"), "k": agreed("c4-n1")})
-	if len(r.Violations)+len(r.SiblingExcess) != 0 {
-		t.Fatalf("violations:\n%s", violationList(append(r.Violations, r.SiblingExcess...)))
+	if len(r.Violations) != 0 {
+		t.Fatalf("violations:\n%s", violationList(r.Violations))
 	}
 	if r.MaxSiblings != 2 || r.MaxSiblingsKey != "v" || r.Keys != 2 {
 		t.Fatalf("max siblings %d on %q over %d keys, want 2 on v over 2", r.MaxSiblings, r.MaxSiblingsKey, r.Keys)
+	}
+}
+
+func TestSiblingBound(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes []Write
+		want   int
+	}{
+		{"none", nil, 0},
+		{"one", []Write{at(set(1, 1, "k", "a", Acked), 0, 10)}, 1},
+		{"one after the other", []Write{at(set(1, 1, "k", "a", Acked), 0, 10), at(set(1, 2, "k", "b", Acked), 11, 20),
+			at(set(1, 3, "k", "c", Acked), 21, 30)}, 1},
+		{"an ack and a begin at one instant overlap", []Write{at(set(1, 1, "k", "a", Acked), 0, 10),
+			at(set(2, 1, "k", "b", Acked), 10, 20)}, 2},
+		{"an indeterminate write overlaps everything after it", []Write{at(set(1, 1, "k", "a", Indeterminate), 0, 1),
+			at(set(1, 2, "k", "b", Acked), 100, 110), at(set(1, 3, "k", "c", Acked), 200, 210)}, 2},
+		{"but nothing acked before it", []Write{at(set(1, 1, "k", "a", Acked), 0, 10),
+			at(set(1, 2, "k", "b", Indeterminate), 20, 30)}, 1},
+		{"pairwise overlaps share an instant", []Write{at(set(1, 1, "k", "a", Acked), 0, 10), at(set(2, 1, "k", "b", Acked), 5, 20),
+			at(set(3, 1, "k", "c", Acked), 15, 30), at(set(4, 1, "k", "d", Acked), 8, 16)}, 3},
+		{"a VSET begins at its VGET", []Write{at(vset(1, 1, "v", "a", Acked), 0, 10),
+			readAt(at(vset(2, 1, "v", "b", Acked), 20, 30), 9)}, 2},
+	} {
+		if got := siblingBound(tc.writes); got != tc.want {
+			t.Errorf("%s: siblingBound = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A violation of the bound names the key, the read, the siblings and the
+// writes they came from, with the pair that is ordered.
+func TestSiblingViolationNamesTheWrites(t *testing.T) {
+	h := []Write{
+		at(vset(1, 1, "v", "c1-n1", Acked), 0, 10),
+		at(vset(2, 1, "v", "c2-n1", Acked), 5, 15),
+		at(vset(3, 1, "v", "c3-n1", Acked), 6, 12),
+		at(vset(1, 2, "v", "c1-n2", Acked, "c2-n1"), 40, 50),
+	}
+	final := agreed("c1-n1", "c2-n1", "c3-n1", "c1-n2")
+	final.Local["b"] = Reply{Found: true, Values: []string{"c1-n1", "c3-n1", "c1-n2"}}
+	r := Check(h, Final{"v": final})
+	if got := kinds(r); !slices.Equal(got, []string{TooMany, Diverged}) {
+		t.Fatalf("violations %q:\n%s", got, violationList(r.Violations))
+	}
+	d := r.Violations[0].String()
+	for _, want := range []string{
+		"siblings v: final VGET lists 4 siblings", "at most 3 of their writes were concurrent",
+		"c1-n1 was acknowledged at 03:04:05.010000, before c1-n2 began at 03:04:05.039000",
+		"[VSET v c1#2 c1-n2 saw=[\"c2-n1\"] acked via  began 03:04:05.039000 acked 03:04:05.050000]",
+		"[VSET v c3#1 c3-n1 saw=[] acked via  began 03:04:05.005000 acked 03:04:05.012000]",
+		"(4 such reads; the key's bound is 3)",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("the violation does not say %q:\n%s", want, d)
+		}
+	}
+	if r.MaxSiblings != 4 || r.MaxSiblingsBound != 3 || r.MaxBound != 3 || r.MaxBoundKey != "v" {
+		t.Errorf("max siblings %d (bound %d), largest bound %d on %q; want 4 (3), 3 on v", r.MaxSiblings, r.MaxSiblingsBound, r.MaxBound, r.MaxBoundKey)
 	}
 }
 

@@ -138,6 +138,9 @@ func (c *cluster) startNode(ctx context.Context, join string) (*node, error) {
 	if c.cfg.LogLevel != "" {
 		n.args = append(n.args, "--log-level", c.cfg.LogLevel)
 	}
+	if c.cfg.StrictQuorum {
+		n.args = append(n.args, "--strict-quorum")
+	}
 	if c.cfg.HintInterval > 0 {
 		n.args = append(n.args, "--hint-interval", c.cfg.HintInterval.String())
 	}

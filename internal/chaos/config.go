@@ -49,6 +49,11 @@ type Config struct {
 	// --anti-entropy-interval and --hint-interval; zero leaves the server's
 	// default.
 	AntiEntropyInterval, HintInterval time.Duration
+	// StrictQuorum runs the nodes with --strict-quorum: only a key's owners
+	// count toward W. (With stand-ins counting toward R and W, a read can
+	// miss an acknowledged write, and the sibling bound cannot hold; see
+	// siblingBound.)
+	StrictQuorum bool
 
 	// Rounds is how many faults are injected, one per round.
 	Rounds int
@@ -86,11 +91,6 @@ type Config struct {
 	OpPause time.Duration
 	// OpTimeout bounds one request (go-redis read and write timeouts).
 	OpTimeout time.Duration
-
-	// StrictSiblings counts a key with more siblings than writers as a
-	// violation; otherwise it is listed in the summary apart (see
-	// Report.SiblingExcess for why sloppy quorum allows it).
-	StrictSiblings bool
 
 	// StartTimeout bounds a node's start (until it answers PING).
 	StartTimeout time.Duration

@@ -71,15 +71,23 @@ type Write struct {
 	Value string
 	// Saw is, for a VSET, the sibling values of the VGET whose context the
 	// VSET carried: exactly the versions it supersedes if applied.
-	Saw     []string
+	Saw []string
+	// Read is, for a SET the client checked the key before, the sibling
+	// values of that VGET (non-nil, maybe empty). It is only a read for the
+	// checker: a SET is blind, and supersedes what its coordinator holds.
+	Read    []string
 	Outcome Outcome
 	// Result is an acknowledged INCR's reply: the counter's value right
 	// after the increment.
 	Result int64
-	Err    string    // the error text of a failed or indeterminate attempt
-	Node   string    // the RESP address the client sent it to
-	Start  time.Time // when the client sent it
-	End    time.Time // when the client had its answer (or gave up)
+	Err    string // the error text of a failed or indeterminate attempt
+	Node   string // the RESP address the client sent it to
+	// ReadStart is when the client sent the VGET before the write, if it
+	// made one. For a VSET, whose context that read fixed, it is where the
+	// write begins in real time (see siblingBound); a SET begins at Start.
+	ReadStart time.Time
+	Start     time.Time // when the client sent the write itself
+	End       time.Time // when the client had its answer (or gave up)
 }
 
 func (w Write) String() string {
@@ -89,6 +97,9 @@ func (w Write) String() string {
 	}
 	if w.Kind == KindVSet {
 		s += fmt.Sprintf(" saw=%q", w.Saw)
+	}
+	if w.Read != nil {
+		s += fmt.Sprintf(" read=%q", w.Read)
 	}
 	s += " " + w.Outcome.String()
 	if w.Kind == KindIncr && w.Outcome == Acked {

@@ -143,7 +143,11 @@ func (w *workload) run(ctx context.Context, i int, c client) {
 			n := up[rng.IntN(len(up))]
 			key := c.keys[rng.IntN(len(c.keys))]
 			seq++
-			if wr, ok := w.op(ctx, c, seq, n, key); ok {
+			// A SET client reads the key before one SET in four, so the
+			// checker sees its siblings during the run, not only at the end
+			// (later SETs through an up-to-date owner resolve them).
+			check := c.kind == KindSet && rng.IntN(4) == 0
+			if wr, ok := w.op(ctx, c, seq, n, key, check); ok {
 				w.logs[i] = append(w.logs[i], wr)
 				w.attempts.Add(1)
 				switch wr.Outcome {
@@ -162,16 +166,17 @@ func (w *workload) run(ctx context.Context, i int, c client) {
 	}
 }
 
-// op makes one write (a VSET after its VGET); ok is false when the VGET
-// failed and nothing was written.
-func (w *workload) op(ctx context.Context, c client, seq int, n *node, key string) (Write, bool) {
+// op makes one write (a VSET after its VGET; a SET after one if check);
+// ok is false when the VGET failed and nothing was written.
+func (w *workload) op(ctx context.Context, c client, seq int, n *node, key string, check bool) (Write, bool) {
 	wr := Write{Client: c.id, Seq: seq, Kind: c.kind, Key: key, Node: n.addr}
 	if c.kind != KindIncr {
 		wr.Value = fmt.Sprintf("c%d-n%d", c.id, seq)
 	}
 	var vctx string
-	if c.kind == KindVSet {
+	if c.kind == KindVSet || check {
 		rctx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
+		wr.ReadStart = time.Now()
 		reply, err := n.client.Do(rctx, "VGET", key).Slice()
 		cancel()
 		if err != nil {
@@ -183,8 +188,12 @@ func (w *workload) op(ctx context.Context, c client, seq int, n *node, key strin
 			w.readErrs.Add(1)
 			return wr, false
 		}
-		vctx, _ = reply[0].(string)
-		wr.Saw = r.Values
+		if c.kind == KindVSet {
+			vctx, _ = reply[0].(string)
+			wr.Saw = r.Values
+		} else {
+			wr.Read = append([]string{}, r.Values...)
+		}
 	}
 	octx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
 	defer cancel()

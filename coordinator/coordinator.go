@@ -305,7 +305,7 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt
 		o, _, err := c.updateLocal(key, decide, opt, nil, false, nil)
 		return o, diskRefused(err)
 	}
-	owners, isOwner := c.owners(key)
+	owners, _ := c.owners(key)
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !opt.here {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
@@ -342,17 +342,11 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt
 	// write is acknowledged once any W copies are durable, so it costs one
 	// disk sync of latency, and one slow fsync (here or on a replica) does
 	// not hold it up while W others are done.
-	voters := len(owners)
-	if !isOwner {
-		voters++ // a forwarded write on a node whose ring view leaves it out
-	}
-	acks := make(chan bool, voters-1)
-	var sent *version.Object
+	_, w := c.quorums(opt)
+	var wr *writeOp
 	o, wrote, err := c.updateLocal(key, decide, opt, seen, true, func(next version.Object) {
-		sent = &next
-		c.sendToOthers(key, next, owners, acks)
+		wr = c.sendToOthers(key, next, owners, w)
 	})
-	local := make(chan bool, 1)
 	switch {
 	case err == nil && !wrote:
 		return o, nil
@@ -361,24 +355,23 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt
 			if err != nil && !engine.IsDiskError(err) { // the engine logs its disk's state itself
 				slog.Error("cannot sync a write to the WAL; it counts as a failed replica", "err", err)
 			}
-			local <- err == nil
+			wr.local(err == nil)
 		})
 	case !engine.IsDiskError(err):
 		return o, err
-	case sent != nil:
+	case wr != nil:
 		// This node's store refused the write the others were sent (see
 		// disk.go): it counts as a failed replica.
-		o = *sent
-		local <- false
+		o = wr.obj
+		wr.local(false)
 	default:
 		// The store refused before the write was decided.
-		if o, wrote, err = c.decideWithoutStore(ctx, key, decide, opt, seen, owners, acks); err != nil || !wrote {
+		if o, wr, err = c.decideWithoutStore(ctx, key, decide, opt, seen, owners); err != nil || wr == nil {
 			return o, c.stats.counted(err)
 		}
-		local <- false
+		wr.local(false)
 	}
-	_, w := c.quorums(opt)
-	return o, c.stats.counted(c.awaitReplicas(ctx, w, voters, len(owners), local, acks))
+	return o, c.stats.counted(wr.await(ctx))
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with

@@ -79,9 +79,6 @@ func TestReadsFallBackForPeersWithoutDigests(t *testing.T) {
 // A read whose every replica failed has nothing to repair (and must not
 // crash deciding so).
 func TestReadWithNoRepliesNeedsNoRepair(t *testing.T) {
-	if needsRepair(nil) {
-		t.Fatal("needsRepair(nil) = true")
-	}
 	_, cs := startCluster(t, "a", "b", "c")
 	if err := cs["a"].eng.Close(); err != nil {
 		t.Fatal(err)

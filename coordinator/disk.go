@@ -57,8 +57,9 @@ func (c *Coordinator) DiskHealth() engine.DiskHealth { return c.eng.DiskHealth()
 // decideWithoutStore is Update's write when this node's store refused it
 // before deciding it: the change is decided on the replicas' merged copy
 // (seen, or a quorum read) and sent to the other replicas only; the caller
-// counts this replica as failed. It reports whether there was a write.
-func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide Decide, opt Options, seen *version.Object, owners []string, acks chan<- bool) (version.Object, bool, error) {
+// counts this replica as failed (the write's local vote). It returns the
+// write in flight, nil when there was no write.
+func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide Decide, opt Options, seen *version.Object, owners []string) (version.Object, *writeOp, error) {
 	var cur version.Object
 	found := false
 	if seen != nil {
@@ -71,7 +72,7 @@ func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide
 			if errors.As(err, &nq) {
 				nq.Op = "write"
 			}
-			return version.Object{}, false, err
+			return version.Object{}, nil, err
 		}
 		cur, found = merged, ok
 	}
@@ -85,9 +86,9 @@ func (c *Coordinator) decideWithoutStore(ctx context.Context, key []byte, decide
 	}
 	next, write, err := c.change(opt, cur, found, decide)
 	if err != nil || !write {
-		return cur, false, diskRefused(err)
+		return cur, nil, diskRefused(err)
 	}
 	next = engine.WithGeneration(next, gen)
-	c.sendToOthers(key, next, owners, acks)
-	return next, true, nil
+	_, w := c.quorums(opt)
+	return next, c.sendToOthers(key, next, owners, w), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dynago/dynago/engine"
@@ -22,83 +21,14 @@ import (
 // set (then only owners count, like Riak's PW). Reads ask stand-ins too, and
 // a stand-in answers with the hints it holds for the key, so a write that
 // only reached stand-ins is still seen.
+//
+// Which stand-in takes which owner's copy, and whether its store counts, is
+// package quorum's decision (quorum.Write, quorum.Read); replicas.go sends
+// the hints it asks for and keeps those no stand-in can take.
 
 // A write for an owner that is down goes to a stand-in as rpc.MethodHint;
 // hints are delivered, and replica writes, read repairs and anti-entropy
 // repairs sent, as rpc.MethodMergeBatch.
-
-// standIns hands out, each at most once, the live nodes after a key's owners
-// in its preference list. The list is computed on the first take: most
-// requests find their owners up and never need it.
-type standIns struct {
-	mu     sync.Mutex
-	c      *Coordinator
-	key    []byte
-	owners int
-	rest   []string
-	listed bool
-}
-
-func (c *Coordinator) standIns(key []byte, owners []string) *standIns {
-	return &standIns{c: c, key: key, owners: len(owners)}
-}
-
-// take returns the next live stand-in, or false when none is left.
-func (s *standIns) take() (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.listed {
-		ring := s.c.cfg.Cluster.Ring()
-		pref := ring.Preference(ring.PartitionOf(s.key))
-		s.rest, s.listed = pref[min(s.owners, len(pref)):], true
-	}
-	self := s.c.cfg.Cluster.Self()
-	for len(s.rest) > 0 {
-		name := s.rest[0]
-		s.rest = s.rest[1:]
-		if name != self && s.c.cfg.Cluster.Alive(name) {
-			return name, true
-		}
-	}
-	return "", false
-}
-
-// handOff stores obj, meant for owner, which could not take it, as a hint
-// on a stand-in, or failing that as a hint here. It reports whether the
-// store counts toward the write quorum.
-func (c *Coordinator) handOff(key []byte, obj version.Object, owner string, stand *standIns) bool {
-	hint := encodeHint(owner, key, obj)
-	for {
-		name, ok := stand.take()
-		if !ok {
-			break
-		}
-		addr, ok := c.cfg.Cluster.PeerAddr(name)
-		if !ok {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-		reply, err := c.cfg.Transport.Call(ctx, addr, rpc.MethodHint, hint)
-		cancel()
-		if err == nil {
-			if gen := generationReply(reply); engine.GenerationOf(obj) < gen {
-				// The stand-in has seen a FLUSHALL this write predates,
-				// and dropped it.
-				c.learnGeneration(gen)
-				return false
-			}
-			c.stats.hintsHandedOff.Add(1)
-			return !c.cfg.Strict
-		}
-		slog.Debug("stand-in unreachable", "stand-in", name, "err", err)
-	}
-	// Nobody can take it: keep the hint here so the owner still gets the
-	// write when it is back. It does not count toward W.
-	if err := c.eng.AddHint(owner, key, obj); err != nil && !engine.IsDiskError(err) { // (the engine logs its disk's state itself)
-		slog.Warn("cannot keep a hint", "owner", owner, "err", err)
-	}
-	return false
-}
 
 // HandleHint serves MethodHint: keep a write for an owner that is down. The
 // reply is this node's flush generation: a write of an older one was

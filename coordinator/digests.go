@@ -72,16 +72,20 @@ func decodeDigestReads(b []byte) ([][]byte, []uint64, uint64, error) {
 // flush generation, read first (a FLUSHALL may begin meanwhile: the copies
 // carry their own).
 func (c *Coordinator) HandleReadDigests(req []byte) ([]byte, error) {
+	return c.replica().readDigests(req)
+}
+
+func (r replica) readDigests(req []byte) ([]byte, error) {
 	keys, digests, readerGen, err := decodeDigestReads(req)
 	if err != nil {
 		return nil, err
 	}
-	c.learnGeneration(readerGen)
-	gen := c.eng.Generation()
+	r.learn(readerGen)
+	gen := r.store.Generation()
 	out := make([]byte, 0, len(keys)*2+wire.MaxVarintLen)
 	var scratch []byte
 	for i, k := range keys {
-		o, found, digest, err := c.replicaCopy(k)
+		o, found, digest, err := r.copyOf(k)
 		if err != nil {
 			return nil, err
 		}
@@ -136,15 +140,15 @@ func decodeDigestReplies(b []byte, n int) ([]readResult, error) {
 	return out, nil
 }
 
-// replicaCopy is this node's copy of key as a replica answers for it: its
-// own object merged with the hints it holds for the key, and its digest
+// copyOf is this node's copy of key as a replica answers for it: its own
+// object merged with the hints it holds for the key, and its digest
 // (antientropy.Digest).
-func (c *Coordinator) replicaCopy(key []byte) (version.Object, bool, uint64, error) {
-	o, found, digest, err := c.eng.GetDigest(key)
+func (r replica) copyOf(key []byte) (version.Object, bool, uint64, error) {
+	o, found, digest, err := r.store.GetDigest(key)
 	if err != nil {
 		return o, false, 0, err
 	}
-	if hinted, ok, err := c.eng.Hinted(key); err != nil {
+	if hinted, ok, err := r.store.Hinted(key); err != nil {
 		return o, false, 0, err
 	} else if ok {
 		o, found = version.Merge(o, hinted), true

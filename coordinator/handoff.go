@@ -33,7 +33,9 @@ import (
 // HandleHint serves MethodHint: keep a write for an owner that is down. The
 // reply is this node's flush generation: a write of an older one was
 // dropped (see engine/flush.go).
-func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
+func (c *Coordinator) HandleHint(req []byte) ([]byte, error) { return c.replica().hint(req) }
+
+func (r replica) hint(req []byte) ([]byte, error) {
 	owner, rest, err := decodeName(req)
 	if err != nil {
 		return nil, err
@@ -42,24 +44,28 @@ func (c *Coordinator) HandleHint(req []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.eng.AddHint(owner, key, obj); err != nil {
+	if err := r.store.AddHint(owner, key, obj); err != nil {
 		return nil, err
 	}
-	return wire.AppendUvarint(nil, c.eng.Generation()), nil
+	return wire.AppendUvarint(nil, r.store.Generation()), nil
 }
 
 // HandleMergeBatch serves MethodMergeBatch. The reply is this node's flush
 // generation: the objects of an older one were dropped (see
 // engine/flush.go).
 func (c *Coordinator) HandleMergeBatch(req []byte) ([]byte, error) {
+	return c.replica().mergeBatch(req)
+}
+
+func (r replica) mergeBatch(req []byte) ([]byte, error) {
 	keys, objs, err := DecodeBatch(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.eng.MergeBatch(keys, objs); err != nil {
+	if err := r.store.MergeBatch(keys, objs); err != nil {
 		return nil, err
 	}
-	return wire.AppendUvarint(nil, c.eng.Generation()), nil
+	return wire.AppendUvarint(nil, r.store.Generation()), nil
 }
 
 // hintBatchBytes bounds one delivery request.

@@ -85,15 +85,19 @@ func (c *Coordinator) RepairKeys(ctx context.Context, peer string, keys [][]byte
 // it holds hints for), each length-prefixed (length 0 for a key it holds
 // nothing of), then this node's flush generation (read first).
 func (c *Coordinator) HandleReadBatch(req []byte) ([]byte, error) {
+	return c.replica().readBatch(req)
+}
+
+func (r replica) readBatch(req []byte) ([]byte, error) {
 	keys, readerGen, err := decodeKeys(req)
 	if err != nil {
 		return nil, err
 	}
-	c.learnGeneration(readerGen)
-	gen := c.eng.Generation()
+	r.learn(readerGen)
+	gen := r.store.Generation()
 	var out, scratch []byte
 	for _, k := range keys {
-		o, found, _, err := c.replicaCopy(k)
+		o, found, _, err := r.copyOf(k)
 		if err != nil {
 			return nil, err
 		}

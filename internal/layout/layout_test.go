@@ -122,3 +122,36 @@ func TestMethodsDeclaredInRPCOnly(t *testing.T) {
 		t.Fatalf("checked only %d Go files", checked)
 	}
 }
+
+// Package quorum decides quorum reads and writes as state machines with no
+// goroutines, I/O or clock (docs/design.md, 2.7): its code imports only
+// package version and those parts of the standard library that cannot wait,
+// sleep or reach outside the process.
+func TestQuorumIsALeaf(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "quorum")
+	allowed := map[string]bool{"fmt": true, "slices": true, "github.com/dynago/dynago/version": true}
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); !allowed[p] {
+				t.Errorf("quorum/%s imports %s; the package stays a leaf without I/O, goroutines or clock", filepath.Base(path), p)
+			}
+		}
+	}
+	if checked < 3 {
+		t.Fatalf("checked only %d files of package quorum", checked)
+	}
+}

@@ -228,9 +228,9 @@ type Options struct {
 	// any of them (a lone node's pipeline or EXEC).
 	Sync *DeferredSync
 	// Blind says the write's decision does not depend on the key's current
-	// value (a plain SET, VSET with the client's context): in a cluster the
-	// coordinator then skips the quorum read that otherwise brings its own
-	// copy up to date before deciding. Set from the operation (op.Op.Blind).
+	// value (a plain SET, VSET with the client's context): if its replicas
+	// drop it for a FLUSHALL this node missed, it is written again once
+	// this node has caught up. Set from the operation (op.Op.Blind).
 	Blind bool
 
 	// here says another node routed this write to this one (MethodOp): it
@@ -309,33 +309,9 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt
 	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !opt.here {
 		return version.Object{}, &NotReplicaError{Owners: owners}
 	}
-	var seen *version.Object
-	if !opt.Blind {
-		// The decision depends on the key's value (SET NX, INCR, APPEND,
-		// DEL...), and this replica may have missed writes (it was down, or
-		// just joined): decide on a quorum read merged into its copy.
-		r, _ := c.quorums(opt)
-		merged, found, err := c.readReplicas(ctx, key, r)
-		if err != nil {
-			var nq *NoQuorumError
-			if errors.As(err, &nq) {
-				nq.Op = "write"
-			}
-			return version.Object{}, c.stats.counted(err)
-		}
-		if found {
-			seen = &merged
-			// A replica has seen a FLUSHALL this one missed: catch up
-			// before deciding (see engine/flush.go).
-			if _, err := c.eng.Adopt(engine.GenerationOf(merged)); err != nil {
-				return version.Object{}, err
-			}
-		}
-		// A replica that holds nothing of the key may still have said it
-		// is of a newer generation.
-		if err := c.catchUp(); err != nil {
-			return version.Object{}, err
-		}
+	seen, err := c.readBeforeWrite(ctx, key, opt)
+	if err != nil {
+		return version.Object{}, err
 	}
 	// The other replicas are sent the write while this one commits it, and
 	// this replica's own fsync is one acknowledgement among theirs: the
@@ -372,6 +348,48 @@ func (c *Coordinator) update(ctx context.Context, key []byte, decide Decide, opt
 		wr.local(false)
 	}
 	return o, c.stats.counted(wr.await(ctx))
+}
+
+// readBeforeWrite is the quorum read a write decides on, merged into this
+// replica's copy: this replica may have missed writes (it was down, cut
+// off, or just joined, and the hints for it are not delivered yet). Every
+// write reads first, a plain SET too: a write must supersede every write
+// acknowledged before it began, or the two end up siblings although one
+// followed the other (with R+W > N the read sees them all). It costs a
+// round trip of digests, whose replicas answer "same" in one byte when
+// their copies agree. It returns nil when no replica holds the key.
+//
+// A write whose decision depends on the value fails with the read when R
+// cannot be reached. A blind write does not: its decision needs no value,
+// so it goes on with the context of the answers that came, and is as
+// available as W alone makes it (a W=1 write through a node cut off from
+// the others still succeeds, and leaves a sibling, as Dynamo's do).
+func (c *Coordinator) readBeforeWrite(ctx context.Context, key []byte, opt Options) (*version.Object, error) {
+	r, _ := c.quorums(opt)
+	merged, found, err := c.readReplicas(ctx, key, r)
+	var nq *NoQuorumError
+	switch {
+	case err == nil:
+	case opt.Blind && errors.As(err, &nq) && ctx.Err() == nil:
+		slog.Debug("a blind write decides on a partial read", "answered", nq.Answered, "required", nq.Needed)
+	case errors.As(err, &nq):
+		nq.Op = "write"
+		return nil, c.stats.counted(err)
+	default:
+		return nil, err
+	}
+	var seen *version.Object
+	if found {
+		seen = &merged
+		// A replica has seen a FLUSHALL this one missed: catch up
+		// before deciding (see engine/flush.go).
+		if _, err := c.eng.Adopt(engine.GenerationOf(merged)); err != nil {
+			return nil, err
+		}
+	}
+	// A replica that holds nothing of the key may still have said it is
+	// of a newer generation.
+	return seen, c.catchUp()
 }
 
 // updateLocal applies decide's change to this node's copy, merged first with

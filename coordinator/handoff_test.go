@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/internal/rpc"
-	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
 

@@ -92,7 +92,7 @@ type readOp struct {
 func (c *Coordinator) startRead(ctx context.Context, key []byte, r int) *readOp {
 	owners, _ := c.owners(key)
 	op := &readOp{view: view{c: c, key: key, owners: len(owners)}, decided: make(chan struct{})}
-	op.m = quorum.NewRead(quorum.ReadConfig{Self: c.cfg.Cluster.Self(), Owners: owners, R: r, View: &op.view})
+	op.m = quorum.NewRead(quorum.ReadConfig{Self: c.cfg.Cluster.Self(), Owners: owners, R: r, Strict: c.cfg.Strict, View: &op.view})
 	op.mu.Lock()
 	reqs := op.m.Start()
 	merged := op.noteLocked(reqs)
@@ -151,6 +151,8 @@ func (op *readOp) send(reqs []quorum.Request, merged version.Object) {
 		switch {
 		case q.Kind == quorum.Repair:
 			stale = append(stale, q.To)
+		case q.To == op.c.cfg.Cluster.Self() && q.For != "":
+			op.readStandIn()
 		case q.To == op.c.cfg.Cluster.Self():
 			op.readLocal()
 		default:
@@ -175,6 +177,20 @@ func (op *readOp) readLocal() {
 	}
 	if found {
 		op.local, op.digest = o, digest
+	}
+	op.reply(self, quorum.Result{Object: o, Found: found, Gen: replyGeneration(o, found, gen)})
+}
+
+// readStandIn answers for an owner from this node, a stand-in: its own
+// copy merged with the hints it holds for the key, as any stand-in
+// answers (it may hold the hint of a write that owner missed).
+func (op *readOp) readStandIn() {
+	self := op.c.cfg.Cluster.Self()
+	gen := op.c.eng.Generation()
+	o, found, _, err := op.c.replica().copyOf(op.key)
+	if err != nil {
+		op.fail(self)
+		return
 	}
 	op.reply(self, quorum.Result{Object: o, Found: found, Gen: replyGeneration(o, found, gen)})
 }
@@ -204,10 +220,12 @@ func (op *readOp) ask(name string) {
 func (op *readOp) outcome() (version.Object, bool, error) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
-	if !op.m.Reached() {
-		return version.Object{}, false, noQuorum("read", op.m.Counts())
-	}
 	merged, found := op.m.Merged()
+	if !op.m.Reached() {
+		// The answers that did come are returned with the error: a blind
+		// write takes them as the best context it can have.
+		return merged, found, noQuorum("read", op.m.Counts())
+	}
 	return merged, found, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -164,8 +165,10 @@ func TestConcurrentRoutedWritesShareRequests(t *testing.T) {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
-	if len(h.sizes) != 2 {
-		t.Fatalf("%d routed writes took %d requests (sizes %v), want 2: the held one, then the rest together", n, len(h.sizes), h.sizes)
+	// The writes queued behind the held request leave together: two
+	// requests, or one if every write was queued before the first left.
+	if !slices.Equal(h.sizes, []int{n}) && (len(h.sizes) != 2 || h.sizes[0]+h.sizes[1] != n) {
+		t.Fatalf("%d routed writes took requests of sizes %v, want the held one, then the rest together", n, h.sizes)
 	}
 }
 

@@ -30,8 +30,15 @@ type world struct {
 func (w *world) Down(name string) bool { return w.down[name] }
 func (w *world) Fallbacks() []string   { return slices.Clone(w.fallbacks) }
 
-// live reports whether name can stand in: up, and not this node.
+// live reports whether name can stand in for a write: up, and not this
+// node.
 func (w *world) live(name string) bool { return name != w.self && !w.down[name] }
+
+// liveFor reports whether name can stand in for a read (selfOK) or a
+// write: a read's own node stands in, whether or not it is down.
+func (w *world) liveFor(name string, selfOK bool) bool {
+	return w.live(name) || selfOK && name == w.self
+}
 
 func randomWorld(rng *rand.Rand) *world {
 	w := &world{down: map[string]bool{}}
@@ -64,14 +71,15 @@ func randomWorld(rng *rand.Rand) *world {
 // stand is the model's record of the stand-ins handed out: a prefix of the
 // fallbacks, in order.
 type stand struct {
-	w    *world
-	next int // fallbacks[:next] have been handed out or skipped
+	w      *world
+	selfOK bool // this node stands in (reads)
+	next   int  // fallbacks[:next] have been handed out or skipped
 }
 
 // expect is the stand-in that must be handed out next ("" if none is left).
 func (s *stand) expect() string {
 	for _, n := range s.w.fallbacks[s.next:] {
-		if s.w.live(n) {
+		if s.w.liveFor(n, s.selfOK) {
 			return n
 		}
 	}
@@ -149,11 +157,12 @@ func checkRead(t *testing.T, rng *rand.Rand) {
 	}
 	r := 1 + rng.IntN(len(w.owners)+1)
 	need := min(r, len(w.owners))
-	m := NewRead(ReadConfig{Self: w.self, Owners: w.owners, R: r, View: w})
+	strict := rng.IntN(3) == 0
+	m := NewRead(ReadConfig{Self: w.self, Owners: w.owners, R: r, Strict: strict, View: w})
 
 	// The model: the nodes asked and not yet heard from (and the owner each
 	// answers for), each owner's fate, the answers in the order they came.
-	st := stand{w: w}
+	st := stand{w: w, selfOK: true}
 	outstanding := map[string]string{}
 	asked := map[string]bool{}
 	fate := map[string]string{} // owner -> "asked", "answered" or "failed"
@@ -172,8 +181,8 @@ func checkRead(t *testing.T, rng *rand.Rand) {
 				t.Fatalf("%s: a read asked for %v", event, q)
 			case asked[q.To]:
 				t.Fatalf("%s: %s asked twice", event, q.To)
-			case q.To == w.self && !start:
-				t.Fatalf("%s: this node asked after the start", event)
+			case q.To == w.self && !start && q.For == "":
+				t.Fatalf("%s: this node asked after the start, not as a stand-in", event)
 			case q.For != "":
 				st.take(t, q.To)
 				outstanding[q.To] = q.For
@@ -263,6 +272,9 @@ func checkRead(t *testing.T, rng *rand.Rand) {
 			}
 		} else {
 			fate[owner] = "answered"
+			if strict && n != owner {
+				fate[owner] = "failed" // a stand-in's answer is merged, but no vote
+			}
 			reqs = m.Reply(n, results[n])
 			got = append(got, reply{name: n, res: results[n], standIn: n != owner})
 		}
@@ -280,7 +292,10 @@ func checkRead(t *testing.T, rng *rand.Rand) {
 		okOwners += b2i(!fails[o] && (o == w.self || !w.down[o]))
 	}
 	for _, n := range w.fallbacks {
-		goodStandIns += b2i(w.live(n) && !fails[n])
+		goodStandIns += b2i(w.liveFor(n, true) && !fails[n])
+	}
+	if strict {
+		goodStandIns = 0
 	}
 	if want := okOwners + min(len(w.owners)-okOwners, goodStandIns); m.Counts().Answered != want {
 		t.Fatalf("answered %d, model %d", m.Counts().Answered, want)

@@ -33,7 +33,8 @@ type View interface {
 	// Fallbacks returns the key's nodes after its owners, in its
 	// preference order: its stand-ins. An operation calls it at most once,
 	// when it first needs a stand-in (most never do, and the list costs an
-	// allocation). It may include this node, which never stands in.
+	// allocation). It may include this node, which stands in for reads
+	// only (see standIns).
 	Fallbacks() []string
 }
 
@@ -125,10 +126,16 @@ func find(slots []slot, node string) int {
 }
 
 // standIns hands out a key's stand-ins in preference order, each at most
-// once, skipping this node and nodes that are down when their turn comes.
+// once, skipping nodes that are down when their turn comes. This node is
+// skipped too for a write (its coordinator keeps its own copy, and a hint
+// it kept for itself would not count toward W), but not for a read: the
+// coordinator of a read may be the very stand-in that holds the hint of a
+// write an owner missed, and skipping it would let the next stand-in,
+// which holds nothing, answer for that owner.
 type standIns struct {
 	view   View
 	self   string
+	selfOK bool     // this node may stand in (reads)
 	rest   []string // fallbacks not yet handed out (once listed)
 	listed bool     // view.Fallbacks has been asked
 }
@@ -141,7 +148,12 @@ func (s *standIns) take() (string, bool) {
 	for len(s.rest) > 0 {
 		name := s.rest[0]
 		s.rest = s.rest[1:]
-		if name != s.self && !s.view.Down(name) {
+		switch {
+		case name == s.self:
+			if s.selfOK {
+				return name, true
+			}
+		case !s.view.Down(name):
 			return name, true
 		}
 	}

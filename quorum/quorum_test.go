@@ -84,7 +84,7 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		if d.Cmd == "read" {
 			var r int
 			d.ScanArgs(t, "r", &r)
-			s.read = NewRead(ReadConfig{Self: self, Owners: owners, R: r, View: s.view})
+			s.read = NewRead(ReadConfig{Self: self, Owners: owners, R: r, Strict: d.HasArg("strict"), View: s.view})
 			out = s.read.Start()
 		} else {
 			var w int

@@ -16,6 +16,11 @@ type ReadConfig struct {
 	// is capped at len(Owners), so a ring with fewer members than N still
 	// reads.
 	R int
+	// Strict counts only owners' answers toward R (Riak's PR): a
+	// stand-in's answer is merged in, but a read that only stand-ins could
+	// answer for fails. By default (sloppy quorum) a stand-in's answer
+	// counts in its owner's place.
+	Strict bool
 	// View says which nodes are down and which stand in for owners.
 	View View
 }
@@ -51,7 +56,8 @@ type Read struct {
 	self   string
 	owners []string
 	stand  standIns
-	need   int // answers that decide success: min(R, len(owners))
+	need   int  // answers that decide success: min(R, len(owners))
+	strict bool // only owners' answers count (ReadConfig.Strict)
 
 	// Invariant: answered + failed + pending == len(slots), and
 	// pending == the slots not done.
@@ -82,8 +88,9 @@ func NewRead(cfg ReadConfig) *Read {
 	r := &Read{
 		self:   cfg.Self,
 		owners: cfg.Owners,
-		stand:  standIns{view: cfg.View, self: cfg.Self},
+		stand:  standIns{view: cfg.View, self: cfg.Self, selfOK: true},
 		need:   min(cfg.R, len(cfg.Owners)),
+		strict: cfg.Strict,
 	}
 	r.slots, r.got = r.slotBuf[:0], r.gotBuf[:0]
 	r.slots = slices.Grow(r.slots, len(cfg.Owners))[:len(cfg.Owners)]
@@ -137,8 +144,13 @@ func (r *Read) Reply(from string, res Result) []Request {
 	s := &r.slots[i]
 	s.done = true
 	r.pending--
-	r.answered++
-	r.got = append(r.got, reply{name: from, res: res, standIn: from != s.owner})
+	standIn := from != s.owner
+	if standIn && r.strict {
+		r.failed++ // merged in below, but no vote
+	} else {
+		r.answered++
+	}
+	r.got = append(r.got, reply{name: from, res: res, standIn: standIn})
 	var out []Request
 	if !r.asked && from == r.self {
 		out = r.askOthers(out)

@@ -94,7 +94,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.readQuorum, "read-quorum", 2, "R: replicas that must answer a read")
 	fs.IntVar(&o.writeQuorum, "write-quorum", 2, "W: replicas that must store a write")
 	fs.IntVar(&o.partitions, "partitions", 256, "Q: partitions of the key space (a power of two, fixed when the cluster is created)")
-	fs.BoolVar(&o.strictQuorum, "strict-quorum", false, "count only a key's own replicas toward W (no stand-ins; like Riak's PW)")
+	fs.BoolVar(&o.strictQuorum, "strict-quorum", false, "count only a key's own replicas toward W and R (no stand-ins; like Riak's PW and PR)")
 	fs.DurationVar(&o.hintInterval, "hint-interval", time.Second, "how often hinted writes are offered to their owners")
 	fs.DurationVar(&o.antiEntropyInterval, "anti-entropy-interval", 10*time.Second, "how often replicas compare hash trees and repair differences")
 	fs.DurationVar(&o.tombstoneGrace, "tombstone-grace", node.DefaultTombstoneGrace, "how long a deleted key's tombstone is kept (must outlast hint delivery and an anti-entropy round)")

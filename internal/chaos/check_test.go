@@ -3,6 +3,9 @@ package chaos
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -338,7 +341,7 @@ func TestCheck(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Check(tc.history, tc.final)
+			r := Check(tc.history, tc.final, Bound{})
 			got := kinds(r)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("violations %q, want %q:\n%s", got, tc.want, violationList(r.Violations))
@@ -368,7 +371,7 @@ func TestCheckMaxSiblings(t *testing.T) {
 		vset(3, 1, "v", "c3-n1", Acked, "c1-n1"),
 		set(4, 1, "k", "c4-n1", Acked),
 	}
-	r := Check(h, Final{"v": agreed("c3-n1", "c2-n1"), "k": agreed("c4-n1")})
+	r := Check(h, Final{"v": agreed("c3-n1", "c2-n1"), "k": agreed("c4-n1")}, Bound{})
 	if len(r.Violations) != 0 {
 		t.Fatalf("violations:\n%s", violationList(r.Violations))
 	}
@@ -415,17 +418,18 @@ func TestSiblingViolationNamesTheWrites(t *testing.T) {
 	}
 	final := agreed("c1-n1", "c2-n1", "c3-n1", "c1-n2")
 	final.Local["b"] = Reply{Found: true, Values: []string{"c1-n1", "c3-n1", "c1-n2"}}
-	r := Check(h, Final{"v": final})
+	r := Check(h, Final{"v": final}, Bound{})
 	if got := kinds(r); !slices.Equal(got, []string{TooMany, Diverged}) {
 		t.Fatalf("violations %q:\n%s", got, violationList(r.Violations))
 	}
 	d := r.Violations[0].String()
 	for _, want := range []string{
-		"siblings v: final VGET lists 4 siblings", "at most 3 of their writes were concurrent",
+		"siblings [no-fault] v: final VGET lists 4 siblings", "at most 3 of their writes were concurrent",
 		"c1-n1 was acknowledged at 03:04:05.010000, before c1-n2 began at 03:04:05.039000",
 		"[VSET v c1#2 c1-n2 saw=[\"c2-n1\"] acked via  began 03:04:05.039000 acked 03:04:05.050000]",
 		"[VSET v c3#1 c3-n1 saw=[] acked via  began 03:04:05.005000 acked 03:04:05.012000]",
-		"(4 such reads; the key's bound is 3)",
+		"rule no-fault: no fault was active (or undone less than settle 0s before) from c1-n1's begin at 03:04:04.999000 to c1-n2's end + settle at 03:04:05.050000",
+		"(4 such reads; the key's real-time bound is 3)",
 	} {
 		if !strings.Contains(d, want) {
 			t.Errorf("the violation does not say %q:\n%s", want, d)
@@ -490,4 +494,279 @@ func violationList(vs []Violation) string {
 		b.WriteString("  " + v.String() + "\n")
 	}
 	return b.String()
+}
+
+// never is the end of a window never undone.
+const never = math.MinInt
+
+// window is a fault active from start to end, in milliseconds after t0.
+func window(name string, start, end int) FaultWindow {
+	w := FaultWindow{Fault: name, Start: ms(start)}
+	if end != never {
+		w.End = ms(end)
+	}
+	return w
+}
+
+// sloppy is the default quorum's rule with windows and a settle time in
+// milliseconds.
+func sloppy(settle int, windows ...FaultWindow) Bound {
+	return Bound{Windows: windows, Settle: time.Duration(settle) * time.Millisecond}
+}
+
+// The sibling bound under the two quorum modes: under the sloppy quorum an
+// ordered pair is excused when a fault was active (its window, then settle
+// more for catching up) at some instant from the earlier write's begin to
+// the later one's end plus the settle time; under the strict quorum never. Each case says which rule must report the pair
+// ("" for none) and how many reads over the real-time bound were excused.
+func TestSiblingBoundExcuses(t *testing.T) {
+	// Client 1's two SETs, the first acknowledged at 10 ms, before the
+	// second began at 20 ms; the second ended at 30 ms. Both are listed by
+	// the final reads (the quorum read and three owners: four reads).
+	pair := []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Acked), 20, 30)}
+	both := Final{"k": agreed("c1-n1", "c1-n2")}
+	for _, tc := range []struct {
+		name    string
+		history []Write
+		final   Final
+		bound   Bound
+		rule    string // the siblings violation's rule; "" for none
+		excused int
+	}{
+		{name: "no fault: the real-time bound holds", history: pair, final: both,
+			bound: sloppy(4000), rule: RuleNoFault},
+		{name: "a kill between the two writes excuses them", history: pair, final: both,
+			bound: sloppy(4000, window("kill", 12, 18)), excused: 4},
+		{name: "a fault that began during the first write and lasts", history: pair, final: both,
+			bound: sloppy(4000, window("cut", 5, 5000)), excused: 4},
+		{name: "a fault never undone", history: pair, final: both,
+			bound: sloppy(0, window("stop", 25, never)), excused: 4},
+		{name: "a fault undone more than settle before the first write began", history: pair, final: both,
+			bound: sloppy(100, window("kill", -3000, -101)), rule: RuleNoFault},
+		{name: "a fault undone settle before the first write began", history: pair, final: both,
+			bound: sloppy(100, window("kill", -3000, -100)), excused: 4},
+		{name: "a fault undone as the first write began, no settle", history: pair, final: both,
+			bound: sloppy(0, window("kill", -3000, 0)), excused: 4},
+		{name: "a fault undone just before the first write began, no settle", history: pair, final: both,
+			bound: sloppy(0, window("kill", -3000, -1)), rule: RuleNoFault},
+		{name: "a fault began within settle after the second write ended", history: pair, final: both,
+			bound: sloppy(100, window("kill", 130, 2000)), excused: 4},
+		{name: "a fault began just past the second write's end plus settle", history: pair, final: both,
+			bound: sloppy(100, window("kill", 131, 2000)), rule: RuleNoFault},
+		{name: "strict quorum: a fault between them excuses nothing", history: pair, final: both,
+			bound: Bound{Strict: true, Windows: []FaultWindow{window("kill", 12, 18)}, Settle: 4 * time.Second}, rule: RuleStrict},
+		{name: "strict quorum: a fault never undone excuses nothing", history: pair, final: both,
+			bound: Bound{Strict: true, Windows: []FaultWindow{window("cut", -10, never)}}, rule: RuleStrict},
+		{
+			// A VSET begins at its VGET: the fault was over before the
+			// VSET was sent, but not before its context was read.
+			name: "a VSET whose VGET ran during the fault",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Acked), 0, 10),
+				readAt(at(vset(2, 1, "v", "c2-n1", Acked), 40, 50), 20)},
+			final: Final{"v": agreed("c1-n1", "c2-n1")},
+			bound: sloppy(0, window("kill", 11, 30)), excused: 4,
+		},
+		{
+			// A VSET supersedes what its VGET saw: no fault excuses the
+			// two listed together.
+			name: "a value listed beside a VSET that saw it, during a fault",
+			history: []Write{at(vset(1, 1, "v", "c1-n1", Acked), 0, 10),
+				at(vset(2, 1, "v", "c2-n1", Acked, "c1-n1"), 20, 30)},
+			final: Final{"v": agreed("c1-n1", "c2-n1")},
+			bound: sloppy(4000, window("cut", 0, 5000)), rule: RuleSeen,
+		},
+		{
+			// Three writes across a fault and two ordered well after it:
+			// the pair named is the one no fault excuses.
+			name: "an excused pair and an ordered one in one read",
+			history: []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Acked), 20, 30),
+				at(set(1, 3, "k", "c1-n3", Acked), 10000, 10010), at(set(1, 4, "k", "c1-n4", Acked), 10020, 10030)},
+			final: Final{"k": agreed("c1-n1", "c1-n2", "c1-n3", "c1-n4")},
+			bound: sloppy(1000, window("kill", 15, 5000)), rule: RuleNoFault,
+		},
+		{
+			name:    "counter: increments one after the other, across a fault",
+			history: []Write{at(incr(1, 1, "n", Acked, 1), 0, 10), at(incr(2, 1, "n", Acked, 2), 20, 30)},
+			final: func() Final {
+				r := agreed("2")
+				r.Quorum.Values = []string{"1", "2"}
+				r.Local = map[string]Reply{"a": r.Quorum, "b": r.Quorum, "c": r.Quorum}
+				return Final{"n": r}
+			}(),
+			bound: sloppy(0, window("stop", 15, 16)), excused: 4,
+		},
+		{
+			name:    "counter: increments one after the other, no fault",
+			history: []Write{at(incr(1, 1, "n", Acked, 1), 0, 10), at(incr(2, 1, "n", Acked, 2), 20, 30)},
+			final: func() Final {
+				r := agreed("2")
+				r.Quorum.Values = []string{"1", "2"}
+				r.Local = map[string]Reply{"a": r.Quorum, "b": r.Quorum, "c": r.Quorum}
+				return Final{"n": r}
+			}(),
+			bound: sloppy(0, window("stop", 31, 40)), rule: RuleNoFault,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Check(tc.history, tc.final, tc.bound)
+			var rules []string
+			for _, v := range r.Violations {
+				if v.Kind != TooMany {
+					t.Errorf("unexpected violation %s", v)
+					continue
+				}
+				rules = append(rules, v.Rule)
+				if !strings.Contains(v.String(), "siblings ["+v.Rule+"]") || !strings.Contains(v.Detail, "rule "+v.Rule) && v.Rule != RuleSeen {
+					t.Errorf("the violation does not name its rule %q: %s", v.Rule, v)
+				}
+			}
+			var want []string
+			if tc.rule != "" {
+				want = []string{tc.rule}
+			}
+			if !slices.Equal(rules, want) {
+				t.Errorf("siblings violations by rule %q, want %q:\n%s", rules, want, violationList(r.Violations))
+			}
+			if r.Excused != tc.excused || (tc.excused > 0) != (r.ExcusedKeys == 1) {
+				t.Errorf("excused %d reads of %d keys, want %d reads", r.Excused, r.ExcusedKeys, tc.excused)
+			}
+		})
+	}
+}
+
+// The violation of a pair no fault excuses names the windows on either
+// side, and the pair is the one outside them.
+func TestSiblingViolationNamesTheFaults(t *testing.T) {
+	h := []Write{at(set(1, 1, "k", "c1-n1", Acked), 0, 10), at(set(1, 2, "k", "c1-n2", Acked), 20, 30),
+		at(set(1, 3, "k", "c1-n3", Acked), 10000, 10010), at(set(1, 4, "k", "c1-n4", Acked), 10020, 10030)}
+	b := sloppy(1000, window("round 1 (kill n1)", 15, 5000), window("round 2 (cut [n1] | [n2 n3])", 20000, 25000))
+	r := Check(h, Final{"k": agreed("c1-n1", "c1-n2", "c1-n3", "c1-n4")}, b)
+	if len(r.Violations) != 1 {
+		t.Fatalf("violations:\n%s", violationList(r.Violations))
+	}
+	d := r.Violations[0].String()
+	for _, want := range []string{
+		"siblings [no-fault] k: final VGET lists 4 siblings", "at most 3 of their writes were concurrent",
+		"c1-n3 was acknowledged at 03:04:15.010000, before c1-n4 began at 03:04:15.020000",
+		"no fault was active (or undone less than settle 1s before) from c1-n3's begin at 03:04:15.000000 to c1-n4's end + settle at 03:04:16.030000",
+		"(the last fault before, round 1 (kill n1), was undone 5s before c1-n3 began)",
+		"(the next, round 2 (cut [n1] | [n2 n3]), began 8.97s after c1-n4's end + settle)",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("the violation does not say %q:\n%s", want, d)
+		}
+	}
+}
+
+// boundOf sums per-gap real-time bounds; it must agree with the rule taken
+// literally: the largest set of writes no two of which are ordered in real
+// time unless a fault window excuses them.
+func TestBoundOfMatchesTheRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		n := 1 + rng.IntN(9)
+		var ws []Write
+		for j := range n {
+			start := rng.IntN(200)
+			o := Acked
+			if rng.IntN(5) == 0 {
+				o = Indeterminate
+			}
+			w := at(set(1, j, "k", fmt.Sprint(j), o), start, start+rng.IntN(40))
+			if rng.IntN(3) == 0 {
+				w.Kind, w.ReadStart = KindVSet, w.Start.Add(-time.Duration(rng.IntN(20))*time.Millisecond)
+			}
+			ws = append(ws, w)
+		}
+		var windows []FaultWindow
+		for range rng.IntN(4) {
+			s := rng.IntN(260) - 30
+			e := s + rng.IntN(50)
+			if rng.IntN(8) == 0 {
+				e = never
+			}
+			windows = append(windows, window("f", s, e))
+		}
+		b := sloppy(rng.IntN(30), windows...)
+		b.Strict = rng.IntN(6) == 0
+		got := newChecker(nil, b).boundOf(ws)
+		if want := literalBound(ws, b); got != want {
+			t.Fatalf("case %d: boundOf = %d, the rule says %d\nbound %+v\nwrites:%s", i, got, want, b, describeAll(ws))
+		}
+	}
+}
+
+// literalBound is the most writes of ws no two of which are ordered in
+// real time without an excuse, by trying every subset: a fault counts as
+// active from its window's start to settle after its end, and excuses a
+// pair when it was active at an instant from the first write's begin to
+// the second one's end plus settle.
+func literalBound(ws []Write, b Bound) int {
+	ordered := func(a, c Write) bool { // a acknowledged before c began, unexcused
+		if a.Outcome != Acked || !a.End.Before(begin(c)) {
+			return false
+		}
+		if b.Strict {
+			return true
+		}
+		from, to := begin(a), c.End.Add(b.Settle)
+		for _, f := range b.Windows {
+			// The fault counts as active until settle after its window.
+			if !f.Start.After(to) && (f.End.IsZero() || !f.End.Add(b.Settle).Before(from)) {
+				return false // a fault was active at an instant of [from, to]
+			}
+		}
+		return true
+	}
+	best := 0
+	for set := 1; set < 1<<len(ws); set++ {
+		ok := true
+		for i := range ws {
+			for j := range ws {
+				if set&(1<<i) != 0 && set&(1<<j) != 0 && ordered(ws[i], ws[j]) {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			best = max(best, bits.OnesCount(uint(set)))
+		}
+	}
+	return best
+}
+
+func TestFaultSettle(t *testing.T) {
+	if got := settleFor(DefaultConfig()); got != FaultSettle || FaultSettle != 4*time.Second {
+		t.Errorf("settle of the default config %v, FaultSettle %v; want both 4s (3 hint intervals of 1s + anti-entropy 1s)", got, FaultSettle)
+	}
+	for _, tc := range []struct {
+		hint, ae, want time.Duration
+	}{
+		{0, 0, 3 * time.Second},                                            // the server's defaults: 1 s hints, 10 s anti-entropy not added
+		{2 * time.Second, 0, 6 * time.Second},                              // three hint intervals
+		{2 * time.Second, 500 * time.Millisecond, 6500 * time.Millisecond}, // a short anti-entropy interval is added
+		{time.Second, 30 * time.Second, 3 * time.Second},                   // a long one is not
+	} {
+		cfg := DefaultConfig()
+		cfg.HintInterval, cfg.AntiEntropyInterval = tc.hint, tc.ae
+		if got := settleFor(cfg); got != tc.want {
+			t.Errorf("hint %v, anti-entropy %v: settle %v, want %v", tc.hint, tc.ae, got, tc.want)
+		}
+	}
+}
+
+func TestBoundEnforced(t *testing.T) {
+	b := sloppy(100, window("kill", 1000, 2000), window("stop", 2150, 2500), window("cut", 5000, never))
+	// [0, 6000] less [900, 2600] (two windows met once widened) and
+	// [4900, ...): 900 + 2300.
+	if got := b.Enforced(ms(0), ms(6000)); got != 3200*time.Millisecond {
+		t.Errorf("sloppy: enforced %v, want 3.2s", got)
+	}
+	if got := b.Enforced(ms(1000), ms(2000)); got != 0 {
+		t.Errorf("sloppy, inside a window: enforced %v, want 0", got)
+	}
+	b.Strict = true
+	if got := b.Enforced(ms(0), ms(6000)); got != 6*time.Second {
+		t.Errorf("strict: enforced %v, want 6s", got)
+	}
 }

@@ -24,6 +24,77 @@ const (
 // AllFaults is every fault kind.
 var AllFaults = []FaultKind{FaultKill, FaultStop, FaultCut, FaultKill2, FaultJoin, FaultLeave, FaultRemove}
 
+// windowed reports whether a fault of kind k opens a fault window (see
+// FaultWindow): a node killed, stopped or killed for good, or a cut.
+func windowed(k FaultKind) bool {
+	switch k {
+	case FaultKill, FaultKill2, FaultStop, FaultCut, FaultRemove:
+		return true
+	}
+	return false
+}
+
+// The --hint-interval and --anti-entropy-interval the harness starts nodes
+// with (DefaultConfig), and the server's defaults, used when a run passes
+// none.
+const (
+	nodeHintInterval          = time.Second
+	nodeAntiEntropyInterval   = time.Second
+	serverHintInterval        = time.Second
+	serverAntiEntropyInterval = 10 * time.Second
+)
+
+// settleHintRounds is how many hint intervals FaultSettle allows for hint
+// delivery around a fault.
+const settleHintRounds = 3
+
+// FaultSettle is the settle time of the sibling bound (Bound.Settle) for
+// the nodes the harness starts by default: how long around a fault the
+// cluster may still be catching up, so that a read can miss a write the
+// system could not yet have seen. It is settleHintRounds hint intervals
+// plus one anti-entropy interval:
+//
+//   - A hint for an owner is offered within one --hint-interval of gossip
+//     showing the owner alive again (DeliverHints scans every interval). An
+//     offer can fail or leave part of the hint behind (the owner not yet
+//     accepting merges, a write that reached the hint during delivery,
+//     which stays for the next round): a second interval. A third covers a
+//     loaded 2-core machine, where a restarted node replays its log and
+//     rebuilds its trees while the workload runs.
+//   - A copy no hint carries (a store that failed after the write was
+//     decided, with no stand-in left; a hint kept by a coordinator that was
+//     then killed or cut off) is repaired by the next anti-entropy round,
+//     within one --anti-entropy-interval. The harness sets a short one (1 s
+//     rather than the server's 10 s), so it is added; a long one is not:
+//     hints and read repair then do the catching up, and ten seconds of
+//     margin per fault would excuse most of a run.
+//
+// It widens a fault on both sides. After the fault: the catching up above
+// goes on after the harness sees the cluster whole again (chaos runs at
+// seed 20261123 showed reads missing a write that began 19 to 256 ms after
+// a double restart was whole, with nothing else wrong). Before it: the
+// copies and hints of a write still travel after its client had the
+// answer (stores go on after the write is decided, design 2.8), and the
+// harness's instants are its own, not the nodes'; so a pair's interval
+// reaches Settle past the later write's end.
+const FaultSettle = settleHintRounds*nodeHintInterval + nodeAntiEntropyInterval
+
+// settleFor is FaultSettle's rule applied to the intervals cfg starts the
+// nodes with (flags may change them): settleHintRounds hint intervals, plus
+// the anti-entropy interval when cfg sets one shorter than the server's
+// default.
+func settleFor(cfg Config) time.Duration {
+	hint := cfg.HintInterval
+	if hint <= 0 {
+		hint = serverHintInterval
+	}
+	settle := settleHintRounds * hint
+	if ae := cfg.AntiEntropyInterval; ae > 0 && ae < serverAntiEntropyInterval {
+		settle += ae
+	}
+	return settle
+}
+
 // Config is one chaos run.
 type Config struct {
 	// Bin is the dynago binary; empty builds ./cmd/dynago (the working
@@ -47,12 +118,14 @@ type Config struct {
 	LogLevel string
 	// AntiEntropyInterval and HintInterval are the nodes'
 	// --anti-entropy-interval and --hint-interval; zero leaves the server's
-	// default.
+	// default. They set the sibling bound's settle time (settleFor).
 	AntiEntropyInterval, HintInterval time.Duration
 	// StrictQuorum runs the nodes with --strict-quorum: only a key's owners
-	// count toward W. (With stand-ins counting toward R and W, a read can
-	// miss an acknowledged write, and the sibling bound cannot hold; see
-	// siblingBound.)
+	// count toward W (and R), and the checker holds every read to the
+	// real-time sibling bound. Without it (the default sloppy quorum)
+	// stand-ins count, a read can miss an acknowledged write while a fault
+	// is active, and the checker excuses ordered pairs near a fault window
+	// (see Bound and boundOf).
 	StrictQuorum bool
 
 	// Rounds is how many faults are injected, one per round.
@@ -62,6 +135,12 @@ type Config struct {
 	// Settle is how long the clients run on a healed cluster between
 	// rounds (after it is seen whole again).
 	Settle time.Duration
+	// Tail is how long the clients go on writing on the whole cluster
+	// after the last round, before they stop. Under the sloppy quorum the
+	// part of it more than FaultSettle after the last fault is, with the
+	// long enough membership rounds, where the real-time sibling bound is
+	// enforced (see Bound).
+	Tail time.Duration
 	// Duration bounds the fault phase: no round starts after it.
 	Duration time.Duration
 	// Faults are the kinds of fault to draw from.
@@ -114,14 +193,17 @@ func DefaultConfig() Config {
 		Fsync: "batch",
 		// Anti-entropy every second rather than ten, so the run converges
 		// within seconds of the last heal.
-		AntiEntropyInterval: time.Second,
-		HintInterval:        time.Second,
+		AntiEntropyInterval: nodeAntiEntropyInterval,
+		HintInterval:        nodeHintInterval,
 
 		Rounds: 20,
 		// Long enough for failure detection to notice (gossip marks a
 		// node suspect within about a second) and for hints to pile up.
-		Hold:     4 * time.Second,
-		Settle:   time.Second,
+		Hold:   4 * time.Second,
+		Settle: time.Second,
+		// Ten seconds of fault-free writing at the end: six past the last
+		// fault's settle time.
+		Tail:     10 * time.Second,
 		Duration: 15 * time.Minute,
 		Faults:   AllFaults,
 
@@ -159,6 +241,9 @@ func (c Config) Validate() error {
 	}
 	if c.Rounds < 0 {
 		errs = append(errs, errors.New("Rounds must not be negative"))
+	}
+	if c.Settle < 0 || c.Tail < 0 {
+		errs = append(errs, errors.New("Settle and Tail must not be negative"))
 	}
 	if c.SetClients < 0 || c.VSetClients < 0 || c.CounterClients < 0 || c.SetClients+c.VSetClients+c.CounterClients == 0 {
 		errs = append(errs, errors.New("client counts must not be negative, and at least one client must run"))

@@ -3,7 +3,9 @@
 // checks from the clients' history and the converged replicas that no
 // acknowledged write was lost, no value appeared that nobody wrote, replicas
 // agree and no read lists as siblings writes that were ordered in real time
-// (siblings stay bounded by truly concurrent writers).
+// (siblings stay bounded by truly concurrent writers: with --strict-quorum
+// on every read, under the default sloppy quorum outside the windows when
+// a fault was active; see Bound).
 //
 // The checker (Check, CompareTrees) is pure: it takes a history and the
 // final reads and is tested on hand-built histories. Run drives processes
@@ -56,15 +58,25 @@ type Summary struct {
 	// Lost and Phantoms are the checker's counts; both must be zero.
 	Lost, Phantoms int
 	// MaxSiblings is the most siblings any read listed for a key, that
-	// key, and its bound (the most of its writes that were concurrent);
-	// MaxBound is the largest bound of any key. A read listing siblings
-	// beyond the bound is a violation (siblingBound).
+	// key, and its real-time bound (the most of its writes that were
+	// concurrent in real time); MaxBound is the largest real-time bound of
+	// any key. A read listing siblings beyond the bound is a violation
+	// (siblingBound), unless Bound excuses them.
 	MaxSiblings      int
 	MaxSiblingsKey   string
 	MaxSiblingsBound int
 	MaxBound         int
 	MaxBoundKey      string
-	LateOverwrites   []string
+	// Bound is the rule the reads were held to: strict, or sloppy with
+	// the run's fault windows and settle time.
+	Bound Bound
+	// Excused is how many reads listed more siblings than the real-time
+	// bound but were excused by fault windows, of ExcusedKeys keys.
+	Excused, ExcusedKeys int
+	// ClientTime is how long the clients wrote, and Enforced how much of
+	// it the real-time bound held over (Bound.Enforced).
+	ClientTime, Enforced time.Duration
+	LateOverwrites       []string
 	// Notes are anomalies of the nodes that break no checked promise.
 	Notes     []string
 	Converged bool
@@ -127,8 +139,15 @@ func (s Summary) String() string {
 	}
 	fmt.Fprintf(&b, "operations: %d writes, %d acked, %d indeterminate, %d failed; %d failed VGETs\n",
 		total.Attempts, total.Acked, total.Indeterminate, total.Failed, s.ReadErrs)
-	fmt.Fprintf(&b, "keys checked: %d; lost: %d; phantoms: %d; max siblings: %d (%s, whose bound is %d); largest bound: %d (%s)\n",
+	fmt.Fprintf(&b, "keys checked: %d; lost: %d; phantoms: %d; max siblings: %d (%s, whose real-time bound is %d); largest bound: %d (%s)\n",
 		s.Keys, s.Lost, s.Phantoms, s.MaxSiblings, s.MaxSiblingsKey, s.MaxSiblingsBound, s.MaxBound, s.MaxBoundKey)
+	if s.Bound.Strict {
+		fmt.Fprintf(&b, "sibling bound: strict quorum: every read held to the real-time bound, over all %v of the clients' writing\n",
+			s.ClientTime.Round(100*time.Millisecond))
+	} else {
+		fmt.Fprintf(&b, "sibling bound: sloppy quorum: the real-time bound held over %v of the clients' %v, outside %d fault windows widened by settle %v; %d reads over it excused (%d keys)\n",
+			s.Enforced.Round(100*time.Millisecond), s.ClientTime.Round(100*time.Millisecond), len(s.Bound.Windows), s.Bound.Settle, s.Excused, s.ExcusedKeys)
+	}
 	if s.Converged {
 		fmt.Fprintf(&b, "converged %v after the last heal\n", s.ConvergeTime.Round(10*time.Millisecond))
 	} else {
@@ -146,7 +165,7 @@ func (s Summary) String() string {
 	for _, n := range s.Notes {
 		b.WriteString("note: " + n + "\n")
 	}
-	fmt.Fprintf(&b, "violations: %d\n", len(s.Violations))
+	fmt.Fprintf(&b, "violations: %d%s\n", len(s.Violations), byRule(s.Violations))
 	for i, v := range s.Violations {
 		if i == maxListed {
 			fmt.Fprintf(&b, "  ... and %d more\n", len(s.Violations)-maxListed)
@@ -155,9 +174,34 @@ func (s Summary) String() string {
 		b.WriteString("  " + v.String() + "\n")
 	}
 	if s.Dir != "" {
-		fmt.Fprintf(&b, "kept %s (node logs, history.jsonl)\n", s.Dir)
+		fmt.Fprintf(&b, "kept %s (node logs, history.jsonl, faults.jsonl)\n", s.Dir)
 	}
 	return b.String()
+}
+
+// byRule counts violations by kind and, for siblings, by rule: " (lost=1
+// siblings[no-fault]=2)"; empty for none.
+func byRule(vs []Violation) string {
+	n := map[string]int{}
+	var order []string
+	for _, v := range vs {
+		k := v.Kind
+		if v.Rule != "" {
+			k += "[" + v.Rule + "]"
+		}
+		if n[k] == 0 {
+			order = append(order, k)
+		}
+		n[k]++
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%s=%d", k, n[k])
+	}
+	return " (" + strings.Join(parts, " ") + ")"
 }
 
 // run is the state of one Run.
@@ -169,6 +213,25 @@ type run struct {
 	cl    *cluster
 	rng   *rand.Rand // the harness's own choices (which node to join through)
 	viol  []Violation
+	// windows are the faults' active intervals; those with a zero End are
+	// still open (see FaultWindow). Only the run's goroutine touches them.
+	windows []FaultWindow
+}
+
+// openWindow records that f begins now (before it is injected).
+func (r *run) openWindow(round int, f Fault) {
+	r.windows = append(r.windows, FaultWindow{Fault: fmt.Sprintf("round %d (%s)", round, f), Start: time.Now()})
+}
+
+// closeWindows ends every open window now: the cluster was just seen
+// whole.
+func (r *run) closeWindows() {
+	now := time.Now()
+	for i := range r.windows {
+		if r.windows[i].End.IsZero() {
+			r.windows[i].End = now
+		}
+	}
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -225,6 +288,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	}
 
 	w := newWorkload(cfg, r.cl)
+	clientsFrom := time.Now()
 	w.start(ctx)
 	defer w.finish() // on an early return; finish is idempotent
 	r.logf("%d clients writing (%d SET, %d VSET, %d INCR) over %d keys",
@@ -234,7 +298,12 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	}
 
 	sum.Faults = r.rounds(ctx, w)
+	if cfg.Tail > 0 && ctx.Err() == nil {
+		r.logf("the clients write %v more on the whole cluster", cfg.Tail)
+		_ = sleep(ctx, cfg.Tail) // an ended ctx is seen below
+	}
 	history := w.finish()
+	clientsTo := time.Now()
 	r.logf("clients stopped: %d writes, %d acked, %d indeterminate", w.attempts.Load(), w.acked.Load(), w.indet.Load())
 	if err := ctx.Err(); err != nil {
 		return sum, err
@@ -251,9 +320,13 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
-	rep := Check(history, final)
-	if err := writeHistory(filepath.Join(root, "history.jsonl"), history); err != nil {
+	bound := Bound{Strict: cfg.StrictQuorum, Windows: r.windows, Settle: settleFor(cfg)}
+	rep := Check(history, final, bound)
+	if err := writeLines(filepath.Join(root, "history.jsonl"), history); err != nil {
 		r.logf("writing the history: %v", err)
+	}
+	if err := writeLines(filepath.Join(root, "faults.jsonl"), r.windows); err != nil {
+		r.logf("writing the fault windows: %v", err)
 	}
 
 	sum.Writes = map[Kind]Tally{}
@@ -274,6 +347,8 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	sum.Keys, sum.Lost, sum.Phantoms = rep.Keys, rep.Lost, rep.Phantoms
 	sum.MaxSiblings, sum.MaxSiblingsKey, sum.MaxSiblingsBound = rep.MaxSiblings, rep.MaxSiblingsKey, rep.MaxSiblingsBound
 	sum.MaxBound, sum.MaxBoundKey = rep.MaxBound, rep.MaxBoundKey
+	sum.Bound, sum.Excused, sum.ExcusedKeys = bound, rep.Excused, rep.ExcusedKeys
+	sum.ClientTime, sum.Enforced = clientsTo.Sub(clientsFrom), bound.Enforced(clientsFrom, clientsTo)
 	sum.LateOverwrites = rep.LateOverwrites
 	sum.Notes = r.cl.notes
 	sum.Violations = append(r.viol, rep.Violations...)
@@ -326,6 +401,9 @@ func (r *run) rounds(ctx context.Context, w *workload) []FaultRecord {
 		}
 		rec := FaultRecord{Round: round, Fault: f, At: time.Since(r.start)}
 		r.logf("round %d: %s", round, f)
+		if windowed(f.Kind) {
+			r.openWindow(round, f)
+		}
 		err := r.inject(ctx, f)
 		healedAt := time.Now()
 		if err != nil {
@@ -337,6 +415,8 @@ func (r *run) rounds(ctx context.Context, w *workload) []FaultRecord {
 			rec.Err = strings.TrimPrefix(rec.Err+"; "+err.Error(), "; ")
 			r.violation(Unhealed, "round %d (%s): %v", round, f, err)
 			state = "still not whole"
+		} else {
+			r.closeWindows()
 		}
 		rec.Healed = time.Since(healedAt)
 		out = append(out, rec)
@@ -452,6 +532,7 @@ func (r *run) healAll(ctx context.Context) bool {
 		r.violation(Unhealed, "final heal: %v", err)
 		return false
 	}
+	r.closeWindows() // of a round that did not recover
 	r.logf("everything healed: %s", strings.Join(names(cl.running()), " "))
 	return true
 }
@@ -580,15 +661,15 @@ func getReply(cmd *redis.StringCmd) Reply {
 	return Reply{Found: true, Values: []string{v}}
 }
 
-// writeHistory stores the history as JSON lines, for a kept run directory.
-func writeHistory(path string, history []Write) error {
+// writeLines stores items as JSON lines, for a kept run directory.
+func writeLines[T any](path string, items []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(f)
 	enc := json.NewEncoder(bw)
-	for _, w := range history {
+	for _, w := range items {
 		if err := enc.Encode(w); err != nil {
 			f.Close()
 			return err

@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseText$$' -fuzztime $(FUZZTIME) ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./op/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInternode$$' -fuzztime $(FUZZTIME) ./coordinator/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInternode$$' -fuzztime $(FUZZTIME) ./replica/
 	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./antientropy/
 	$(GO) test -run '^$$' -fuzz '^FuzzFramer$$' -fuzztime $(FUZZTIME) ./resp/
 	$(GO) test -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./resp/

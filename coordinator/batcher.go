@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/internal/rpc"
+	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/version"
 )
 
@@ -26,7 +27,7 @@ type readResult struct {
 	obj   version.Object
 	found bool
 	same  bool   // the peer's copy has the digest the reader sent (obj is unset)
-	gen   uint64 // the peer's flush generation (see generation.go)
+	gen   uint64 // the peer's flush generation (see replica/messages.go)
 	err   error
 }
 
@@ -151,8 +152,9 @@ func (b *peerBatcher) sendReads() {
 	}
 }
 
-// readBatch sends one batch of reads: with the reader's digests, or, to a
-// peer that does not know them, as a plain batch read.
+// readBatch sends one batch of reads: with the reader's digests
+// (rpc.MethodReadDigests), or, to a peer that does not know them, as a
+// plain batch read (rpc.MethodReadBatch).
 func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 	keys := make([][]byte, len(batch))
 	for i, p := range batch {
@@ -166,21 +168,29 @@ func (b *peerBatcher) readBatch(batch []*pendingRead) ([]readResult, error) {
 		for i, p := range batch {
 			digests[i] = p.digest
 		}
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadDigests, appendGeneration(encodeDigestReads(keys, digests), gen))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadDigests, replica.EncodeReadDigests(keys, digests, gen))
 		var remote *RemoteError
 		if !errors.As(err, &remote) || !rpc.IsUnknownMethod(remote.Msg) {
 			if err != nil {
 				return nil, err
 			}
-			return decodeDigestReplies(reply, len(batch))
+			replies, theirGen, err := replica.DecodeReadDigestsReply(reply, len(batch))
+			if err != nil {
+				return nil, err
+			}
+			results := make([]readResult, len(replies))
+			for i, r := range replies {
+				results[i] = readResult{obj: r.Object, found: r.Found, same: r.Same, gen: theirGen}
+			}
+			return results, nil
 		}
 		b.noDigests.Store(true)
 	}
-	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadBatch, appendGeneration(encodeKeys(keys), gen))
+	reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodReadBatch, replica.EncodeReadBatch(keys, gen))
 	if err != nil {
 		return nil, err
 	}
-	objs, theirGen, err := decodeObjects(reply, len(batch))
+	objs, theirGen, err := replica.DecodeReadBatchReply(reply, len(batch))
 	if err != nil {
 		return nil, err
 	}
@@ -200,11 +210,11 @@ func (b *peerBatcher) sendMerges() {
 			keys[i], objs[i] = p.key, p.obj
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.Timeout)
-		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodMergeBatch, EncodeBatch(keys, objs))
+		reply, err := b.c.cfg.Transport.Call(ctx, b.addr, rpc.MethodMergeBatch, replica.EncodeBatch(keys, objs))
 		cancel()
-		gen := generationReply(reply)
+		gen := replica.GenerationReply(reply)
 		if err == nil {
-			b.c.learnGeneration(gen)
+			b.c.LearnGeneration(gen)
 		}
 		for _, p := range batch {
 			if err == nil && engine.GenerationOf(p.obj) < gen {

@@ -2,19 +2,22 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/internal/rpc"
+	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/version"
 )
 
-// gatedPeer answers read batches from a map, holding the first call until
-// released, and records the size of every batch.
+// gatedPeer answers digest reads from a map with a replica server, holding
+// the first call until released, and records the size of every batch.
 type gatedPeer struct {
 	release chan struct{}
 	calls   atomic.Int32
@@ -27,29 +30,31 @@ func (g *gatedPeer) Call(ctx context.Context, addr string, m rpc.Method, req []b
 	if g.calls.Add(1) == 1 {
 		<-g.release
 	}
-	keys, _, _, err := decodeDigestReads(req)
-	if err != nil {
-		return nil, err
-	}
+	store := &heldStore{held: g.held}
+	reply, err := replica.NewServer(store, nil).HandleReadDigests(req)
 	g.mu.Lock()
-	g.sizes = append(g.sizes, len(keys))
+	g.sizes = append(g.sizes, store.reads)
 	g.mu.Unlock()
-	var out []byte
-	objs := make([]version.Object, len(keys))
-	for i, k := range keys {
-		objs[i] = g.held[string(k)]
-	}
-	for _, o := range objs {
-		if len(o.Clock) == 0 {
-			out = append(out, digestNone)
-			continue
-		}
-		b := o.AppendBinary(nil)
-		out = append(out, digestObject, byte(len(b)))
-		out = append(out, b...)
-	}
-	return out, nil
+	return reply, err
 }
+
+// heldStore is a replica.Store that holds the copies of a map, no hints,
+// and counts the keys read.
+type heldStore struct {
+	held  map[string]version.Object
+	reads int
+}
+
+func (s *heldStore) GetDigest(key []byte) (version.Object, bool, uint64, error) {
+	s.reads++
+	o, found := s.held[string(key)]
+	return o, found, antientropy.Digest(key, o), nil
+}
+
+func (s *heldStore) Hinted([]byte) (version.Object, bool, error)  { return version.Object{}, false, nil }
+func (s *heldStore) MergeBatch([][]byte, []version.Object) error  { return errors.New("read only") }
+func (s *heldStore) AddHint(string, []byte, version.Object) error { return errors.New("read only") }
+func (s *heldStore) Generation() uint64                           { return 0 }
 
 // While one batch is on the wire, the reads that arrive wait and leave
 // together as the next batch; each gets its own answer.

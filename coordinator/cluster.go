@@ -8,7 +8,6 @@ import (
 
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/version"
-	"github.com/dynago/dynago/wire"
 )
 
 // Cluster is the coordinator's view of the cluster it belongs to.
@@ -53,10 +52,12 @@ type RemoteError struct{ Msg string }
 
 func (e *RemoteError) Error() string { return e.Msg }
 
-// The coordinator's internode methods (rpc.MethodCommand to
-// rpc.MethodFlush) are declared in package rpc's table with every other;
-// their messages are defined here, next to the code that sends and serves
-// them.
+// The coordinator's internode methods (rpc.MethodOps, MethodScan,
+// MethodCount, MethodFlush) are declared in package rpc's table with every
+// other; their messages are defined here, next to the code that sends and
+// serves them. The messages of the replica methods it sends
+// (rpc.MethodHint, MethodMergeBatch, MethodReadBatch, MethodReadDigests)
+// are package replica's, which serves them.
 
 // Quick reports whether m's handler only reads this node's own copies
 // (memory, or a local disk read) and never waits on other nodes or on a
@@ -126,24 +127,4 @@ func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj 
 // and why (a wire.Reader's error).
 func malformed(what string, err error) error {
 	return fmt.Errorf("coordinator: malformed %s: %w", what, err)
-}
-
-// A merge request (the object part of MethodHint): the key, length-prefixed,
-// then the object (version's binary form) to the end.
-func encodeMerge(key []byte, o version.Object) []byte {
-	return appendMerge(make([]byte, 0, len(key)+64), key, o)
-}
-
-func appendMerge(b []byte, key []byte, o version.Object) []byte {
-	return o.AppendBinary(wire.AppendBytes(b, key))
-}
-
-func decodeMerge(b []byte) ([]byte, version.Object, error) {
-	r := wire.NewReader(b)
-	key := r.Bytes()
-	if err := r.Err(); err != nil {
-		return nil, version.Object{}, malformed("merge request", err)
-	}
-	o, err := version.DecodeObject(r.Rest())
-	return key, o, err
 }

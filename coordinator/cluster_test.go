@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/handoff"
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/version"
 )
 
@@ -58,6 +60,8 @@ func (r ownedRing) Preference(int) []string {
 }
 
 // memNet delivers calls between test nodes; down nodes and cut links fail.
+// Each node answers the replica methods with a replica server over its
+// engine, as a node does (node/methods.go).
 type memNet struct {
 	mu    sync.Mutex
 	nodes map[string]*Coordinator
@@ -109,17 +113,18 @@ func (m memCaller) Call(ctx context.Context, addr string, meth rpc.Method, req [
 			defer after()
 		}
 	}
+	rep := replica.NewServer(c.eng, c.LearnGeneration)
 	switch meth {
 	case rpc.MethodHint:
-		return c.HandleHint(req)
+		return rep.HandleHint(req)
 	case rpc.MethodReadBatch:
-		return c.HandleReadBatch(req)
+		return rep.HandleReadBatch(req)
 	case rpc.MethodReadDigests:
 		if !m.legacy {
-			return c.HandleReadDigests(req)
+			return rep.HandleReadDigests(req)
 		}
 	case rpc.MethodMergeBatch:
-		return c.HandleMergeBatch(req)
+		return rep.HandleMergeBatch(req)
 	case rpc.MethodScan:
 		return c.HandleScan(req)
 	case rpc.MethodCount:
@@ -142,6 +147,23 @@ func (c memCluster) Self() string                        { return c.self }
 func (c memCluster) Ring() Ring                          { return c.ring }
 func (c memCluster) Alive(name string) bool              { return !c.net.isDown(name) }
 func (c memCluster) PeerAddr(name string) (string, bool) { return name, true }
+
+// deliverHints delivers the hints c holds to their owners, as its node's
+// hint delivery (package handoff) does every interval.
+func deliverHints(c *Coordinator) (int, error) {
+	return handoff.New(handoff.Config{
+		Store:     c.eng,
+		Cluster:   handoffView{c.cfg.Cluster},
+		Transport: c.cfg.Transport,
+		Timeout:   c.cfg.Timeout,
+		Learn:     c.LearnGeneration,
+	}).Deliver(context.Background())
+}
+
+// handoffView is a coordinator's Cluster as hint delivery sees it.
+type handoffView struct{ Cluster }
+
+func (v handoffView) Ring() handoff.Ring { return v.Cluster.Ring() }
 
 func startCluster(t *testing.T, names ...string) (*memNet, map[string]*Coordinator) {
 	t.Helper()
@@ -307,7 +329,7 @@ func TestConcurrentWritesDuringACutBecomeSiblings(t *testing.T) {
 	// W=1 answered before a's copies for b and c failed (they are kept on
 	// a as hints). While a is still cut off, b writes too: neither write
 	// can see the other, so they are truly concurrent.
-	waitFor(t, "a's hints for b and c", func() bool { return cs["a"].Hints().Pending == 2 })
+	waitFor(t, "a's hints for b and c", func() bool { return cs["a"].eng.Hints() == 2 })
 	if err := set(cs["b"], "k", "from-b"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,46 +3,7 @@ package coordinator
 import (
 	"context"
 	"testing"
-
-	"github.com/dynago/dynago/antientropy"
 )
-
-// A replica answers a digest read with one byte when its copy has the
-// reader's digest, with its object when it differs, and with "none" when it
-// holds nothing.
-func TestReplicaAnswersDigestReads(t *testing.T) {
-	_, cs := startCluster(t, "a", "b", "c")
-	if err := set(cs["a"], "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "k on b", func() bool { return len(localValues(t, cs["b"], "k")) == 1 })
-	mine, _, err := cs["a"].eng.Get([]byte("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := antientropy.Digest([]byte("k"), mine)
-	keys := [][]byte{[]byte("k"), []byte("k"), []byte("absent")}
-	reply, err := cs["b"].HandleReadDigests(encodeDigestReads(keys, []uint64{d, d + 1, 0}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := decodeDigestReplies(reply, len(keys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got[0].same || got[0].found {
-		t.Fatalf("same digest: %+v, want same", got[0])
-	}
-	if got[1].same || !got[1].found || !got[1].obj.Equal(mine) {
-		t.Fatalf("other digest: %+v, want b's object", got[1])
-	}
-	if got[2].same || got[2].found {
-		t.Fatalf("absent key: %+v, want none", got[2])
-	}
-	if reply[0] != digestSame || len(reply) != 2+1+len(mine.AppendBinary(nil))+1 {
-		t.Fatalf("reply of %d bytes %v: the agreeing replica must answer in one byte", len(reply), reply)
-	}
-}
 
 // A node whose peers do not know MethodReadDigests (an older release) reads
 // from them with MethodReadBatch, and the reads still merge and repair.

@@ -97,7 +97,7 @@ func TestFlushAllFencesCopiesInFlight(t *testing.T) {
 			name:   "hint delivery",
 			staleC: true,
 			send: func(t *testing.T, cs map[string]*Coordinator, bg func(func())) {
-				bg(func() { cs["a"].DeliverHints(context.Background()) })
+				bg(func() { deliverHints(cs["a"]) })
 			},
 		},
 		{
@@ -119,7 +119,7 @@ func TestFlushAllFencesCopiesInFlight(t *testing.T) {
 			}
 			if tc.staleC {
 				// a keeps c's copy as a hint (no other node can stand in).
-				waitFor(t, "a hint for c", func() bool { return cs["a"].Hints().Pending == 1 })
+				waitFor(t, "a hint for c", func() bool { return cs["a"].eng.Hints() == 1 })
 				net.setDown("c", false)
 			} else {
 				waitFor(t, "the write on c", func() bool { return len(localValues(t, cs["c"], key)) == 1 })

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -311,6 +312,10 @@ const (
 	flushAsk byte = 1
 	flushTo  byte = 2
 )
+
+// errZeroGeneration refuses a generation 0 that was sent: 0 is sent as
+// nothing.
+var errZeroGeneration = errors.New("generation 0 sent")
 
 // HandleFlush serves MethodFlush.
 func (c *Coordinator) HandleFlush(req []byte) ([]byte, error) {

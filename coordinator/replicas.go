@@ -10,6 +10,7 @@ import (
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/quorum"
+	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/version"
 )
 
@@ -21,7 +22,18 @@ import (
 // feed each answer back under the operation's lock, sending what that
 // answer causes once the lock is released. No goroutine waits on a replica:
 // answers arrive on the batchers' senders, and the client's goroutine waits
-// only until the operation is decided.
+// only until the operation is decided. The replicas answer with package
+// replica's server, whose messages (replica/messages.go) the drivers encode
+// and decode.
+//
+// Sloppy quorum: when an owner of a key cannot be reached, its copy of a
+// write goes to a stand-in, the next live node after the owners in the
+// key's preference list, as rpc.MethodHint; the stand-in keeps it as a hint
+// naming the owner (apart from its own data), and package handoff delivers
+// it once gossip shows the owner alive again. The stand-in's store counts
+// toward W unless Config.Strict is set (then only owners count, like Riak's
+// PW). Reads ask stand-ins too, and a stand-in answers with the hints it
+// holds for the key, so a write that only reached stand-ins is still seen.
 
 // view is an operation's quorum.View of the cluster: gossip's liveness and
 // the key's preference list.
@@ -187,7 +199,7 @@ func (op *readOp) readLocal() {
 func (op *readOp) readStandIn() {
 	self := op.c.cfg.Cluster.Self()
 	gen := op.c.eng.Generation()
-	o, found, _, err := op.c.replica().copyOf(op.key)
+	o, found, _, err := replica.CopyOf(op.c.eng, op.key)
 	if err != nil {
 		op.fail(self)
 		return
@@ -204,7 +216,7 @@ func (op *readOp) ask(name string) {
 		return
 	}
 	op.c.batcher(addr).readAsync(op.key, op.digest, func(r readResult) {
-		op.c.learnGeneration(r.gen)
+		op.c.LearnGeneration(r.gen)
 		if r.err != nil {
 			op.fail(name)
 			return
@@ -373,17 +385,17 @@ func (op *writeOp) hint(name, owner string) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), op.c.cfg.Timeout)
-	reply, err := op.c.cfg.Transport.Call(ctx, addr, rpc.MethodHint, encodeHint(owner, op.key, op.obj))
+	reply, err := op.c.cfg.Transport.Call(ctx, addr, rpc.MethodHint, replica.EncodeHint(owner, op.key, op.obj))
 	cancel()
 	if err != nil {
 		slog.Debug("stand-in unreachable", "stand-in", name, "err", err)
 		op.fail(name)
 		return
 	}
-	if gen := generationReply(reply); engine.GenerationOf(op.obj) < gen {
+	if gen := replica.GenerationReply(reply); engine.GenerationOf(op.obj) < gen {
 		// The stand-in has seen a FLUSHALL this write predates, and
 		// dropped it.
-		op.c.learnGeneration(gen)
+		op.c.LearnGeneration(gen)
 		op.dropped(name)
 		return
 	}

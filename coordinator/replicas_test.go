@@ -23,7 +23,7 @@ func TestNoQuorumWriteKeepsItsHintsBeforeAnswering(t *testing.T) {
 	if !errors.As(err, &nq) || nq.Answered != 1 || nq.Needed != 2 || nq.Replicas != 3 {
 		t.Fatalf("write with two of three down = %v, want NOQUORUM 1 of 2 (3 replicas)", err)
 	}
-	if n := cs["a"].Hints().Pending; n != 2 {
+	if n := cs["a"].eng.Hints(); n != 2 {
 		t.Fatalf("%d hints kept when the write answered, want 2 (one for each owner down)", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/version"
 )
 
@@ -66,7 +67,7 @@ func everything(t *testing.T, cs map[string]*Coordinator, key string) []string {
 	t.Helper()
 	var all version.Object
 	for _, c := range cs {
-		o, _, _, err := c.replica().copyOf([]byte(key))
+		o, _, _, err := replica.CopyOf(c.eng, []byte(key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestReadThroughTheStandInThatHoldsTheHint(t *testing.T) {
 	if err := set(cs["a"], "k", "v1"); err != nil {
 		t.Fatal(err)
 	}
-	if n := cs["d"].Hints().Pending; n != 1 {
+	if n := cs["d"].eng.Hints(); n != 1 {
 		release()
 		t.Fatalf("d holds %d hints, want the one for c", n)
 	}
@@ -182,7 +183,7 @@ func TestHintedCopyIsNoNewVersion(t *testing.T) {
 	if err := set(cs["a"], "k", "v1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the hints", func() bool { return cs["d"].Hints().Pending+cs["e"].Hints().Pending == 2 })
+	waitFor(t, "the hints", func() bool { return cs["d"].eng.Hints()+cs["e"].eng.Hints() == 2 })
 	net.setDown("b", false)
 	net.setDown("c", false)
 	// The hints carry a's version as it is: its dot, not a new one.
@@ -197,7 +198,7 @@ func TestHintedCopyIsNoNewVersion(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"d", "e"} {
-		if _, err := cs[n].DeliverHints(context.Background()); err != nil {
+		if _, err := deliverHints(cs[n]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -55,7 +55,7 @@ func (a admin) Status() [][2]string {
 		{"ring_members", strings.Join(ring.Members(), ",")},
 		{"partitions_held", strconv.Itoa(len(ring.PartitionsOf(a.n.cfg.Name)))},
 	}
-	h := a.n.coord.Hints()
+	h := a.n.hintStats()
 	status = append(status,
 		[2]string{"hints_pending", strconv.FormatInt(h.Pending, 10)},
 		[2]string{"hints_handed_off", strconv.FormatInt(h.HandedOff, 10)},

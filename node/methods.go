@@ -7,21 +7,25 @@ import (
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/internal/rpc"
+	"github.com/dynago/dynago/replica"
 )
 
 // methodTable is the one place where the node meets each internode method
 // (declared, with its number, in package rpc) with its handler. The parts
-// the handlers call (coordinator, transfer manager, trees)
+// the handlers call (engine, coordinator, transfer manager, trees)
 // exist when it runs; requests wait for it (handle).
 func (n *Node) methodTable() *rpc.Table {
 	t := new(rpc.Table)
+	// This node as a replica of keys: reads and stores of its copies, over
+	// its engine; the flush generations readers send reach the coordinator.
+	rep := replica.NewServer(n.eng, n.coord.LearnGeneration)
+	t.Register(rpc.MethodHint, request(rep.HandleHint))
+	t.Register(rpc.MethodMergeBatch, request(rep.HandleMergeBatch))
+	t.Register(rpc.MethodReadBatch, request(rep.HandleReadBatch))
+	t.Register(rpc.MethodReadDigests, request(rep.HandleReadDigests))
 	t.Register(rpc.MethodOps, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
 		return n.coord.HandleOps(ctx, req)
 	})
-	t.Register(rpc.MethodHint, request(n.coord.HandleHint))
-	t.Register(rpc.MethodMergeBatch, request(n.coord.HandleMergeBatch))
-	t.Register(rpc.MethodReadBatch, request(n.coord.HandleReadBatch))
-	t.Register(rpc.MethodReadDigests, request(n.coord.HandleReadDigests))
 	t.Register(rpc.MethodScan, request(n.coord.HandleScan))
 	t.Register(rpc.MethodCount, request(n.coord.HandleCount))
 	t.Register(rpc.MethodFlush, request(n.coord.HandleFlush))

@@ -176,6 +176,8 @@ type Node struct {
 	ae   *antiEntropy
 	obs  *observer
 
+	hints hintDelivery // hinted hand-off delivery (handoff.go)
+
 	stop     chan struct{}
 	bg       context.Context // ends with stop
 	cancel   context.CancelFunc
@@ -312,7 +314,7 @@ func (n *Node) start() error {
 	}()
 	go func() {
 		defer n.watcher.Done()
-		n.coord.RunHintDelivery(n.bg, n.cfg.HintInterval)
+		n.runHintDelivery()
 	}()
 	go func() { n.served <- n.srv.Serve() }()
 	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "gossip", n.mem.LocalMeta().GossipAddr,

@@ -155,3 +155,75 @@ func TestQuorumIsALeaf(t *testing.T) {
 		t.Fatalf("checked only %d files of package quorum", checked)
 	}
 }
+
+// The replica side and hint delivery have one job each and sit below the
+// coordinator (docs/design.md, section 1): packages replica and handoff
+// never depend on package coordinator, directly or through another package
+// of the module, and their tests do not import it either. The coordinator
+// imports replica for its messages; node wires the three.
+func TestReplicaAndHandoffDoNotImportCoordinator(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	const module = "github.com/dynago/dynago/"
+	imports := map[string][]string{} // package -> what its code (tests left out) imports of the module
+	testImports := map[string][]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			dep, ok := strings.CutPrefix(p, module)
+			if !ok {
+				continue
+			}
+			if strings.HasSuffix(path, "_test.go") {
+				testImports[pkg] = append(testImports[pkg], dep)
+			} else {
+				imports[pkg] = append(imports[pkg], dep)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imports["coordinator"]) == 0 || len(imports["replica"]) == 0 || len(imports["handoff"]) == 0 {
+		t.Fatalf("found no imports of coordinator, replica or handoff; is the walk rooted at the repository?")
+	}
+	for _, pkg := range []string{"replica", "handoff"} {
+		// The path by which pkg reaches each package it depends on.
+		via := map[string][]string{pkg: {pkg}}
+		queue := []string{pkg}
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			for _, dep := range imports[p] {
+				if _, seen := via[dep]; !seen {
+					via[dep] = append(append([]string(nil), via[p]...), dep)
+					queue = append(queue, dep)
+				}
+			}
+		}
+		if path, ok := via["coordinator"]; ok {
+			t.Errorf("package %s depends on coordinator: %s", pkg, strings.Join(path, " -> "))
+		}
+		for _, dep := range testImports[pkg] {
+			if dep == "coordinator" {
+				t.Errorf("the tests of package %s import coordinator", pkg)
+			}
+		}
+	}
+}

@@ -4,8 +4,9 @@
 //
 // Every method is declared here, in this file, and nowhere else: the
 // constants give the numbers, and methods lists each one with its name and
-// the package that sends it and defines its messages (their bytes are
-// written and read with package wire). A number appears once in that list
+// the package that defines its messages (their bytes are written and read
+// with package wire): the package that sends it, or, for the methods a
+// replica serves, package replica, whose functions its senders call. A number appears once in that list
 // — the package panics at start-up if two methods share one — and a Table
 // refuses a method the list does not declare, so two packages cannot pick
 // the same number without every test failing. TestMethods lists the table.
@@ -16,9 +17,9 @@
 // not serve with UnknownMethodError, which a newer node takes as an older
 // peer's word and falls back (see coordinator's MethodReadDigests).
 //
-// rpc imports nothing of Dynago: coordinator, antientropy and transfer
-// declare the interfaces they call through with its Method, without
-// importing the transport; transport carries it.
+// rpc imports nothing of Dynago: coordinator, handoff, antientropy and
+// transfer declare the interfaces they call through with its Method,
+// without importing the transport; transport carries it.
 package rpc
 
 import "fmt"
@@ -28,8 +29,9 @@ import "fmt"
 type Method uint8
 
 // Every internode method, by owner. Each owner numbers in a range of its
-// own: the coordinator below 32, anti-entropy from 32, transfers from 48,
-// the node from 64.
+// own: the coordinator and the replica server below 32 (one package when
+// they were numbered), anti-entropy from 32, transfers from 48, the node
+// from 64.
 const (
 	// 1 and 2 were single-key reads and merges, now sent in batches
 	// (MethodReadBatch, MethodMergeBatch). Retired: never reuse them.
@@ -85,15 +87,15 @@ const (
 type Info struct {
 	Method Method
 	Name   string // in logs and errors
-	Owner  string // the package that sends it and defines its messages
+	Owner  string // the package that defines its messages
 }
 
 // methods is the table: every method, by number.
 var methods = []Info{
-	{MethodHint, "hint", "coordinator"},
-	{MethodMergeBatch, "merge-batch", "coordinator"},
-	{MethodReadBatch, "read-batch", "coordinator"},
-	{MethodReadDigests, "read-digests", "coordinator"},
+	{MethodHint, "hint", "replica"},
+	{MethodMergeBatch, "merge-batch", "replica"},
+	{MethodReadBatch, "read-batch", "replica"},
+	{MethodReadDigests, "read-digests", "replica"},
 	{MethodOps, "ops", "coordinator"},
 	{MethodScan, "scan", "coordinator"},
 	{MethodCount, "count", "coordinator"},

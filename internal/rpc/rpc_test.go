@@ -16,10 +16,10 @@ func TestMethods(t *testing.T) {
 	for _, in := range Methods() {
 		fmt.Fprintf(&b, "%d %s %s\n", in.Method, in.Name, in.Owner)
 	}
-	const want = `4 hint coordinator
-5 merge-batch coordinator
-6 read-batch coordinator
-7 read-digests coordinator
+	const want = `4 hint replica
+5 merge-batch replica
+6 read-batch replica
+7 read-digests replica
 9 ops coordinator
 16 scan coordinator
 17 count coordinator

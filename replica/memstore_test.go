@@ -1,4 +1,4 @@
-package coordinator
+package replica
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"github.com/dynago/dynago/version"
 )
 
-// memStore is ReplicaStore's in-memory twin: maps of copies and hints, with
+// memStore is Store's in-memory twin: maps of copies and hints, with
 // the engine's semantics (version.Merge on every store, sibling sets as the
 // objects hold them, flush generations: a copy of an older generation is
 // dropped, one of a newer flushes everything and moves the store to it).
@@ -28,7 +28,10 @@ func newMemStore() *memStore {
 	return &memStore{data: map[string]version.Object{}, hints: map[string]map[string]version.Object{}}
 }
 
-var _ ReplicaStore = (*memStore)(nil)
+var (
+	_ Store = (*memStore)(nil)
+	_ Store = (*engine.Engine)(nil)
+)
 
 func (m *memStore) GetDigest(key []byte) (version.Object, bool, uint64, error) {
 	m.mu.Lock()
@@ -81,6 +84,8 @@ func (m *memStore) Generation() uint64 {
 	defer m.mu.Unlock()
 	return m.gen
 }
+
+func isZero(o version.Object) bool { return len(o.Clock) == 0 && len(o.Siblings) == 0 }
 
 // adoptNewestLocked moves the store to the newest generation among objs,
 // flushing, if it is behind it.
@@ -170,46 +175,46 @@ func TestMemStoreAgreesWithEngine(t *testing.T) {
 	}
 }
 
-// The replica side's handlers on the in-memory twin: a store, a read that
+// The replica server's handlers on the in-memory twin: a store, a read that
 // finds the reader's copy the same, a hint read back through the stand-in,
 // and a copy of an older flush generation dropped.
 func TestReplicaHandlersOnMemStore(t *testing.T) {
 	mem := newMemStore()
 	var heard []uint64
-	r := replica{store: mem, learn: func(gen uint64) { heard = append(heard, gen) }}
+	r := NewServer(mem, func(gen uint64) { heard = append(heard, gen) })
 	actor := version.Actor{Node: 7, Epoch: 1}
 	v1 := version.Object{}.Update(nil, version.Dot{Actor: actor, Counter: 1}, &version.Sibling{Value: []byte("v1")})
 	v2 := v1.Update(v1.Clock, version.Dot{Actor: actor, Counter: 2}, &version.Sibling{Value: []byte("v2")})
 
 	// A store is acknowledged with the replica's generation.
-	reply, err := r.mergeBatch(EncodeBatch([][]byte{[]byte("k")}, []version.Object{v1}))
-	if err != nil || generationReply(reply) != 0 {
+	reply, err := r.HandleMergeBatch(EncodeBatch([][]byte{[]byte("k")}, []version.Object{v1}))
+	if err != nil || GenerationReply(reply) != 0 {
 		t.Fatalf("merge batch = %x, %v; want generation 0", reply, err)
 	}
 	// A reader with the same copy is told "same"; one without it gets
 	// the object; a key the replica does not hold is "none".
-	read := func(keys [][]byte, digests []uint64, readerGen uint64) []readResult {
+	read := func(keys [][]byte, digests []uint64, readerGen uint64) []DigestReply {
 		t.Helper()
-		reply, err := r.readDigests(appendGeneration(encodeDigestReads(keys, digests), readerGen))
+		reply, err := r.HandleReadDigests(EncodeReadDigests(keys, digests, readerGen))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := decodeDigestReplies(reply, len(keys))
+		res, _, err := DecodeReadDigestsReply(reply, len(keys))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
 	res := read([][]byte{[]byte("k"), []byte("k"), []byte("other")}, []uint64{antientropy.Digest([]byte("k"), v1), 0, 0}, 0)
-	if !res[0].same || !res[1].found || !res[1].obj.Equal(v1) || res[2].found || res[2].same {
+	if !res[0].Same || !res[1].Found || !res[1].Object.Equal(v1) || res[2].Found || res[2].Same {
 		t.Fatalf("digest reads = %+v; want same, v1, none", res)
 	}
 
 	// A stand-in answers with the hints it holds merged into its copy.
-	if _, err := r.hint(encodeHint("owner", []byte("k"), v2)); err != nil {
+	if _, err := r.HandleHint(EncodeHint("owner", []byte("k"), v2)); err != nil {
 		t.Fatal(err)
 	}
-	if res := read([][]byte{[]byte("k")}, []uint64{antientropy.Digest([]byte("k"), v1)}, 0); res[0].same || !res[0].obj.Equal(v2) {
+	if res := read([][]byte{[]byte("k")}, []uint64{antientropy.Digest([]byte("k"), v1)}, 0); res[0].Same || !res[0].Object.Equal(v2) {
 		t.Fatalf("read of a key with a hint = %+v; want v2 (the hint supersedes v1)", res[0])
 	}
 
@@ -220,11 +225,11 @@ func TestReplicaHandlersOnMemStore(t *testing.T) {
 		t.Fatalf("generations heard %v; want the readers' 0, 0, 5", heard)
 	}
 	v3 := engine.WithGeneration(v2.Update(v2.Clock, version.Dot{Actor: actor, Counter: 3}, &version.Sibling{Value: []byte("v3")}), 2)
-	if _, err := r.mergeBatch(EncodeBatch([][]byte{[]byte("k")}, []version.Object{v3})); err != nil {
+	if _, err := r.HandleMergeBatch(EncodeBatch([][]byte{[]byte("k")}, []version.Object{v3})); err != nil {
 		t.Fatal(err)
 	}
-	reply, err = r.mergeBatch(EncodeBatch([][]byte{[]byte("k2")}, []version.Object{v1}))
-	if err != nil || generationReply(reply) != 2 {
+	reply, err = r.HandleMergeBatch(EncodeBatch([][]byte{[]byte("k2")}, []version.Object{v1}))
+	if err != nil || GenerationReply(reply) != 2 {
 		t.Fatalf("merge of an older generation = %x, %v; want the reply to say generation 2", reply, err)
 	}
 	if _, found, _, _ := mem.GetDigest([]byte("k2")); found {

@@ -1,0 +1,84 @@
+package replica
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/dynago/dynago/antientropy"
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/version"
+)
+
+// openEngine opens an engine in a temporary directory for one test.
+func openEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	ecfg := engine.DefaultConfig(t.TempDir())
+	ecfg.Partitions = 8
+	eng, err := engine.Open(ecfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+// A replica answers a digest read with one byte when its copy has the
+// reader's digest, with its object when it differs, and with "none" when it
+// holds nothing.
+func TestReplicaAnswersDigestReads(t *testing.T) {
+	s := NewServer(openEngine(t), nil)
+	mine := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 1},
+		&version.Sibling{Time: 1, Value: []byte("v")})
+	if _, err := s.HandleMergeBatch(EncodeBatch([][]byte{[]byte("k")}, []version.Object{mine})); err != nil {
+		t.Fatal(err)
+	}
+	d := antientropy.Digest([]byte("k"), mine)
+	keys := [][]byte{[]byte("k"), []byte("k"), []byte("absent")}
+	reply, err := s.HandleReadDigests(EncodeReadDigests(keys, []uint64{d, d + 1, 0}, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gen, err := DecodeReadDigestsReply(reply, len(keys))
+	if err != nil || gen != 0 {
+		t.Fatalf("reply decodes to generation %d, %v", gen, err)
+	}
+	if !got[0].Same || got[0].Found {
+		t.Fatalf("same digest: %+v, want same", got[0])
+	}
+	if got[1].Same || !got[1].Found || !got[1].Object.Equal(mine) {
+		t.Fatalf("other digest: %+v, want the replica's object", got[1])
+	}
+	if got[2].Same || got[2].Found {
+		t.Fatalf("absent key: %+v, want none", got[2])
+	}
+	if reply[0] != digestSame || len(reply) != 2+1+len(mine.AppendBinary(nil))+1 {
+		t.Fatalf("reply of %d bytes %v: the agreeing replica must answer in one byte", len(reply), reply)
+	}
+}
+
+func TestBatchEncodingRoundTripsAndRejectsGarbage(t *testing.T) {
+	obj := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 3},
+		&version.Sibling{Time: 1, Value: []byte("v")})
+	keys := [][]byte{[]byte("a"), []byte(""), []byte("ccc")}
+	objs := []version.Object{obj, obj, {}}
+	b := EncodeBatch(keys, objs)
+	gk, gobjs, err := DecodeBatch(b)
+	if err != nil || len(gk) != 3 || !bytes.Equal(gk[2], keys[2]) || !gobjs[0].Equal(obj) {
+		t.Fatalf("round trip = %q %v %v", gk, gobjs, err)
+	}
+	for i := 0; i < len(b); i++ {
+		if _, _, err := DecodeBatch(b[:i]); err == nil {
+			t.Fatalf("a batch cut at %d decoded", i)
+		}
+	}
+	s := NewServer(newMemStore(), nil)
+	if _, err := s.HandleHint([]byte{0xff}); err == nil {
+		t.Fatal("a malformed hint was accepted")
+	}
+	if _, err := s.HandleReadBatch([]byte{0x05}); err == nil {
+		t.Fatal("a malformed key list was accepted")
+	}
+	if _, err := s.HandleReadDigests(EncodeReadDigests(make([][]byte, MaxReadBatch+1), make([]uint64, MaxReadBatch+1), 0)); err == nil {
+		t.Fatalf("a digest read of more than %d keys was accepted", MaxReadBatch)
+	}
+}

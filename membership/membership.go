@@ -560,6 +560,14 @@ func (m *Membership) persistLocked() error {
 	return nil
 }
 
+// StoredClusterID answers the cluster id persisted in store: "" for a node
+// that has never been in a cluster. A node that restarts knows its cluster
+// from it before it starts gossiping.
+func StoredClusterID(store MetaStore) (string, error) {
+	id, _, err := loadState(store)
+	return id, err
+}
+
 func loadState(store MetaStore) (string, ringSet, error) {
 	b, ok, err := store.Meta(storeKey)
 	if err != nil {

@@ -92,7 +92,7 @@ func (p aePeer) Call(ctx context.Context, m rpc.Method, req []byte) ([]byte, err
 	if !ok {
 		return nil, errUnknownPeer
 	}
-	return p.n.trans.Load().Call(ctx, addr, m, req)
+	return p.n.trans.Call(ctx, addr, m, req)
 }
 
 // trees are the roots of the partitions this node owns.

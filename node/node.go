@@ -165,7 +165,7 @@ type Node struct {
 	eng   *engine.Engine
 	id    membership.Identity
 	mem   *membership.Membership
-	trans atomic.Pointer[transport.TCP] // replaced when a lone node joins another cluster
+	trans transport.Transport // set before membership starts, never replaced
 	coord *coordinator.Coordinator
 	srv   *resp.Server
 
@@ -258,14 +258,30 @@ func (n *Node) start() error {
 	mcfg.Store = n.eng
 	mcfg.Seeds = n.cfg.Join
 	mcfg.Secret = n.cfg.ClusterSecret
-	mcfg.Meta = membership.NodeMeta{RESPAddr: n.srv.Addr().String(), PeerAddr: n.cfg.PeerAddr, Actor: id.Actor}
+	mcfg.Meta = membership.NodeMeta{RESPAddr: n.Addr(), PeerAddr: n.cfg.PeerAddr, Actor: id.Actor}
 	if n.cfg.Gossip != nil {
 		n.cfg.Gossip(&mcfg)
 	}
 	if n.cfg.FaultInjection {
 		n.enableFaults(&mcfg)
 	}
+	// The internode port listens before the node joins: the others call it
+	// as soon as they see it in the ring. A new node learns its cluster id
+	// by joining; until then its transport holds handshakes back (up to the
+	// dial timeout) instead of refusing them, and node.handle holds requests
+	// until the parts that serve them exist.
+	storedID, err := membership.StoredClusterID(n.eng)
+	if err != nil {
+		return err
+	}
+	if err := n.listenPeers(storedID); err != nil {
+		return err
+	}
+
 	if n.mem, err = membership.Start(mcfg); err != nil {
+		return err
+	}
+	if err := n.trans.SetClusterID(n.mem.ClusterID()); err != nil {
 		return err
 	}
 	if err := n.updateRing(); err != nil {
@@ -276,9 +292,6 @@ func (n *Node) start() error {
 	// included); their server answers once membership is up.
 	if err := n.startObserving(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
-	}
-	if err := n.listenPeers(); err != nil {
-		return err
 	}
 	if err := n.startTransfers(); err != nil {
 		return err
@@ -323,22 +336,18 @@ func (n *Node) start() error {
 	return nil
 }
 
-// listenPeers starts the internode transport for the node's current cluster
-// id, replacing (and closing) the previous one.
-func (n *Node) listenPeers() error {
-	tcfg := transport.DefaultConfig(n.cfg.Name, n.mem.ClusterID())
+// listenPeers starts the internode transport, under the cluster id given
+// ("" while the node has none: see start).
+func (n *Node) listenPeers(clusterID string) error {
+	tcfg := transport.DefaultConfig(n.cfg.Name, clusterID)
 	tcfg.Faults = n.cfg.Faults
 	tcfg.Secret = n.cfg.ClusterSecret
 	tcfg.Inline = coordinator.Quick
-	old := n.trans.Load()
-	if old != nil {
-		_ = old.Close() // frees the address for the new listener
-	}
 	t, err := transport.Listen(tcfg, n.cfg.PeerAddr, n.handle)
 	if err != nil {
 		return fmt.Errorf("internode transport: %w", err)
 	}
-	n.trans.Store(t)
+	n.trans = t
 	return nil
 }
 
@@ -350,12 +359,27 @@ func (n *Node) join(seeds []string) error {
 		return fmt.Errorf("this node holds %d keys; only a node without data can join another cluster", n.eng.Len())
 	}
 	before := n.mem.ClusterID()
-	if err := n.mem.Join(seeds); err != nil {
+	if len(n.mem.RingMembers()) == 1 {
+		// A lone node gives its cluster up to adopt the other's id. While
+		// it joins, its transport holds handshakes back instead of
+		// refusing the other cluster's members, who may call it as soon as
+		// they see it in their ring.
+		if err := n.trans.SetClusterID(""); err != nil {
+			return err
+		}
+	}
+	err := n.mem.Join(seeds)
+	// Whatever happened, the transport takes membership's id: the new
+	// cluster's, or the old one back after a failed join. Connections
+	// opened under another id close.
+	if serr := n.trans.SetClusterID(n.mem.ClusterID()); serr != nil {
+		return errors.Join(err, serr)
+	}
+	if err != nil {
 		return err
 	}
-	if n.mem.ClusterID() != before {
-		slog.Info("joined another cluster", "cluster", n.mem.ClusterID(), "was", before)
-		return n.listenPeers()
+	if id := n.mem.ClusterID(); id != before {
+		slog.Info("joined another cluster", "cluster", id, "was", before)
 	}
 	return nil
 }
@@ -417,7 +441,7 @@ func (n *Node) Addr() string { return n.srv.Addr().String() }
 func (n *Node) PeerAddr() string { return n.cfg.PeerAddr }
 
 // TransportStats are the counters of the node's internode transport.
-func (n *Node) TransportStats() transport.Stats { return n.trans.Load().Stats() }
+func (n *Node) TransportStats() transport.Stats { return n.trans.Stats() }
 
 // GossipAddr is the address other nodes join through.
 func (n *Node) GossipAddr() string { return n.mem.LocalMeta().GossipAddr }
@@ -469,8 +493,8 @@ func (n *Node) closeParts() error {
 	if n.mem != nil {
 		err = errors.Join(err, n.mem.Shutdown())
 	}
-	if t := n.trans.Load(); t != nil {
-		err = errors.Join(err, t.Close())
+	if n.trans != nil {
+		err = errors.Join(err, n.trans.Close())
 	}
 	return errors.Join(err, n.eng.Close())
 }
@@ -493,7 +517,7 @@ func (v clusterView) PeerAddr(name string) (string, bool) {
 type caller struct{ n *Node }
 
 func (c caller) Call(ctx context.Context, addr string, m rpc.Method, req []byte) ([]byte, error) {
-	resp, err := c.n.trans.Load().Call(ctx, addr, m, req)
+	resp, err := c.n.trans.Call(ctx, addr, m, req)
 	var remote *transport.RemoteError
 	switch {
 	case errors.As(err, &remote):

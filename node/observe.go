@@ -138,8 +138,8 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.DiskFreeBytes, snap.DiskReserve = d.FreeBytes, d.ReserveBytes
 	snap.ClientsConnected = n.srv.ClientsConnected()
 	snap.CommandPanics = n.srv.CommandPanics()
-	if t := n.trans.Load(); t != nil {
-		snap.InternodePanics = t.Stats().HandlerPanics
+	if n.trans != nil {
+		snap.InternodePanics = n.trans.Stats().HandlerPanics
 	}
 	return snap
 }
@@ -211,7 +211,7 @@ func (n *Node) askStatus(ctx context.Context, name string) (dashboard.NodeStatus
 	}
 	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	reply, err := n.trans.Load().Call(ctx, addr, rpc.MethodNodeStatus, nil)
+	reply, err := n.trans.Call(ctx, addr, rpc.MethodNodeStatus, nil)
 	if err != nil {
 		return dashboard.NodeStatus{}, false
 	}

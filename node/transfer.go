@@ -46,7 +46,7 @@ func (c transferCaller) Call(ctx context.Context, name string, m rpc.Method, req
 	if !ok {
 		return nil, errUnknownPeer
 	}
-	return c.n.trans.Load().Call(ctx, addr, m, req)
+	return c.n.trans.Call(ctx, addr, m, req)
 }
 
 // previousOwners is the ring a change to next moved partitions from. An

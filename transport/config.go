@@ -13,8 +13,12 @@ type Config struct {
 	// see it as from. Required, at most 255 bytes.
 	Name string
 	// ClusterID names the cluster. A peer with another cluster id is
-	// refused, so two clusters on one network never exchange data.
-	// Required, at most 255 bytes.
+	// refused, so two clusters on one network never exchange data. At most
+	// 255 bytes. Empty while the node does not know it yet: a new node
+	// listens before it joins, so that it can be reached as soon as the
+	// others see it, and learns the id by joining. Until SetClusterID gives
+	// it, a handshake (incoming or outgoing) waits for it, up to
+	// DialTimeout.
 	ClusterID string
 	// DialTimeout bounds connecting to a peer, handshake included. Default
 	// 1s: a LAN peer answers in well under a millisecond, and a second
@@ -98,8 +102,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("transport: node name not set")
 	case len(c.Name) > 255:
 		return fmt.Errorf("transport: node name longer than 255 bytes")
-	case c.ClusterID == "":
-		return fmt.Errorf("transport: cluster id not set")
 	case len(c.ClusterID) > 255:
 		return fmt.Errorf("transport: cluster id longer than 255 bytes")
 	case c.DialTimeout <= 0:

@@ -37,7 +37,8 @@ type conn struct {
 	br       *bufio.Reader // may hold bytes read past the handshake
 	peerAddr string        // the peer's listen address: what Call was given, or what its hello said
 	peerName string
-	outgoing bool // this node dialed: it sends requests and reads responses
+	outgoing bool   // this node dialed: it sends requests and reads responses
+	idGen    uint64 // the generation of the cluster id it was opened under
 
 	sendq  chan []byte        // encoded frames waiting for the writer
 	done   chan struct{}      // closed when the connection fails

@@ -33,6 +33,10 @@
 //	verdict = status u8 (0 accepted, 1 refused) | reason (u16 length + bytes)
 //	          | proof (u8 length + bytes; empty in version 1)
 //
+// A node that does not know its cluster id yet (a new node listens before it
+// joins, and learns the id by joining) sends its hello once it does, within
+// the dial timeout (Config.ClusterID, Transport.SetClusterID).
+//
 // The hello header and the verdict keep their layout in every protocol
 // version, so two versions can always tell each other why they disagree. The
 // body is read only when the versions match. In version 1 the proof is empty

@@ -155,15 +155,21 @@ func readVerdict(r io.Reader) (verdict, error) {
 // the connection keeps using afterwards (it may already hold the first
 // frames).
 //
+// A node that does not know its cluster id yet (Config.ClusterID) waits for
+// it before sending its hello, within the same DialTimeout; it also returns
+// the generation of the id it used, so that the connection can be closed if
+// the id changes.
+//
 // Errors: ErrHandshake when either end refuses; ErrUnavailable when the
-// connection fails or Faults cut the link (a cut looks like a dead peer, so
-// the accepting side closes without a verdict); ErrClosed when t closes
-// meanwhile.
-func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, error) {
+// connection fails, Faults cut the link (a cut looks like a dead peer, so
+// the accepting side closes without a verdict) or the cluster id is not known
+// in time; ErrClosed when t closes meanwhile.
+func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, uint64, error) {
 	// Close must not wait for a peer that stalls its handshake.
 	stop := context.AfterFunc(t.ctx, func() { nc.Close() })
 	defer stop()
-	nc.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
+	deadline := time.Now().Add(t.cfg.DialTimeout)
+	nc.SetDeadline(deadline)
 
 	peer := dialAddr
 	if peer == "" {
@@ -179,19 +185,23 @@ func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, 
 		return unavailable(peer, err)
 	}
 
+	clusterID, gen, err := t.id.wait(t.ctx, deadline)
+	if err != nil {
+		return hello{}, 0, ioErr(err)
+	}
 	local := hello{
 		version:    t.version,
-		clusterID:  t.cfg.ClusterID,
+		clusterID:  clusterID,
 		name:       t.cfg.Name,
 		listenAddr: t.addr,
 	}
 	rand.Read(local.nonce[:])
 	if _, err := nc.Write(appendHello(nil, local)); err != nil {
-		return hello{}, ioErr(err)
+		return hello{}, 0, ioErr(err)
 	}
 	remote, err := readHello(br, t.version)
 	if err != nil {
-		return hello{}, ioErr(err)
+		return hello{}, 0, ioErr(err)
 	}
 
 	faultAddr := dialAddr
@@ -199,7 +209,7 @@ func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, 
 		faultAddr = remote.listenAddr
 	}
 	if t.cfg.Faults.blocked(t.addr, faultAddr) {
-		return hello{}, unavailable(peer, errCut)
+		return hello{}, 0, unavailable(peer, errCut)
 	}
 
 	var refusal error
@@ -207,8 +217,8 @@ func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, 
 	case remote.version != t.version:
 		refusal = handshakeErr("transport: peer at %s speaks protocol version %d, this node speaks %d",
 			peer, remote.version, t.version)
-	case remote.clusterID != t.cfg.ClusterID:
-		refusal = clusterMismatch(remote.name, peer, remote.clusterID, t.cfg.ClusterID)
+	case remote.clusterID != clusterID:
+		refusal = clusterMismatch(remote.name, peer, remote.clusterID, clusterID)
 	}
 	// The verdict's proof is empty in version 1: a cluster secret is proved
 	// by the TLS handshake underneath (secret.go), before this one starts.
@@ -218,30 +228,30 @@ func (t *TCP) handshake(nc net.Conn, br *bufio.Reader, dialAddr string) (hello, 
 		v.reason = refusal.Error()
 	}
 	if _, err := nc.Write(appendVerdict(nil, v)); err != nil {
-		return hello{}, ioErr(err)
+		return hello{}, 0, ioErr(err)
 	}
 	// Read the peer's verdict even when refusing, so that neither end closes
 	// with unread bytes (which would reset the connection and could destroy
 	// the verdict before the peer reads it).
 	pv, err := readVerdict(br)
 	if refusal != nil {
-		return hello{}, refusal
+		return hello{}, 0, refusal
 	}
 	if err != nil {
-		return hello{}, ioErr(err)
+		return hello{}, 0, ioErr(err)
 	}
 	if pv.refused {
-		return hello{}, handshakeErr("transport: peer %q at %s refused the connection: %s",
+		return hello{}, 0, handshakeErr("transport: peer %q at %s refused the connection: %s",
 			remote.name, peer, pv.reason)
 	}
 	if err := verifyProof(remote, local.nonce, pv.proof); err != nil {
-		return hello{}, err
+		return hello{}, 0, err
 	}
 	if !stop() {
-		return hello{}, ErrClosed
+		return hello{}, 0, ErrClosed
 	}
 	nc.SetDeadline(time.Time{})
-	return remote, nil
+	return remote, gen, nil
 }
 
 // verifyProof checks the peer's proof that it holds the cluster secret.

@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // MemNetwork connects in-memory transports, so that a whole cluster runs
 // inside one test process without sockets. Its transports keep TCP's
 // contract: deadlines (propagated to handlers), handler errors and panics as
 // *RemoteError, the cluster id check, the frame limit, Faults, and payloads
-// copied as if they had crossed a wire. Addresses are any strings.
+// copied as if they had crossed a wire, and a cluster id that may arrive
+// after Listen (a call waits for both ends' ids, up to DialTimeout, as a
+// handshake does). Addresses are any strings.
 type MemNetwork struct {
 	mu    sync.RWMutex        // guards nodes
 	nodes map[string]*memNode // by listen address
@@ -42,6 +45,7 @@ func (n *MemNetwork) Listen(cfg Config, addr string, h Handler) (Transport, erro
 		addr:  addr,
 		h:     h,
 		log:   cfg.Logger,
+		id:    newClusterID(cfg.ClusterID),
 		calls: make(map[*memCall]struct{}),
 	}
 	node.ctx, node.cancel = context.WithCancel(context.Background())
@@ -70,6 +74,8 @@ type memNode struct {
 	addr      string
 	h         Handler
 	log       *slog.Logger
+	id        *clusterID
+	panics    atomic.Uint64   // handlers that panicked
 	ctx       context.Context // ends at Close; parent of handler contexts
 	cancel    context.CancelFunc
 	stopWatch func()
@@ -83,6 +89,7 @@ type memNode struct {
 // memCall is one call in flight between two memNodes.
 type memCall struct {
 	from, to *memNode
+	gens     [2]uint64   // the generations of from's and to's cluster ids it was checked under
 	res      chan result // capacity 1; receives the first outcome only
 	finished atomic.Bool
 	cancel   context.CancelFunc // ends the handler's context
@@ -138,20 +145,38 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 	if to == nil {
 		return nil, notSent{unavailable(addr, errRefused)}
 	}
-	if to.cfg.ClusterID != n.cfg.ClusterID {
-		return nil, notSent{clusterMismatch(to.cfg.Name, addr, to.cfg.ClusterID, n.cfg.ClusterID)}
+	// Both ends need their cluster ids, as a handshake does.
+	deadline, _ := ctx.Deadline()
+	idBy := time.Now().Add(n.cfg.DialTimeout)
+	if deadline.Before(idBy) {
+		idBy = deadline
+	}
+	var gens [2]uint64
+	ours, gen, err := n.id.wait(ctx, idBy)
+	gens[0] = gen
+	if err == nil {
+		var theirs string
+		theirs, gens[1], err = to.id.wait(ctx, idBy)
+		if err == nil && theirs != ours {
+			return nil, notSent{clusterMismatch(to.cfg.Name, addr, theirs, ours)}
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, notSent{callErr(ctx, addr)}
+		}
+		return nil, notSent{unavailable(addr, err)}
 	}
 
-	deadline, _ := ctx.Deadline()
 	hctx, hcancel := context.WithDeadline(to.ctx, deadline)
-	mc := &memCall{from: n, to: to, res: make(chan result, 1), cancel: hcancel}
+	mc := &memCall{from: n, to: to, gens: gens, res: make(chan result, 1), cancel: hcancel}
 	if !n.add(mc, false) {
 		hcancel()
 		return nil, notSent{ErrClosed}
 	}
 	defer n.remove(mc)
 	// Registered first, checked second: a Cut either sees this call in
-	// n.calls or happened before this check.
+	// n.calls or happened before this check. Likewise a new cluster id.
 	if n.cfg.Faults.blocked(n.addr, addr) {
 		hcancel()
 		return nil, notSent{unavailable(addr, errCut)}
@@ -160,12 +185,18 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 		hcancel()
 		return nil, notSent{unavailable(addr, errRefused)}
 	}
+	if mc.stale() {
+		to.remove(mc)
+		to.wg.Done()
+		hcancel()
+		return nil, notSent{unavailable(addr, errNewID)}
+	}
 	req = bytes.Clone(req)
 	go func() {
 		defer to.wg.Done()
 		defer to.remove(mc)
 		defer hcancel()
-		resp, err := invoke(hctx, to.log, nil, to.h, n.cfg.Name, m, req)
+		resp, err := invoke(hctx, to.log, &to.panics, to.h, n.cfg.Name, m, req)
 		resp, err = reply(resp, err, to.cfg.MaxFrameBytes)
 		if err == nil && len(resp) > 0 {
 			resp = bytes.Clone(resp)
@@ -184,6 +215,38 @@ func (n *memNode) Call(ctx context.Context, addr string, m Method, req []byte) (
 		return nil, callErr(ctx, addr)
 	}
 }
+
+// stale reports whether either end's cluster id changed since the call was
+// checked.
+func (mc *memCall) stale() bool {
+	_, from := mc.from.id.current()
+	_, to := mc.to.id.current()
+	return from != mc.gens[0] || to != mc.gens[1]
+}
+
+// SetClusterID implements Transport. The calls in flight from or to this
+// node fail, as the connections they travel on would.
+func (n *memNode) SetClusterID(id string) error {
+	changed, err := n.id.set(id)
+	if err != nil || !changed {
+		return err
+	}
+	n.mu.Lock()
+	var stale []*memCall
+	for mc := range n.calls {
+		if mc.stale() {
+			stale = append(stale, mc)
+		}
+	}
+	n.mu.Unlock()
+	for _, mc := range stale {
+		mc.abort(unavailable(mc.to.addr, errNewID))
+	}
+	return nil
+}
+
+// Stats implements Transport. In memory only HandlerPanics is counted.
+func (n *memNode) Stats() Stats { return Stats{HandlerPanics: n.panics.Load()} }
 
 // Close implements Transport.
 func (n *memNode) Close() error {

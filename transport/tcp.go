@@ -25,6 +25,7 @@ type TCP struct {
 	ln      net.Listener
 	addr    string // the bound listen address
 	version uint16 // ProtocolVersion; tests speak others
+	id      *clusterID
 
 	ctx       context.Context // ends at Close: dials, handshakes, handlers
 	cancel    context.CancelFunc
@@ -73,6 +74,7 @@ func listen(cfg Config, addr string, h Handler, version uint16) (*TCP, error) {
 		ln:       ln,
 		addr:     ln.Addr().String(),
 		version:  version,
+		id:       newClusterID(cfg.ClusterID),
 		incoming: make(map[*conn]struct{}),
 		handlers: workers.New(handlerWorkers, handlerIdle),
 	}
@@ -98,6 +100,36 @@ func listen(cfg Config, addr string, h Handler, version uint16) (*TCP, error) {
 
 // Addr is the address the transport listens on; peers call it there.
 func (t *TCP) Addr() string { return t.addr }
+
+// SetClusterID implements Transport.
+func (t *TCP) SetClusterID(id string) error {
+	changed, err := t.id.set(id)
+	if err != nil || !changed {
+		return err
+	}
+	// After the change: a handshake that finishes now under the old id
+	// either is among these or sees the new generation (staleID).
+	_, gen := t.id.current()
+	t.peers.Range(func(_, v any) bool {
+		for _, s := range v.(*peer).slots {
+			if c := s.cur.Load(); c != nil && c.idGen != gen {
+				c.fail(errNewID)
+			}
+		}
+		return true
+	})
+	for _, c := range t.incomingWhere(func(c *conn) bool { return c.idGen != gen }) {
+		c.fail(errNewID)
+	}
+	return nil
+}
+
+// staleID reports whether c was opened under a cluster id that has changed
+// since.
+func (t *TCP) staleID(c *conn) bool {
+	_, gen := t.id.current()
+	return c.idGen != gen
+}
 
 // Call implements Transport.
 func (t *TCP) Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error) {
@@ -271,7 +303,7 @@ func (t *TCP) serveConn(nc net.Conn) {
 		nc = tls.Server(nc, t.tls)
 	}
 	br := bufio.NewReaderSize(nc, readBufSize)
-	remote, err := t.handshake(nc, br, "")
+	remote, gen, err := t.handshake(nc, br, "")
 	if err != nil {
 		nc.Close()
 		if !errors.Is(err, ErrClosed) {
@@ -280,6 +312,7 @@ func (t *TCP) serveConn(nc net.Conn) {
 		return
 	}
 	c := t.newConn(nc, br, remote.listenAddr, remote.name, false)
+	c.idGen = gen
 	t.inMu.Lock()
 	if t.ctx.Err() != nil {
 		t.inMu.Unlock()
@@ -292,6 +325,11 @@ func (t *TCP) serveConn(nc net.Conn) {
 	// A cut made while this connection was being opened.
 	if t.cfg.Faults.blocked(t.addr, c.peerAddr) {
 		c.fail(errCut)
+		return
+	}
+	// Likewise a new cluster id.
+	if t.staleID(c) {
+		c.fail(errNewID)
 		return
 	}
 	t.wg.Add(1)
@@ -355,13 +393,14 @@ func (t *TCP) dial(addr string) (*conn, error) {
 		nc = tls.Client(nc, t.tls)
 	}
 	br := bufio.NewReaderSize(nc, readBufSize)
-	remote, err := t.handshake(nc, br, addr)
+	remote, gen, err := t.handshake(nc, br, addr)
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
 	t.stats.dials.Add(1)
 	c := t.newConn(nc, br, addr, remote.name, true)
+	c.idGen = gen
 	t.wg.Add(2)
 	go func() {
 		defer t.wg.Done()
@@ -487,9 +526,12 @@ func (s *slot) dial(done chan struct{}) {
 	close(done)
 	s.mu.Unlock()
 	// A cut made while the connection was being opened: enforceFaults may
-	// have run before cur was set.
+	// have run before cur was set. Likewise a new cluster id.
 	if c != nil && s.t.cfg.Faults.blocked(s.t.addr, s.addr) {
 		c.fail(errCut)
+	}
+	if c != nil && s.t.staleID(c) {
+		c.fail(errNewID)
 	}
 }
 

@@ -43,6 +43,16 @@ type Transport interface {
 	// Call does not keep req after it returns; the reply belongs to the
 	// caller.
 	Call(ctx context.Context, addr string, m Method, req []byte) ([]byte, error)
+	// SetClusterID sets the cluster id (see Config.ClusterID): a node that
+	// listened before it knew the id sets it once it has joined, and a
+	// lone node that joins another cluster sets the new one. Handshakes
+	// waiting for an id go on with it. Connections opened under another id
+	// are closed; their calls fail as a broken connection's do. "" makes
+	// new handshakes wait again (a lone node gives its id up while it joins
+	// another cluster).
+	SetClusterID(id string) error
+	// Stats returns the transport's counters.
+	Stats() Stats
 	// Close stops serving, fails the calls in flight with ErrClosed, and
 	// returns once every goroutine the transport started has ended
 	// (handlers included: they see their context cancelled).
@@ -85,8 +95,10 @@ func (e notSent) Error() string   { return e.err.Error() }
 func (e notSent) Unwrap() []error { return []error{e.err, ErrNotSent} }
 
 var (
-	errCut     = errors.New("link cut by fault injection")
-	errRefused = errors.New("connection refused")
+	errCut       = errors.New("link cut by fault injection")
+	errRefused   = errors.New("connection refused")
+	errNoCluster = errors.New("the cluster id is not known yet")
+	errNewID     = errors.New("the cluster id changed")
 )
 
 // wrapError is an error with its own message that matches kind (one of the

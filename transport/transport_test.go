@@ -305,7 +305,7 @@ func TestConfigValidate(t *testing.T) {
 	for name, change := range map[string]func(*Config){
 		"no name":      func(c *Config) { c.Name = "" },
 		"long name":    func(c *Config) { c.Name = strings.Repeat("n", 256) },
-		"no cluster":   func(c *Config) { c.ClusterID = "" },
+		"long cluster": func(c *Config) { c.ClusterID = strings.Repeat("c", 256) },
 		"dial timeout": func(c *Config) { c.DialTimeout = 0 },
 		"call timeout": func(c *Config) { c.CallTimeout = -1 },
 		"compress":     func(c *Config) { c.CompressMinBytes = -1 },

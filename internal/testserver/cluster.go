@@ -36,14 +36,18 @@ type ClusterNode struct {
 
 // FastGossip shortens failure detection and gossip so tests converge in
 // about a second, while leaving enough slack that a loaded machine running
-// the race detector does not declare healthy members dead.
+// the race detector does not declare healthy members dead. A state exchange
+// (a join's included) gets 2 s: with 500 ms, joins failed on a loaded
+// machine with "i/o timeout" or "connection reset by peer" (the seed's end
+// timed out first), and a cluster that takes 2 s for an exchange loses
+// nothing by waiting.
 func FastGossip(m *membership.Config) {
 	m.ProbeInterval = 200 * time.Millisecond
 	m.ProbeTimeout = 150 * time.Millisecond
 	m.GossipInterval = 20 * time.Millisecond
 	m.SuspicionMult = 4
 	m.PushPullInterval = 500 * time.Millisecond
-	m.TCPTimeout = 500 * time.Millisecond
+	m.TCPTimeout = 2 * time.Second
 	m.GossipToTheDeadTime = time.Second
 	m.DeadNodeReclaimTime = time.Second
 	m.ReconnectMin = 100 * time.Millisecond
@@ -167,8 +171,16 @@ func (cn *ClusterNode) Stop() {
 // Addr is the node's RESP address.
 func (cn *ClusterNode) Addr() string { return cn.Config.Addr }
 
-// Client returns a go-redis client for the node.
-func (cn *ClusterNode) Client() *redis.Client { return NewClient(cn.c.t, cn.Addr()) }
+// Client returns a go-redis client for the node, closed when the test ends.
+// A cluster's command waits on other nodes (a quorum, a routed write, a
+// fan-out over many keys), which on a loaded machine running the race
+// detector took more than NewClient's 5 s, so its replies get 30 s; the
+// node's own operation timeout still bounds each replica request.
+func (cn *ClusterNode) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: cn.Addr(), MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 30 * time.Second})
+	cn.c.t.Cleanup(func() { c.Close() })
+	return c
+}
 
 // StopAll stops every running node.
 func (c *Cluster) StopAll() {

@@ -94,6 +94,11 @@ type Config struct {
 	// node without it can neither join nor be heard.
 	Secret string
 
+	// Network, if set, carries gossip in memory instead of over UDP and
+	// TCP (simulated clusters in tests). BindAddr:GossipPort is then the
+	// node's address on it and binds nothing; GossipPort must not be 0.
+	Network *MemNetwork
+
 	// Drop, if set, is consulted for every gossip packet and stream to or
 	// from a remote gossip address (host:port); true drops it. Tests use it
 	// to cut a node off without real packet filtering. It must be fast and
@@ -145,6 +150,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("membership: bind address %q is not an IP address", c.BindAddr)
 	case c.GossipPort < 0 || c.GossipPort > 65535:
 		return fmt.Errorf("membership: gossip port %d out of range", c.GossipPort)
+	case c.Network != nil && c.GossipPort == 0:
+		return errors.New("membership: an in-memory network needs a gossip port")
 	case c.Store == nil:
 		return errors.New("membership: no store")
 	case len(c.Meta.ClusterID) > maxClusterIDLen:

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -108,8 +109,27 @@ type testNode struct {
 type cluster struct {
 	t     *testing.T
 	net   *network
+	mem   *MemNetwork // nil: gossip on real sockets
 	nodes map[string]*testNode
 	tune  func(*Config)
+}
+
+// eachNetwork runs f on a cluster gossiping over real sockets and on one
+// gossiping over the in-memory twin, MemNetwork, on a fake clock
+// (testing/synctest), where the same timings cost no waiting.
+func eachNetwork(t *testing.T, f func(t *testing.T, c *cluster)) {
+	t.Run("sockets", func(t *testing.T) { f(t, newCluster(t)) })
+	t.Run("mem", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Registered first, so it runs last: the gossip layer's
+			// Shutdown does not wait for a probe in progress, which ends
+			// at its timeout; the fake clock must reach it.
+			t.Cleanup(func() { time.Sleep(time.Minute) })
+			c := newCluster(t)
+			c.mem = NewMemNetwork()
+			f(t, c)
+		})
+	})
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -127,6 +147,13 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) config(n *testNode, seeds ...string) Config {
 	cfg := DefaultConfig(n.name)
 	cfg.GossipPort = n.port
+	if c.mem != nil {
+		cfg.Network = c.mem
+		if n.port == 0 {
+			// Any unique address will do on the in-memory network.
+			cfg.GossipPort = 7946 + len(c.nodes)
+		}
+	}
 	cfg.Store = n.store
 	cfg.Seeds = seeds
 	cfg.Meta = NodeMeta{

@@ -151,7 +151,7 @@ func Start(cfg Config) (*Membership, error) {
 		RetransmitMult: cfg.RetransmitMult,
 	}
 	gossipLog := log.New(logWriter{logger}, "", 0)
-	m.tr, err = newGossipTransport(cfg.BindAddr, cfg.GossipPort, cfg.Drop, m.markHeard, cfg.TCPTimeout, gossipLog)
+	m.tr, err = newGossipTransport(cfg.Network, cfg.BindAddr, cfg.GossipPort, cfg.Drop, m.markHeard, cfg.TCPTimeout, gossipLog)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("membership: %w", err)

@@ -70,43 +70,44 @@ func TestBootstrap(t *testing.T) {
 
 func TestThreeNodesFormOneCluster(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	a := c.start("a")
-	changes := a.Changes()
-	for len(changes) > 0 {
-		<-changes
-	}
-	c.start("b", c.addr("a"))
-	select {
-	case <-changes:
-	case <-time.After(waitTimeout):
-		t.Fatalf("no change notice when b joined")
-	}
-	c.start("c", c.addr("a"))
-	c.waitRing(abc, abc...)
-	for _, o := range abc {
-		c.waitState(o, Alive, abc...)
-		if got, want := c.m(o).ClusterID(), a.ClusterID(); got != want {
-			t.Errorf("%s is in cluster %s, a in %s", o, got, want)
+	eachNetwork(t, func(t *testing.T, c *cluster) {
+		a := c.start("a")
+		changes := a.Changes()
+		for len(changes) > 0 {
+			<-changes
 		}
-		ms := c.m(o).Members()
-		if len(ms) != 3 {
-			t.Fatalf("%s members: %s", o, describe(ms))
+		c.start("b", c.addr("a"))
+		select {
+		case <-changes:
+		case <-time.After(waitTimeout):
+			t.Fatalf("no change notice when b joined")
 		}
-		for _, mem := range ms {
-			if !mem.InRing || mem.Meta.ClusterID != a.ClusterID() || mem.Meta.GossipAddr != c.addr(mem.Name) ||
-				mem.Meta.RESPAddr == "" || mem.Meta.Actor.Node == 0 || !c.m(o).Alive(mem.Name) {
-				t.Errorf("%s sees %+v", o, mem)
+		c.start("c", c.addr("a"))
+		c.waitRing(abc, abc...)
+		for _, o := range abc {
+			c.waitState(o, Alive, abc...)
+			if got, want := c.m(o).ClusterID(), a.ClusterID(); got != want {
+				t.Errorf("%s is in cluster %s, a in %s", o, got, want)
+			}
+			ms := c.m(o).Members()
+			if len(ms) != 3 {
+				t.Fatalf("%s members: %s", o, describe(ms))
+			}
+			for _, mem := range ms {
+				if !mem.InRing || mem.Meta.ClusterID != a.ClusterID() || mem.Meta.GossipAddr != c.addr(mem.Name) ||
+					mem.Meta.RESPAddr == "" || mem.Meta.Actor.Node == 0 || !c.m(o).Alive(mem.Name) {
+					t.Errorf("%s sees %+v", o, mem)
+				}
 			}
 		}
-	}
-	// Every node persisted the same set.
-	for _, o := range abc {
-		id, ring, err := loadState(c.nodes[o].store)
-		if err != nil || id != a.ClusterID() || !slices.Equal(ring.members(), abc) {
-			t.Errorf("%s persisted %q %v %v", o, id, ring.members(), err)
+		// Every node persisted the same set.
+		for _, o := range abc {
+			id, ring, err := loadState(c.nodes[o].store)
+			if err != nil || id != a.ClusterID() || !slices.Equal(ring.members(), abc) {
+				t.Errorf("%s persisted %q %v %v", o, id, ring.members(), err)
+			}
 		}
-	}
+	})
 }
 
 func TestOtherClusterIsRefused(t *testing.T) {
@@ -157,22 +158,23 @@ func TestOtherClusterIsRefused(t *testing.T) {
 // --join) joins another cluster by DYNAGO JOIN, adopting its id.
 func TestLoneNodeJoinsAnotherCluster(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	a := c.start("a")
-	b := c.start("b", c.addr("a"))
-	c.waitRing([]string{"a", "b"}, "a", "b")
-	lone := c.start("lone")
-	own := lone.ClusterID()
-	if err := lone.Join([]string{c.addr("a")}); err != nil {
-		t.Fatalf("lone node could not join: %v", err)
-	}
-	if lone.ClusterID() != a.ClusterID() || own == a.ClusterID() {
-		t.Fatalf("lone node's cluster is %s, want a's %s", lone.ClusterID(), a.ClusterID())
-	}
-	c.waitRing([]string{"a", "b", "lone"}, "a", "b", "lone")
-	if b.ClusterID() != a.ClusterID() {
-		t.Fatalf("b changed cluster to %s", b.ClusterID())
-	}
+	eachNetwork(t, func(t *testing.T, c *cluster) {
+		a := c.start("a")
+		b := c.start("b", c.addr("a"))
+		c.waitRing([]string{"a", "b"}, "a", "b")
+		lone := c.start("lone")
+		own := lone.ClusterID()
+		if err := lone.Join([]string{c.addr("a")}); err != nil {
+			t.Fatalf("lone node could not join: %v", err)
+		}
+		if lone.ClusterID() != a.ClusterID() || own == a.ClusterID() {
+			t.Fatalf("lone node's cluster is %s, want a's %s", lone.ClusterID(), a.ClusterID())
+		}
+		c.waitRing([]string{"a", "b", "lone"}, "a", "b", "lone")
+		if b.ClusterID() != a.ClusterID() {
+			t.Fatalf("b changed cluster to %s", b.ClusterID())
+		}
+	})
 }
 
 func TestKilledNodeStaysInRingUntilRemoved(t *testing.T) {
@@ -224,70 +226,73 @@ func TestKilledNodeStaysInRingUntilRemoved(t *testing.T) {
 // A node that leaves gracefully is Left, not Dead, and stays in the ring.
 func TestShutdownIsLeftAndStaysInRing(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	c.startThree()
-	if err := c.m("b").Shutdown(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.m("b").Shutdown(); err != nil {
-		t.Fatalf("second shutdown: %v", err)
-	}
-	c.nodes["b"].m = nil
-	c.waitState("a", Left, "b")
-	c.waitState("c", Left, "b")
-	c.waitRing(abc, "a", "c")
+	eachNetwork(t, func(t *testing.T, c *cluster) {
+		c.startThree()
+		if err := c.m("b").Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.m("b").Shutdown(); err != nil {
+			t.Fatalf("second shutdown: %v", err)
+		}
+		c.nodes["b"].m = nil
+		c.waitState("a", Left, "b")
+		c.waitState("c", Left, "b")
+		c.waitRing(abc, "a", "c")
+	})
 }
 
 // A restarted node rejoins with no seeds, through the ring members it
 // persisted, and is alive everywhere again; so is one after a graceful stop.
 func TestRestartRejoinsWithoutSeeds(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	c.startThree()
-	id := c.m("a").ClusterID()
+	eachNetwork(t, func(t *testing.T, c *cluster) {
+		c.startThree()
+		id := c.m("a").ClusterID()
 
-	c.kill("c")
-	c.waitState("a", Dead, "c")
-	start := time.Now()
-	m := c.start("c") // no seeds
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("restart blocked for %v", d)
-	}
-	if m.ClusterID() != id {
-		t.Fatalf("restarted in cluster %s, want %s", m.ClusterID(), id)
-	}
-	for _, o := range abc {
-		c.waitState(o, Alive, abc...)
-	}
-	c.waitRing(abc, abc...)
+		c.kill("c")
+		c.waitState("a", Dead, "c")
+		start := time.Now()
+		m := c.start("c") // no seeds
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("restart blocked for %v", d)
+		}
+		if m.ClusterID() != id {
+			t.Fatalf("restarted in cluster %s, want %s", m.ClusterID(), id)
+		}
+		for _, o := range abc {
+			c.waitState(o, Alive, abc...)
+		}
+		c.waitRing(abc, abc...)
 
-	if err := c.m("a").Shutdown(); err != nil {
-		t.Fatal(err)
-	}
-	c.waitState("b", Left, "a")
-	c.start("a")
-	for _, o := range abc {
-		c.waitState(o, Alive, abc...)
-	}
+		if err := c.m("a").Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		c.waitState("b", Left, "a")
+		c.start("a")
+		for _, o := range abc {
+			c.waitState(o, Alive, abc...)
+		}
+	})
 }
 
 // A cut-off node looks suspect, then dead, to the others (and they to it);
 // it stays in every ring; healing the partition brings everyone back.
 func TestPartitionAndHeal(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	c.startThree()
-	c.net.setCut(c.addr("c"), true)
-	c.waitState("a", Dead, "c")
-	c.waitState("b", Dead, "c")
-	c.waitStates("c", []State{Dead}, "a", "b")
-	c.waitState("a", Alive, "b")
-	c.waitRing(abc, abc...)
+	eachNetwork(t, func(t *testing.T, c *cluster) {
+		c.startThree()
+		c.net.setCut(c.addr("c"), true)
+		c.waitState("a", Dead, "c")
+		c.waitState("b", Dead, "c")
+		c.waitStates("c", []State{Dead}, "a", "b")
+		c.waitState("a", Alive, "b")
+		c.waitRing(abc, abc...)
 
-	c.net.setCut(c.addr("c"), false)
-	for _, o := range abc {
-		c.waitState(o, Alive, abc...)
-	}
+		c.net.setCut(c.addr("c"), false)
+		for _, o := range abc {
+			c.waitState(o, Alive, abc...)
+		}
+	})
 }
 
 // With a long suspicion timeout a cut-off node is seen Suspect (and still

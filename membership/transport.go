@@ -6,14 +6,15 @@ import (
 	"io"
 	"log"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/memberlist"
 )
 
-// gossipTransport carries gossip over UDP packets and TCP streams and adds
-// what Dynago needs on top:
+// gossipTransport carries gossip over UDP packets and TCP streams (or their
+// in-memory twin, a MemNetwork) and adds what Dynago needs on top:
 //
 //   - Drop: every packet and stream to or from a remote gossip address is
 //     offered to Config.Drop first, so tests can partition a node.
@@ -25,7 +26,7 @@ import (
 //     streams or attribute them to a peer. Only Dynago nodes speak to a
 //     Dynago gossip port, so both ends always agree on it.
 type gossipTransport struct {
-	inner   *memberlist.NetTransport
+	inner   link                   // sockets, or a MemNetwork
 	self    string                 // our advertised gossip address, sent in the preamble
 	drop    func(addr string) bool // nil: drop nothing
 	heard   func(addr string)
@@ -45,7 +46,14 @@ type gossipTransport struct {
 
 var _ memberlist.NodeAwareTransport = (*gossipTransport)(nil)
 
-func newGossipTransport(bindAddr string, port int, drop func(string) bool, heard func(string), timeout time.Duration, logger *log.Logger) (*gossipTransport, error) {
+// netLink is the real network: memberlist's UDP and TCP listeners, and TCP
+// dials of our own.
+type netLink struct {
+	inner *memberlist.NetTransport
+	addr  string
+}
+
+func listenNet(bindAddr string, port int, logger *log.Logger) (*netLink, error) {
 	inner, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
 		BindAddrs: []string{bindAddr},
 		BindPort:  port,
@@ -59,10 +67,42 @@ func newGossipTransport(bindAddr string, port int, drop func(string) bool, heard
 		_ = inner.Shutdown()
 		return nil, err
 	}
+	return &netLink{inner: inner, addr: net.JoinHostPort(ip.String(), fmt.Sprint(advPort))}, nil
+}
+
+func (l *netLink) self() string                        { return l.addr }
+func (l *netLink) packetCh() <-chan *memberlist.Packet { return l.inner.PacketCh() }
+func (l *netLink) streamCh() <-chan net.Conn           { return l.inner.StreamCh() }
+
+func (l *netLink) send(b []byte, addr string) error {
+	_, err := l.inner.WriteToAddress(b, memberlist.Address{Addr: addr})
+	return err
+}
+
+func (l *netLink) dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+func (l *netLink) close() error { return l.inner.Shutdown() }
+
+// newGossipTransport listens at bindAddr:port: on the real network, or on
+// mem when it is not nil.
+func newGossipTransport(mem *MemNetwork, bindAddr string, port int, drop func(string) bool, heard func(string), timeout time.Duration, logger *log.Logger) (*gossipTransport, error) {
+	var inner link
+	var err error
+	if mem != nil {
+		inner, err = mem.attach(net.JoinHostPort(bindAddr, fmt.Sprint(port)))
+	} else {
+		inner, err = listenNet(bindAddr, port, logger)
+	}
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &gossipTransport{
 		inner:    inner,
-		self:     net.JoinHostPort(ip.String(), fmt.Sprint(advPort)),
+		self:     inner.self(),
 		drop:     drop,
 		heard:    heard,
 		timeout:  timeout,
@@ -90,7 +130,7 @@ func (t *gossipTransport) forwardPackets() {
 	defer t.wg.Done()
 	for {
 		select {
-		case p := <-t.inner.PacketCh():
+		case p := <-t.inner.packetCh():
 			from := p.From.String()
 			if t.dropped(from) {
 				continue
@@ -112,7 +152,7 @@ func (t *gossipTransport) forwardStreams() {
 	defer t.wg.Done()
 	for {
 		select {
-		case conn := <-t.inner.StreamCh():
+		case conn := <-t.inner.streamCh():
 			t.wg.Add(1)
 			go t.acceptStream(conn)
 		case <-t.done:
@@ -155,8 +195,16 @@ func readPreamble(conn net.Conn, timeout time.Duration) (string, error) {
 }
 
 // FinalAdvertiseAddr advertises the address we bound.
-func (t *gossipTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
-	return t.inner.FinalAdvertiseAddr(ip, port)
+func (t *gossipTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
+	host, port, err := net.SplitHostPort(t.self)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, 0, err
+	}
+	return net.ParseIP(host), p, nil
 }
 
 // WriteTo sends a packet unless Drop says otherwise; a dropped packet is lost
@@ -170,7 +218,7 @@ func (t *gossipTransport) WriteToAddress(b []byte, a memberlist.Address) (time.T
 	if t.dropped(a.Addr) {
 		return time.Now(), nil
 	}
-	return t.inner.WriteToAddress(b, a)
+	return time.Now(), t.inner.send(b, a.Addr)
 }
 
 // PacketCh delivers the packets that were not dropped.
@@ -187,8 +235,7 @@ func (t *gossipTransport) DialAddressTimeout(a memberlist.Address, timeout time.
 	if t.dropped(a.Addr) {
 		return nil, fmt.Errorf("dial %s: unreachable (dropped)", a.Addr)
 	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(t.ctx, "tcp", a.Addr)
+	conn, err := t.inner.dial(t.ctx, a.Addr, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +263,7 @@ func (t *gossipTransport) Shutdown() error {
 	t.once.Do(func() {
 		t.cancel()
 		close(t.closing)
-		t.err = t.inner.Shutdown()
+		t.err = t.inner.close()
 		close(t.done)
 		t.wg.Wait()
 	})

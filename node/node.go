@@ -54,6 +54,17 @@ type Config struct {
 	Gossip func(*membership.Config)
 	// Faults, if set, lets tests cut internode links.
 	Faults *transport.Faults
+	// Internode, if set, carries internode traffic over this in-memory
+	// network instead of TCP (a simulated cluster in tests: see
+	// internal/simcluster); PeerAddr is then the node's address on it and
+	// binds nothing.
+	Internode *transport.MemNetwork
+	// NoClientListener starts the node without a RESP listener: tests then
+	// drive it through Coordinator and Admin. A simulated cluster runs its
+	// nodes on a fake clock (testing/synctest), where no goroutine may wait
+	// on a socket. Addr is then only the name the node gives for its RESP
+	// address.
+	NoClientListener bool
 	// FaultInjection enables DYNAGO FAULT, which cuts this node's gossip
 	// and internode traffic to chosen nodes (for fault-injection runs of
 	// real processes; never on in production).
@@ -243,8 +254,10 @@ func (n *Node) start() error {
 			n.obs.m.ObserveCommand(name, took, failed)
 		},
 	}, nil)
-	if err := n.srv.Listen(); err != nil {
-		return err
+	if !n.cfg.NoClientListener {
+		if err := n.srv.Listen(); err != nil {
+			return err
+		}
 	}
 
 	gossipHost, gossipPortStr, err := net.SplitHostPort(n.cfg.GossipAddr)
@@ -329,7 +342,9 @@ func (n *Node) start() error {
 		defer n.watcher.Done()
 		n.runHintDelivery()
 	}()
-	go func() { n.served <- n.srv.Serve() }()
+	if !n.cfg.NoClientListener {
+		go func() { n.served <- n.srv.Serve() }()
+	}
 	slog.Info("dynago ready", "node", n.cfg.Name, "addr", n.Addr(), "gossip", n.mem.LocalMeta().GossipAddr,
 		"peer", n.cfg.PeerAddr, "cluster", n.mem.ClusterID(), "ring", n.mem.RingMembers(),
 		"dir", n.cfg.Engine.Dir, "fsync", n.cfg.Engine.Fsync.String(), "actor", id.Actor.String())
@@ -343,11 +358,16 @@ func (n *Node) listenPeers(clusterID string) error {
 	tcfg.Faults = n.cfg.Faults
 	tcfg.Secret = n.cfg.ClusterSecret
 	tcfg.Inline = coordinator.Quick
-	t, err := transport.Listen(tcfg, n.cfg.PeerAddr, n.handle)
+	var err error
+	if n.cfg.Internode != nil {
+		n.trans, err = n.cfg.Internode.Listen(tcfg, n.cfg.PeerAddr, n.handle)
+	} else {
+		n.trans, err = transport.Listen(tcfg, n.cfg.PeerAddr, n.handle)
+	}
 	if err != nil {
+		n.trans = nil
 		return fmt.Errorf("internode transport: %w", err)
 	}
-	n.trans = t
 	return nil
 }
 
@@ -434,8 +454,24 @@ func (n *Node) handle(ctx context.Context, from string, m rpc.Method, req []byte
 	return n.methods.Serve(ctx, from, m, req)
 }
 
-// Addr is the address Redis clients connect to.
-func (n *Node) Addr() string { return n.srv.Addr().String() }
+// Addr is the address Redis clients connect to (with NoClientListener,
+// Config.Addr as given).
+func (n *Node) Addr() string {
+	if n.cfg.NoClientListener {
+		return n.cfg.Addr
+	}
+	return n.srv.Addr().String()
+}
+
+// Coordinator is the node's coordinator: what the RESP server runs a
+// command through once it has parsed it. Tests drive the nodes of a
+// simulated cluster (internal/simcluster), which listen for no clients
+// (NoClientListener), through it.
+func (n *Node) Coordinator() *coordinator.Coordinator { return n.coord }
+
+// Admin answers what the DYNAGO commands and INFO's cluster section ask of
+// the node, as the RESP server asks it.
+func (n *Node) Admin() resp.Admin { return admin{n} }
 
 // PeerAddr is the address of the node's internode listener.
 func (n *Node) PeerAddr() string { return n.cfg.PeerAddr }
@@ -458,7 +494,8 @@ func (n *Node) RingMembers() []string { return n.ring.Load().Members() }
 // Alive reports whether this node believes a member is up.
 func (n *Node) Alive(name string) bool { return n.mem.Alive(name) }
 
-// Done delivers the RESP server's exit error if it stops on its own.
+// Done delivers the RESP server's exit error if it stops on its own (never,
+// with NoClientListener).
 func (n *Node) Done() <-chan error { return n.served }
 
 // Left is closed once the node has left the cluster (DYNAGO LEAVE): its
@@ -469,8 +506,10 @@ func (n *Node) Left() <-chan struct{} { return n.left }
 // ctx ends), leaves gossip, and syncs and closes storage.
 func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.srv.Shutdown(ctx)
-	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) {
-		err = errors.Join(err, fmt.Errorf("resp server: %w", serr))
+	if !n.cfg.NoClientListener {
+		if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) {
+			err = errors.Join(err, fmt.Errorf("resp server: %w", serr))
+		}
 	}
 	return errors.Join(err, n.closeParts())
 }

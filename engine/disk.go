@@ -423,15 +423,18 @@ func (d *disk) turnBad(st DiskStatus, restart bool, cause error) {
 	if d.walBroken {
 		return
 	}
-	if restart {
-		d.walBroken = true
-		d.walBad.Store(true)
-	}
 	cur := d.state()
 	if cur == DiskFailing && st == DiskFull && !restart {
 		return
 	}
+	// The refusal is in place before any flag that makes a write read it
+	// (walBad, status): a write that sees a flag finds this refusal, not
+	// a nil one (which refuse reports as a full disk).
 	d.refusal.Store(&DiskError{Status: st, Restart: restart, Err: cause})
+	if restart {
+		d.walBroken = true
+		d.walBad.Store(true)
+	}
 	d.status.Store(int32(st))
 	if cur != DiskOK {
 		return // already refusing: the periodic line counts it

@@ -22,12 +22,12 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/testserver"
 	"github.com/dynago/dynago/membership"
 	"github.com/dynago/dynago/node"
 	"github.com/dynago/dynago/transport"
@@ -94,10 +94,7 @@ type Cluster struct {
 	Nodes     []*Node
 	internode *transport.MemNetwork
 	gossip    *membership.MemNetwork
-	faults    *transport.Faults
-
-	mu  sync.RWMutex       // guards cut
-	cut map[[2]string]bool // gossip address pairs that are cut
+	links     *testserver.Links
 }
 
 // Node is one node of a Cluster.
@@ -118,8 +115,7 @@ func Start(t testing.TB, n int, configure func(i int, cfg *node.Config)) *Cluste
 		t:         t,
 		internode: transport.NewMemNetwork(),
 		gossip:    membership.NewMemNetwork(),
-		faults:    &transport.Faults{},
-		cut:       map[[2]string]bool{},
+		links:     testserver.NewLinks(),
 	}
 	t.Cleanup(c.StopAll)
 	for range n {
@@ -150,13 +146,13 @@ func (c *Cluster) add(configure func(i int, cfg *node.Config)) *Node {
 		PeerAddr:         fmt.Sprintf("node%d.peer:%d", i+1, 27000+i),
 		Engine:           engine.DefaultConfig(sn.Dir),
 		Timeout:          time.Second,
-		Faults:           c.faults,
+		Faults:           c.links.Faults,
 		Internode:        c.internode,
 		NoClientListener: true,
 		Gossip: func(m *membership.Config) {
 			Gossip(m)
 			m.Network = c.gossip
-			m.Drop = func(remote string) bool { return c.isCut(gossipAddr, remote) }
+			m.Drop = func(remote string) bool { return c.links.IsCut(gossipAddr, remote) }
 		},
 	}
 	if i > 0 {
@@ -170,27 +166,8 @@ func (c *Cluster) add(configure func(i int, cfg *node.Config)) *Node {
 	return sn
 }
 
-func (c *Cluster) isCut(a, b string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.cut[pair(a, b)]
-}
-
-func pair(a, b string) [2]string {
-	if a > b {
-		a, b = b, a
-	}
-	return [2]string{a, b}
-}
-
 // Cut severs gossip and internode traffic between nodes i and j.
-func (c *Cluster) Cut(i, j int) {
-	a, b := c.Nodes[i].Config, c.Nodes[j].Config
-	c.mu.Lock()
-	c.cut[pair(a.GossipAddr, b.GossipAddr)] = true
-	c.mu.Unlock()
-	c.faults.Cut(a.PeerAddr, b.PeerAddr)
-}
+func (c *Cluster) Cut(i, j int) { c.links.Cut(c.Nodes[i].Config, c.Nodes[j].Config) }
 
 // Isolate cuts node i from every other node.
 func (c *Cluster) Isolate(i int) {
@@ -202,12 +179,7 @@ func (c *Cluster) Isolate(i int) {
 }
 
 // HealAll undoes every cut.
-func (c *Cluster) HealAll() {
-	c.mu.Lock()
-	clear(c.cut)
-	c.mu.Unlock()
-	c.faults.HealAll()
-}
+func (c *Cluster) HealAll() { c.links.HealAll() }
 
 // Start starts (or restarts, on the same directory and addresses) the node.
 func (sn *Node) Start() {

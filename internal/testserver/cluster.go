@@ -3,26 +3,21 @@ package testserver
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/membership"
 	"github.com/dynago/dynago/node"
-	"github.com/dynago/dynago/transport"
 	"github.com/redis/go-redis/v9"
 )
 
 // Cluster is a cluster of in-process nodes on loopback whose links a test
 // can cut (gossip and internode traffic alike) and heal.
 type Cluster struct {
-	t      testing.TB
-	Nodes  []*ClusterNode
-	faults *transport.Faults
-
-	mu  sync.RWMutex       // protects cut
-	cut map[[2]string]bool // gossip address pairs that are cut
+	t     testing.TB
+	Nodes []*ClusterNode
+	links *Links
 }
 
 // ClusterNode is one node of a Cluster.
@@ -60,7 +55,7 @@ func FastGossip(m *membership.Config) {
 // not nil, adjusts each node's configuration before it starts.
 func StartCluster(t testing.TB, n int, configure func(i int, cfg *node.Config)) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, faults: &transport.Faults{}, cut: map[[2]string]bool{}}
+	c := &Cluster{t: t, links: NewLinks()}
 	for i := 0; i < n; i++ {
 		c.add(configure)
 	}
@@ -88,12 +83,12 @@ func (c *Cluster) add(configure func(i int, cfg *node.Config)) *ClusterNode {
 		PeerAddr:   fmt.Sprintf("127.0.0.1:%d", FreePort(c.t)),
 		Engine:     ecfg,
 		Timeout:    time.Second,
-		Faults:     c.faults,
+		Faults:     c.links.Faults,
 	}
 	gossipAddr := cn.Config.GossipAddr
 	cn.Config.Gossip = func(m *membership.Config) {
 		FastGossip(m)
-		m.Drop = func(remote string) bool { return c.isCut(gossipAddr, remote) }
+		m.Drop = func(remote string) bool { return c.links.IsCut(gossipAddr, remote) }
 	}
 	if i > 0 {
 		cn.Config.Join = []string{c.Nodes[0].Config.GossipAddr}
@@ -106,27 +101,8 @@ func (c *Cluster) add(configure func(i int, cfg *node.Config)) *ClusterNode {
 	return cn
 }
 
-func (c *Cluster) isCut(a, b string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.cut[pair(a, b)]
-}
-
-func pair(a, b string) [2]string {
-	if a > b {
-		a, b = b, a
-	}
-	return [2]string{a, b}
-}
-
 // Cut severs gossip and internode traffic between nodes i and j.
-func (c *Cluster) Cut(i, j int) {
-	a, b := c.Nodes[i].Config, c.Nodes[j].Config
-	c.mu.Lock()
-	c.cut[pair(a.GossipAddr, b.GossipAddr)] = true
-	c.mu.Unlock()
-	c.faults.Cut(a.PeerAddr, b.PeerAddr)
-}
+func (c *Cluster) Cut(i, j int) { c.links.Cut(c.Nodes[i].Config, c.Nodes[j].Config) }
 
 // Isolate cuts node i from every other node.
 func (c *Cluster) Isolate(i int) {
@@ -138,12 +114,7 @@ func (c *Cluster) Isolate(i int) {
 }
 
 // HealAll undoes every cut.
-func (c *Cluster) HealAll() {
-	c.mu.Lock()
-	clear(c.cut)
-	c.mu.Unlock()
-	c.faults.HealAll()
-}
+func (c *Cluster) HealAll() { c.links.HealAll() }
 
 // Start starts (or restarts, on the same directory and ports) the node.
 func (cn *ClusterNode) Start() {

@@ -71,8 +71,6 @@ func (c *Coordinator) owners(key []byte) ([]string, bool) {
 	return owners, slices.Contains(owners, c.cfg.Cluster.Self())
 }
 
-// Clustered reports whether this coordinator replicates to other nodes.
-func (c *Coordinator) Clustered() bool { return c.cfg.Cluster != nil }
 
 // Distributed reports whether keys may live on other nodes (the ring has
 // more than one member).

@@ -152,13 +152,3 @@ func (cmd *Command) readOnly() bool {
 	}
 	return false
 }
-
-// writes reports whether cmd may change data.
-func (cmd *Command) writes() bool {
-	for _, f := range cmd.Flags {
-		if f == "write" {
-			return true
-		}
-	}
-	return false
-}

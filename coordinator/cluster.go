@@ -71,7 +71,6 @@ func (c *Coordinator) owners(key []byte) ([]string, bool) {
 	return owners, slices.Contains(owners, c.cfg.Cluster.Self())
 }
 
-
 // Distributed reports whether keys may live on other nodes (the ring has
 // more than one member).
 func (c *Coordinator) Distributed() bool {

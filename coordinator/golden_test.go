@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/dynago/dynago/internal/golden"
 	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/replica"
 	"github.com/dynago/dynago/wire"
@@ -17,31 +18,18 @@ import (
 // replica methods' messages are package replica's (replica/golden_test.go);
 // these are the coordinator's own.
 
-// golden checks that got is want (hex) and returns want's bytes.
-func golden(t *testing.T, name string, got []byte, want string) []byte {
-	t.Helper()
-	if h := hex.EncodeToString(got); h != want {
-		t.Errorf("%s: %s, want %s", name, h, want)
-	}
-	b, err := hex.DecodeString(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // goldenBatchHex is a MethodMergeBatch request: "a" and "bc", each with a
 // small object of a fixed actor and time (replica/golden_test.go).
 const goldenBatchHex = "02" + "0161" + "1b" + "010100000000000000070103010003000000000000002a00000176" +
 	"026263" + "1b" + "010100000000000000070103010003000000000000002a00000177"
 
 func TestGoldenRequests(t *testing.T) {
-	b := golden(t, "scan", encodeScan(0x10, 0, 10), "0000000000000010"+"0000000000000000"+"0a")
+	b := golden.Hex(t, "scan", encodeScan(0x10, 0, 10), "0000000000000010"+"0000000000000000"+"0a")
 	if from, end, count, err := decodeScan(b); err != nil || from != 0x10 || end != 0 || count != 10 {
 		t.Errorf("scan request decodes to %d %d %d, %v", from, end, count, err)
 	}
-	golden(t, "count", encodeCount([]int{0, 187, 210}), "03"+"00"+"bb01"+"d201")
-	golden(t, "flush to 300", wire.AppendUvarint([]byte{flushTo}, 300), "02"+"ac02")
+	golden.Hex(t, "count", encodeCount([]int{0, 187, 210}), "03"+"00"+"bb01"+"d201")
+	golden.Hex(t, "flush to 300", wire.AppendUvarint([]byte{flushTo}, 300), "02"+"ac02")
 	if g, err := decodeFlushReply([]byte{0xac, 0x02}); err != nil || g != 300 {
 		t.Errorf("flush reply decodes to %d, %v", g, err)
 	}
@@ -67,7 +55,7 @@ func TestGoldenHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := golden(t, "scan reply", reply, "0000000000000000"+"02"+"026263"+"0161") // "bc" hashes before "a"
+	b := golden.Hex(t, "scan reply", reply, "0000000000000000"+"02"+"026263"+"0161") // "bc" hashes before "a"
 	if keys, next, err := decodeScanReply(b); err != nil || len(keys) != 2 || next != 0 {
 		t.Errorf("scan reply decodes to %q %d, %v", keys, next, err)
 	}
@@ -83,7 +71,7 @@ func TestGoldenHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "count reply", reply, "02")
+	golden.Hex(t, "count reply", reply, "02")
 
 	for _, tc := range []struct{ req, reply string }{
 		{"01", "00"},        // ask
@@ -96,14 +84,14 @@ func TestGoldenHandlers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "flush "+tc.req, reply, tc.reply)
+		golden.Hex(t, "flush "+tc.req, reply, tc.reply)
 	}
 	// After the flush: nothing, and the replica's generation.
 	reply, err = rep.HandleReadBatch(replica.EncodeReadBatch([][]byte{[]byte("a")}, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = golden(t, "read batch reply after a flush", reply, "00"+"06")
+	b = golden.Hex(t, "read batch reply after a flush", reply, "00"+"06")
 	if objs, gen, err := replica.DecodeReadBatchReply(b, 1); err != nil || len(objs) != 1 || gen != 6 {
 		t.Errorf("read batch reply decodes to %v %d, %v", objs, gen, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/golden"
 	"github.com/dynago/dynago/version"
 )
 
@@ -16,19 +17,6 @@ import (
 // wire (and then, unchanged, from package coordinator to this one); the
 // handlers must accept them and answer the golden replies, and the
 // encoders and decoders must still produce and read them byte for byte.
-
-// golden checks that got is want (hex) and returns want's bytes.
-func golden(t *testing.T, name string, got []byte, want string) []byte {
-	t.Helper()
-	if h := hex.EncodeToString(got); h != want {
-		t.Errorf("%s: %s, want %s", name, h, want)
-	}
-	b, err := hex.DecodeString(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // goldenObject is a small object of a fixed actor and time.
 func goldenObject(value string) version.Object {
@@ -46,29 +34,29 @@ const goldenBatchHex = "02" + "0161" + "1b" + goldenObjectHex +
 
 func TestGoldenRequests(t *testing.T) {
 	o := goldenObject("v")
-	golden(t, "object", o.AppendBinary(nil), goldenObjectHex)
+	golden.Hex(t, "object", o.AppendBinary(nil), goldenObjectHex)
 
-	b := golden(t, "merge", encodeMerge([]byte("k"), o), "01"+"6b"+goldenObjectHex)
+	b := golden.Hex(t, "merge", encodeMerge([]byte("k"), o), "01"+"6b"+goldenObjectHex)
 	if k, got, err := decodeMerge(b); err != nil || string(k) != "k" || !got.Equal(o) {
 		t.Errorf("merge decodes to %q %v, %v", k, got, err)
 	}
-	b = golden(t, "hint", EncodeHint("n1", []byte("k"), o), "02"+"6e31"+"01"+"6b"+goldenObjectHex)
+	b = golden.Hex(t, "hint", EncodeHint("n1", []byte("k"), o), "02"+"6e31"+"01"+"6b"+goldenObjectHex)
 	if owner, rest, err := decodeName(b); err != nil || owner != "n1" || hex.EncodeToString(rest) != hex.EncodeToString(encodeMerge([]byte("k"), o)) {
 		t.Errorf("hint decodes to %q %x, %v", owner, rest, err)
 	}
-	b = golden(t, "batch", EncodeBatch([][]byte{[]byte("a"), []byte("bc")}, []version.Object{o, goldenObject("w")}), goldenBatchHex)
+	b = golden.Hex(t, "batch", EncodeBatch([][]byte{[]byte("a"), []byte("bc")}, []version.Object{o, goldenObject("w")}), goldenBatchHex)
 	if keys, objs, err := DecodeBatch(b); err != nil || len(keys) != 2 || string(keys[1]) != "bc" || !objs[1].Equal(goldenObject("w")) {
 		t.Errorf("batch decodes to %q, %v", keys, err)
 	}
-	b = golden(t, "keys", EncodeReadBatch([][]byte{[]byte("a"), []byte("bc")}, 0), "02"+"0161"+"026263")
+	b = golden.Hex(t, "keys", EncodeReadBatch([][]byte{[]byte("a"), []byte("bc")}, 0), "02"+"0161"+"026263")
 	if keys, gen, err := decodeKeys(b); err != nil || len(keys) != 2 || gen != 0 {
 		t.Errorf("keys decode to %q %d, %v", keys, gen, err)
 	}
-	b = golden(t, "keys, generation 300", EncodeReadBatch([][]byte{[]byte("a")}, 300), "01"+"0161"+"ac02")
+	b = golden.Hex(t, "keys, generation 300", EncodeReadBatch([][]byte{[]byte("a")}, 300), "01"+"0161"+"ac02")
 	if keys, gen, err := decodeKeys(b); err != nil || len(keys) != 1 || gen != 300 {
 		t.Errorf("keys decode to %q %d, %v", keys, gen, err)
 	}
-	b = golden(t, "digest reads", EncodeReadDigests([][]byte{[]byte("a"), nil}, []uint64{0x0102030405060708, 0}, 2), "02"+"0161"+"0807060504030201"+"00"+"0000000000000000"+"02")
+	b = golden.Hex(t, "digest reads", EncodeReadDigests([][]byte{[]byte("a"), nil}, []uint64{0x0102030405060708, 0}, 2), "02"+"0161"+"0807060504030201"+"00"+"0000000000000000"+"02")
 	if keys, digests, gen, err := decodeDigestReads(b); err != nil || len(keys) != 2 || !slices.Equal(digests, []uint64{0x0102030405060708, 0}) || gen != 2 {
 		t.Errorf("digest reads decode to %q %x %d, %v", keys, digests, gen, err)
 	}
@@ -88,13 +76,13 @@ func TestGoldenHandlers(t *testing.T) {
 	o, w := goldenObject("v"), goldenObject("w")
 	batch, _ := hex.DecodeString(goldenBatchHex)
 	reply, err := s.HandleMergeBatch(batch)
-	golden(t, "merge batch reply", reply, "00")
+	golden.Hex(t, "merge batch reply", reply, "00")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hint, _ := hex.DecodeString("02" + "6e31" + "01" + "6b" + goldenObjectHex) // owner n1, key k
 	reply, err = s.HandleHint(hint)
-	golden(t, "hint reply", reply, "00")
+	golden.Hex(t, "hint reply", reply, "00")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +93,7 @@ func TestGoldenHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := golden(t, "read batch reply", reply, "1b"+goldenObjectHex+"00"+"1b"+goldenObjectHex)
+	b := golden.Hex(t, "read batch reply", reply, "1b"+goldenObjectHex+"00"+"1b"+goldenObjectHex)
 	if objs, gen, err := DecodeReadBatchReply(b, 3); err != nil || !objs[0].Equal(o) || len(objs[1].Clock) != 0 || !objs[2].Equal(o) || gen != 0 {
 		t.Errorf("read batch reply decodes to %v %d, %v", objs, gen, err)
 	}
@@ -117,7 +105,7 @@ func TestGoldenHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = golden(t, "digest reads reply", reply, "01"+"02"+"1b"+"010100000000000000070103010003000000000000002a00000177"+"00")
+	b = golden.Hex(t, "digest reads reply", reply, "01"+"02"+"1b"+"010100000000000000070103010003000000000000002a00000177"+"00")
 	if rs, gen, err := DecodeReadDigestsReply(b, 3); err != nil || !rs[0].Same || !rs[1].Found || !rs[1].Object.Equal(w) || rs[2].Found || rs[2].Same || gen != 0 {
 		t.Errorf("digest reads reply decodes to %+v %d, %v", rs, gen, err)
 	}
@@ -127,16 +115,16 @@ func TestGoldenHandlers(t *testing.T) {
 	if _, err := eng.Adopt(6); err != nil {
 		t.Fatal(err)
 	}
-	reply, err = s.HandleReadBatch(golden(t, "keys", EncodeReadBatch([][]byte{[]byte("a")}, 0), "01"+"0161"))
+	reply, err = s.HandleReadBatch(golden.Hex(t, "keys", EncodeReadBatch([][]byte{[]byte("a")}, 0), "01"+"0161"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = golden(t, "read batch reply after a flush", reply, "00"+"06")
+	b = golden.Hex(t, "read batch reply after a flush", reply, "00"+"06")
 	if objs, gen, err := DecodeReadBatchReply(b, 1); err != nil || len(objs) != 1 || gen != 6 {
 		t.Errorf("read batch reply decodes to %v %d, %v", objs, gen, err)
 	}
 	reply, err = s.HandleMergeBatch(batch)
-	golden(t, "merge batch reply after a flush", reply, "06")
+	golden.Hex(t, "merge batch reply after a flush", reply, "06")
 	if err != nil {
 		t.Fatal(err)
 	}

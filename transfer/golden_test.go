@@ -3,6 +3,8 @@ package transfer
 import (
 	"encoding/hex"
 	"testing"
+
+	"github.com/dynago/dynago/internal/golden"
 )
 
 // Transfers run between nodes of different releases: their bytes never
@@ -11,26 +13,14 @@ import (
 // must still produce them byte for byte. (S2's own block format is the
 // compression library's; the golden batch is the uncompressed records.)
 
-func goldenBytes(t *testing.T, name string, got []byte, want string) []byte {
-	t.Helper()
-	if h := hex.EncodeToString(got); h != want {
-		t.Errorf("%s: encodes to %s, want %s", name, h, want)
-	}
-	b, err := hex.DecodeString(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestGoldenMessages(t *testing.T) {
 	r := fetchRequest{start: 0x100, end: 0, cursor: 0x1234, maxBytes: 4 << 20}
-	b := goldenBytes(t, "fetch request", appendFetchRequest(nil, r), "0000000000000100"+"0000000000000000"+"0000000000001234"+"80808002")
+	b := golden.Hex(t, "fetch request", appendFetchRequest(nil, r), "0000000000000100"+"0000000000000000"+"0000000000001234"+"80808002")
 	if got, err := decodeFetchRequest(b); err != nil || got != r {
 		t.Errorf("fetch request decodes to %+v, %v", got, err)
 	}
 
-	raw := goldenBytes(t, "batch", rawBatch("a", "bc"),
+	raw := golden.Hex(t, "batch", rawBatch("a", "bc"),
 		"01"+"61"+"1d"+"010100000000000000070103010003000000000000002a000003762d61"+ // "a", its object
 			"02"+"6263"+"1e"+"010100000000000000070103010003000000000000002a000004762d6263")
 	start, end, bt, err := decodePush(encodePush(0, 0, raw))

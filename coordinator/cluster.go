@@ -96,15 +96,6 @@ func (c *Coordinator) writeCoordinator(owners []string) string {
 	return owners[0]
 }
 
-// Coordinates reports whether this node coordinates writes of key itself.
-func (c *Coordinator) Coordinates(key []byte) bool {
-	if !c.Distributed() {
-		return true
-	}
-	owners, _ := c.owners(key)
-	return c.writeCoordinator(owners) == c.cfg.Cluster.Self()
-}
-
 func (c *Coordinator) mergeTo(ctx context.Context, name string, key []byte, obj version.Object) error {
 	if name == c.cfg.Cluster.Self() {
 		_, err := c.eng.Merge(key, obj)

@@ -32,15 +32,12 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 	if !e.acquire() {
 		return ErrClosed
 	}
-	guard := e.disk.guarded()
-	if guard {
-		// The commit may finish after MergeBatch returns.
-		cloned := make([][]byte, len(keys))
-		for i, k := range keys {
-			cloned[i] = slices.Clone(k)
-		}
-		keys = cloned
+	// The commit may finish after MergeBatch returns (see commit).
+	cloned := make([][]byte, len(keys))
+	for i, k := range keys {
+		cloned[i] = slices.Clone(k)
 	}
+	keys = cloned
 	// Take the keys' locks in stripe order, each once, so that concurrent
 	// batches and updates cannot deadlock.
 	hashes := make([]uint64, len(keys))
@@ -115,7 +112,7 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 		return err
 	}
 	committing = true
-	return e.commit(b, false, guard, func(err error) {
+	return e.commit(b, false, func(err error) {
 		defer func() {
 			b.Close()
 			unlock()

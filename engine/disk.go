@@ -196,17 +196,18 @@ type disk struct {
 	interval time.Duration
 	log      *slog.Logger // nil: slog.Default()
 
-	status  atomic.Int32              // DiskStatus; read by every write
-	refusal atomic.Pointer[DiskError] // what refused writes get (nil when ok)
-	stalled atomic.Bool               // Pebble is in a write stall
-	walBad  atomic.Bool               // walBroken, read after every commit
-	flushes atomic.Bool               // Pebble's last memtable flush failed on the disk
-	errs    atomic.Int64              // failed disk writes since open
-	refused atomic.Int64              // refused writes since open
-	noSpace atomic.Int64              // unix ns of the last ENOSPC
-	streak  atomic.Int32              // ENOSPC failures since writes were last accepted
-	lastErr atomic.Int64              // unix ns of the last failed write
-	lastOp  atomic.Pointer[opError]   // the last failed write
+	status  atomic.Int32                  // DiskStatus; read by every write
+	refusal atomic.Pointer[DiskError]     // what refused writes get (nil when ok)
+	stalled atomic.Bool                   // Pebble is in a write stall
+	walBad  atomic.Bool                   // walBroken, read after every commit
+	flushes atomic.Bool                   // Pebble's last memtable flush failed on the disk
+	errs    atomic.Int64                  // failed disk writes since open
+	refused atomic.Int64                  // refused writes since open
+	noSpace atomic.Int64                  // unix ns of the last ENOSPC
+	streak  atomic.Int32                  // ENOSPC failures since writes were last accepted
+	lastErr atomic.Int64                  // unix ns of the last failed write
+	lastOp  atomic.Pointer[opError]       // the last failed write
+	bad     atomic.Pointer[chan struct{}] // closed when the status leaves DiskOK; replaced (under mu) when it returns; read by every commit
 
 	free    atomic.Int64 // bytes available at the last measurement; -1: unknown
 	total   atomic.Int64
@@ -217,9 +218,8 @@ type disk struct {
 	mu        sync.Mutex // guards the fields below
 	since     time.Time
 	walBroken bool
-	bad       chan struct{} // closed when the status leaves DiskOK
-	loggedAt  time.Time     // last line logged about a bad disk
-	errsAtLog int64         // errs and refused at that line
+	loggedAt  time.Time // last line logged about a bad disk
+	errsAtLog int64     // errs and refused at that line
 	refsAtLog int64
 	errsProbe int64 // errs at the previous probe
 	badErrs   int64 // errs and refused when the status left DiskOK
@@ -237,10 +237,12 @@ func newDisk(cfg Config) *disk {
 		inner = vfs.Default
 	}
 	d := &disk{inner: inner, dir: cfg.Dir, interval: cfg.DiskCheckInterval,
-		log: cfg.Logger, since: time.Now(), bad: make(chan struct{}), stop: make(chan struct{})}
+		log: cfg.Logger, since: time.Now(), stop: make(chan struct{})}
 	if d.interval <= 0 {
 		d.interval = time.Second
 	}
+	bad := make(chan struct{})
+	d.bad.Store(&bad)
 	d.reserve.Store(cfg.DiskReserveBytes)
 	d.fs = &watchedFS{FS: inner, d: d}
 	d.free.Store(-1)
@@ -440,7 +442,7 @@ func (d *disk) turnBad(st DiskStatus, restart bool, cause error) {
 		return // already refusing: the periodic line counts it
 	}
 	d.since = time.Now()
-	close(d.bad)
+	close(*d.bad.Load())
 	d.badErrs, d.badRefs = d.errs.Load(), d.refused.Load()
 	d.errsAtLog, d.refsAtLog = d.badErrs, d.badRefs
 	d.loggedAt = d.since
@@ -465,7 +467,8 @@ func (d *disk) turnOK() {
 	d.status.Store(int32(DiskOK))
 	d.refusal.Store(nil)
 	d.streak.Store(0)
-	d.bad = make(chan struct{})
+	bad := make(chan struct{})
+	d.bad.Store(&bad)
 	now := time.Now()
 	d.logger().Info("the data directory accepts writes again", "dir", d.dir,
 		"after", now.Sub(d.since).Round(time.Millisecond).String(), "was", was.Reason(),
@@ -475,27 +478,7 @@ func (d *disk) turnOK() {
 
 // badSignal is closed when the status leaves DiskOK (already closed if it
 // has).
-func (d *disk) badSignal() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.bad
-}
-
-// guarded reports whether a commit may get stuck in Pebble: the disk is
-// near its reserve, failed a write lately, or Pebble is stalling writes.
-// Such a commit runs where the writer does not wait for it past the
-// moment the disk turns bad (see Engine.commit).
-func (d *disk) guarded() bool {
-	if d.status.Load() != int32(DiskOK) || d.stalled.Load() {
-		return true
-	}
-	if last := d.lastErr.Load(); last != 0 && time.Since(time.Unix(0, last)) < 2*d.interval+diskLogEvery {
-		return true
-	}
-	free := d.free.Load()
-	reserve := d.reserve.Load()
-	return reserve > 0 && free >= 0 && free-d.spent.Load() < 2*reserve
-}
+func (d *disk) badSignal() <-chan struct{} { return *d.bad.Load() }
 
 // retryWait is how long after an ENOSPC Pebble's next table waits.
 func (d *disk) retryWait() time.Duration {

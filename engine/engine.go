@@ -394,10 +394,7 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 	if !e.acquire() {
 		return version.Object{}, ErrClosed
 	}
-	guard := e.disk.guarded()
-	if guard {
-		key = bytes.Clone(key) // the commit may finish after update returns
-	}
+	key = bytes.Clone(key) // the commit may finish after update returns (see commit)
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
@@ -429,12 +426,7 @@ func (e *Engine) update(key []byte, fn UpdateFunc, deferSync bool) (version.Obje
 		return cur, err
 	}
 	committing = true
-	if guard {
-		err = e.commit(b, deferSync, true, func(err error) { e.updated(err, b, mu, h, key, cur, next) })
-	} else { // (no closure to allocate)
-		err = e.commitNow(b, deferSync)
-		e.updated(err, b, mu, h, key, cur, next)
-	}
+	err = e.commit(b, deferSync, func(err error) { e.updated(err, b, mu, h, key, cur, next) })
 	if err != nil {
 		return cur, err
 	}
@@ -496,20 +488,16 @@ func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 
 // commit commits b and calls finish with the outcome, exactly once, with
 // the locks the batch was staged under still held: finish releases them.
-// It returns the outcome too. A guarded commit (the disk is near its
-// reserve, failed lately, or Pebble stalls writes; see disk.guarded) runs
-// on a goroutine of its own, and if the disk turns bad before it is done,
-// commit answers at once with the disk's error, leaving the commit to
-// finish (and call finish) whenever Pebble lets it: a write stuck in a
-// write stall behind a flush that cannot find space gets its answer
-// instead of waiting for the disk. Its fate is then unknown to the writer,
-// as with a timeout.
-func (e *Engine) commit(b *pebble.Batch, deferSync, guard bool, finish func(error)) error {
-	if !guard {
-		err := e.commitNow(b, deferSync)
-		finish(err)
-		return err
-	}
+// It returns the outcome too. The commit runs on a goroutine of its own,
+// and if the disk turns bad before it is done, commit answers at once with
+// the disk's error, leaving the commit to finish (and call finish) whenever
+// Pebble lets it: a write stuck in a write stall behind a flush that cannot
+// find space gets its answer instead of waiting for the disk. Its fate is
+// then unknown to the writer, as with a timeout. Every commit is run so:
+// whether the next one will stall cannot be told in advance (a memtable
+// fills and Pebble rotates it inside the commit, and the flush that fails
+// may not have begun), and a goroutine costs far less than a commit.
+func (e *Engine) commit(b *pebble.Batch, deferSync bool, finish func(error)) error {
 	bad := e.disk.badSignal()
 	res := make(chan error, 1)
 	go func() { res <- e.commitNow(b, deferSync) }()

@@ -30,7 +30,6 @@ func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
 	if !e.acquire() {
 		return ErrClosed
 	}
-	guard := e.disk.guarded()
 	h := partition.Hash(key)
 	mu := e.lockFor(h)
 	mu.Lock()
@@ -63,7 +62,7 @@ func (e *Engine) AddHint(owner string, key []byte, o version.Object) error {
 		return err
 	}
 	committing = true
-	return e.commit(b, false, guard, func(err error) {
+	return e.commit(b, false, func(err error) {
 		defer func() {
 			b.Close()
 			mu.Unlock()

@@ -168,6 +168,7 @@ type session struct {
 	exp            expiries
 	expired        map[string]bool // keys whose expiry has passed during the run
 	note           []string        // what the runner did for the current step
+	sent, answered int64           // the current step's send and last reply, unix ms
 
 	// The stream's transaction, as both servers answered it: inside MULTI,
 	// the commands queued since, the keys watched since the last EXEC,
@@ -251,6 +252,7 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		st.Note = strings.Join(s.note, "; ")
 		return st, false, "Dynago did not answer: " + dynErr.Error(), nil
 	}
+	s.sent, s.answered = sent, answered
 	compare := comparatorFor(c)
 	switch {
 	case s.multi && st.Redis.Type == '+' && st.Redis.Str == "QUEUED":

@@ -1286,10 +1286,16 @@ var suiteExpire = []suiteCase{
 		r.eq(1, "EXPIRE", "x", 5)
 		r.inRange(4, 5, "TTL", "x")
 		r.eq(1, "EXPIRE", "x", 10)
-		r.eq(10, "TTL", "x")
-		r.eq(1, "EXPIRE", "x", 2)
+		// Redis asserts exactly 10. TTL rounds to the nearest second, and
+		// Dynago replies to EXPIRE only after its fsync, which a loaded
+		// machine can stretch past the 500 ms that rounding allows.
+		r.inRange(9, 10, "TTL", "x")
 	}},
 	{"EXPIRE - It should be still possible to read 'x'", func(t *testing.T, r *suiteConn) {
+		// Redis sets this 2 s expiry at the end of the case before. Here
+		// both servers finish a case before either begins the next, and a
+		// slow Dynago side could hold Redis's past its 2 s.
+		r.eq(1, "EXPIRE", "x", 2)
 		r.eq("foobar", "GET", "x")
 	}},
 	{"EXPIRE - After 2.1 seconds the key should no longer be here", func(t *testing.T, r *suiteConn) {

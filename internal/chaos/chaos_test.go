@@ -45,15 +45,18 @@ func TestShortChaosRun(t *testing.T) {
 	cfg.Rounds = 8
 	cfg.Schedule = []FaultKind{FaultKill, FaultStop, FaultCut, FaultKill2, FaultJoin, FaultRemove, FaultJoin, FaultLeave}
 	cfg.Faults = AllFaults
-	cfg.Hold = 3 * time.Second
+	cfg.Hold = 2 * time.Second
 	cfg.Settle = 500 * time.Millisecond
 	// The rounds leave little time more than FaultSettle from every fault
 	// (the join and leave rounds after the remove): the clients write on
-	// for FaultSettle and four seconds more, where nothing is excused.
-	cfg.Tail = FaultSettle + 4*time.Second
+	// for FaultSettle and three seconds more, where nothing is excused.
+	cfg.Tail = FaultSettle + 3*time.Second
 	cfg.SetClients, cfg.VSetClients, cfg.CounterClients = 2, 3, 2
 	cfg.Keys, cfg.Counters = 4, 2
-	cfg.OpPause = 10 * time.Millisecond
+	// About 350 writes a second in all, far beyond what the checker needs
+	// (acked below) and light enough to share a 2-core machine with the
+	// other packages' tests.
+	cfg.OpPause = 20 * time.Millisecond
 	// A failed run ends sooner; a healthy one needs far less.
 	cfg.HealTimeout, cfg.ConvergeTimeout = 40*time.Second, 30*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

@@ -163,6 +163,9 @@ type DiskHealth struct {
 	// Errors counts the failed disk writes (and syncs) since open; Refused
 	// the writes refused since open.
 	Errors, Refused int64
+	// WALSyncs counts the fsyncs of the write-ahead log since open: with
+	// the writes acknowledged, how many writes each fsync covers.
+	WALSyncs int64
 	// FreeBytes and TotalBytes are the file system's at the last
 	// measurement; -1 when the file system cannot tell.
 	FreeBytes, TotalBytes int64
@@ -203,6 +206,7 @@ type disk struct {
 	flushes atomic.Bool                   // Pebble's last memtable flush failed on the disk
 	errs    atomic.Int64                  // failed disk writes since open
 	refused atomic.Int64                  // refused writes since open
+	walSync atomic.Int64                  // fsyncs of the write-ahead log since open
 	noSpace atomic.Int64                  // unix ns of the last ENOSPC
 	streak  atomic.Int32                  // ENOSPC failures since writes were last accepted
 	lastErr atomic.Int64                  // unix ns of the last failed write
@@ -629,7 +633,7 @@ func (d *disk) snapshot() DiskHealth {
 	if de := d.refusal.Load(); de != nil && h.Status != DiskOK {
 		h.Cause, h.Restart = de.Reason(), de.Restart
 	}
-	h.Errors, h.Refused = d.errs.Load(), d.refused.Load()
+	h.Errors, h.Refused, h.WALSyncs = d.errs.Load(), d.refused.Load(), d.walSync.Load()
 	if last := d.lastOp.Load(); last != nil {
 		h.LastError = last.Error()
 	}
@@ -696,7 +700,7 @@ func (fs *watchedFS) wrap(name string, f vfs.File, err error) (vfs.File, error) 
 		}
 		return nil, err
 	}
-	return &watchedFile{File: f, d: fs.d, name: name}, nil
+	return &watchedFile{File: f, d: fs.d, name: name, wal: strings.HasSuffix(name, ".log")}, nil
 }
 
 func (fs *watchedFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
@@ -722,7 +726,7 @@ func (fs *watchedFS) OpenDir(name string) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &watchedFile{File: f, d: fs.d, name: name}, nil
+	return &watchedFile{File: f, d: fs.d, name: name, wal: strings.HasSuffix(name, ".log")}, nil
 }
 
 func (fs *watchedFS) Link(oldname, newname string) error {
@@ -752,6 +756,15 @@ type watchedFile struct {
 	vfs.File
 	d    *disk
 	name string
+	wal  bool // a write-ahead log, whose syncs are counted
+}
+
+// synced reports a sync's outcome, counting a write-ahead log's.
+func (f *watchedFile) synced(err error) error {
+	if err == nil && f.wal {
+		f.d.walSync.Add(1)
+	}
+	return f.report("sync", err)
 }
 
 func (f *watchedFile) report(op string, err error) error {
@@ -771,13 +784,13 @@ func (f *watchedFile) WriteAt(p []byte, off int64) (int, error) {
 	return n, f.report("write", err)
 }
 
-func (f *watchedFile) Sync() error { return f.report("sync", f.File.Sync()) }
+func (f *watchedFile) Sync() error { return f.synced(f.File.Sync()) }
 
-func (f *watchedFile) SyncData() error { return f.report("sync", f.File.SyncData()) }
+func (f *watchedFile) SyncData() error { return f.synced(f.File.SyncData()) }
 
 func (f *watchedFile) SyncTo(length int64) (bool, error) {
 	full, err := f.File.SyncTo(length)
-	return full, f.report("sync", err)
+	return full, f.synced(err)
 }
 
 func (f *watchedFile) Preallocate(off, n int64) error {

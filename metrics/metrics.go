@@ -57,6 +57,7 @@ type Snapshot struct {
 	// file system's free space at the last measurement (-1 unknown).
 	DiskStatus                    int
 	DiskErrors, DiskWritesRefused int64
+	WALSyncs                      int64 // fsyncs of the write-ahead log
 	DiskFreeBytes, DiskReserve    int64
 
 	ClientsConnected int
@@ -225,6 +226,7 @@ var figures = []figure{
 	gauge("dynago_pebble_block_cache_bytes", "Bytes in Pebble's block cache.", func(s *Snapshot) float64 { return float64(s.BlockCacheBytes) }),
 	counter("dynago_pebble_block_cache_hits_total", "Pebble block cache hits.", func(s *Snapshot) float64 { return float64(s.BlockCacheHits) }),
 	counter("dynago_pebble_block_cache_misses_total", "Pebble block cache misses.", func(s *Snapshot) float64 { return float64(s.BlockCacheMisses) }),
+	counter("dynago_wal_syncs_total", "Fsyncs of the write-ahead log (acknowledged writes share them).", func(s *Snapshot) float64 { return float64(s.WALSyncs) }),
 	counter("dynago_pebble_wal_bytes_written_total", "Bytes written to Pebble's write-ahead log.", func(s *Snapshot) float64 { return float64(s.WALBytesWritten) }),
 }
 

@@ -135,6 +135,7 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.WALBytesWritten = e.WALBytesWritten
 	d := n.eng.DiskHealth()
 	snap.DiskStatus, snap.DiskErrors, snap.DiskWritesRefused = int(d.Status), d.Errors, d.Refused
+	snap.WALSyncs = d.WALSyncs
 	snap.DiskFreeBytes, snap.DiskReserve = d.FreeBytes, d.ReserveBytes
 	snap.ClientsConnected = n.srv.ClientsConnected()
 	snap.CommandPanics = n.srv.CommandPanics()

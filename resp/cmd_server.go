@@ -601,6 +601,9 @@ func (s *Server) infoSection(name string) [][2]string {
 			{"fsync", s.cfg.Fsync},
 			{"data_dir", s.cfg.DataDir},
 			{"aof_enabled", "1"},
+			// Fsyncs of the write-ahead log: writes acknowledged per fsync
+			// show the group commit at work.
+			{"wal_syncs", strconv.FormatInt(d.WALSyncs, 10)},
 			{"rdb_bgsave_in_progress", "0"},
 			// The data directory: ok takes writes; full and failing refuse
 			// them (clients get MISCONF) until it accepts them again.

@@ -199,7 +199,7 @@ func ClusterScenario(cfg Config) Scenario {
 	}
 	return Scenario{
 		Name:    "cluster",
-		Targets: []TargetSpec{RedisTarget(), DynagoTarget(cfg.Fsync), DynagoClusterTarget(spec)},
+		Targets: []TargetSpec{RedisTarget(redisPeer(cfg.Fsync)), DynagoTarget(cfg.Fsync), DynagoClusterTarget(spec)},
 		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
 			redisT, single, cluster := ts[0], ts[1], ts[2]
 			via1 := cluster.Name + "-via-1"

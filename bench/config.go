@@ -59,6 +59,16 @@ type Config struct {
 	// healthy run, so it only cuts off a stuck or pathologically slow server.
 	RunTimeout time.Duration
 
+	// HotKey enables the hot-key scenario: SET and INCR on one key from
+	// Clients unpipelined connections, HotKeyRequests each, against
+	// redis-server (appendfsync always) and Dynago (--fsync batch).
+	HotKey bool
+	// MultiKey enables the multi-key scenario: MSET of ten random keys
+	// (HotKeyRequests) against ten SETs per pipeline (ten times as many).
+	MultiKey bool
+	// HotKeyRequests is -n of the hot-key and multi-key runs. Default 20000.
+	HotKeyRequests int
+
 	// Memory enables the memory-footprint scenario.
 	Memory bool
 	// MemoryKeys distinct keys key:0 .. key:MemoryKeys-1 are loaded; RSS is
@@ -152,6 +162,9 @@ func DefaultConfig() Config {
 		Keyspace:           100000,
 		Repeat:             1,
 		RunTimeout:         2 * time.Minute,
+		HotKey:             true,
+		MultiKey:           true,
+		HotKeyRequests:     20000,
 		Memory:             true,
 		MemoryKeys:         1000000,
 		MemoryValueSize:    100,
@@ -187,8 +200,11 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
 	}
-	if !c.Throughput && !c.Memory && !c.Cluster && !c.Failover {
-		return errors.New("nothing to do: the throughput, memory, cluster and failover scenarios are all off")
+	if !c.Throughput && !c.HotKey && !c.MultiKey && !c.Memory && !c.Cluster && !c.Failover {
+		return errors.New("nothing to do: every scenario is off")
+	}
+	if (c.HotKey || c.MultiKey) && c.HotKeyRequests < 1 {
+		return fmt.Errorf("hot-key requests %d: want at least 1", c.HotKeyRequests)
 	}
 	if c.Repeat < 1 {
 		return fmt.Errorf("repeat %d: want at least 1", c.Repeat)

@@ -21,7 +21,10 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"fsync", func(c *Config) { c.Fsync = "sometimes" }, "fsync"},
 		{"format", func(c *Config) { c.Format = "json" }, "format"},
-		{"nothing to do", func(c *Config) { c.Throughput, c.Memory, c.Cluster, c.Failover = false, false, false, false }, "nothing to do"},
+		{"nothing to do", func(c *Config) {
+			c.Throughput, c.HotKey, c.MultiKey, c.Memory, c.Cluster, c.Failover = false, false, false, false, false, false
+		}, "nothing to do"},
+		{"hot-key requests", func(c *Config) { c.HotKeyRequests = 0 }, "hot-key requests"},
 		{"requests per pipeline", func(c *Config) { c.Requests = []int{1, 2, 3} }, "3 request counts for 2 pipeline"},
 		{"pipeline zero", func(c *Config) { c.Pipelines = []int{0} }, "pipeline 0"},
 		{"repeat", func(c *Config) { c.Repeat = 0 }, "repeat"},

@@ -10,13 +10,19 @@ func TestBenchmarkArgs(t *testing.T) {
 	l := Load{Test: "SET", Pipeline: 16, Clients: 50, Requests: 1000000, ValueSize: 100, Keyspace: 100000}
 	got := benchmarkArgs("127.0.0.1", "6379", l, false)
 	want := []string{"-h", "127.0.0.1", "-p", "6379", "-t", "set", "-c", "50", "-n", "1000000",
-		"-d", "100", "-r", "100000", "-P", "16", "--csv"}
+		"-d", "100", "-P", "16", "-r", "100000", "--csv"}
 	if !slices.Equal(got, want) {
 		t.Errorf("benchmarkArgs =\n %q\nwant\n %q", got, want)
 	}
 	// The text report is what redis-benchmark prints without --csv and -q.
 	if got := benchmarkArgs("127.0.0.1", "6379", l, true); !slices.Equal(got, want[:len(want)-1]) {
 		t.Errorf("benchmarkArgs for the text report =\n %q\nwant\n %q", got, want[:len(want)-1])
+	}
+	// No keyspace: every request on the test's one key, as redis-benchmark
+	// does by default.
+	l.Keyspace = 0
+	if got := benchmarkArgs("127.0.0.1", "6379", l, false); slices.Contains(got, "-r") {
+		t.Errorf("benchmarkArgs without a keyspace = %q, want no -r", got)
 	}
 }
 

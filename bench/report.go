@@ -91,8 +91,12 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 	if r.Repeat != 1 {
 		runs = fmt.Sprintf("median of %d runs", r.Repeat)
 	}
-	fmt.Fprintf(w, "\n%s: redis-benchmark -c %d -d %d -r %d, %s\n",
-		r.Title, r.Load.Clients, r.Load.ValueSize, r.Load.Keyspace, runs)
+	keys := fmt.Sprintf("-r %d", r.Load.Keyspace)
+	if r.Load.Keyspace == 0 {
+		keys = "one key"
+	}
+	fmt.Fprintf(w, "\n%s: redis-benchmark -c %d -d %d %s, %s\n",
+		r.Title, r.Load.Clients, r.Load.ValueSize, keys, runs)
 	if r.Note != "" {
 		fmt.Fprintf(w, "%s\n", r.Note)
 	}

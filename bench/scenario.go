@@ -32,15 +32,27 @@ type Report interface {
 
 // Scenarios returns the scenarios cfg enables, each measuring redis-server
 // and then Dynago (the cluster scenario also a Dynago cluster). redis-server
-// comes first: it is the baseline of ratios.
+// comes first: it is the baseline of ratios, always at equal durability
+// (redisPeer). The throughput scenario measures both pairs: Dynago's batch
+// fsync against appendfsync always, and --fsync never against everysec.
 func Scenarios(cfg Config) []Scenario {
-	targets := []TargetSpec{RedisTarget(), DynagoTarget(cfg.Fsync)}
+	durable := []TargetSpec{RedisTarget("always"), DynagoTarget("batch")}
+	relaxed := []TargetSpec{RedisTarget("everysec"), DynagoTarget("never")}
 	var out []Scenario
 	if cfg.Throughput {
-		out = append(out, ThroughputScenario(cfg, targets))
+		out = append(out, ThroughputScenario(cfg, append(durable, relaxed...), []Ratio{
+			{Num: durable[1].Name, Den: durable[0].Name},
+			{Num: relaxed[1].Name, Den: relaxed[0].Name},
+		}))
+	}
+	if cfg.HotKey {
+		out = append(out, HotKeyScenario(cfg, durable))
+	}
+	if cfg.MultiKey {
+		out = append(out, MultiKeyScenario(cfg, durable))
 	}
 	if cfg.Memory {
-		out = append(out, MemoryScenario(cfg, targets))
+		out = append(out, MemoryScenario(cfg, []TargetSpec{RedisTarget(redisPeer(cfg.Fsync)), DynagoTarget(cfg.Fsync)}))
 	}
 	if cfg.Cluster {
 		out = append(out, ClusterScenario(cfg))

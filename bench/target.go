@@ -81,11 +81,14 @@ type TargetSpec struct {
 	Start func(ctx context.Context, env *Env, dir string) (*Target, error)
 }
 
-// RedisTarget is a single redis-server with an append-only file fsynced every
-// second and RDB snapshots off: durable to about a second, like Dynago's
-// batch fsync.
-func RedisTarget() TargetSpec {
-	return TargetSpec{Name: "redis", Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
+// RedisTarget is a single redis-server with an append-only file fsynced as
+// appendfsync says ("always": a write is acknowledged after an fsync that
+// covers it, as under Dynago's --fsync batch; "everysec": within about a
+// second, as under --fsync never, which leaves it to the kernel) and RDB
+// snapshots off. Its name says which: redis-always, redis-everysec.
+func RedisTarget(appendfsync string) TargetSpec {
+	name := "redis-" + appendfsync
+	return TargetSpec{Name: name, Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
 		port, err := env.ports.Pick(0)
 		if err != nil {
 			return nil, err
@@ -96,13 +99,22 @@ func RedisTarget() TargetSpec {
 		}
 		p, err := startNode(ctx, env, "redis", port, filepath.Join(dir, "redis.log"), env.RedisServerBin,
 			"--port", strconv.Itoa(port), "--bind", loopback,
-			"--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+			"--appendonly", "yes", "--appendfsync", appendfsync, "--save", "",
 			"--dir", data)
 		if err != nil {
 			return nil, err
 		}
-		return &Target{Name: "redis", Nodes: []*Process{p}}, nil
+		return &Target{Name: name, Nodes: []*Process{p}}, nil
 	}}
+}
+
+// redisPeer is the appendfsync setting at which redis-server promises what
+// Dynago's --fsync mode does: equal durability.
+func redisPeer(fsync string) string {
+	if fsync == "never" {
+		return "everysec"
+	}
+	return "always"
 }
 
 // dataDirName is the data directory inside a target's directory; the logs
@@ -113,9 +125,11 @@ const dataDirName = "data"
 // RESP port: gossip at +10000, internode traffic at +20000 (docs/design.md).
 var dynagoPortOffsets = []int{0, 10000, 20000}
 
-// DynagoTarget is a single Dynago node with the given --fsync mode.
+// DynagoTarget is a single Dynago node with the given --fsync mode, named
+// for it: dynago-batch, dynago-never, dynago-always.
 func DynagoTarget(fsync string) TargetSpec {
-	return TargetSpec{Name: "dynago", Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
+	name := "dynago-" + fsync
+	return TargetSpec{Name: name, Start: func(ctx context.Context, env *Env, dir string) (*Target, error) {
 		port, err := env.ports.Pick(dynagoPortOffsets...)
 		if err != nil {
 			return nil, err
@@ -129,7 +143,7 @@ func DynagoTarget(fsync string) TargetSpec {
 		if err != nil {
 			return nil, err
 		}
-		return &Target{Name: "dynago", Nodes: []*Process{p}}, nil
+		return &Target{Name: name, Nodes: []*Process{p}}, nil
 	}}
 }
 

@@ -35,8 +35,10 @@ func benchmarkArgs(host, port string, l Load, text bool) []string {
 		"-c", strconv.Itoa(l.Clients),
 		"-n", strconv.Itoa(l.Requests),
 		"-d", strconv.Itoa(l.ValueSize),
-		"-r", strconv.Itoa(l.Keyspace),
 		"-P", strconv.Itoa(l.Pipeline),
+	}
+	if l.Keyspace > 0 { // none: every client on the one key the test names
+		args = append(args, "-r", strconv.Itoa(l.Keyspace))
 	}
 	if !text {
 		args = append(args, "--csv")
@@ -180,8 +182,9 @@ func targetEndpoints(ts []*Target) []endpoint {
 }
 
 // ThroughputScenario runs redis-benchmark for every pipeline depth and test
-// in cfg against every target, and compares every target with the first.
-func ThroughputScenario(cfg Config, targets []TargetSpec) Scenario {
+// in cfg against every target, and reports the given ratios (nil: every
+// target against the first).
+func ThroughputScenario(cfg Config, targets []TargetSpec, ratios []Ratio) Scenario {
 	return Scenario{
 		Name:    "throughput",
 		Targets: targets,
@@ -192,10 +195,63 @@ func ThroughputScenario(cfg Config, targets []TargetSpec) Scenario {
 				Load:   Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
 				Repeat: cfg.Repeat,
 			}
-			for _, t := range ts[1:] {
-				rep.Ratios = append(rep.Ratios, Ratio{Num: t.Name, Den: ts[0].Name})
+			rep.Ratios = ratios
+			if rep.Ratios == nil {
+				for _, t := range ts[1:] {
+					rep.Ratios = append(rep.Ratios, Ratio{Num: t.Name, Den: ts[0].Name})
+				}
 			}
 			return rep, runRounds(ctx, env, cfg, cfg.RequestsFor, targetEndpoints(ts), rep)
+		},
+	}
+}
+
+// HotKeyScenario is redis-benchmark's default load, the first a Redis user
+// runs: SET and INCR from Clients unpipelined connections, every one on the
+// same key, against each target, compared with the first.
+func HotKeyScenario(cfg Config, targets []TargetSpec) Scenario {
+	return Scenario{
+		Name:    "hotkey",
+		Targets: targets,
+		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
+			rep := &ThroughputReport{
+				Title:  "Hot key (one key, as redis-benchmark by default)",
+				Bench:  "HotKey",
+				Load:   Load{Clients: cfg.Clients, ValueSize: 3},
+				Repeat: cfg.Repeat,
+				Ratios: []Ratio{{Num: ts[1].Name, Den: ts[0].Name}},
+			}
+			hc := cfg
+			hc.Tests, hc.Pipelines = []string{"SET", "INCR"}, []int{1}
+			return rep, runRounds(ctx, env, hc, func(int) int { return cfg.HotKeyRequests }, targetEndpoints(ts), rep)
+		},
+	}
+}
+
+// MultiKeyScenario compares an MSET of ten random keys with ten SETs in one
+// pipeline, on each target: MSET's ops/s times ten against the SETs'.
+func MultiKeyScenario(cfg Config, targets []TargetSpec) Scenario {
+	return Scenario{
+		Name:    "multikey",
+		Targets: targets,
+		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
+			rep := &ThroughputReport{
+				Title:  "Multi-key writes",
+				Note:   "MSET (10 keys) at pipeline 1 writes as many keys per request as SET at pipeline 10: compare MSET ops/s x 10 with SET's",
+				Bench:  "MultiKey",
+				Load:   Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
+				Repeat: cfg.Repeat,
+				Ratios: []Ratio{{Num: ts[1].Name, Den: ts[0].Name}},
+			}
+			eps := targetEndpoints(ts)
+			mc := cfg
+			mc.Tests, mc.Pipelines = []string{"MSET"}, []int{1}
+			err := runRounds(ctx, env, mc, func(int) int { return cfg.HotKeyRequests }, eps, rep)
+			if ctx.Err() != nil {
+				return rep, err
+			}
+			mc.Tests, mc.Pipelines = []string{"SET"}, []int{10}
+			return rep, errors.Join(err, runRounds(ctx, env, mc, func(int) int { return 10 * cfg.HotKeyRequests }, eps, rep))
 		},
 	}
 }

@@ -33,7 +33,7 @@ func main() {
 	fs.StringVar(&cfg.DynagoBin, "dynago", cfg.DynagoBin, "Dynago server binary (default: build ./cmd/dynago)")
 	fs.StringVar(&cfg.RedisServerBin, "redis-server", cfg.RedisServerBin, "redis-server binary")
 	fs.StringVar(&cfg.RedisBenchmarkBin, "redis-benchmark", cfg.RedisBenchmarkBin, "redis-benchmark binary")
-	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "Dynago --fsync mode: always, batch or never")
+	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "Dynago --fsync mode of the memory, cluster and failover scenarios, compared with redis-server at equal durability (batch and always: appendfsync always; never: everysec); throughput measures both pairs")
 
 	fs.BoolVar(&cfg.Throughput, "throughput", cfg.Throughput, "run the redis-benchmark throughput scenario")
 	tests := fs.String("tests", strings.Join(cfg.Tests, ","), "redis-benchmark tests, in order")
@@ -45,6 +45,9 @@ func main() {
 	fs.IntVar(&cfg.Repeat, "repeat", cfg.Repeat, "runs per measurement; the median is reported")
 	fs.DurationVar(&cfg.RunTimeout, "run-timeout", cfg.RunTimeout, "limit for one redis-benchmark run")
 
+	fs.BoolVar(&cfg.HotKey, "hotkey", cfg.HotKey, "run the hot-key scenario (SET and INCR on one key, unpipelined)")
+	fs.BoolVar(&cfg.MultiKey, "multikey", cfg.MultiKey, "run the multi-key scenario (MSET of 10 keys against 10 pipelined SETs)")
+	fs.IntVar(&cfg.HotKeyRequests, "hotkey-requests", cfg.HotKeyRequests, "requests (-n) of the hot-key runs and of the MSET run")
 	fs.BoolVar(&cfg.Memory, "memory", cfg.Memory, "run the memory scenario")
 	fs.IntVar(&cfg.MemoryKeys, "memory-keys", cfg.MemoryKeys, "distinct keys loaded in the memory scenario")
 	fs.IntVar(&cfg.MemoryValueSize, "memory-size", cfg.MemoryValueSize, "value size in bytes in the memory scenario")

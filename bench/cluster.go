@@ -205,10 +205,11 @@ func ClusterScenario(cfg Config) Scenario {
 			via1 := cluster.Name + "-via-1"
 			viaAll := fmt.Sprintf("%s-via-%d", cluster.Name, len(cluster.Nodes))
 			eps := []endpoint{
-				{Name: redisT.Name, Addrs: redisT.Addrs()},
-				{Name: single.Name, Addrs: single.Addrs()},
-				{Name: via1, Addrs: cluster.Addrs()[:1]},
-				{Name: viaAll, Addrs: cluster.Addrs()},
+				{Name: redisT.Name, Addrs: redisT.Addrs(), Procs: redisT.Nodes},
+				{Name: single.Name, Addrs: single.Addrs(), Procs: single.Nodes},
+				// A cluster's CPU is every node's, whichever the clients use.
+				{Name: via1, Addrs: cluster.Addrs()[:1], Procs: cluster.Nodes},
+				{Name: viaAll, Addrs: cluster.Addrs(), Procs: cluster.Nodes},
 			}
 			rep := &ClusterReport{Throughput: &ThroughputReport{
 				Title: fmt.Sprintf("Cluster (%d nodes, N=%d R=%d W=%d)", spec.Nodes, spec.N, spec.R, spec.W),

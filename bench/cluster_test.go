@@ -54,11 +54,11 @@ func TestClusterTable(t *testing.T) {
 	want := `
 Cluster (3 nodes, N=3 R=2 W=2): redis-benchmark -c 50 -d 100 -r 100000, 1 run
 cluster-via-1: all clients on node 1
-  test  pipeline  requests                target   ops/s  p50 ms   p99 ms  p99.9 ms
-   SET         1     20000                 redis   20000   1.000    2.000     3.000
-   SET         1     20000                dynago    8000   4.000   20.000    30.000
-   SET         1     20000         cluster-via-1    2000  16.000  100.000   600.000
-   SET         1     20000         cluster-via-3  FAILED       -        -         -
+  test  pipeline  requests                target   ops/s  p50 ms   p99 ms  p99.9 ms  CPU us/op
+   SET         1     20000                 redis   20000   1.000    2.000     3.000          -
+   SET         1     20000                dynago    8000   4.000   20.000    30.000          -
+   SET         1     20000         cluster-via-1    2000  16.000  100.000   600.000          -
+   SET         1     20000         cluster-via-3  FAILED       -        -         -          -
    SET         1                    dynago/redis   0.40x
    SET         1            cluster-via-1/dynago   0.25x
    SET         1            cluster-via-3/dynago       -

@@ -23,6 +23,10 @@ type Result struct {
 	// (ParseText); zero when read from CSV.
 	P999Ms float64
 	MaxMs  float64
+	// CPUUsPerOp is the CPU time (user and system, from /proc) the
+	// serving processes spent per request, in microseconds, summed over
+	// all of a cluster's nodes; zero when not measured.
+	CPUUsPerOp float64
 }
 
 // csvColumns maps redis-benchmark's CSV header names (redis-benchmark 7) to

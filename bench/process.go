@@ -172,6 +172,43 @@ func (p *Process) RSS() (int64, error) {
 	return parseVmRSS(b)
 }
 
+// CPUTime returns the CPU time the process has used, user and system, from
+// /proc/PID/stat.
+func (p *Process) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID()))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(b)
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times:
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// parseStatCPU reads utime and stime (fields 14 and 15) from the text of
+// /proc/PID/stat. The command name (field 2) is in parentheses and may hold
+// spaces, so the fields are counted after its closing parenthesis.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("no command name in stat")
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 { // state is field 3, stime field 15
+		return 0, fmt.Errorf("stat has %d fields after the name, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // parseVmRSS extracts VmRSS from the text of /proc/PID/status, in bytes.
 func parseVmRSS(status []byte) (int64, error) {
 	for line := range bytes.Lines(status) {

@@ -51,7 +51,15 @@ func ratio(a, b float64) string {
 
 func formatOps(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 func formatMs(v float64) string  { return strconv.FormatFloat(v, 'f', 3, 64) }
-func formatMiB(b int64) string   { return strconv.FormatFloat(mib(b), 'f', 1, 64) }
+
+// formatCPU prints CPU microseconds per operation; "-" when not measured.
+func formatCPU(us float64) string {
+	if us <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(us, 'f', 1, 64)
+}
+func formatMiB(b int64) string { return strconv.FormatFloat(mib(b), 'f', 1, 64) }
 
 // benchName makes a benchstat benchmark name from key=value parts: spaces,
 // which would end the name, become underscores.
@@ -105,6 +113,7 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 	if r.Tail {
 		head = append(head, "p99.9 ms")
 	}
+	head = append(head, "CPU us/op")
 	tw.row(head...)
 	// cells pads a row to the header's width with fill.
 	cells := func(fill string, cs ...string) []string {
@@ -137,6 +146,7 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 				if r.Tail {
 					cs = append(cs, formatMs(m.P999Ms))
 				}
+				cs = append(cs, formatCPU(m.CPUUsPerOp))
 				tw.row(cs...)
 				medians[row.Target] = m
 			}
@@ -146,13 +156,18 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 			if !present[q.Num] || !present[q.Den] {
 				continue
 			}
-			v := "-"
+			v, cpu := "-", ""
 			num, okN := medians[q.Num]
 			den, okD := medians[q.Den]
 			if okN && okD {
 				v = ratio(num.RPS, den.RPS)
+				if num.CPUUsPerOp > 0 && den.CPUUsPerOp > 0 {
+					cpu = ratio(num.CPUUsPerOp, den.CPUUsPerOp)
+				}
 			}
-			tw.row(cells("", test, pipeline, "", q.Num+"/"+q.Den, v)...)
+			cs := cells("", test, pipeline, "", q.Num+"/"+q.Den, v)
+			cs[len(cs)-1] = cpu
+			tw.row(cs...)
 		}
 	}
 	if err := tw.writeTo(w); err != nil {

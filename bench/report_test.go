@@ -15,14 +15,14 @@ func sampleThroughput() *ThroughputReport {
 		Ratios: []Ratio{{Num: "dynago", Den: "redis"}},
 		Rows: []ThroughputRow{
 			{Test: "SET", Pipeline: 1, Requests: 200000, Target: "redis", Runs: []Result{
-				{Test: "SET", RPS: 40000, P50Ms: 0.7, P99Ms: 2},
-				{Test: "SET", RPS: 36000, P50Ms: 0.6, P99Ms: 1.5},
-				{Test: "SET", RPS: 38000, P50Ms: 0.65, P99Ms: 1.9},
+				{Test: "SET", RPS: 40000, P50Ms: 0.7, P99Ms: 2, CPUUsPerOp: 5},
+				{Test: "SET", RPS: 36000, P50Ms: 0.6, P99Ms: 1.5, CPUUsPerOp: 6},
+				{Test: "SET", RPS: 38000, P50Ms: 0.65, P99Ms: 1.9, CPUUsPerOp: 5.5},
 			}},
 			{Test: "SET", Pipeline: 1, Requests: 200000, Target: "dynago", Runs: []Result{
-				{Test: "SET", RPS: 19000, P50Ms: 1.2, P99Ms: 4},
-				{Test: "SET", RPS: 19500, P50Ms: 1.1, P99Ms: 3},
-				{Test: "SET", RPS: 18000, P50Ms: 1.3, P99Ms: 5},
+				{Test: "SET", RPS: 19000, P50Ms: 1.2, P99Ms: 4, CPUUsPerOp: 20},
+				{Test: "SET", RPS: 19500, P50Ms: 1.1, P99Ms: 3, CPUUsPerOp: 22},
+				{Test: "SET", RPS: 18000, P50Ms: 1.3, P99Ms: 5, CPUUsPerOp: 21},
 			}},
 			{Test: "GET", Pipeline: 16, Requests: 1000000, Target: "redis", Runs: []Result{
 				{Test: "GET", RPS: 500000, P50Ms: 0.807, P99Ms: 1.047},
@@ -39,12 +39,12 @@ func TestThroughputTable(t *testing.T) {
 	}
 	want := `
 Throughput: redis-benchmark -c 50 -d 100 -r 100000, median of 3 runs
-  test  pipeline  requests        target   ops/s  p50 ms  p99 ms
-   SET         1    200000         redis   38000   0.650   1.900
-   SET         1    200000        dynago   19000   1.200   4.000
-   SET         1            dynago/redis   0.50x
-   GET        16   1000000         redis  500000   0.807   1.047
-   GET        16   1000000        dynago  FAILED       -       -
+  test  pipeline  requests        target   ops/s  p50 ms  p99 ms  CPU us/op
+   SET         1    200000         redis   38000   0.650   1.900        5.5
+   SET         1    200000        dynago   19000   1.200   4.000       21.0
+   SET         1            dynago/redis   0.50x                      3.82x
+   GET        16   1000000         redis  500000   0.807   1.047          -
+   GET        16   1000000        dynago  FAILED       -       -          -
    GET        16            dynago/redis       -
   failed: GET -P 16 dynago: timed out after 2m0s
 `

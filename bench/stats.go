@@ -30,6 +30,8 @@ func Median(rs []Result) Result {
 		P99Ms:  pick(func(r Result) float64 { return r.P99Ms }),
 		P999Ms: pick(func(r Result) float64 { return r.P999Ms }),
 		MaxMs:  pick(func(r Result) float64 { return r.MaxMs }),
+
+		CPUUsPerOp: pick(func(r Result) float64 { return r.CPUUsPerOp }),
 	}
 }
 

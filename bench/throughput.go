@@ -170,15 +170,29 @@ type ThroughputReport struct {
 type endpoint struct {
 	Name  string
 	Addrs []string
+	Procs []*Process // the processes whose CPU time serves it
 }
 
 // targetEndpoints returns one endpoint per target, each using all its nodes.
 func targetEndpoints(ts []*Target) []endpoint {
 	out := make([]endpoint, len(ts))
 	for i, t := range ts {
-		out[i] = endpoint{Name: t.Name, Addrs: t.Addrs()}
+		out[i] = endpoint{Name: t.Name, Addrs: t.Addrs(), Procs: t.Nodes}
 	}
 	return out
+}
+
+// cpuTime sums the CPU time of procs.
+func cpuTime(procs []*Process) (time.Duration, error) {
+	var sum time.Duration
+	for _, p := range procs {
+		d, err := p.CPUTime()
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // ThroughputScenario runs redis-benchmark for every pipeline depth and test
@@ -276,7 +290,11 @@ func runRounds(ctx context.Context, env *Env, cfg Config, requestsFor func(int) 
 					if rows[i].Err != nil {
 						continue
 					}
+					cpu0, cpuErr := cpuTime(e.Procs)
 					res, err := runLoad(ctx, env.RedisBenchmarkBin, e.Addrs, l, rep.Tail, cfg.RunTimeout)
+					if cpu1, err1 := cpuTime(e.Procs); err == nil && cpuErr == nil && err1 == nil && l.Requests > 0 {
+						res.CPUUsPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(l.Requests)
+					}
 					if ctx.Err() != nil {
 						rep.Rows = append(rep.Rows, rows...)
 						return ctx.Err()

@@ -23,7 +23,12 @@ import (
 	"github.com/dynago/dynago/node"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run does the work and returns the exit status, after its deferred calls
+// have stopped the servers it started (os.Exit would skip them and leave a
+// spawned redis-server running).
+func run() int {
 	fs := flag.NewFlagSet("dynago-difftest", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dynago-difftest [flags]\n\n"+
@@ -42,31 +47,28 @@ func main() {
 	verbose := fs.Bool("v", false, "print each seed and the shrinking")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
-		fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
+		return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 
 	dir, err := os.MkdirTemp("", "dynago-difftest")
 	if err != nil {
-		fail(err)
+		return fail(err)
 	}
 	defer os.RemoveAll(dir)
 	alloc := ports.New(uint64(time.Now().UnixNano()))
-	pick := func(offsets ...int) int {
-		p, err := alloc.Pick(offsets...)
-		if err != nil {
-			fail(err)
-		}
-		return p
-	}
 
 	if *redisAddr == "spawn" {
 		rdir := filepath.Join(dir, "redis")
 		if err := os.Mkdir(rdir, 0o755); err != nil {
-			fail(err)
+			return fail(err)
 		}
-		r, err := difftest.StartRedis(*redisBin, rdir, pick())
+		port, err := alloc.Pick()
 		if err != nil {
-			fail(err)
+			return fail(err)
+		}
+		r, err := difftest.StartRedis(*redisBin, rdir, port)
+		if err != nil {
+			return fail(err)
 		}
 		defer r.Stop()
 		*redisAddr = r.Addr
@@ -77,16 +79,24 @@ func main() {
 		level := new(slog.LevelVar)
 		level.Set(slog.LevelWarn)
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		gossip, err := alloc.Pick()
+		if err != nil {
+			return fail(err)
+		}
+		peer, err := alloc.Pick()
+		if err != nil {
+			return fail(err)
+		}
 		n, err := node.Start(node.Config{
 			LogLevel:   level,
 			Addr:       "127.0.0.1:0",
 			Name:       "difftest",
-			GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(pick())),
-			PeerAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(pick())),
+			GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(gossip)),
+			PeerAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(peer)),
 			Engine:     engine.DefaultConfig(filepath.Join(dir, "dynago")),
 		})
 		if err != nil {
-			fail(err)
+			return fail(err)
 		}
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -95,21 +105,24 @@ func main() {
 		}()
 		*dynagoAddr = n.Addr()
 	case "process":
-		p := pick(0, 10000, 20000)
+		p, err := alloc.Pick(0, 10000, 20000)
+		if err != nil {
+			return fail(err)
+		}
 		cmd := exec.Command(*dynagoBin, "--bind", "127.0.0.1", "--port", strconv.Itoa(p), "--metrics-port", "0",
 			"--dir", filepath.Join(dir, "dynago"))
 		log, err := os.Create(filepath.Join(dir, "dynago.log"))
 		if err != nil {
-			fail(err)
+			return fail(err)
 		}
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
-			fail(err)
+			return fail(err)
 		}
 		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 		*dynagoAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 		if err := difftest.WaitReady(*dynagoAddr, 15*time.Second); err != nil {
-			fail(err)
+			return fail(err)
 		}
 	}
 
@@ -119,7 +132,7 @@ func main() {
 	}
 	r := difftest.New(cfg)
 	if err := r.Prepare(); err != nil {
-		fail(err)
+		return fail(err)
 	}
 	start := time.Now()
 	found, ran := 0, 0
@@ -129,7 +142,7 @@ func main() {
 		}
 		m, err := r.Check(s, *commands)
 		if err != nil {
-			fail(fmt.Errorf("seed %d: %w", s, err))
+			return fail(fmt.Errorf("seed %d: %w", s, err))
 		}
 		ran++
 		if m != nil {
@@ -143,11 +156,13 @@ func main() {
 	fmt.Printf("difftest: %d seeds (%d..%d) x %d commands = %d commands in %v; %d mismatches\n",
 		ran, *seed, *seed+uint64(ran)-1, *commands, ran**commands, time.Since(start).Round(time.Millisecond), found)
 	if found > 0 {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
-func fail(err error) {
+// fail reports err and returns the status of a failed run.
+func fail(err error) int {
 	fmt.Fprintln(os.Stderr, "dynago-difftest:", err)
-	os.Exit(2)
+	return 2
 }

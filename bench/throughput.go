@@ -228,13 +228,8 @@ func HotKeyScenario(cfg Config, targets []TargetSpec) Scenario {
 		Name:    "hotkey",
 		Targets: targets,
 		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
-			rep := &ThroughputReport{
-				Title:  "Hot key (one key, as redis-benchmark by default)",
-				Bench:  "HotKey",
-				Load:   Load{Clients: cfg.Clients, ValueSize: 3},
-				Repeat: cfg.Repeat,
-				Ratios: []Ratio{{Num: ts[1].Name, Den: ts[0].Name}},
-			}
+			rep := pairReport(cfg, "Hot key (one key, as redis-benchmark by default)", "HotKey",
+				Load{Clients: cfg.Clients, ValueSize: 3}, ts)
 			hc := cfg
 			hc.Tests, hc.Pipelines = []string{"SET", "INCR"}, []int{1}
 			return rep, runRounds(ctx, env, hc, func(int) int { return cfg.HotKeyRequests }, targetEndpoints(ts), rep)
@@ -249,14 +244,9 @@ func MultiKeyScenario(cfg Config, targets []TargetSpec) Scenario {
 		Name:    "multikey",
 		Targets: targets,
 		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
-			rep := &ThroughputReport{
-				Title:  "Multi-key writes",
-				Note:   "MSET (10 keys) at pipeline 1 writes as many keys per request as SET at pipeline 10: compare MSET ops/s x 10 with SET's",
-				Bench:  "MultiKey",
-				Load:   Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
-				Repeat: cfg.Repeat,
-				Ratios: []Ratio{{Num: ts[1].Name, Den: ts[0].Name}},
-			}
+			rep := pairReport(cfg, "Multi-key writes", "MultiKey",
+				Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace}, ts)
+			rep.Note = "MSET (10 keys) at pipeline 1 writes as many keys per request as SET at pipeline 10: compare MSET ops/s x 10 with SET's"
 			eps := targetEndpoints(ts)
 			mc := cfg
 			mc.Tests, mc.Pipelines = []string{"MSET"}, []int{1}
@@ -268,6 +258,13 @@ func MultiKeyScenario(cfg Config, targets []TargetSpec) Scenario {
 			return rep, errors.Join(err, runRounds(ctx, env, mc, func(int) int { return 10 * cfg.HotKeyRequests }, eps, rep))
 		},
 	}
+}
+
+// pairReport starts a throughput report that compares the second of ts
+// with the first.
+func pairReport(cfg Config, title, bench string, load Load, ts []*Target) *ThroughputReport {
+	return &ThroughputReport{Title: title, Bench: bench, Load: load, Repeat: cfg.Repeat,
+		Ratios: []Ratio{{Num: ts[1].Name, Den: ts[0].Name}}}
 }
 
 // runRounds runs every test at every pipeline depth in cfg against every

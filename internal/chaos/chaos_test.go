@@ -53,7 +53,7 @@ func TestShortChaosRun(t *testing.T) {
 	cfg.Tail = FaultSettle + 3*time.Second
 	cfg.SetClients, cfg.VSetClients, cfg.CounterClients = 2, 3, 2
 	cfg.Keys, cfg.Counters = 4, 2
-	// About 350 writes a second in all, far beyond what the checker needs
+	// About 300 writes a second in all, far beyond what the checker needs
 	// (acked below) and light enough to share a 2-core machine with the
 	// other packages' tests.
 	cfg.OpPause = 20 * time.Millisecond

@@ -40,7 +40,8 @@ const defaultGCPercent = 400
 // Merkle trees, about 9 MiB per million keys). Pebble's block cache and
 // memtables are allocated outside the Go heap and come on top. With the
 // defaults a node holding a million 100-byte keys stays near 250 MiB
-// resident; without the limit, GOGC=400 let it reach 400 MiB.
+// resident; without the limit, GOGC=400 let it reach 400 MiB. It rises
+// with the live heap (followLiveHeap).
 func defaultMemoryLimit(rowCache int64) int64 { return 4*rowCache + 64<<20 }
 
 func main() {
@@ -65,6 +66,7 @@ type options struct {
 	rowCache      int64
 	memtable      int64
 	memoryLimit   int64
+	memoryDefault bool // memoryLimit is the default, which follows the live heap
 	logLevel      string
 	logFormat     string
 	debugAddr     string
@@ -197,7 +199,7 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--memtable-bytes must be at least 1 MiB, not %d", o.memtable)
 	}
 	if o.memoryLimit == -1 {
-		o.memoryLimit = defaultMemoryLimit(o.rowCache)
+		o.memoryLimit, o.memoryDefault = defaultMemoryLimit(o.rowCache), true
 	}
 	if o.memoryLimit < 0 {
 		return o, fmt.Errorf("--memory-limit-bytes must be 0 (none) or positive")
@@ -296,6 +298,11 @@ func run(args []string) error {
 	ecfg.CacheBytes, ecfg.RowCacheBytes, ecfg.MemTableBytes = o.blockCache, int(o.rowCache), uint64(o.memtable)
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && o.memoryLimit > 0 {
 		debug.SetMemoryLimit(o.memoryLimit)
+		if o.memoryDefault {
+			stop := make(chan struct{})
+			defer close(stop)
+			go followLiveHeap(o.memoryLimit, 5*time.Second, stop)
+		}
 	}
 	cfg := node.Config{
 		Addr:          net.JoinHostPort(o.bind, strconv.Itoa(o.port)),

@@ -19,7 +19,6 @@
 package simcluster
 
 import (
-	"context"
 	"fmt"
 	"runtime/debug"
 	"testing"
@@ -98,13 +97,7 @@ type Cluster struct {
 }
 
 // Node is one node of a Cluster.
-type Node struct {
-	c      *Cluster
-	Index  int
-	Dir    string
-	Config node.Config
-	Node   *node.Node // nil while stopped
-}
+type Node struct{ *testserver.Member }
 
 // Start starts n nodes (the first creates the cluster, the others join it)
 // and waits until every node sees all n in its ring. configure, if not nil,
@@ -135,7 +128,7 @@ func (c *Cluster) Add(configure func(i int, cfg *node.Config)) *Node {
 func (c *Cluster) add(configure func(i int, cfg *node.Config)) *Node {
 	c.t.Helper()
 	i := len(c.Nodes)
-	sn := &Node{c: c, Index: i, Dir: c.t.TempDir()}
+	sn := &Node{testserver.NewMember(c.t, i)}
 	// Addresses on the in-memory networks; nothing binds them. Gossip
 	// addresses must look like IP:port, the others are names.
 	gossipAddr := fmt.Sprintf("127.0.0.1:%d", 17000+i)
@@ -171,41 +164,15 @@ func (c *Cluster) Cut(i, j int) { c.links.Cut(c.Nodes[i].Config, c.Nodes[j].Conf
 
 // Isolate cuts node i from every other node.
 func (c *Cluster) Isolate(i int) {
-	for j := range c.Nodes {
-		if j != i {
-			c.Cut(i, j)
-		}
+	members := make([]*testserver.Member, len(c.Nodes))
+	for j, sn := range c.Nodes {
+		members[j] = sn.Member
 	}
+	c.links.Isolate(members, i)
 }
 
 // HealAll undoes every cut.
 func (c *Cluster) HealAll() { c.links.HealAll() }
-
-// Start starts (or restarts, on the same directory and addresses) the node.
-func (sn *Node) Start() {
-	sn.c.t.Helper()
-	n, err := node.Start(sn.Config)
-	if err != nil {
-		sn.c.t.Fatalf("start %s: %v", sn.Config.Name, err)
-	}
-	sn.Node = n
-}
-
-// Stop shuts the node down gracefully.
-func (sn *Node) Stop() {
-	if sn.Node == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := sn.Node.Shutdown(ctx); err != nil {
-		sn.c.t.Logf("shutdown %s: %v", sn.Config.Name, err)
-	}
-	sn.Node = nil
-}
-
-// Name is the node's name.
-func (sn *Node) Name() string { return sn.Config.Name }
 
 // StopAll stops every running node.
 func (c *Cluster) StopAll() {

@@ -1,7 +1,6 @@
 package testserver
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -21,13 +20,7 @@ type Cluster struct {
 }
 
 // ClusterNode is one node of a Cluster.
-type ClusterNode struct {
-	c      *Cluster
-	Index  int
-	Dir    string
-	Config node.Config
-	Node   *node.Node // nil while stopped
-}
+type ClusterNode struct{ *Member }
 
 // FastGossip shortens failure detection and gossip so tests converge in
 // about a second, while leaving enough slack that a loaded machine running
@@ -74,7 +67,7 @@ func (c *Cluster) Add(configure func(i int, cfg *node.Config)) *ClusterNode {
 func (c *Cluster) add(configure func(i int, cfg *node.Config)) *ClusterNode {
 	c.t.Helper()
 	i := len(c.Nodes)
-	cn := &ClusterNode{c: c, Index: i, Dir: c.t.TempDir()}
+	cn := &ClusterNode{NewMember(c.t, i)}
 	ecfg := engine.DefaultConfig(cn.Dir)
 	cn.Config = node.Config{
 		Addr:       fmt.Sprintf("127.0.0.1:%d", FreePort(c.t)),
@@ -105,39 +98,18 @@ func (c *Cluster) add(configure func(i int, cfg *node.Config)) *ClusterNode {
 func (c *Cluster) Cut(i, j int) { c.links.Cut(c.Nodes[i].Config, c.Nodes[j].Config) }
 
 // Isolate cuts node i from every other node.
-func (c *Cluster) Isolate(i int) {
-	for j := range c.Nodes {
-		if j != i {
-			c.Cut(i, j)
-		}
+func (c *Cluster) Isolate(i int) { c.links.Isolate(c.members(), i) }
+
+func (c *Cluster) members() []*Member {
+	out := make([]*Member, len(c.Nodes))
+	for i, cn := range c.Nodes {
+		out[i] = cn.Member
 	}
+	return out
 }
 
 // HealAll undoes every cut.
 func (c *Cluster) HealAll() { c.links.HealAll() }
-
-// Start starts (or restarts, on the same directory and ports) the node.
-func (cn *ClusterNode) Start() {
-	cn.c.t.Helper()
-	n, err := node.Start(cn.Config)
-	if err != nil {
-		cn.c.t.Fatalf("start %s: %v", cn.Config.Name, err)
-	}
-	cn.Node = n
-}
-
-// Stop shuts the node down gracefully.
-func (cn *ClusterNode) Stop() {
-	if cn.Node == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := cn.Node.Shutdown(ctx); err != nil {
-		cn.c.t.Logf("shutdown %s: %v", cn.Config.Name, err)
-	}
-	cn.Node = nil
-}
 
 // Addr is the node's RESP address.
 func (cn *ClusterNode) Addr() string { return cn.Config.Addr }
@@ -149,7 +121,7 @@ func (cn *ClusterNode) Addr() string { return cn.Config.Addr }
 // node's own operation timeout still bounds each replica request.
 func (cn *ClusterNode) Client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: cn.Addr(), MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 30 * time.Second})
-	cn.c.t.Cleanup(func() { c.Close() })
+	cn.t.Cleanup(func() { c.Close() })
 	return c
 }
 

@@ -108,7 +108,7 @@ func TestDigestMatchesDefinition(t *testing.T) {
 }
 
 func TestLeafRange(t *testing.T) {
-	for _, q := range []int{1, 2, 256, 1 << 20} {
+	for _, q := range []int{1, 2, 256, partition.MaxPartitions} {
 		tr := NewTrees(q)
 		rng := rand.New(rand.NewPCG(uint64(q), 1))
 		for range 1000 {

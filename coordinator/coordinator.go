@@ -54,6 +54,19 @@ type Stats struct {
 	noQuorumWrite  atomic.Int64 // writes that failed for want of W replicas
 	readRepairs    atomic.Int64 // replicas repaired by reads
 	hintsHandedOff atomic.Int64 // writes given to stand-ins
+
+	// Commands that cost a hop a client aware of the key's replicas
+	// (a Redis Cluster client) would have saved.
+	routedWrites    atomic.Int64 // writes sent to their coordinator on another node
+	offReplicaReads atomic.Int64 // reads coordinated here of keys this node holds no replica of
+}
+
+// Routed counts the operations that came to a node holding no replica of
+// their key since start: writes sent on to their coordinator, and reads
+// whose every replica was another node. A Redis Cluster client that follows
+// CLUSTER SLOTS keeps both near zero.
+func (s *Stats) Routed() (writes, reads int64) {
+	return s.routedWrites.Load(), s.offReplicaReads.Load()
 }
 
 // ReadRepairs is the number of replicas repaired by reads since start.

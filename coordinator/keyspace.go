@@ -368,3 +368,54 @@ func (c *Coordinator) call(ctx context.Context, name string, m rpc.Method, req [
 	defer cancel()
 	return c.cfg.Transport.Call(cctx, addr, m, req)
 }
+
+// SlotKeys returns up to count live keys of a hash slot, read from one live
+// owner of the slot's partition (this node when it is one).
+func (c *Coordinator) SlotKeys(ctx context.Context, slot, count int) ([][]byte, error) {
+	var keys [][]byte
+	err := c.walkSlot(ctx, slot, func(got [][]byte) bool {
+		keys = append(keys, got...)
+		return len(keys) < count
+	}, count)
+	if len(keys) > count {
+		keys = keys[:count]
+	}
+	return keys, err
+}
+
+// CountSlot counts the live keys of a hash slot, as SlotKeys finds them.
+func (c *Coordinator) CountSlot(ctx context.Context, slot int) (int64, error) {
+	var n int64
+	err := c.walkSlot(ctx, slot, func(got [][]byte) bool {
+		n += int64(len(got))
+		return true
+	}, 1024)
+	return n, err
+}
+
+// walkSlot scans a slot's ring positions in chunks of about batch stored
+// keys, handing each chunk's live keys to fn until fn returns false.
+func (c *Coordinator) walkSlot(ctx context.Context, slot int, fn func([][]byte) bool, batch int) error {
+	from, end := partition.SlotStart(slot), partition.SlotStart(slot+1) // 0 past the last slot: 2^64
+	batch = max(1, min(batch, maxScanCount))
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var got [][]byte
+		var next uint64
+		var err error
+		if c.Distributed() {
+			got, next, err = c.scanPartition(ctx, partition.Of(from, c.cfg.Cluster.Ring().Q()), from, end, batch)
+		} else {
+			got, next, err = c.scanLocal(from, end, batch)
+		}
+		if err != nil {
+			return err
+		}
+		if !fn(got) || next == 0 {
+			return nil
+		}
+		from = next
+	}
+}

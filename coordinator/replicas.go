@@ -102,7 +102,10 @@ type readOp struct {
 // startRead sends key's read to its replicas and returns the read in
 // flight, which waits for r of them.
 func (c *Coordinator) startRead(ctx context.Context, key []byte, r int) *readOp {
-	owners, _ := c.owners(key)
+	owners, replica := c.owners(key)
+	if !replica {
+		c.stats.offReplicaReads.Add(1)
+	}
 	op := &readOp{view: view{c: c, key: key, owners: len(owners)}, decided: make(chan struct{})}
 	op.m = quorum.NewRead(quorum.ReadConfig{Self: c.cfg.Cluster.Self(), Owners: owners, R: r, Strict: c.cfg.Strict, View: &op.view})
 	op.mu.Lock()

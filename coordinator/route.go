@@ -41,6 +41,7 @@ func (c *Coordinator) Do(ctx context.Context, o *op.Op, opt Options) (op.Result,
 	if c.writeCoordinator(owners) == self {
 		return c.apply(ctx, o, opt)
 	}
+	c.stats.routedWrites.Add(1)
 	_, w := c.quorums(opt)
 	fail := &NoQuorumError{Op: "write", Needed: min(w, len(owners)), Replicas: len(owners)}
 	for _, to := range owners {

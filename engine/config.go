@@ -88,6 +88,11 @@ type Config struct {
 	// outlast hint delivery and an anti-entropy round, so that no late copy
 	// of a deleted value can bring it back.
 	TombstoneGrace time.Duration
+	// ConvertLayout, if set, decides whether Open converts a store written
+	// in an earlier key layout (see Layout) to this build's: nil converts,
+	// an error refuses, and Open returns it in a *LayoutError. It may read
+	// the store's metadata through e and nothing else. Unset converts.
+	ConvertLayout func(e *Engine, found int) error
 	// Observer, if set, hears of every record at open and of every change
 	// (the anti-entropy hash trees are kept current through it).
 	Observer Observer

@@ -109,6 +109,11 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Fsync == FsyncNever {
 		e.writeOpts = pebble.NoSync
 	}
+	if err := e.checkLayout(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
+	}
 	if err := e.loadGeneration(); err != nil {
 		db.Close()
 		cache.Unref()

@@ -568,6 +568,16 @@ func StoredClusterID(store MetaStore) (string, error) {
 	return id, err
 }
 
+// StoredMembers answers the ring members persisted in store, sorted: none
+// for a node that has never been in a cluster.
+func StoredMembers(store MetaStore) ([]string, error) {
+	_, ring, err := loadState(store)
+	if err != nil {
+		return nil, err
+	}
+	return ring.members(), nil
+}
+
 func loadState(store MetaStore) (string, ringSet, error) {
 	b, ok, err := store.Meta(storeKey)
 	if err != nil {

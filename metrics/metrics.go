@@ -29,6 +29,7 @@ type Snapshot struct {
 
 	NoQuorumReads, NoQuorumWrites int64
 	ReadRepairs                   int64
+	RoutedWrites, OffReplicaReads int64
 
 	HintsPending, HintsHandedOff, HintsDelivered int64
 
@@ -188,6 +189,8 @@ var figures = []figure{
 	quorumFailures("read", func(s *Snapshot) float64 { return float64(s.NoQuorumReads) }),
 	quorumFailures("write", func(s *Snapshot) float64 { return float64(s.NoQuorumWrites) }),
 	counter("dynago_read_repairs_total", "Stale replicas repaired by reads.", func(s *Snapshot) float64 { return float64(s.ReadRepairs) }),
+	counter("dynago_routed_writes_total", "Writes that came to a node holding no replica of their key and were sent on to its coordinator.", func(s *Snapshot) float64 { return float64(s.RoutedWrites) }),
+	counter("dynago_off_replica_reads_total", "Reads coordinated on a node holding no replica of their key.", func(s *Snapshot) float64 { return float64(s.OffReplicaReads) }),
 	gauge("dynago_hints_pending", "Hinted writes this node holds for other nodes.", func(s *Snapshot) float64 { return float64(s.HintsPending) }),
 	counter("dynago_hints_handed_off_total", "Writes this node gave to stand-ins for owners that were down.", func(s *Snapshot) float64 { return float64(s.HintsHandedOff) }),
 	counter("dynago_hints_delivered_total", "Hints this node delivered to their owners.", func(s *Snapshot) float64 { return float64(s.HintsDelivered) }),

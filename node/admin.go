@@ -1,9 +1,11 @@
 package node
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
+	"github.com/dynago/dynago/membership"
 	"github.com/dynago/dynago/resp"
 )
 
@@ -17,6 +19,8 @@ func (a admin) Nodes() []resp.NodeInfo {
 		out = append(out, resp.NodeInfo{
 			Name:       m.Name,
 			RESPAddr:   m.Meta.RESPAddr,
+			ClientAddr: clientAddr(m.Meta),
+			PeerAddr:   m.Meta.PeerAddr,
 			State:      m.State.String(),
 			InRing:     m.InRing,
 			Partitions: len(ring.PartitionsOf(m.Name)),
@@ -72,4 +76,25 @@ func (a admin) Trees() []resp.TreeRoot      { return a.n.trees() }
 func (a admin) Checkpoint(dir string) error { return a.n.eng.Checkpoint(dir) }
 func (a admin) Fault(names []string) error {
 	return a.n.fault(names)
+}
+
+// clientAddr is the address Redis Cluster clients are told to reach a node
+// at: its RESP address, unless that names no host (a node listening on every
+// interface), when the host its peers reach it at stands in.
+func clientAddr(m membership.NodeMeta) string {
+	host, port, err := net.SplitHostPort(m.RESPAddr)
+	if err != nil || !unspecified(host) {
+		return m.RESPAddr
+	}
+	for _, known := range []string{m.GossipAddr, m.PeerAddr} {
+		if h, _, err := net.SplitHostPort(known); err == nil && !unspecified(h) {
+			return net.JoinHostPort(h, port)
+		}
+	}
+	return m.RESPAddr
+}
+
+func unspecified(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || (ip != nil && ip.IsUnspecified())
 }

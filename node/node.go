@@ -12,6 +12,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,6 +215,9 @@ func Start(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{}), ready: make(chan struct{})}
 	n.bg, n.cancel = context.WithCancel(context.Background())
 	n.prepareAntiEntropy()
+	if n.cfg.Engine.ConvertLayout == nil {
+		n.cfg.Engine.ConvertLayout = convertAlone
+	}
 	eng, err := engine.Open(n.cfg.Engine)
 	if err != nil {
 		return nil, err
@@ -224,6 +228,22 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// convertAlone lets the engine convert a data directory from the key
+// layout before hash slots only when the node held it alone. Every key's
+// partition changes with the layout, and a lone node owns every partition;
+// in a cluster a key's new owners are mostly other nodes, so the data would
+// be on the wrong replicas.
+func convertAlone(e *engine.Engine, found int) error {
+	members, err := membership.StoredMembers(e)
+	if err != nil {
+		return err
+	}
+	if len(members) > 1 {
+		return fmt.Errorf("the node was one of %d cluster members (%s), and hash slots move keys to other members, so a cluster is not converted node by node; keep this data directory with the release that wrote it and copy the keys into a new cluster (docs/operations.md, \"Upgrading to hash slots\")", len(members), strings.Join(members, ", "))
+	}
+	return nil
 }
 
 func (n *Node) start() error {

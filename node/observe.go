@@ -114,6 +114,7 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 		st := n.coord.Stats()
 		snap.NoQuorumReads, snap.NoQuorumWrites = st.QuorumFailures()
 		snap.ReadRepairs = st.ReadRepairs()
+		snap.RoutedWrites, snap.OffReplicaReads = st.Routed()
 		h := n.hintStats()
 		snap.HintsPending, snap.HintsHandedOff, snap.HintsDelivered = h.Pending, h.HandedOff, h.Delivered
 	}

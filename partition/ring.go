@@ -11,9 +11,9 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// MaxPartitions bounds Q. A ring holds a few words per (partition, member)
-// pair, so the bound keeps a mistyped --partitions from exhausting memory.
-const MaxPartitions = 1 << 20
+// MaxPartitions bounds Q: a partition is at least one hash slot, so Q divides
+// Slots.
+const MaxPartitions = Slots
 
 // Ring is an immutable assignment of partitions to members. Every node that
 // builds a ring from the same Q, N and member set gets the same ring, whatever

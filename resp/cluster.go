@@ -48,8 +48,13 @@ type TreeRoot struct {
 
 // NodeInfo is one line of DYNAGO NODES.
 type NodeInfo struct {
-	Name       string
-	RESPAddr   string
+	Name     string
+	RESPAddr string
+	// ClientAddr is where clients reach the node (CLUSTER SLOTS): RESPAddr,
+	// its unspecified host (a node bound to 0.0.0.0) replaced by the host
+	// the node is known at in the cluster.
+	ClientAddr string
+	PeerAddr   string // the internode transport's address
 	State      string // alive, suspect, dead, left
 	InRing     bool
 	Partitions int // partitions this node is an owner of
@@ -343,8 +348,11 @@ func (s *Server) clusterInfo() [][2]string {
 	}
 	q, _, _ := s.cfg.Admin.Ring()
 	n, r, w := s.cfg.Admin.Quorums()
+	routedWrites, offReplicaReads := s.coord.Stats().Routed()
 	out := [][2]string{
-		{"cluster_enabled", "0"},
+		// Redis Cluster clients may be used: CLUSTER SLOTS and its
+		// kin answer on every node, lone or not (README, "Clients").
+		{"cluster_enabled", "1"},
 		{"cluster_members", strconv.Itoa(members)},
 		{"cluster_members_alive", strconv.Itoa(alive)},
 		{"cluster_partitions", strconv.Itoa(q)},
@@ -353,6 +361,8 @@ func (s *Server) clusterInfo() [][2]string {
 		{"cluster_r", strconv.Itoa(r)},
 		{"cluster_w", strconv.Itoa(w)},
 		{"cluster_read_repairs", strconv.FormatInt(s.coord.Stats().ReadRepairs(), 10)},
+		{"cluster_routed_writes", strconv.FormatInt(routedWrites, 10)},
+		{"cluster_off_replica_reads", strconv.FormatInt(offReplicaReads, 10)},
 	}
 	return append(out, s.cfg.Admin.Status()...)
 }

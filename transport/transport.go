@@ -14,7 +14,11 @@ import (
 
 // ProtocolVersion is the version of the handshake and frame format this
 // build speaks. Nodes of different versions refuse each other's connections.
-const ProtocolVersion uint16 = 1
+//
+//	1  the first release
+//	2  keys placed by Redis Cluster hash slot (engine.LayoutSlots): nodes
+//	   that place keys differently must not replicate for each other
+const ProtocolVersion uint16 = 2
 
 // Method is the kind of a request: a number of package rpc's table of
 // internode methods. The transport only carries it.

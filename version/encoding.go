@@ -228,8 +228,12 @@ func DecodeContext(s string) (Clock, error) {
 	if err != nil {
 		return nil, ErrInvalidContext
 	}
-	c, err := DecodeClock(buf)
-	if err != nil {
+	// Decoded here rather than by DecodeClock, whose error keeps its
+	// argument (and so scratch) from staying on the stack.
+	r := wire.NewReader(buf)
+	readFormat(&r)
+	c := readTable(&r)
+	if r.Done() != nil {
 		return nil, ErrInvalidContext
 	}
 	return c, nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/node"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/resp"
 )
 
@@ -111,7 +112,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.replicas, "replicas", 3, "N: replicas of every key")
 	fs.IntVar(&o.readQuorum, "read-quorum", 2, "R: replicas that must answer a read")
 	fs.IntVar(&o.writeQuorum, "write-quorum", 2, "W: replicas that must store a write")
-	fs.IntVar(&o.partitions, "partitions", 256, "Q: partitions of the key space (a power of two, fixed when the cluster is created)")
+	fs.IntVar(&o.partitions, "partitions", 256, "Q: partitions of the key space, each a run of 16384/Q hash slots (a power of two up to 16384, fixed when the cluster is created)")
 	fs.BoolVar(&o.strictQuorum, "strict-quorum", false, "count only a key's own replicas toward W and R (no stand-ins; like Riak's PW and PR)")
 	fs.DurationVar(&o.hintInterval, "hint-interval", time.Second, "how often hinted writes are offered to their owners")
 	fs.DurationVar(&o.antiEntropyInterval, "anti-entropy-interval", 10*time.Second, "how often replicas compare hash trees and repair differences")
@@ -207,8 +208,8 @@ func parseFlags(args []string) (options, error) {
 	if o.diskReserve < 0 {
 		return o, fmt.Errorf("--disk-reserve-bytes must be 0 (none) or positive")
 	}
-	if o.partitions < 1 || o.partitions&(o.partitions-1) != 0 {
-		return o, fmt.Errorf("--partitions must be a power of two, not %d", o.partitions)
+	if o.partitions < 1 || o.partitions > partition.MaxPartitions || o.partitions&(o.partitions-1) != 0 {
+		return o, fmt.Errorf("--partitions must be a power of two from 1 to %d (each partition is a run of hash slots), not %d", partition.MaxPartitions, o.partitions)
 	}
 	if o.replicas < 1 || o.readQuorum < 1 || o.writeQuorum < 1 {
 		return o, fmt.Errorf("--replicas, --read-quorum and --write-quorum must be at least 1")

@@ -262,7 +262,7 @@ func TestSpecsCoverCommandTable(t *testing.T) {
 
 // startRedis starts a reference redis-server for a test. Without one
 // installed the test is skipped, unless the CI environment variable is set.
-func startRedis(t *testing.T) *RedisServer {
+func startRedis(t *testing.T, extra ...string) *RedisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -271,7 +271,7 @@ func startRedis(t *testing.T) *RedisServer {
 		}
 		t.Skipf("redis-server not installed: %v", err)
 	}
-	r, err := StartRedis(bin, t.TempDir(), testserver.FreePort(t))
+	r, err := StartRedis(bin, t.TempDir(), testserver.FreePort(t), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}

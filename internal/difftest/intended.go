@@ -32,6 +32,14 @@ var Intended = []Difference{
 			"dynago|*"},
 	},
 	{
+		ID:           "cluster-mode",
+		Commands:     []string{"CLUSTER", "READONLY", "READWRITE", "ASKING"},
+		What:         "Every Dynago node answers the Redis Cluster commands (CLUSTER SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT, HELP; READONLY, READWRITE and ASKING answer OK) while it also takes what only a Redis without cluster support takes: multi-key commands across slots, with no CROSSSLOT, and any key on any node, with no MOVED. INFO says `cluster_enabled:1`; HELLO and INFO's `redis_mode` say standalone. Redis's commands that reshape a cluster (MEET, ADDSLOTS, FAILOVER, ...) are absent.",
+		Why:          "Any node serves any key (a command for a key this node holds no replica of is forwarded), so cluster-mode clients and plain clients both work against the same nodes; the ring is Dynago's own (DYNAGO JOIN, LEAVE, REMOVE).",
+		Tester:       "Not generated in the streams, whose reference server runs without cluster support. TestClusterCommandsMatchRedis compares CLUSTER KEYSLOT over thousands of keys (hash tags, braces, binary) and the argument errors of the CLUSTER commands with a redis-server started with cluster-enabled, and checks COUNTKEYSINSLOT and GETKEYSINSLOT against the slots that server computes.",
+		NotGenerated: []string{"cluster", "cluster|*", "readonly", "readwrite", "asking"},
+	},
+	{
 		ID:       "one-database",
 		Commands: []string{"SELECT", "CONFIG GET databases"},
 		What:     "`SELECT 1` to `SELECT 15` are refused; `CONFIG GET databases` answers 1.",

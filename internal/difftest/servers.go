@@ -19,14 +19,16 @@ type RedisServer struct {
 }
 
 // StartRedis starts the redis-server binary bin on 127.0.0.1:port without
-// persistence, its files in dir, and waits until it answers PING.
-func StartRedis(bin, dir string, port int) (*RedisServer, error) {
+// persistence, its files in dir, and waits until it answers PING. extra
+// are further redis-server options.
+func StartRedis(bin, dir string, port int, extra ...string) (*RedisServer, error) {
 	log, err := os.Create(filepath.Join(dir, "redis.log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()

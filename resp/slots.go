@@ -34,6 +34,9 @@ type slotNode struct {
 	port  int
 	cport int // the internode port, shown as Redis's cluster bus port
 	self  bool
+	// alive: the node is shown serving slots. A suspect is not: clients
+	// that cannot reach it would retry it until it is declared dead,
+	// while any other owner serves its keys at no cost.
 	alive bool
 	state string // alive, suspect, dead, left
 }
@@ -79,7 +82,7 @@ func buildSlotView(q int, owners func(p int) []string, infos []NodeInfo) slotVie
 			self = len(v.nodes)
 		}
 		v.nodes = append(v.nodes, slotNode{id: nodeID(in.Name), name: in.Name, host: host, port: port, cport: cport,
-			self: in.Self, alive: in.Self || in.State == "alive" || in.State == "suspect", state: in.State})
+			self: in.Self, alive: in.Self || in.State == "alive", state: in.State})
 	}
 	for p := range q {
 		var serve []int
@@ -101,13 +104,19 @@ func buildSlotView(q int, owners func(p int) []string, infos []NodeInfo) slotVie
 	return v
 }
 
-// slotsOf lists the runs node i coordinates writes of, ascending.
+// slotsOf lists the runs node i coordinates writes of, ascending, adjacent
+// runs joined.
 func (v slotView) slotsOf(i int) []slotRange {
 	var out []slotRange
 	for _, r := range v.ranges {
-		if len(r.nodes) > 0 && r.nodes[0] == i {
-			out = append(out, r)
+		if len(r.nodes) == 0 || r.nodes[0] != i {
+			continue
 		}
+		if n := len(out); n > 0 && out[n-1].last+1 == r.first {
+			out[n-1].last = r.last
+			continue
+		}
+		out = append(out, slotRange{first: r.first, last: r.last, nodes: r.nodes[:1]})
 	}
 	return out
 }

@@ -1,0 +1,52 @@
+// ioredis's Cluster client against a Dynago cluster.
+//
+// Usage: node cluster.js PREFIX HOST PORT [HOST PORT ...]
+//
+// Every address given is a startup node; some may be down. Each check
+// prints "ok NAME" or "FAIL NAME: ..."; the exit status is 1 if any failed.
+// internal/clients/cluster_test.go runs it.
+'use strict';
+
+const Redis = require('ioredis');
+
+let failed = false;
+function check(name, cond, detail) {
+  if (cond) {
+    console.log('ok ' + name);
+  } else {
+    failed = true;
+    console.log('FAIL ' + name + ': ' + (detail || ''));
+  }
+}
+
+async function main() {
+  const [prefix, ...args] = process.argv.slice(2);
+  const nodes = [];
+  for (let i = 0; i < args.length; i += 2) nodes.push({ host: args[i], port: Number(args[i + 1]) });
+  const c = new Redis.Cluster(nodes, { clusterRetryStrategy: (times) => (times > 20 ? null : 100) });
+  c.on('error', () => {}); // a startup node that is down is expected
+
+  const keys = Array.from({ length: 200 }, (_, i) => `${prefix}:${i}`);
+  for (let i = 0; i < keys.length; i++) await c.set(keys[i], String(i));
+  const got = await Promise.all(keys.map((k) => c.get(k)));
+  const bad = keys.filter((k, i) => got[i] !== String(i));
+  check('set and get', bad.length === 0, 'wrong values for ' + bad.slice(0, 5));
+
+  const pipe = c.pipeline();
+  for (let i = 0; i < 30; i++) pipe.incr(`{${prefix}}:counter`);
+  const replies = await pipe.exec();
+  check('pipeline', replies[replies.length - 1][1] === 30, JSON.stringify(replies.slice(-3)));
+
+  const tagged = Array.from({ length: 20 }, (_, i) => `{${prefix}:user}:${i}`);
+  await c.mset(...tagged.flatMap((k, i) => [k, 'v' + i]));
+  const vals = await c.mget(...tagged);
+  check('hash-tagged keys', vals.every((v, i) => v === 'v' + i), JSON.stringify(vals.slice(0, 3)));
+
+  await c.quit();
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log('FAIL exception: ' + e);
+  process.exit(1);
+});

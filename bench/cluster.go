@@ -235,3 +235,73 @@ func ClusterScenario(cfg Config) Scenario {
 		},
 	}
 }
+
+// routedOps sums, over the nodes that answer, the operations that reached
+// a node holding no replica of their key (INFO cluster_routed_writes and
+// cluster_off_replica_reads); 0 and no error when want is false.
+func routedOps(ctx context.Context, nodes []*Process, want bool) (int64, error) {
+	if !want {
+		return 0, nil
+	}
+	var sum int64
+	for _, p := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+		info, err := c.Info(ctx, "cluster").Result()
+		c.Close()
+		if err != nil {
+			return 0, fmt.Errorf("%s: INFO cluster: %w", p.Name, err)
+		}
+		for _, f := range []string{"cluster_routed_writes", "cluster_off_replica_reads"} {
+			v, ok := infoField(info, f)
+			if !ok {
+				return 0, fmt.Errorf("%s: INFO cluster has no %s", p.Name, f)
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %s: %w", p.Name, f, err)
+			}
+			sum += n
+		}
+	}
+	return sum, nil
+}
+
+// RoutingScenario starts a Dynago cluster of cfg.RoutingNodes nodes and
+// drives it two ways with the same load: plain redis-benchmark clients
+// spread evenly over the nodes (each command goes to whichever node its
+// client holds, so most land on a node holding no replica of their key),
+// and redis-benchmark --cluster, which learns the slots from CLUSTER NODES
+// and sends each key to the node that coordinates it. It reports
+// throughput, CPU per operation summed over the nodes, and the share of
+// commands routed off their replicas.
+func RoutingScenario(cfg Config) Scenario {
+	spec := ClusterSpec{
+		Nodes: cfg.RoutingNodes,
+		N:     cfg.ClusterReplicas, R: cfg.ClusterReadQuorum, W: cfg.ClusterWriteQuorum,
+		Fsync: cfg.Fsync,
+	}
+	return Scenario{
+		Name:    "routing",
+		Targets: []TargetSpec{DynagoClusterTarget(spec)},
+		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
+			cluster := ts[0]
+			plain := fmt.Sprintf("plain-via-%d", len(cluster.Nodes))
+			aware := "cluster-client"
+			eps := []endpoint{
+				{Name: plain, Addrs: cluster.Addrs(), Procs: cluster.Nodes},
+				{Name: aware, Addrs: cluster.Addrs(), Procs: cluster.Nodes, Cluster: true},
+			}
+			rep := &ThroughputReport{
+				Title: fmt.Sprintf("Routing (%d nodes, N=%d R=%d W=%d, --fsync %s)", spec.Nodes, spec.N, spec.R, spec.W, spec.Fsync),
+				Note: fmt.Sprintf("%s: plain clients split over all nodes; %s: redis-benchmark --cluster through node 1; routed %%: commands that reached a node holding no replica of their key",
+					plain, aware),
+				Bench:  "Routing",
+				Load:   Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace},
+				Repeat: cfg.Repeat,
+				Routed: true,
+				Ratios: []Ratio{{Num: aware, Den: plain}},
+			}
+			return rep, runRounds(ctx, env, cfg, cfg.ClusterRequestsFor, eps, rep)
+		},
+	}
+}

@@ -93,6 +93,12 @@ type Config struct {
 	// ClusterNodes is the cluster's size. Default 3, the smallest cluster
 	// that keeps N=3 replicas on distinct nodes.
 	ClusterNodes int
+	// Routing enables the routing scenario: a cluster of RoutingNodes
+	// (default 5) driven by plain clients spread over its nodes and by
+	// redis-benchmark --cluster, under the cluster scenario's load and
+	// quorums.
+	Routing      bool
+	RoutingNodes int
 	// ClusterReplicas, ClusterReadQuorum and ClusterWriteQuorum are the
 	// cluster's N, R and W. Default 3, 2, 2: Dynago's own defaults, where a
 	// read and a write quorum always overlap (R+W > N).
@@ -173,6 +179,8 @@ func DefaultConfig() Config {
 		MemoryTimeout:      2 * time.Minute,
 		Cluster:            true,
 		ClusterNodes:       3,
+		Routing:            true,
+		RoutingNodes:       5,
 		ClusterReplicas:    3,
 		ClusterReadQuorum:  2,
 		ClusterWriteQuorum: 2,
@@ -200,7 +208,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
 	}
-	if !c.Throughput && !c.HotKey && !c.MultiKey && !c.Memory && !c.Cluster && !c.Failover {
+	if !c.Throughput && !c.HotKey && !c.MultiKey && !c.Memory && !c.Cluster && !c.Routing && !c.Failover {
 		return errors.New("nothing to do: every scenario is off")
 	}
 	if (c.HotKey || c.MultiKey) && c.HotKeyRequests < 1 {
@@ -245,7 +253,7 @@ func (c Config) Validate() error {
 			return errors.New("run timeout must be positive")
 		}
 	}
-	if c.Cluster {
+	if c.Cluster || c.Routing {
 		if err := c.validateCluster(); err != nil {
 			return err
 		}
@@ -271,6 +279,9 @@ const maxRateRequests = 10_000_000
 func (c Config) validateCluster() error {
 	if c.ClusterNodes < 2 {
 		return fmt.Errorf("cluster nodes %d: want at least 2", c.ClusterNodes)
+	}
+	if c.Routing && c.RoutingNodes < 2 {
+		return fmt.Errorf("routing nodes %d: want at least 2", c.RoutingNodes)
 	}
 	n, r, w := c.ClusterReplicas, c.ClusterReadQuorum, c.ClusterWriteQuorum
 	if n < 1 || r < 1 || w < 1 || r > n || w > n {

@@ -27,6 +27,11 @@ type Result struct {
 	// serving processes spent per request, in microseconds, summed over
 	// all of a cluster's nodes; zero when not measured.
 	CPUUsPerOp float64
+	// RoutedPct is the share of requests, in percent, that reached a node
+	// holding no replica of their key (INFO cluster's routed writes and
+	// off-replica reads, summed over the nodes); measured only where the
+	// report asks for it.
+	RoutedPct float64
 }
 
 // csvColumns maps redis-benchmark's CSV header names (redis-benchmark 7) to

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -114,6 +115,9 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 		head = append(head, "p99.9 ms")
 	}
 	head = append(head, "CPU us/op")
+	if r.Routed {
+		head = append(head, "routed %")
+	}
 	tw.row(head...)
 	// cells pads a row to the header's width with fill.
 	cells := func(fill string, cs ...string) []string {
@@ -147,6 +151,9 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 					cs = append(cs, formatMs(m.P999Ms))
 				}
 				cs = append(cs, formatCPU(m.CPUUsPerOp))
+				if r.Routed {
+					cs = append(cs, strconv.FormatFloat(m.RoutedPct, 'f', 2, 64))
+				}
 				tw.row(cs...)
 				medians[row.Target] = m
 			}
@@ -166,7 +173,7 @@ func (r *ThroughputReport) WriteTable(w io.Writer) error {
 				}
 			}
 			cs := cells("", test, pipeline, "", q.Num+"/"+q.Den, v)
-			cs[len(cs)-1] = cpu
+			cs[slices.Index(head, "CPU us/op")] = cpu
 			tw.row(cs...)
 		}
 	}

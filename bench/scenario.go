@@ -57,6 +57,9 @@ func Scenarios(cfg Config) []Scenario {
 	if cfg.Cluster {
 		out = append(out, ClusterScenario(cfg))
 	}
+	if cfg.Routing {
+		out = append(out, RoutingScenario(cfg))
+	}
 	if cfg.Failover {
 		out = append(out, FailoverScenario(cfg))
 	}

@@ -32,6 +32,7 @@ func Median(rs []Result) Result {
 		MaxMs:  pick(func(r Result) float64 { return r.MaxMs }),
 
 		CPUUsPerOp: pick(func(r Result) float64 { return r.CPUUsPerOp }),
+		RoutedPct:  pick(func(r Result) float64 { return r.RoutedPct }),
 	}
 }
 

@@ -21,6 +21,9 @@ type Load struct {
 	Requests  int    // -n
 	ValueSize int    // -d
 	Keyspace  int    // -r
+	// Cluster runs redis-benchmark --cluster: it learns the slots from the
+	// node it is given (CLUSTER NODES) and sends each key to its node.
+	Cluster bool
 }
 
 // benchmarkArgs returns redis-benchmark's arguments for l against host:port.
@@ -39,6 +42,9 @@ func benchmarkArgs(host, port string, l Load, text bool) []string {
 	}
 	if l.Keyspace > 0 { // none: every client on the one key the test names
 		args = append(args, "-r", strconv.Itoa(l.Keyspace))
+	}
+	if l.Cluster {
+		args = append(args, "--cluster")
 	}
 	if !text {
 		args = append(args, "--csv")
@@ -161,6 +167,7 @@ type ThroughputReport struct {
 	Load   Load   // the common parameters (Test, Pipeline and Requests vary by row)
 	Repeat int    // repetitions per row; rows report the median
 	Tail   bool   // rows carry p99.9 (read from text reports)
+	Routed bool   // rows carry the share of requests routed off their replicas
 	Ratios []Ratio
 	Rows   []ThroughputRow
 }
@@ -171,6 +178,9 @@ type endpoint struct {
 	Name  string
 	Addrs []string
 	Procs []*Process // the processes whose CPU time serves it
+	// Cluster drives the endpoint with redis-benchmark --cluster through
+	// its first address.
+	Cluster bool
 }
 
 // targetEndpoints returns one endpoint per target, each using all its nodes.
@@ -288,9 +298,17 @@ func runRounds(ctx context.Context, env *Env, cfg Config, requestsFor func(int) 
 						continue
 					}
 					cpu0, cpuErr := cpuTime(e.Procs)
-					res, err := runLoad(ctx, env.RedisBenchmarkBin, e.Addrs, l, rep.Tail, cfg.RunTimeout)
+					routed0, routedErr := routedOps(ctx, e.Procs, rep.Routed)
+					el, addrs := l, e.Addrs
+					if e.Cluster {
+						el.Cluster, addrs = true, e.Addrs[:1]
+					}
+					res, err := runLoad(ctx, env.RedisBenchmarkBin, addrs, el, rep.Tail, cfg.RunTimeout)
 					if cpu1, err1 := cpuTime(e.Procs); err == nil && cpuErr == nil && err1 == nil && l.Requests > 0 {
 						res.CPUUsPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(l.Requests)
+					}
+					if routed1, err1 := routedOps(ctx, e.Procs, rep.Routed); rep.Routed && err == nil && routedErr == nil && err1 == nil && l.Requests > 0 {
+						res.RoutedPct = 100 * float64(routed1-routed0) / float64(l.Requests)
 					}
 					if ctx.Err() != nil {
 						rep.Rows = append(rep.Rows, rows...)

@@ -57,6 +57,8 @@ func main() {
 
 	fs.BoolVar(&cfg.Cluster, "cluster", cfg.Cluster, "run the cluster scenario (redis, one Dynago node, a Dynago cluster)")
 	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", cfg.ClusterNodes, "Dynago nodes in the cluster scenario")
+	fs.BoolVar(&cfg.Routing, "routing", cfg.Routing, "run the routing scenario (a Dynago cluster through plain clients spread over its nodes and through redis-benchmark --cluster)")
+	fs.IntVar(&cfg.RoutingNodes, "routing-nodes", cfg.RoutingNodes, "Dynago nodes in the routing scenario")
 	clusterRequests := fs.String("cluster-requests", "", "requests (-n) per pipeline depth in the cluster scenario (default: a fifth of -requests)")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "requests/s of the fixed-rate run against the cluster; 0 skips it")
 	fs.DurationVar(&cfg.RateDuration, "rate-duration", cfg.RateDuration, "duration of the fixed-rate run")

@@ -22,7 +22,7 @@ func TestConfigValidate(t *testing.T) {
 		{"fsync", func(c *Config) { c.Fsync = "sometimes" }, "fsync"},
 		{"format", func(c *Config) { c.Format = "json" }, "format"},
 		{"nothing to do", func(c *Config) {
-			c.Throughput, c.HotKey, c.MultiKey, c.Memory, c.Cluster, c.Failover = false, false, false, false, false, false
+			c.Throughput, c.HotKey, c.MultiKey, c.Memory, c.Cluster, c.Routing, c.Failover = false, false, false, false, false, false, false
 		}, "nothing to do"},
 		{"hot-key requests", func(c *Config) { c.HotKeyRequests = 0 }, "hot-key requests"},
 		{"requests per pipeline", func(c *Config) { c.Requests = []int{1, 2, 3} }, "3 request counts for 2 pipeline"},
@@ -31,6 +31,7 @@ func TestConfigValidate(t *testing.T) {
 		{"test list in one name", func(c *Config) { c.Tests = []string{"SET,GET"} }, "one redis-benchmark test"},
 		{"memory keys", func(c *Config) { c.MemoryKeys = 2 }, "memory keys"},
 		{"cluster of one", func(c *Config) { c.ClusterNodes = 1 }, "cluster nodes 1"},
+		{"routing cluster of one", func(c *Config) { c.Cluster, c.RoutingNodes = false, 1 }, "routing nodes 1"},
 		{"quorum above N", func(c *Config) { c.ClusterWriteQuorum = 4 }, "want 1 <= R, W <= N"},
 		{"cluster requests per pipeline", func(c *Config) { c.ClusterRequests = []int{1, 2, 3} }, "3 cluster request counts"},
 		{"cluster requests zero", func(c *Config) { c.ClusterRequests = []int{0} }, "cluster requests 0"},

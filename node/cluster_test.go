@@ -655,7 +655,7 @@ func TestAdminCommands(t *testing.T) {
 			}
 		}
 		for field, want := range map[string]string{
-			"cluster_enabled": "0", "cluster_members": "3", "cluster_members_alive": "3",
+			"cluster_enabled": "1", "cluster_members": "3", "cluster_members_alive": "3",
 			"cluster_partitions": "256", "cluster_n": "3", "cluster_r": "2", "cluster_w": "2",
 		} {
 			if got := infoField(t, r, "cluster", field); got != want {

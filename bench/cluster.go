@@ -23,6 +23,11 @@ type ClusterSpec struct {
 	Fsync   string // --fsync
 }
 
+// clusterSpec is a cluster of nodes with cfg's quorums and fsync mode.
+func (cfg Config) clusterSpec(nodes int) ClusterSpec {
+	return ClusterSpec{Nodes: nodes, N: cfg.ClusterReplicas, R: cfg.ClusterReadQuorum, W: cfg.ClusterWriteQuorum, Fsync: cfg.Fsync}
+}
+
 // DynagoClusterTarget is a cluster of s.Nodes Dynago nodes on loopback: the
 // first starts alone, the others --join its gossip port. The target is ready
 // when every node answers PING and its INFO cluster counts all the nodes
@@ -192,11 +197,7 @@ func (r *ClusterReport) WriteBenchstat(w io.Writer) error {
 // single/redis and cluster/single. Then, if cfg.Rate is set, it sends
 // unpipelined GETs and SETs at a fixed rate to all the cluster's nodes.
 func ClusterScenario(cfg Config) Scenario {
-	spec := ClusterSpec{
-		Nodes: cfg.ClusterNodes,
-		N:     cfg.ClusterReplicas, R: cfg.ClusterReadQuorum, W: cfg.ClusterWriteQuorum,
-		Fsync: cfg.Fsync,
-	}
+	spec := cfg.clusterSpec(cfg.ClusterNodes)
 	return Scenario{
 		Name:    "cluster",
 		Targets: []TargetSpec{RedisTarget(redisPeer(cfg.Fsync)), DynagoTarget(cfg.Fsync), DynagoClusterTarget(spec)},
@@ -275,11 +276,7 @@ func routedOps(ctx context.Context, nodes []*Process, want bool) (int64, error) 
 // throughput, CPU per operation summed over the nodes, and the share of
 // commands routed off their replicas.
 func RoutingScenario(cfg Config) Scenario {
-	spec := ClusterSpec{
-		Nodes: cfg.RoutingNodes,
-		N:     cfg.ClusterReplicas, R: cfg.ClusterReadQuorum, W: cfg.ClusterWriteQuorum,
-		Fsync: cfg.Fsync,
-	}
+	spec := cfg.clusterSpec(cfg.RoutingNodes)
 	return Scenario{
 		Name:    "routing",
 		Targets: []TargetSpec{DynagoClusterTarget(spec)},

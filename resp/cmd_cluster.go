@@ -50,7 +50,7 @@ func (c *client) slotView() slotView {
 		q, _, owners := a.Ring()
 		v = buildSlotView(q, owners, a.Nodes())
 	} else {
-		self := NodeInfo{Name: c.srv.cfg.NodeName, State: "alive", Self: true}
+		self := NodeInfo{Name: c.srv.cfg.NodeName, State: "alive", InRing: true, Self: true}
 		if ln := c.srv.ln; ln != nil {
 			self.RESPAddr = ln.Addr().String()
 		}
@@ -151,13 +151,14 @@ func cmdClusterShards(c *client, args [][]byte) {
 
 // cmdClusterNodes answers Redis's node table. Every node is a master; its
 // slots are the runs it coordinates writes of (first in CLUSTER SLOTS), so
-// every slot is listed once. Down nodes are flagged "fail" with no slots.
+// every slot is listed once. Ring members that are down (or stopped) are
+// flagged "fail" with no slots; nodes outside the ring are not listed.
 func cmdClusterNodes(c *client, args [][]byte) {
 	v := c.slotView()
 	now := c.srv.cfg.Now().UnixMilli()
 	var b strings.Builder
 	for i, n := range v.nodes {
-		if n.state == "left" {
+		if !n.inRing && !n.self {
 			continue
 		}
 		flags, link, pong := "master", "connected", now
@@ -191,7 +192,7 @@ func cmdClusterInfo(c *client, args [][]byte) {
 	masters := 0
 	known := 0
 	for i, n := range v.nodes {
-		if n.state != "left" {
+		if n.inRing || n.self {
 			known++
 		}
 		if len(v.slotsOf(i)) > 0 {

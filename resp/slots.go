@@ -39,6 +39,9 @@ type slotNode struct {
 	// while any other owner serves its keys at no cost.
 	alive bool
 	state string // alive, suspect, dead, left
+	// inRing: a member of the ring (a node stopped, even gracefully, stays
+	// one until DYNAGO REMOVE or LEAVE).
+	inRing bool
 }
 
 // slotRange is a run of slots and the nodes that serve it: indexes into
@@ -82,7 +85,7 @@ func buildSlotView(q int, owners func(p int) []string, infos []NodeInfo) slotVie
 			self = len(v.nodes)
 		}
 		v.nodes = append(v.nodes, slotNode{id: nodeID(in.Name), name: in.Name, host: host, port: port, cport: cport,
-			self: in.Self, alive: in.Self || in.State == "alive", state: in.State})
+			self: in.Self, alive: in.Self || in.State == "alive", state: in.State, inRing: in.InRing})
 	}
 	for p := range q {
 		var serve []int

@@ -69,6 +69,7 @@ func (s *Server) Stop() {
 	if s.Node == nil {
 		return
 	}
+	s.cfg.Addr = s.Addr() // a restart listens where the node did
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Node.Shutdown(ctx); err != nil {
@@ -77,13 +78,11 @@ func (s *Server) Stop() {
 	s.Node = nil
 }
 
-// Restart stops the node and starts it again on the same data directory and
-// the same port.
+// Restart stops the node (unless Stop did) and starts it again on the same
+// data directory and the same port.
 func (s *Server) Restart() {
 	s.t.Helper()
-	addr := s.Addr()
 	s.Stop()
-	s.cfg.Addr = addr
 	s.start()
 }
 

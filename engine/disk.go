@@ -21,7 +21,9 @@ import (
 // panics at the next log rotation). So the engine watches the disk itself:
 //
 //   - Every file Pebble writes goes through watchedFS, which reports a
-//     failed write, sync or preallocation the moment it happens.
+//     failed write, sync or preallocation the moment it happens. Commits
+//     may not run far ahead of Pebble's writes of its log (walReady), so
+//     that a failed one is known long before the log is rotated.
 //   - Free space is measured (statfs) once per DiskCheckInterval and
 //     whenever the bytes committed since the last measurement could have
 //     taken it below DiskReserveBytes. Below the reserve the disk counts as
@@ -187,6 +189,15 @@ var (
 	closeWaitWhenBad = 5 * time.Second
 )
 
+// maxWALLead is how far (bytes committed) commits may run ahead of Pebble's
+// writes of its log before a commit syncs the log first (Engine.walReady):
+// two of the log's 32 KiB blocks, so that a log writer that keeps up (it
+// writes each block as it fills) makes no commit wait; and a quarter of
+// Pebble's smallest memtable (its first, of 256 KiB; a quarter of
+// MemTableBytes if that is smaller), so that a failed write of the log is
+// known well before a memtable can fill and Pebble rotate its log.
+const maxWALLead = 64 << 10
+
 // probeName is the file the probe writes in the data directory.
 const probeName = "dynago-disk-probe"
 
@@ -203,6 +214,7 @@ type disk struct {
 	refusal atomic.Pointer[DiskError]     // what refused writes get (nil when ok)
 	stalled atomic.Bool                   // Pebble is in a write stall
 	walBad  atomic.Bool                   // walBroken, read after every commit
+	walLead atomic.Int64                  // bytes committed since Pebble last wrote its log (see Engine.walReady)
 	flushes atomic.Bool                   // Pebble's last memtable flush failed on the disk
 	errs    atomic.Int64                  // failed disk writes since open
 	refused atomic.Int64                  // refused writes since open
@@ -233,6 +245,8 @@ type disk struct {
 	wg   sync.WaitGroup
 
 	pebbleLog rateLog // Pebble's own error messages
+
+	walLeadMax int64 // walLead beyond which a commit first syncs the log (see Engine.walReady)
 }
 
 func newDisk(cfg Config) *disk {
@@ -252,6 +266,10 @@ func newDisk(cfg Config) *disk {
 	d.free.Store(-1)
 	d.total.Store(-1)
 	d.pebbleLog.every = diskLogEvery
+	d.walLeadMax = maxWALLead
+	if m := int64(cfg.MemTableBytes) / 4; m > 0 && m < maxWALLead {
+		d.walLeadMax = m
+	}
 	return d
 }
 
@@ -774,14 +792,24 @@ func (f *watchedFile) report(op string, err error) error {
 	return err
 }
 
+// wrote reports a write's outcome. A write of a write-ahead log that
+// succeeds means Pebble's log writer keeps up with the commits (up to the
+// part of a block it has not written yet).
+func (f *watchedFile) wrote(err error) error {
+	if err == nil && f.wal {
+		f.d.walLead.Store(0)
+	}
+	return f.report("write", err)
+}
+
 func (f *watchedFile) Write(p []byte) (int, error) {
 	n, err := f.File.Write(p)
-	return n, f.report("write", err)
+	return n, f.wrote(err)
 }
 
 func (f *watchedFile) WriteAt(p []byte, off int64) (int, error) {
 	n, err := f.File.WriteAt(p, off)
-	return n, f.report("write", err)
+	return n, f.wrote(err)
 }
 
 func (f *watchedFile) Sync() error { return f.synced(f.File.Sync()) }

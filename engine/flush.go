@@ -135,6 +135,9 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 			return false, err
 		}
 	}
+	if err := e.walReady(b.Len()); err != nil {
+		return false, err
+	}
 	// (diskErr also when Pebble returns nothing: a sync of a write-ahead
 	// log it failed to write returns no error; see quietLogger.Fatalf.)
 	if err := e.diskErr(b.Commit(pebble.Sync)); err != nil {

@@ -187,6 +187,9 @@ func (e *Engine) DeleteHint(owner string, key []byte, delivered version.Object) 
 	if !version.Merge(delivered, cur).Equal(delivered) {
 		return nil
 	}
+	if err := e.walReady(len(hk)); err != nil {
+		return err
+	}
 	if err := e.db.Delete(hk, pebble.NoSync); err != nil {
 		return err
 	}

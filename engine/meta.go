@@ -39,6 +39,9 @@ func (e *Engine) SetMeta(name string, value []byte) error {
 		return ErrClosed
 	}
 	defer e.release()
+	if err := e.walReady(len(name) + len(value)); err != nil {
+		return err
+	}
 	return e.diskErr(e.db.Set(metaKey(name), value, pebble.Sync))
 }
 

@@ -54,6 +54,9 @@ func (e *Engine) CollectTombstones(limit int) (int, error) {
 		if err := e.disk.check(); err != nil {
 			return removed, err
 		}
+		if err := e.walReady(len(d.index)); err != nil {
+			return removed, err
+		}
 		if err := e.db.Delete(d.index, pebble.NoSync); err != nil {
 			return removed, err
 		}

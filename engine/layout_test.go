@@ -1,56 +1,20 @@
 package engine
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynago/dynago/engine/enginetest"
 	"github.com/dynago/dynago/version"
 )
 
 // rewriteAsXXHashLayout turns a closed store into what a release before
-// hash slots wrote: data and hint entries at their xxhash positions, no
-// layout mark. Entries whose index is in keep stay where they are, as after
-// a conversion cut short by a crash.
+// hash slots wrote; entries whose index is in keep stay where they are.
 func rewriteAsXXHashLayout(t *testing.T, dir string, keep func(i int) bool) {
 	t.Helper()
-	db, err := pebble.Open(dir, &pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := db.NewBatch()
-	i := 0
-	for _, space := range []byte{spaceData, spaceHint} {
-		it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{space}, UpperBound: spaceEnd(space)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for ok := it.First(); ok; ok = it.Next() {
-			i++
-			if keep(i) {
-				continue
-			}
-			k := it.Key()
-			key := k[9:]
-			if space == spaceHint {
-				key, _, _ = splitHintKey(k)
-			}
-			old := append([]byte(nil), k...)
-			binary.BigEndian.PutUint64(old[1:9], xxhash.Sum64(key))
-			v := append([]byte(nil), it.Value()...)
-			if err := errors.Join(b.Delete(k, nil), b.Set(old, v, nil)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := it.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := errors.Join(b.Delete(metaKey(metaLayout), nil), b.Commit(pebble.Sync)); err != nil {
+	if _, err := enginetest.RewriteAsXXHashLayout(dir, keep); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,44 +1,21 @@
 package node_test
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/cespare/xxhash/v2"
-	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynago/dynago/engine/enginetest"
 	"github.com/dynago/dynago/internal/testserver"
 	"github.com/dynago/dynago/node"
 )
 
 // downgradeLayout rewrites a stopped node's data directory as a release
-// before hash slots left it: every data entry at xxhash64 of its key, and
-// no layout mark.
+// before hash slots left it.
 func downgradeLayout(t *testing.T, dir string) int {
 	t.Helper()
-	db, err := pebble.Open(dir, &pebble.Options{})
+	n, err := enginetest.RewriteAsXXHashLayout(dir, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{'d'}, UpperBound: []byte{'e'}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewBatch()
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		old := append([]byte(nil), k...)
-		binary.BigEndian.PutUint64(old[1:9], xxhash.Sum64(k[9:]))
-		if err := errors.Join(b.Delete(k, nil), b.Set(old, append([]byte(nil), it.Value()...), nil)); err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	if err := errors.Join(it.Close(), b.Delete([]byte("mlayout"), nil), b.Commit(pebble.Sync)); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -297,8 +297,5 @@ func cmdClusterHelp(c *client, args [][]byte) {
 		"SHARDS", "    Return information about slot range mappings and the nodes associated with them.",
 		"HELP", "    Prints this help.",
 	}
-	c.writeArray(len(lines))
-	for _, l := range lines {
-		c.writeStatus(l)
-	}
+	c.writeHelp(lines)
 }

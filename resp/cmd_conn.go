@@ -257,10 +257,7 @@ func cmdClientHelp(c *client, args [][]byte) {
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"HELP", "    Print this help.",
 	}
-	c.writeArray(len(lines))
-	for _, l := range lines {
-		c.writeStatus(l)
-	}
+	c.writeHelp(lines)
 }
 
 // describe is the client's line in CLIENT LIST, in Redis's field order.

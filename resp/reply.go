@@ -51,6 +51,15 @@ func (c *client) writeBulkString(s string) { c.out.WriteBulkString(s) }
 func (c *client) writeArray(n int)         { c.out.WriteArray(n) }
 func (c *client) writeStatus(s string)     { c.out.WriteString(s) }
 
+// writeHelp answers a HELP subcommand: its lines as status replies, as
+// Redis does.
+func (c *client) writeHelp(lines []string) {
+	c.writeArray(len(lines))
+	for _, l := range lines {
+		c.writeStatus(l)
+	}
+}
+
 // writeError writes an error reply; msg starts with its code (ERR, WRONGTYPE, ...).
 func (c *client) writeError(msg string) {
 	c.srv.stats.errors.Add(1)

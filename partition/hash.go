@@ -21,8 +21,12 @@ const Slots = 16384
 const slotBits = 14
 
 // Hash is the position of key on the ring: its slot in the top 14 bits, then
-// 50 bits of xxhash of the key.
+// 50 bits of xxhash of the key. An element key (element.go) has its key's
+// position.
 func Hash(key []byte) uint64 {
+	if len(key) > len(ElementPrefix) && key[0] == ElementPrefix[0] {
+		key = Owner(key)
+	}
 	return uint64(Slot(key))<<(64-slotBits) | xxhash.Sum64(key)>>slotBits
 }
 

@@ -57,12 +57,22 @@ const (
 	VSet Code = 12
 	// VDel deletes exactly the versions in Context.
 	VDel Code = 13
+	// HSet sets the hash fields Fields to Values (HSET, HMSET; HSETNX
+	// with NX).
+	HSet Code = 14
+	// HDel deletes the hash fields Fields.
+	HDel Code = 15
+	// HIncrBy adds Int to the counter of hash field Fields[0].
+	HIncrBy Code = 16
+	// HIncrByFloat adds Float to the counter of hash field Fields[0].
+	HIncrByFloat Code = 17
 )
 
 var codeNames = [...]string{
 	Set: "set", GetSet: "getset", GetDel: "getdel", GetEx: "getex", Append: "append",
 	SetRange: "setrange", IncrBy: "incrby", IncrByFloat: "incrbyfloat", Del: "del",
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
+	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
 }
 
 func (c Code) String() string {
@@ -119,6 +129,10 @@ type Op struct {
 	// MaxValue bounds the string an Append or SetRange may make (the
 	// sending node's --max-value-bytes).
 	MaxValue int64
+	// Fields are the hash fields a hash code names, and Values (HSet)
+	// their new values, pairwise.
+	Fields [][]byte
+	Values [][]byte
 }
 
 // Blind reports whether the Op's change does not depend on the key's
@@ -172,6 +186,8 @@ func (o *Op) answersOld() bool {
 //	expiry    varint
 //	context   bytes (version.Clock's binary form; empty for none)
 //	max value varint
+//	fields    uvarint count, then bytes each
+//	values    uvarint count, then bytes each
 
 // AppendBinary appends o's binary form to b.
 func (o *Op) AppendBinary(b []byte) []byte {
@@ -187,7 +203,42 @@ func (o *Op) AppendBinary(b []byte) []byte {
 		ctx = o.Context.AppendBinary(nil)
 	}
 	b = wire.AppendBytes(b, ctx)
-	return wire.AppendVarint(b, o.MaxValue)
+	b = wire.AppendVarint(b, o.MaxValue)
+	b = appendList(b, o.Fields)
+	return appendList(b, o.Values)
+}
+
+func appendList(b []byte, l [][]byte) []byte {
+	b = wire.AppendUvarint(b, uint64(len(l)))
+	for _, e := range l {
+		b = wire.AppendBytes(b, e)
+	}
+	return b
+}
+
+func readList(r *wire.Reader) [][]byte {
+	n := r.Count(1)
+	if n == 0 {
+		return nil
+	}
+	l := make([][]byte, 0, n)
+	for range n {
+		l = append(l, r.Bytes())
+	}
+	return l
+}
+
+// argsFit reports whether the op has the fields and values its code needs.
+func (o *Op) argsFit() bool {
+	switch o.Code {
+	case HSet:
+		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
+	case HDel:
+		return len(o.Fields) > 0 && len(o.Values) == 0
+	case HIncrBy, HIncrByFloat:
+		return len(o.Fields) == 1 && len(o.Values) == 0
+	}
+	return len(o.Fields) == 0 && len(o.Values) == 0
 }
 
 // ErrMalformed is the error of a binary form that cannot be read.
@@ -206,11 +257,17 @@ func Read(r *wire.Reader) Op {
 	o.Expiry = r.Varint()
 	ctx := r.Bytes()
 	o.MaxValue = r.Varint()
+	o.Fields = readList(r)
+	o.Values = readList(r)
 	if r.Err() != nil {
 		return Op{}
 	}
 	if !o.Code.valid() || flags > math.MaxUint16 {
 		r.Fail(fmt.Errorf("%w: code %d, flags %#x", ErrMalformed, o.Code, flags))
+		return Op{}
+	}
+	if !o.argsFit() {
+		r.Fail(fmt.Errorf("%w: %s with %d fields and %d values", ErrMalformed, o.Code, len(o.Fields), len(o.Values)))
 		return Op{}
 	}
 	o.Flags = Flags(flags)

@@ -136,9 +136,14 @@ func TestBlind(t *testing.T) {
 
 // goldenOp is TestGoldenEncoding's Op in its binary form: code 1, flags
 // 0x11, key "k", value "v", int -1, float 1.5, expiry 1000, the context
-// (version's clock form), max value 512.
+// (version's clock form), max value 512, no fields, no values.
 const goldenOp = "01" + "11" + "016b" + "0176" + "01" + "3ff8000000000000" + "d00f" +
-	"0c" + "010100000000000000070103" + "8008"
+	"0c" + "010100000000000000070103" + "8008" + "00" + "00"
+
+// goldenHSet is HSET k f1 a f2 b: code 14, the zero numbers, two fields,
+// two values.
+const goldenHSet = "0e" + "00" + "016b" + "00" + "00" + "0000000000000000" + "00" +
+	"00" + "00" + "02" + "026631" + "026632" + "02" + "0161" + "0162"
 
 // The binary form travels between nodes of different releases: its bytes
 // never change for a given Op.
@@ -157,6 +162,14 @@ func TestGoldenEncoding(t *testing.T) {
 	}
 	if got != goldenOp {
 		t.Errorf("encoding %s, want %s (the format changed: nodes of other releases cannot read it)", got, goldenOp)
+	}
+	hset := Op{Code: HSet, Key: []byte("k"), Fields: [][]byte{[]byte("f1"), []byte("f2")}, Values: [][]byte{[]byte("a"), []byte("b")}}
+	if got := hex.EncodeToString(hset.AppendBinary(nil)); got != goldenHSet {
+		t.Errorf("HSET encoding %s, want %s", got, goldenHSet)
+	}
+	r = wire.NewReader(hset.AppendBinary(nil))
+	if back := Read(&r); r.Done() != nil || back.Code != HSet || len(back.Fields) != 2 || string(back.Values[1]) != "b" {
+		t.Errorf("HSET round trip: %+v (%v)", back, r.Err())
 	}
 
 	res := Result{Wrote: true, Found: true, Old: []byte("o"), N: -2, Text: "12"}

@@ -3,6 +3,7 @@ package op
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dynago/dynago/counter"
 	"github.com/dynago/dynago/version"
@@ -11,6 +12,8 @@ import (
 // Value is the single answer a Redis read gives for a key whose versions may
 // be siblings. Every node resolves the same siblings to the same Value.
 type Value struct {
+	Type    Type           // TypeString, or TypeHash with Hash set
+	Hash    *Hash          // the hash the key holds, when it holds one
 	Bytes   []byte         // the string value; a counter rendered as Redis would
 	Expiry  int64          // absolute unix ms; 0 = never
 	Counter *counter.State // the merged counter, when the answer is a counter
@@ -23,14 +26,18 @@ type Value struct {
 var ErrWrongKind = errors.New("op: unknown value kind")
 
 // Resolve picks a key's value among its live siblings: counter siblings are
-// merged into one counter (so increments made concurrently all count); then
-// the candidate with the newest write timestamp answers, ties broken by
-// actor and counter, as version.Object.Newest does.
+// merged into one counter (so increments made concurrently all count), and
+// hash siblings into one hash (the union of their incarnations, the newest
+// one's expiry); then the candidate with the newest write timestamp answers,
+// ties broken by actor and counter, as version.Object.Newest does. The
+// winner's type is the key's.
 func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	var best Value
 	found := false
 	var merged *counter.State
 	var counterBest version.Sibling
+	var hash *Hash
+	var hashBest version.Sibling
 	consider := func(v Value) {
 		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
 			best, found = v, true
@@ -42,7 +49,19 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		}
 		switch s.Kind {
 		case version.KindBytes:
-			consider(Value{Bytes: s.Value, Expiry: s.Expiry, Dot: s.Dot, Time: s.Time})
+			consider(Value{Type: TypeString, Bytes: s.Value, Expiry: s.Expiry, Dot: s.Dot, Time: s.Time})
+		case version.KindHash:
+			incs, err := decodeHash(s.Value)
+			if err != nil {
+				return Value{}, false, fmt.Errorf("hash of %v: %w", s.Dot, err)
+			}
+			if hash == nil {
+				hash = &Hash{}
+			}
+			hash.Incarnations = append(hash.Incarnations, incs...)
+			if hashBest.Dot.Counter == 0 || newer(s.Time, s.Dot, hashBest.Time, hashBest.Dot) {
+				hashBest = s
+			}
 		case version.KindCounter:
 			st, err := counter.Decode(s.Value)
 			if err != nil {
@@ -61,8 +80,15 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
 		}
 	}
+	if hash != nil {
+		slices.Sort(hash.Incarnations)
+		hash.Incarnations = slices.Compact(hash.Incarnations)
+		hash.Expiry = hashBest.Expiry
+		consider(Value{Type: TypeHash, Hash: hash, Expiry: hashBest.Expiry, Dot: hashBest.Dot, Time: hashBest.Time})
+	}
 	if merged != nil {
 		consider(Value{
+			Type:  TypeString,
 			Bytes: []byte(merged.String()), Expiry: counterBest.Expiry, Counter: merged,
 			Dot: counterBest.Dot, Time: counterBest.Time,
 		})

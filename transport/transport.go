@@ -18,7 +18,8 @@ import (
 //	1  the first release
 //	2  keys placed by Redis Cluster hash slot (engine.LayoutSlots): nodes
 //	   that place keys differently must not replicate for each other
-const ProtocolVersion uint16 = 2
+//	3  routed operations carry hash fields and values (op.Op's binary form)
+const ProtocolVersion uint16 = 3
 
 // Method is the kind of a request: a number of package rpc's table of
 // internode methods. The transport only carries it.

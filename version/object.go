@@ -15,6 +15,11 @@ type Kind uint8
 const (
 	KindBytes   Kind = 0 // a plain Redis string
 	KindCounter Kind = 1 // an encoded counter state (package counter)
+	// The records of a hash (package op, hash.go): its header, and the
+	// value or counter of one of its fields.
+	KindHash         Kind = 2
+	KindField        Kind = 3
+	KindFieldCounter Kind = 4
 )
 
 // Sibling is one concurrent value of a key.

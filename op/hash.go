@@ -1,0 +1,401 @@
+package op
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/dynago/dynago/counter"
+	"github.com/dynago/dynago/version"
+	"github.com/dynago/dynago/wire"
+)
+
+// A hash is stored as records of two sorts (docs/design.md, "Hashes"):
+//
+//   - its header, the record at the key itself: a sibling of KindHash whose
+//     value lists the hash's incarnations, with the hash's expiry. A key
+//     written as a string and as a hash holds siblings of both sorts; the
+//     newest decides the key's type, as the newest string decides GET.
+//   - one record per field, at the field's element key
+//     (partition.ElementKey): siblings of KindField (a value) or
+//     KindFieldCounter (a convergent counter, HINCRBY), each tagged with the
+//     incarnation it was written in.
+//
+// An incarnation names one life of the hash: the first HSET of a key that
+// holds no hash starts one, named after that write's dot. A field counts only
+// if its incarnation is one of the header's live ones, so when a hash expires
+// or its header is removed, its fields are gone with it, on every replica,
+// without touching them; a later hash starts a new incarnation and never
+// sees them again (dots never repeat). Two nodes that start a hash at once
+// make two incarnations; the header keeps both until the hash ends.
+//
+// Each field record is a register with observed-remove semantics: HSET
+// supersedes the versions of the field its coordinator saw, HDEL deletes
+// exactly those, so a concurrent HSET (a version HDEL did not see) survives
+// (add wins). Concurrent values of a field resolve by the newest write time,
+// ties by actor, as GET's siblings do; counter versions merge (every
+// increment counts). DEL or an overwrite of a hash deletes every field
+// version it saw, and the header.
+
+// Type is what a key holds, as TYPE names it.
+type Type uint8
+
+const (
+	TypeNone Type = iota
+	TypeString
+	TypeHash
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeHash:
+		return "hash"
+	}
+	return "none"
+}
+
+// ErrWrongType is Redis's error for a command on a key of another type.
+const ErrWrongType = Error("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+// hashFormat is the first byte of a KindHash sibling's value.
+const hashFormat = 1
+
+// Incarnation returns the incarnation a hash started by the write with dot
+// d is named by: a 64-bit mix of the dot, unique as dots are (a collision
+// takes 2^32 hashes started in one key).
+func Incarnation(d version.Dot) uint64 {
+	h := mix(d.Actor.Node ^ mix(uint64(d.Actor.Epoch)))
+	return mix(h ^ d.Counter)
+}
+
+// mix is SplitMix64's finalizer.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// encodeHash is a header sibling's value: the format, then the sorted
+// incarnations.
+//
+//	format        byte (1)
+//	incarnations  uvarint count, then 8 bytes each, big-endian, ascending
+func encodeHash(incs []uint64) []byte {
+	b := make([]byte, 0, 2+8*len(incs))
+	b = wire.AppendByte(b, hashFormat)
+	b = wire.AppendUvarint(b, uint64(len(incs)))
+	for _, i := range incs {
+		b = wire.AppendUint64(b, i)
+	}
+	return b
+}
+
+// ErrMalformedHash is the error of a stored hash record that cannot be read.
+var ErrMalformedHash = errors.New("op: malformed hash record")
+
+func decodeHash(v []byte) ([]uint64, error) {
+	r := wire.NewReader(v)
+	if f := r.Byte(); r.Err() == nil && f != hashFormat {
+		return nil, fmt.Errorf("%w: format %d", ErrMalformedHash, f)
+	}
+	n := r.Count(8)
+	incs := make([]uint64, 0, n)
+	for range n {
+		incs = append(incs, r.Uint64())
+	}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedHash, err)
+	}
+	return incs, nil
+}
+
+// A field sibling's value is its incarnation (8 bytes, big-endian), then the
+// field's bytes (KindField) or its counter's binary form (KindFieldCounter).
+func fieldValue(inc uint64, payload []byte) []byte {
+	b := make([]byte, 0, 8+len(payload))
+	return append(wire.AppendUint64(b, inc), payload...)
+}
+
+func splitField(v []byte) (uint64, []byte, error) {
+	r := wire.NewReader(v)
+	inc := r.Uint64()
+	if r.Err() != nil {
+		return 0, nil, fmt.Errorf("%w: field of %d bytes", ErrMalformedHash, len(v))
+	}
+	return inc, r.Rest(), nil
+}
+
+// Hash is what a key's header resolves to when the key holds a hash.
+type Hash struct {
+	Incarnations []uint64 // sorted; the union over the live hash siblings
+	Expiry       int64    // the newest hash sibling's; 0 = never
+}
+
+// live reports whether fields of incarnation inc count.
+func (h *Hash) live(inc uint64) bool {
+	_, ok := slices.BinarySearch(h.Incarnations, inc)
+	return ok
+}
+
+// Field is the value a hash field resolves to.
+type Field struct {
+	Bytes   []byte         // the value; a counter rendered as Redis would
+	Counter *counter.State // the merged counter, when the field is one
+	Dot     version.Dot
+	Time    int64
+}
+
+// ResolveField picks the value of a field among its record's siblings: only
+// those of h's incarnations count; counter versions merge; then the newest
+// write wins, ties broken by actor, as for a string (Resolve).
+func ResolveField(o version.Object, h *Hash) (Field, bool, error) {
+	var best Field
+	found := false
+	var merged *counter.State
+	var counterBest version.Sibling
+	for _, s := range o.Siblings {
+		if s.Kind != version.KindField && s.Kind != version.KindFieldCounter {
+			return Field{}, false, fmt.Errorf("%w: field sibling of kind %d", ErrMalformedHash, s.Kind)
+		}
+		inc, payload, err := splitField(s.Value)
+		if err != nil {
+			return Field{}, false, err
+		}
+		if h == nil || !h.live(inc) {
+			continue
+		}
+		if s.Kind == version.KindField {
+			if !found || newer(s.Time, s.Dot, best.Time, best.Dot) {
+				best, found = Field{Bytes: payload, Dot: s.Dot, Time: s.Time}, true
+			}
+			continue
+		}
+		st, err := counter.Decode(payload)
+		if err != nil {
+			return Field{}, false, fmt.Errorf("field counter of %v: %w", s.Dot, err)
+		}
+		if merged == nil {
+			merged, counterBest = &st, s
+			continue
+		}
+		m := counter.Merge(*merged, st)
+		merged = &m
+		if newer(s.Time, s.Dot, counterBest.Time, counterBest.Dot) {
+			counterBest = s
+		}
+	}
+	if merged != nil && (!found || newer(counterBest.Time, counterBest.Dot, best.Time, best.Dot)) {
+		best = Field{Bytes: []byte(merged.String()), Counter: merged, Dot: counterBest.Dot, Time: counterBest.Time}
+		found = true
+	}
+	return best, found, nil
+}
+
+// HashState is what a hash command's write decides from: the key's header
+// record and the record of each field the command names (in the order of
+// Op.HashFields), all seen at the same instant, with the one dot the write
+// will carry (State.Dot of Header). More says whether a live field the
+// command does not name exists, which decides whether HDEL of the named
+// ones empties the hash.
+type HashState struct {
+	Header State
+	Fields []State
+	More   bool
+}
+
+// HashChange is a hash write's decision: a change of the header and one of
+// each named field's record.
+type HashChange struct {
+	Header Change
+	Fields []Change
+}
+
+// Writes reports whether the decision changes any record.
+func (c *HashChange) Writes() bool {
+	if c.Header.Action != Keep {
+		return true
+	}
+	for _, f := range c.Fields {
+		if f.Action != Keep {
+			return true
+		}
+	}
+	return false
+}
+
+// HashFields returns the distinct fields the op names, in the order they
+// first appear: the records its HashState holds.
+func (o *Op) HashFields() [][]byte {
+	out := make([][]byte, 0, len(o.Fields))
+	seen := make(map[string]bool, len(o.Fields))
+	for _, f := range o.Fields {
+		if !seen[string(f)] {
+			seen[string(f)] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// IsHash reports whether the code is a hash command's.
+func (c Code) IsHash() bool { return c >= HSet && c <= HIncrByFloat }
+
+// ApplyHash decides a hash command's write (HSET, HSETNX, HDEL, HINCRBY,
+// HINCRBYFLOAT) from st. Result.N is what HSET, HSETNX and HDEL answer
+// (fields added, set, removed); Result.Text the field's new value for the
+// increments.
+func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
+	ch := HashChange{Fields: make([]Change, len(st.Fields))}
+	v, found, err := st.Header.Value()
+	if err != nil {
+		return ch, Result{}, err
+	}
+	if found && v.Type != TypeHash {
+		return ch, Result{}, ErrWrongType
+	}
+	hash := v.Hash
+	res := Result{Found: found}
+	if !found {
+		hash = nil
+	}
+	current := make([]Field, len(st.Fields))
+	present := make([]bool, len(st.Fields))
+	for i := range st.Fields {
+		if current[i], present[i], err = ResolveField(st.Fields[i].Object, hash); err != nil {
+			return ch, Result{}, err
+		}
+	}
+	if o.Code == HDel {
+		return o.hashDelete(st, hash, present, ch, res)
+	}
+	// Every other code writes fields: into the hash's newest incarnation,
+	// or a new one if the key holds no hash.
+	if hash == nil {
+		hash = &Hash{Incarnations: []uint64{Incarnation(st.Header.Dot)}}
+	}
+	inc := hash.Incarnations[len(hash.Incarnations)-1]
+	index := make(map[string]int, len(st.Fields))
+	for i, f := range o.HashFields() {
+		index[string(f)] = i
+	}
+	switch o.Code {
+	case HSet:
+		// Pairs are applied in order, so the last value of a field named
+		// twice is the one stored.
+		value := make([][]byte, len(st.Fields))
+		for j, f := range o.Fields {
+			value[index[string(f)]] = o.Values[j]
+		}
+		for i := range st.Fields {
+			if o.Flags&NX != 0 && present[i] {
+				continue
+			}
+			if !present[i] {
+				res.N++
+			}
+			fs := &st.Fields[i]
+			ch.Fields[i] = fs.Put(version.KindField, fieldValue(inc, value[i]), 0)
+		}
+	case HIncrBy, HIncrByFloat:
+		if len(st.Fields) != 1 {
+			return ch, Result{}, fmt.Errorf("%w: %s of %d fields", ErrMalformed, o.Code, len(st.Fields))
+		}
+		c, err := o.fieldIncrement(&st.Fields[0], current[0], present[0], &res)
+		if err != nil {
+			return ch, Result{}, err
+		}
+		ch.Fields[0] = Change{Action: Put, Context: st.Fields[0].Object.Clock, Kind: version.KindFieldCounter, Value: fieldValue(inc, c)}
+	default:
+		return ch, Result{}, fmt.Errorf("%w: %s is not a hash code", ErrMalformed, o.Code)
+	}
+	if ch.Writes() {
+		ch.Header = st.Header.Put(version.KindHash, encodeHash(hash.Incarnations), hash.Expiry)
+	}
+	res.Wrote = ch.Writes()
+	return ch, res, nil
+}
+
+// hashDelete is HDEL: each named field that is present loses the versions
+// seen of it; the header goes too when no live field is left.
+func (o *Op) hashDelete(st *HashState, hash *Hash, present []bool, ch HashChange, res Result) (HashChange, Result, error) {
+	if hash == nil {
+		return ch, res, nil
+	}
+	left := st.More
+	for i := range st.Fields {
+		if present[i] {
+			ch.Fields[i] = st.Fields[i].Delete()
+			res.N++
+		}
+	}
+	if res.N == 0 {
+		return ch, res, nil
+	}
+	if left {
+		ch.Header = st.Header.Put(version.KindHash, encodeHash(hash.Incarnations), hash.Expiry)
+	} else {
+		ch.Header = st.Header.Delete()
+	}
+	res.Wrote = true
+	return ch, res, nil
+}
+
+// The errors of HINCRBY and HINCRBYFLOAT on a field that holds no number.
+const (
+	ErrHashNotInteger = Error("ERR hash value is not an integer")
+	ErrHashNotFloat   = Error("ERR hash value is not a float")
+)
+
+// fieldIncrement adds this node's contribution to the field's convergent
+// counter and returns the counter's binary form.
+func (o *Op) fieldIncrement(fs *State, cur Field, present bool, res *Result) ([]byte, error) {
+	float := o.Code == HIncrByFloat
+	var cs counter.State
+	var err error
+	switch {
+	case !present:
+		cs, err = counter.FromValue(version.Dot{}, 0, nil)
+	case cur.Counter != nil:
+		cs = *cur.Counter
+	case len(cur.Bytes) == 0:
+		err = counter.ErrNotNumber
+	default:
+		cs, err = counter.FromValue(cur.Dot, cur.Time, cur.Bytes)
+	}
+	if err == nil {
+		if float {
+			cs, err = cs.IncrByFloat(fs.Dot.Actor, fs.Dot.Counter, o.Float)
+		} else {
+			cs, err = cs.IncrBy(fs.Dot.Actor, fs.Dot.Counter, o.Int)
+		}
+	}
+	if err != nil {
+		switch err := counterError(err, float); err {
+		case ErrNotFloat:
+			return nil, ErrHashNotFloat
+		case ErrNotInteger:
+			return nil, ErrHashNotInteger
+		default:
+			return nil, err
+		}
+	}
+	res.Text = cs.String()
+	return cs.AppendBinary(nil), nil
+}
+
+// DeleteHash is the decision of DEL (or of an overwrite) on a key that holds
+// a hash: every version seen of every field goes, and the header (which an
+// overwrite then replaces).
+func DeleteHash(st *HashState) HashChange {
+	ch := HashChange{Header: st.Header.Delete(), Fields: make([]Change, len(st.Fields))}
+	for i := range st.Fields {
+		if !st.Fields[i].Object.IsTombstone() && len(st.Fields[i].Object.Clock) > 0 {
+			ch.Fields[i] = st.Fields[i].Delete()
+		}
+	}
+	return ch
+}

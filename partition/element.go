@@ -25,7 +25,9 @@ import (
 const ElementPrefix = "\xffdynago\x00"
 
 // IsElementKey reports whether k names an element record.
-func IsElementKey(k []byte) bool { return len(k) > len(ElementPrefix) && string(k[:len(ElementPrefix)]) == ElementPrefix }
+func IsElementKey(k []byte) bool {
+	return len(k) > len(ElementPrefix) && string(k[:len(ElementPrefix)]) == ElementPrefix
+}
 
 // HasReservedPrefix reports whether a user's key begins with the bytes that
 // name element records.

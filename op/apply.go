@@ -41,6 +41,9 @@ func (o *Op) Apply(st *State) (Change, Result, error) {
 	if err != nil {
 		return Change{}, Result{}, err
 	}
+	if found && v.Type != TypeString && o.stringOnly() {
+		return Change{}, Result{}, ErrWrongType
+	}
 	res := Result{Found: found}
 	if o.answersOld() && found {
 		res.Old = v.Bytes
@@ -51,6 +54,19 @@ func (o *Op) Apply(st *State) (Change, Result, error) {
 	}
 	res.Wrote = ch.Action != Keep
 	return ch, res, nil
+}
+
+// stringOnly reports whether o reads or changes a string value, and so
+// answers WRONGTYPE on a key of another type. SET (without GET), DEL and the
+// expiry codes work on a key of any type.
+func (o *Op) stringOnly() bool {
+	switch o.Code {
+	case Set:
+		return o.Flags&Get != 0
+	case Del, Expire, Persist, VSet, VDel:
+		return false
+	}
+	return true
 }
 
 func (o *Op) decide(st *State, v Value, found bool, res *Result) (Change, error) {
@@ -224,7 +240,10 @@ func rewriteExpiry(st *State, v Value, expiry int64) Change {
 	if expiry != 0 && expiry <= st.NowMs() {
 		return st.Delete()
 	}
-	if v.Counter != nil {
+	switch {
+	case v.Type == TypeHash:
+		return st.Put(version.KindHash, encodeHash(v.Hash.Incarnations), expiry)
+	case v.Counter != nil:
 		return st.Put(version.KindCounter, v.Counter.AppendBinary(nil), expiry)
 	}
 	return st.Put(version.KindBytes, v.Bytes, expiry)

@@ -391,3 +391,44 @@ func TestHashConvergenceModel(t *testing.T) {
 		}
 	}
 }
+
+// TestStringCommandsOnAHash: the string codes that read or change a value
+// answer WRONGTYPE on a hash; SET, DEL and the expiry codes work on it.
+func TestStringCommandsOnAHash(t *testing.T) {
+	n := newSim(1)[0]
+	mustDo(t, n, hset("f", "1"), 1)
+	now := time.Unix(0, 2)
+	stateOf := func() *State {
+		return &State{Object: n.recs[simKey], Found: true, Now: now, Dot: version.Dot{Actor: n.actor, Counter: 50}}
+	}
+	for _, o := range []Op{
+		{Code: Set, Flags: Get, Value: []byte("v")}, {Code: GetSet, Value: []byte("v")}, {Code: GetDel}, {Code: GetEx},
+		{Code: Append, Value: []byte("v"), MaxValue: 100}, {Code: SetRange, Value: []byte("v"), MaxValue: 100},
+		{Code: IncrBy, Int: 1}, {Code: IncrByFloat, Float: 1},
+	} {
+		if _, _, err := o.Apply(stateOf()); err != ErrWrongType {
+			t.Errorf("%s on a hash: %v, want WRONGTYPE", o.Code, err)
+		}
+	}
+	expire := Op{Code: Expire, Expiry: 5000}
+	ch, res, err := expire.Apply(stateOf())
+	if err != nil || !res.Wrote || ch.Kind != version.KindHash || ch.Expiry != 5000 {
+		t.Fatalf("EXPIRE on a hash: %+v %+v %v", ch, res, err)
+	}
+	n.store(simKey, ch, version.Dot{Actor: n.actor, Counter: 50}, 2)
+	if h := n.hashOf(t); h == nil || h.Expiry != 5000 || !maps.Equal(n.read(t), map[string]string{"f": "1"}) {
+		t.Fatalf("after EXPIRE: %+v %v", h, n.read(t))
+	}
+	if v, found, _ := Resolve(n.recs[simKey], 5000); found {
+		t.Fatalf("the hash outlived its expiry: %+v", v)
+	}
+	set := Op{Code: Set, Value: []byte("s")}
+	if ch, _, err := set.Apply(stateOf()); err != nil || ch.Action != Put || ch.Kind != version.KindBytes {
+		t.Fatalf("SET over a hash: %+v %v", ch, err)
+	}
+	for _, o := range []Op{{Code: Del}, {Code: Persist}} {
+		if _, _, err := o.Apply(stateOf()); err != nil {
+			t.Errorf("%s on a hash: %v", o.Code, err)
+		}
+	}
+}

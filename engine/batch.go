@@ -38,25 +38,11 @@ func (e *Engine) MergeBatch(keys [][]byte, objs []version.Object) error {
 		cloned[i] = slices.Clone(k)
 	}
 	keys = cloned
-	// Take the keys' locks in stripe order, each once, so that concurrent
-	// batches and updates cannot deadlock.
 	hashes := make([]uint64, len(keys))
-	stripes := make([]int, 0, len(keys))
 	for i, k := range keys {
 		hashes[i] = partition.Hash(k)
-		stripes = append(stripes, int(hashes[i]%lockStripes))
 	}
-	slices.Sort(stripes)
-	stripes = slices.Compact(stripes)
-	for _, s := range stripes {
-		e.locks[s].Lock()
-	}
-	unlock := func() {
-		for _, s := range stripes {
-			e.locks[s].Unlock()
-		}
-		e.release()
-	}
+	unlock := e.lockStripes(hashes)
 	committing := false // then the commit releases the locks and the store
 	defer func() {
 		if !committing {

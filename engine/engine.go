@@ -483,7 +483,7 @@ func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 	if e.rows != nil {
 		e.rows.put(h, key, next)
 	}
-	if d := liveness(next) - liveness(cur); d != 0 {
+	if d := liveness(next) - liveness(cur); d != 0 && !partition.IsElementKey(key) {
 		e.live[e.partitionOf(h)].Add(int64(d))
 	}
 	if e.cfg.Observer != nil {
@@ -684,7 +684,7 @@ func (e *Engine) countLive() error {
 			return err
 		}
 		h, key := splitDataKey(it.Key())
-		if len(v) > 0 && v[0]&flagLive != 0 {
+		if len(v) > 0 && v[0]&flagLive != 0 && !partition.IsElementKey(key) {
 			e.live[e.partitionOf(h)].Add(1)
 		}
 		if obs != nil {

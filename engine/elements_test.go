@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// writeGroup writes value to every key at once with one dot.
+func writeGroup(t *testing.T, e *Engine, counter uint64, value string, keys ...[]byte) {
+	t.Helper()
+	_, err := e.UpdateGroup(keys, func(cur []version.Object, _ []bool) ([]version.Object, []bool, error) {
+		next := make([]version.Object, len(cur))
+		write := make([]bool, len(cur))
+		for i, c := range cur {
+			next[i] = c.Update(c.Clock, version.Dot{Actor: actor, Counter: counter}, &version.Sibling{Time: 1, Value: []byte(value)})
+			write[i] = true
+		}
+		return next, write, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func elementsOf(t *testing.T, e *Engine, key string, page int) []string {
+	t.Helper()
+	var out []string
+	var after []byte
+	for {
+		more, err := e.Elements([]byte(key), after, page, func(ek []byte, o version.Object) {
+			_, elem, ok := partition.SplitElementKey(ek)
+			if !ok {
+				t.Fatalf("%q is not an element key", ek)
+			}
+			out = append(out, fmt.Sprintf("%s=%s", elem, o.Siblings[0].Value))
+			after = ek
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+// TestGroupOfRecordsAndTheirElements: a key and its element records change
+// together, are listed in element order (in pages, none from a neighbour
+// key), survive a restart, and do not count as keys.
+func TestGroupOfRecordsAndTheirElements(t *testing.T) {
+	dir := t.TempDir()
+	e := open(t, dir)
+	ek := func(key, elem string) []byte { return partition.ElementKey(nil, []byte(key), []byte(elem)) }
+	writeGroup(t, e, 1, "1", []byte("h"), ek("h", "b"), ek("h", "a"))
+	writeGroup(t, e, 2, "2", ek("h", "c"), []byte("h"))
+	writeGroup(t, e, 3, "x", []byte("h\x00"), ek("h\x00", "a"), ek("", "a"))
+	if n := e.Len(); n != 2 {
+		t.Fatalf("Len %d, want 2 (the keys h and h\\x00, not their elements)", n)
+	}
+	want := []string{"a=1", "b=1", "c=2"}
+	for _, page := range []int{1, 2, 100} {
+		if got := elementsOf(t, e, "h", page); !slices.Equal(got, want) {
+			t.Fatalf("elements of h in pages of %d: %v, want %v", page, got, want)
+		}
+	}
+	if got := elementsOf(t, e, "", 10); !slices.Equal(got, []string{"a=x"}) {
+		t.Fatalf("elements of the empty key: %v", got)
+	}
+	// A failing decision changes nothing.
+	boom := errors.New("boom")
+	if _, err := e.UpdateGroup([][]byte{[]byte("h"), ek("h", "d")}, func(cur []version.Object, _ []bool) ([]version.Object, []bool, error) {
+		return nil, nil, boom
+	}); err != boom {
+		t.Fatalf("UpdateGroup: %v", err)
+	}
+	e.Close()
+	e = open(t, dir)
+	if got := elementsOf(t, e, "h", 2); !slices.Equal(got, want) || e.Len() != 2 {
+		t.Fatalf("after a restart: %v, %d keys", got, e.Len())
+	}
+	if o, found := get(t, e, "h"); !found || len(o.Siblings) != 1 || string(o.Siblings[0].Value) != "2" {
+		t.Fatalf("h = %v", o)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
 
@@ -63,6 +65,30 @@ func (m *memStore) MergeBatch(keys [][]byte, objs []version.Object) error {
 		}
 	}
 	return nil
+}
+
+func (m *memStore) Elements(key, after []byte, limit int, fn func(ek []byte, o version.Object)) (bool, error) {
+	m.mu.Lock()
+	var keys []string
+	prefix := string(partition.ElementsOf(nil, key))
+	for k := range m.data {
+		if strings.HasPrefix(k, prefix) && (after == nil || k > string(after)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	objs := make([]version.Object, len(keys))
+	for i, k := range keys {
+		objs[i] = m.data[k]
+	}
+	m.mu.Unlock()
+	for i, k := range keys {
+		if i == limit {
+			return true, nil
+		}
+		fn([]byte(k), objs[i])
+	}
+	return false, nil
 }
 
 func (m *memStore) AddHint(owner string, key []byte, o version.Object) error {

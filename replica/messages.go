@@ -344,3 +344,73 @@ func DecodeReadDigestsReply(b []byte, n int) ([]DigestReply, uint64, error) {
 	}
 	return out, gen, nil
 }
+
+// MethodReadElements: the key and the element key to resume after
+// (length-prefixed; empty for the first page), the most records wanted
+// (uvarint), then the reader's generation. The reply: a count, then each
+// record's element key and object (length-prefixed), whether more follow
+// (a byte), then the replica's generation. A page also ends near
+// elementsPageBytes, so a hash of large fields is read in several.
+
+// elementsPageBytes is about the most bytes of records one reply carries.
+const elementsPageBytes = 1 << 20
+
+// MaxElementsPage is the most records a reader may ask for at once.
+const MaxElementsPage = 4096
+
+// EncodeReadElements encodes a MethodReadElements request.
+func EncodeReadElements(key, after []byte, limit int, gen uint64) []byte {
+	b := wire.AppendBytes(nil, key)
+	b = wire.AppendBytes(b, after)
+	b = wire.AppendUvarint(b, uint64(limit))
+	return appendGeneration(b, gen)
+}
+
+func decodeReadElements(b []byte) (key, after []byte, limit int, gen uint64, err error) {
+	r := wire.NewReader(b)
+	key = r.Bytes()
+	after = r.Bytes()
+	l := r.Uvarint()
+	gen = readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, nil, 0, 0, malformed("element read", err)
+	}
+	if l == 0 || l > MaxElementsPage {
+		return nil, nil, 0, 0, malformed("element read", fmt.Errorf("page of %d records", l))
+	}
+	if len(after) == 0 {
+		after = nil
+	}
+	return key, after, int(l), gen, nil
+}
+
+func appendElementsReply(b []byte, n int, recs []byte, more bool) []byte {
+	b = wire.AppendUvarint(b, uint64(n))
+	b = append(b, recs...)
+	return wire.AppendBool(b, more)
+}
+
+// DecodeReadElementsReply decodes a MethodReadElements reply: the records'
+// element keys and objects, whether more follow, and the replica's flush
+// generation.
+func DecodeReadElementsReply(b []byte) (keys [][]byte, objs []version.Object, more bool, gen uint64, err error) {
+	r := wire.NewReader(b)
+	n := r.Count(2)
+	for range n {
+		k := r.Bytes()
+		o, derr := version.DecodeObject(r.Bytes())
+		if r.Err() != nil {
+			break
+		}
+		if derr != nil {
+			return nil, nil, false, 0, malformed("element read reply", derr)
+		}
+		keys, objs = append(keys, k), append(objs, o)
+	}
+	more = r.Bool()
+	gen = readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, nil, false, 0, malformed("element read reply", err)
+	}
+	return keys, objs, more, gen, nil
+}

@@ -1,6 +1,7 @@
 // Package replica is what a node answers as a replica of keys: the server
 // of the internode methods that read and store its copies for other nodes
-// (rpc.MethodReadDigests, MethodReadBatch, MethodMergeBatch, MethodHint),
+// (rpc.MethodReadDigests, MethodReadBatch, MethodReadElements,
+// MethodMergeBatch, MethodHint),
 // and the messages of those methods, which the nodes that send them
 // (package coordinator's quorum reads and writes, package handoff's
 // delivery) encode and decode with this package's functions.
@@ -42,6 +43,10 @@ type Store interface {
 	AddHint(owner string, key []byte, o version.Object) error
 	// Generation is this node's flush generation.
 	Generation() uint64
+	// Elements visits this node's element records of key
+	// (partition.ElementKey) in order, after the element key after (nil:
+	// from the first), at most limit, and says whether more follow.
+	Elements(key, after []byte, limit int, fn func(ek []byte, o version.Object)) (more bool, err error)
 }
 
 // Server serves other nodes' reads and stores of this node's copies.
@@ -118,6 +123,34 @@ func (s *Server) HandleReadBatch(req []byte) ([]byte, error) {
 		out = wire.AppendBytes(out, scratch)
 	}
 	return appendGeneration(out, gen), nil
+}
+
+// HandleReadElements serves MethodReadElements: a page of this node's
+// element records of a key, in element order, which ends at the page size
+// the reader asked for or near elementsPageBytes, whichever comes first.
+func (s *Server) HandleReadElements(req []byte) ([]byte, error) {
+	key, after, limit, readerGen, err := decodeReadElements(req)
+	if err != nil {
+		return nil, err
+	}
+	s.learn(readerGen)
+	gen := s.store.Generation()
+	var recs []byte
+	n, size := 0, 0
+	more, err := s.store.Elements(key, after, limit, func(ek []byte, o version.Object) {
+		if size >= elementsPageBytes {
+			return
+		}
+		recs = wire.AppendBytes(recs, ek)
+		enc := o.AppendBinary(nil)
+		recs = wire.AppendBytes(recs, enc)
+		n++
+		size += len(ek) + len(enc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return appendGeneration(appendElementsReply(nil, n, recs, more || size >= elementsPageBytes), gen), nil
 }
 
 // HandleMergeBatch serves MethodMergeBatch (replica writes, read repair,

@@ -2,10 +2,12 @@ package replica
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/dynago/dynago/antientropy"
 	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
 
@@ -80,5 +82,60 @@ func TestBatchEncodingRoundTripsAndRejectsGarbage(t *testing.T) {
 	}
 	if _, err := s.HandleReadDigests(EncodeReadDigests(make([][]byte, MaxReadBatch+1), make([]uint64, MaxReadBatch+1), 0)); err == nil {
 		t.Fatalf("a digest read of more than %d keys was accepted", MaxReadBatch)
+	}
+}
+
+// A replica answers an element read in pages, from the engine and from
+// its in-memory twin alike, and refuses a page size out of bounds.
+func TestReplicaAnswersElementReadsInPages(t *testing.T) {
+	for name, store := range map[string]Store{"engine": openEngine(t), "memStore": newMemStore()} {
+		s := NewServer(store, nil)
+		one := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 1, Epoch: 1}, Counter: 1},
+			&version.Sibling{Time: 1, Value: []byte("v")})
+		var keys [][]byte
+		var objs []version.Object
+		for _, f := range []string{"c", "a", "b", "d", "e"} {
+			keys = append(keys, partition.ElementKey(nil, []byte("h"), []byte(f)))
+			objs = append(objs, one)
+		}
+		keys = append(keys, []byte("h"), partition.ElementKey(nil, []byte("h2"), []byte("a")))
+		objs = append(objs, one, one)
+		if _, err := s.HandleMergeBatch(EncodeBatch(keys, objs)); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var after []byte
+		for pages := 0; ; pages++ {
+			if pages > 3 {
+				t.Fatalf("%s: more than 3 pages of 2 for 5 fields", name)
+			}
+			reply, err := s.HandleReadElements(EncodeReadElements([]byte("h"), after, 2, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ks, os, more, _, err := DecodeReadElementsReply(reply)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, k := range ks {
+				_, f, _ := partition.SplitElementKey(k)
+				if !os[i].Equal(one) {
+					t.Fatalf("%s: field %s = %v", name, f, os[i])
+				}
+				got = append(got, string(f))
+				after = k
+			}
+			if !more {
+				break
+			}
+		}
+		if strings.Join(got, "") != "abcde" {
+			t.Fatalf("%s: fields %v", name, got)
+		}
+		for _, limit := range []int{0, MaxElementsPage + 1} {
+			if _, err := s.HandleReadElements(EncodeReadElements([]byte("h"), nil, limit, 0)); err == nil {
+				t.Fatalf("%s: a page of %d records was served", name, limit)
+			}
+		}
 	}
 }

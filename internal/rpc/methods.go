@@ -52,6 +52,9 @@ const (
 	// MethodReadDigests reads keys from a replica, given the reader's
 	// digests: it answers "same" instead of an object the reader has.
 	MethodReadDigests Method = 7
+	// MethodReadElements asks a replica for its element records of a key
+	// (a hash's fields), a page at a time.
+	MethodReadElements Method = 10
 	// MethodOps sends typed write operations (package op), on distinct
 	// keys, to the node that coordinates their writes, which decides and
 	// replicates each and answers its typed result.
@@ -97,6 +100,7 @@ var methods = []Info{
 	{MethodReadBatch, "read-batch", "replica"},
 	{MethodReadDigests, "read-digests", "replica"},
 	{MethodOps, "ops", "coordinator"},
+	{MethodReadElements, "read-elements", "replica"},
 	{MethodScan, "scan", "coordinator"},
 	{MethodCount, "count", "coordinator"},
 	{MethodFlush, "flush", "coordinator"},

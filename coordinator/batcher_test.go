@@ -55,6 +55,9 @@ func (s *heldStore) Hinted([]byte) (version.Object, bool, error)  { return versi
 func (s *heldStore) MergeBatch([][]byte, []version.Object) error  { return errors.New("read only") }
 func (s *heldStore) AddHint(string, []byte, version.Object) error { return errors.New("read only") }
 func (s *heldStore) Generation() uint64                           { return 0 }
+func (s *heldStore) Elements([]byte, []byte, int, func([]byte, version.Object)) (bool, error) {
+	return false, nil
+}
 
 // While one batch is on the wire, the reads that arrive wait and leave
 // together as the next batch; each gets its own answer.

@@ -28,11 +28,12 @@ func liveAt(o version.Object, nowMs int64) bool {
 	return false
 }
 
-// scanLocal collects the live keys of [cursor, end) on this node.
+// scanLocal collects the live keys of [cursor, end) on this node (not the
+// records of a hash's fields).
 func (c *Coordinator) scanLocal(cursor, end uint64, count int) ([][]byte, uint64, error) {
 	now := c.cfg.Now().UnixMilli()
 	var keys [][]byte
-	next, err := c.eng.ScanRange(cursor, end, count, func(key []byte, o version.Object) bool {
+	next, err := c.eng.ScanKeys(cursor, end, count, func(key []byte, o version.Object) bool {
 		if liveAt(o, now) {
 			keys = append(keys, append([]byte(nil), key...))
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
 
@@ -78,15 +79,36 @@ func (e *NotReplicaError) Error() string {
 	return fmt.Sprintf("coordinator: another node coordinates writes of the key (owners %v)", e.Owners)
 }
 
-// apply decides o here, as its key's write coordinator.
+// apply decides o here, as its key's write coordinator. A hash command
+// decides over the hash's records (applyHash); a write that would replace
+// or delete a whole hash is run again over its fields (overwriteHash).
 func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	if o.Code.IsHash() {
+		return c.applyHash(ctx, o, opt)
+	}
 	var res op.Result
 	_, err := c.Update(ctx, o.Key, func(st *op.State) (op.Change, error) {
 		ch, r, err := o.Apply(st)
+		if err == nil && replacesHash(st, ch) {
+			return op.Change{}, errHashOverwrite
+		}
 		res = r
 		return ch, err
 	}, opt)
+	if errors.Is(err, errHashOverwrite) {
+		return c.overwriteHash(ctx, o, opt)
+	}
 	return res, err
+}
+
+// replacesHash reports whether ch deletes the hash st holds or replaces it
+// by a value of another type.
+func replacesHash(st *op.State, ch op.Change) bool {
+	if ch.Action == op.Keep || ch.Action == op.Put && ch.Kind == version.KindHash {
+		return false
+	}
+	v, found, err := st.Value()
+	return err == nil && found && v.Type == op.TypeHash
 }
 
 // A MethodOps request carries operations on distinct keys for the node

@@ -71,6 +71,27 @@ func TestGroupOfRecordsAndTheirElements(t *testing.T) {
 	if got := elementsOf(t, e, "", 10); !slices.Equal(got, []string{"a=x"}) {
 		t.Fatalf("elements of the empty key: %v", got)
 	}
+	// A scan of keys skips the element records, whatever the page.
+	for _, count := range []int{1, 2, 100} {
+		var keys []string
+		for cursor := uint64(0); ; {
+			next, err := e.ScanKeys(cursor, 0, count, func(key []byte, _ version.Object) bool {
+				keys = append(keys, string(key))
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next == 0 {
+				break
+			}
+			cursor = next
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, []string{"h", "h\x00"}) {
+			t.Fatalf("ScanKeys in pages of %d: %q", count, keys)
+		}
+	}
 	// A failing decision changes nothing.
 	boom := errors.New("boom")
 	if _, err := e.UpdateGroup([][]byte{[]byte("h"), ek("h", "d")}, func(cur []version.Object, _ []bool) ([]version.Object, []bool, error) {

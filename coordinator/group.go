@@ -1,0 +1,439 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dynago/dynago/engine"
+	"github.com/dynago/dynago/internal/rpc"
+	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/replica"
+	"github.com/dynago/dynago/version"
+)
+
+// Groups of records. A hash command writes its key's header and the records
+// of the fields it names (partition.ElementKey) as one decision: they share
+// the key's owners, its lock stripe and one dot, commit in one batch here,
+// and each record travels to the other owners as any key's object does.
+
+// GroupDecide is a command's logic over several records decided together.
+// The states share one dot; it returns one change per state.
+type GroupDecide func(states []op.State) ([]op.Change, error)
+
+// UpdateGroup is Update for records decided together: keys[0] names the
+// owners (every key must have its ring position, as a key's element keys
+// do), each record is read at quorum first, and the write is acknowledged
+// once every changed record has W durable copies.
+func (c *Coordinator) UpdateGroup(ctx context.Context, keys [][]byte, decide GroupDecide, opt Options) ([]version.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !c.Distributed() {
+		objs, wrote, err := c.updateLocalGroup(keys, decide, opt, nil, opt.Sync == nil, nil)
+		if err == nil && wrote && opt.Sync == nil {
+			err = c.syncLocal()
+		}
+		return objs, diskRefused(err)
+	}
+	owners, _ := c.owners(keys[0])
+	if c.writeCoordinator(owners) != c.cfg.Cluster.Self() && !opt.here {
+		return nil, &NotReplicaError{Owners: owners}
+	}
+	seen, err := c.readGroupBeforeWrite(ctx, keys, opt)
+	if err != nil {
+		return nil, err
+	}
+	_, w := c.quorums(opt)
+	var writes []*writeOp
+	objs, wrote, err := c.updateLocalGroup(keys, decide, opt, seen, true, func(i int, next version.Object) {
+		writes = append(writes, c.sendToOthers(keys[i], next, owners, w))
+	})
+	switch {
+	case err == nil && !wrote:
+		return objs, nil
+	case err == nil:
+		c.eng.SyncAsync(func(err error) {
+			for _, wr := range writes {
+				wr.local(err == nil)
+			}
+		})
+	case len(writes) > 0 && engine.IsDiskError(err):
+		// This node's store refused what the others were sent: it
+		// counts as a failed replica of every record.
+		for _, wr := range writes {
+			wr.local(false)
+		}
+	default:
+		return objs, diskRefused(err)
+	}
+	for _, wr := range writes {
+		if err := wr.await(ctx); err != nil {
+			return objs, c.stats.counted(err)
+		}
+	}
+	return objs, nil
+}
+
+// readGroupBeforeWrite is readBeforeWrite for a group: every record read at
+// quorum at once. The decision depends on what it reads, so a record whose
+// read fails fails the write.
+func (c *Coordinator) readGroupBeforeWrite(ctx context.Context, keys [][]byte, opt Options) ([]*version.Object, error) {
+	seen := make([]*version.Object, len(keys))
+	for i, r := range c.ReadMany(ctx, keys, opt) {
+		var nq *NoQuorumError
+		switch {
+		case r.Err == nil:
+		case errors.As(r.Err, &nq):
+			nq.Op = "write"
+			return nil, r.Err
+		default:
+			return nil, r.Err
+		}
+		if r.Found {
+			seen[i] = &r.Object
+			if _, err := c.eng.Adopt(engine.GenerationOf(r.Object)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return seen, c.catchUp()
+}
+
+// updateLocalGroup is updateLocal for a group: sending (if not nil) is
+// called with each record's new object before the batch commits.
+func (c *Coordinator) updateLocalGroup(keys [][]byte, decide GroupDecide, opt Options, seen []*version.Object, syncLater bool, sending func(i int, next version.Object)) ([]version.Object, bool, error) {
+	wrote := false
+	update := c.eng.UpdateGroup
+	if opt.Sync != nil || syncLater {
+		update = c.eng.UpdateGroupDeferred
+	}
+	objs, err := update(keys, func(cur []version.Object, found []bool) ([]version.Object, []bool, error) {
+		gen := c.eng.Generation()
+		for i := range cur {
+			if seen != nil && seen[i] != nil && engine.GenerationOf(*seen[i]) == gen {
+				cur[i], found[i] = version.Merge(cur[i], *seen[i]), true
+			}
+		}
+		next, write, err := c.changeGroup(opt, cur, found, decide)
+		if err != nil {
+			return cur, write, err
+		}
+		for i := range next {
+			if !write[i] {
+				continue
+			}
+			next[i] = engine.WithGeneration(next[i], gen)
+			wrote = true
+			if sending != nil {
+				sending(i, next[i])
+			}
+		}
+		return next, write, nil
+	})
+	if wrote && opt.Sync != nil {
+		opt.Sync.pending.Store(true)
+	}
+	return objs, wrote, err
+}
+
+// changeGroup is change for a group: one dot, after every counter of this
+// node's actor that any of the records has seen.
+func (c *Coordinator) changeGroup(opt Options, cur []version.Object, found []bool, decide GroupDecide) ([]version.Object, []bool, error) {
+	write := make([]bool, len(cur))
+	var seen version.Clock
+	for _, o := range cur {
+		if n := o.Clock.Get(c.cfg.Actor); n > seen.Get(c.cfg.Actor) {
+			seen = version.Clock{{Actor: c.cfg.Actor, Counter: n}}
+		}
+	}
+	dot, err := c.nextDot(seen)
+	if err != nil {
+		return cur, write, err
+	}
+	now := c.now(opt)
+	states := make([]op.State, len(cur))
+	for i := range cur {
+		states[i] = op.State{Object: cur[i], Found: found[i], Now: now, Dot: dot}
+	}
+	changes, err := decide(states)
+	if err != nil {
+		return cur, write, err
+	}
+	next := make([]version.Object, len(cur))
+	copy(next, cur)
+	for i, ch := range changes {
+		if ch.Context.Get(c.cfg.Actor) >= dot.Counter {
+			return cur, make([]bool, len(cur)), fmt.Errorf("coordinator: a change of %d records covers its own dot %v", len(cur), dot)
+		}
+		switch ch.Action {
+		case op.Keep:
+			continue
+		case op.Put:
+			next[i] = cur[i].Update(ch.Context, dot, &version.Sibling{
+				Time: now.UnixNano(), Expiry: ch.Expiry, Kind: ch.Kind, Value: ch.Value,
+			})
+		case op.Delete:
+			next[i] = cur[i].Update(ch.Context, dot, nil)
+			if next[i].IsTombstone() && !c.Distributed() {
+				next[i] = version.Object{} // (see change)
+			}
+		default:
+			return cur, make([]bool, len(cur)), fmt.Errorf("coordinator: unknown action %d", ch.Action)
+		}
+		write[i] = true
+	}
+	return next, write, nil
+}
+
+// elementPage is how many element records one read asks a replica for.
+const elementPage = 1024
+
+// ReadElements returns the element records of key (a hash's fields,
+// tombstones and fields of ended incarnations included), each the merge of
+// what R owners hold, by element key. In a cluster it reads every owner's
+// records in pages and waits for R of them to finish; the owners' stand-ins
+// are not asked (a field written to a stand-in while its owner was down
+// shows once hinted handoff has delivered it).
+func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options) (map[string]version.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]version.Object{}
+	if !c.Distributed() {
+		return out, c.readLocalElements(key, func(ek []byte, o version.Object) bool {
+			out[string(ek)] = o
+			return true
+		})
+	}
+	owners, _ := c.owners(key)
+	r, _ := c.quorums(opt)
+	r = min(r, len(owners))
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	type answer struct {
+		recs map[string]version.Object
+		err  error
+	}
+	answers := make(chan answer, len(owners))
+	var wg sync.WaitGroup
+	for _, name := range owners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs := map[string]version.Object{}
+			err := c.readOwnerElements(ctx, name, key, func(ek []byte, o version.Object) {
+				recs[string(ek)] = version.Merge(recs[string(ek)], o)
+			})
+			answers <- answer{recs, err}
+		}()
+	}
+	ok, failed := 0, 0
+	for ok < r && failed <= len(owners)-r {
+		a := <-answers
+		if a.err != nil {
+			failed++
+			continue
+		}
+		ok++
+		for k, o := range a.recs {
+			out[k] = version.Merge(out[k], o)
+		}
+	}
+	cancel()
+	wg.Wait()
+	if ok < r {
+		return nil, c.stats.counted(&NoQuorumError{Op: "read", Answered: ok, Needed: r, Replicas: len(owners)})
+	}
+	return out, nil
+}
+
+// readLocalElements visits this node's element records of key until fn
+// returns false.
+func (c *Coordinator) readLocalElements(key []byte, fn func(ek []byte, o version.Object) bool) error {
+	var after []byte
+	going := true
+	for going {
+		more, err := c.eng.Elements(key, after, elementPage, func(ek []byte, o version.Object) {
+			if going {
+				going = fn(ek, o)
+				after = ek
+			}
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// readOwnerElements visits owner name's element records of key, page by
+// page, with MethodReadElements (or from this node's engine).
+func (c *Coordinator) readOwnerElements(ctx context.Context, name string, key []byte, fn func(ek []byte, o version.Object)) error {
+	if name == c.cfg.Cluster.Self() {
+		return c.readLocalElements(key, func(ek []byte, o version.Object) bool {
+			fn(ek, o)
+			return true
+		})
+	}
+	if !c.cfg.Cluster.Alive(name) {
+		return fmt.Errorf("coordinator: %s is down", name)
+	}
+	var after []byte
+	for {
+		reply, err := c.call(ctx, name, rpc.MethodReadElements, replica.EncodeReadElements(key, after, elementPage, c.eng.Generation()))
+		if err != nil {
+			return err
+		}
+		keys, objs, more, gen, err := replica.DecodeReadElementsReply(reply)
+		if err != nil {
+			return err
+		}
+		c.LearnGeneration(gen)
+		for i, ek := range keys {
+			if engine.GenerationOf(objs[i]) >= c.eng.Generation() {
+				fn(ek, objs[i])
+			}
+			after = ek
+		}
+		if !more || len(keys) == 0 {
+			return nil
+		}
+	}
+}
+
+// applyHash runs a hash command's write here: the key's header and the
+// named fields' records, decided together by op.ApplyHash. HDEL also needs
+// to know whether a field it does not name is left (moreFields).
+func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	fields := o.HashFields()
+	keys := make([][]byte, 0, 1+len(fields))
+	keys = append(keys, o.Key)
+	for _, f := range fields {
+		keys = append(keys, partition.ElementKey(nil, o.Key, f))
+	}
+	more, hdr := false, version.Clock(nil)
+	if o.Code == op.HDel {
+		var err error
+		if more, hdr, err = c.moreFields(ctx, o.Key, fields, opt); err != nil {
+			return op.Result{}, err
+		}
+	}
+	var res op.Result
+	_, err := c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
+		st := op.HashState{Header: states[0], Fields: states[1:], More: more}
+		if o.Code == op.HDel && !st.Header.Object.Clock.Equal(hdr) {
+			// The hash was written since moreFields looked: a field
+			// may have been added, so the header stays.
+			st.More = true
+		}
+		ch, r, err := o.ApplyHash(&st)
+		res = r
+		if err != nil {
+			return nil, err
+		}
+		return append([]op.Change{ch.Header}, ch.Fields...), nil
+	}, opt)
+	return res, err
+}
+
+// moreFields reports whether key's hash has a live field besides named,
+// and the header's clock it judged by. This node's own records are looked
+// at first, which settles it when one of them is live at quorum too; only
+// a hash that seems to be emptied is read whole at quorum.
+func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte, opt Options) (bool, version.Clock, error) {
+	hdr, found, err := c.Read(ctx, key, opt)
+	if err != nil || !found {
+		return false, hdr.Clock, err
+	}
+	v, ok, err := op.Resolve(hdr, c.now(opt).UnixMilli())
+	if err != nil || !ok || v.Type != op.TypeHash {
+		return false, hdr.Clock, err
+	}
+	skip := make(map[string]bool, len(named))
+	for _, f := range named {
+		skip[string(partition.ElementKey(nil, key, f))] = true
+	}
+	var candidate []byte
+	err = c.readLocalElements(key, func(ek []byte, o version.Object) bool {
+		if skip[string(ek)] {
+			return true
+		}
+		if _, live, _ := op.ResolveField(o, v.Hash); live {
+			candidate = ek
+		}
+		return candidate == nil
+	})
+	if err != nil {
+		return false, hdr.Clock, err
+	}
+	if candidate != nil {
+		if rec, found, err := c.Read(ctx, candidate, opt); err != nil {
+			return false, hdr.Clock, err
+		} else if _, live, _ := op.ResolveField(rec, v.Hash); found && live {
+			return true, hdr.Clock, nil
+		}
+	}
+	if !c.Distributed() {
+		return false, hdr.Clock, nil
+	}
+	recs, err := c.ReadElements(ctx, key, opt)
+	if err != nil {
+		return false, hdr.Clock, err
+	}
+	for ek, o := range recs {
+		if skip[ek] {
+			continue
+		}
+		if _, live, err := op.ResolveField(o, v.Hash); err != nil {
+			return false, hdr.Clock, err
+		} else if live {
+			return true, hdr.Clock, nil
+		}
+	}
+	return false, hdr.Clock, nil
+}
+
+// errHashOverwrite is what a write that would replace or delete a whole
+// hash answers from Update's decision: apply then runs it again as
+// overwriteHash, over the hash's fields too.
+var errHashOverwrite = errors.New("coordinator: the write replaces a hash")
+
+// overwriteHash runs o, a write that replaces or deletes a key holding a
+// hash (DEL, SET, an EXPIRE in the past): every field record read at
+// quorum is deleted with the versions seen of it, in the same group as
+// the header's change (op.DeleteHash, then o's own decision for the
+// header). A field written concurrently, which the read did not see,
+// survives, and so does the hash (merge rule 5 of the hashes).
+func (c *Coordinator) overwriteHash(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	recs, err := c.ReadElements(ctx, o.Key, opt)
+	if err != nil {
+		var nq *NoQuorumError
+		if errors.As(err, &nq) {
+			nq.Op = "write"
+		}
+		return op.Result{}, err
+	}
+	keys := [][]byte{o.Key}
+	for ek := range recs {
+		keys = append(keys, []byte(ek))
+	}
+	var res op.Result
+	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
+		hch, r, err := o.Apply(&states[0])
+		res = r
+		if err != nil {
+			return nil, err
+		}
+		st := op.HashState{Header: states[0], Fields: states[1:]}
+		ch := op.DeleteHash(&st)
+		changes := append([]op.Change{hch}, ch.Fields...)
+		if !r.Wrote {
+			changes = make([]op.Change, len(states)) // (SET NX on a hash, say)
+		}
+		return changes, nil
+	}, opt)
+	return res, err
+}

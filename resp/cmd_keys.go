@@ -73,12 +73,12 @@ func cmdExists(c *client, args [][]byte) {
 }
 
 func cmdType(c *client, args [][]byte) {
-	_, found, done := c.read(args[1])
+	v, found, done := c.read(args[1])
 	if !done {
 		return
 	}
 	if found {
-		c.writeStatus("string")
+		c.writeStatus(v.Type.String())
 	} else {
 		c.writeStatus("none")
 	}
@@ -259,15 +259,21 @@ func cmdScan(c *client, args [][]byte) {
 		count = 1 << 20
 	}
 	got, next, err := c.srv.coord.ScanKeys(c.ctx, cursor, int(count))
-	var keys [][]byte
-	for _, k := range got {
-		if (pattern == nil || globMatch(pattern, k)) && (typ == nil || eq(typ, "string")) {
-			keys = append(keys, k)
-		}
-	}
 	if err != nil {
 		c.writeErr(err)
 		return
+	}
+	var keys [][]byte
+	for _, k := range got {
+		if pattern == nil || globMatch(pattern, k) {
+			keys = append(keys, k)
+		}
+	}
+	if typ != nil {
+		if keys, err = c.ofType(keys, typ); err != nil {
+			c.writeErr(err)
+			return
+		}
 	}
 	c.writeArray(2)
 	c.writeBulkString(strconv.FormatUint(next, 10))
@@ -340,4 +346,30 @@ func cmdFlush(c *client, args [][]byte) {
 		return
 	}
 	c.writeOK()
+}
+
+// ofType keeps the keys that hold a value of type typ (SCAN's TYPE), each
+// read at quorum.
+func (c *client) ofType(keys [][]byte, typ []byte) ([][]byte, error) {
+	values := make([]op.Value, len(keys))
+	found := make([]bool, len(keys))
+	err := c.fanOut(len(keys), func(i int) error {
+		var err error
+		o, ok, err := c.srv.coord.Read(c.ctx, keys[i], c.opts())
+		if err != nil || !ok {
+			return err
+		}
+		values[i], found[i], err = op.Resolve(o, c.now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for i, k := range keys {
+		if found[i] && eq(typ, values[i].Type.String()) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

@@ -58,6 +58,17 @@ func (c *client) read(key []byte) (v op.Value, found, done bool) {
 	return v, found, true
 }
 
+// readString is read for a command on a string: a key of another type
+// answers WRONGTYPE (written), done=false.
+func (c *client) readString(key []byte) (v op.Value, found, done bool) {
+	v, found, done = c.read(key)
+	if done && found && v.Type != op.TypeString {
+		c.writeError(string(op.ErrWrongType))
+		return v, false, false
+	}
+	return v, found, done
+}
+
 // now is the time the command runs at: the clock, or the instant its
 // transaction runs at (see client.at).
 func (c *client) now() time.Time {
@@ -107,7 +118,7 @@ func (c *client) checkSize(n int) bool {
 }
 
 func cmdGet(c *client, args [][]byte) {
-	v, ok, done := c.read(args[1])
+	v, ok, done := c.readString(args[1])
 	if done {
 		c.writeBulkOrNull(v.Bytes, ok)
 	}
@@ -323,7 +334,8 @@ func cmdMGet(c *client, args [][]byte) {
 	}
 	c.writeArray(len(keys))
 	for i := range keys {
-		c.writeBulkOrNull(values[i].Bytes, found[i])
+		// (A key of another type answers nil, as in Redis.)
+		c.writeBulkOrNull(values[i].Bytes, found[i] && values[i].Type == op.TypeString)
 	}
 }
 
@@ -418,7 +430,7 @@ func cmdAppend(c *client, args [][]byte) {
 }
 
 func cmdStrlen(c *client, args [][]byte) {
-	v, _, done := c.read(args[1])
+	v, _, done := c.readString(args[1])
 	if done {
 		c.writeInt(int64(len(v.Bytes)))
 	}
@@ -431,7 +443,7 @@ func cmdGetRange(c *client, args [][]byte) {
 		c.writeError(errNotInteger)
 		return
 	}
-	v, _, done := c.read(args[1])
+	v, _, done := c.readString(args[1])
 	if !done {
 		return
 	}

@@ -130,17 +130,24 @@ func newReplyBuffer() *redcon.Writer { return new(redcon.Writer) }
 
 // eachKey calls fn with each key argument of a call of cmd.
 func (cmd *Command) eachKey(args [][]byte, fn func([]byte)) {
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(args) + last
+	first, last, step := cmd.keyArgs(len(args))
+	for i := first; i > 0 && i <= last; i += step {
+		fn(args[i])
 	}
-	step := cmd.Step
+}
+
+// keyArgs returns where the key arguments of a call of cmd with n
+// arguments are: from first to last (0 when there are none), by step.
+func (cmd *Command) keyArgs(n int) (first, last, step int) {
+	last = cmd.LastKey
+	if last < 0 {
+		last = n + last
+	}
+	step = cmd.Step
 	if step <= 0 {
 		step = 1
 	}
-	for i := cmd.FirstKey; i > 0 && i <= last && i < len(args); i += step {
-		fn(args[i])
-	}
+	return cmd.FirstKey, min(last, n-1), step
 }
 
 // readOnly reports whether cmd only reads.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dynago/dynago/coordinator"
 	"github.com/dynago/dynago/internal/workers"
+	"github.com/dynago/dynago/partition"
 	"github.com/tidwall/redcon"
 )
 
@@ -440,6 +441,22 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	}
 }
 
+// errReservedKey refuses a key that begins with the bytes that name the
+// records of a hash's fields (partition.ElementPrefix).
+const errReservedKey = "ERR keys that begin with the bytes \\xffdynago\\x00 are reserved by Dynago"
+
+// reservedKey reports whether a key argument of cmd begins with the
+// reserved prefix.
+func reservedKey(cmd *Command, args [][]byte) bool {
+	first, last, step := cmd.keyArgs(len(args))
+	for i := first; i > 0 && i <= last; i += step {
+		if partition.HasReservedPrefix(args[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func lookupArgs(args [][]byte) *Command {
 	if len(args) == 0 {
 		return nil
@@ -486,6 +503,11 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued b
 		}
 		c.tx.refuse()
 		c.writeError(errArity(cmd.Name))
+		return true, false
+	}
+	if reservedKey(cmd, args) {
+		c.tx.refuse()
+		c.writeError(errReservedKey)
 		return true, false
 	}
 	if c.tx.active && !runsInMulti(cmd) {

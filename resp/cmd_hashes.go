@@ -1,0 +1,400 @@
+package resp
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// Hashes. A hash is its key's header record and one record per field
+// (op/hash.go, docs/design.md 3.9): a write names the fields it changes and
+// the coordinator decides them with the header as one group; a read of some
+// fields reads their records with the header at quorum; a read of the whole
+// hash reads the header and every field record.
+
+func init() {
+	w, r, f := "write", "readonly", "fast"
+	hash := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: "hash", Since: since, Summary: summary, Handler: h}
+	}
+	register(
+		hash("hset", -4, []string{w, "denyoom", f}, "2.0.0", "Creates or modifies the value of a field in a hash.", cmdHSet),
+		hash("hmset", -4, []string{w, "denyoom", f}, "2.0.0", "Sets the values of multiple fields.", cmdHSet),
+		hash("hsetnx", 4, []string{w, "denyoom", f}, "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", cmdHSetNX),
+		hash("hdel", -3, []string{w, f}, "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", cmdHDel),
+		hash("hincrby", 4, []string{w, "denyoom", f}, "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", cmdHIncrBy),
+		hash("hincrbyfloat", 4, []string{w, "denyoom", f}, "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", cmdHIncrByFloat),
+		hash("hget", 3, []string{r, f}, "2.0.0", "Returns the value of a field in a hash.", cmdHGet),
+		hash("hmget", -3, []string{r, f}, "2.0.0", "Returns the values of all fields in a hash.", cmdHMGet),
+		hash("hexists", 3, []string{r, f}, "2.0.0", "Determines whether a field exists in a hash.", cmdHExists),
+		hash("hstrlen", 3, []string{r, f}, "3.2.0", "Returns the length of the value of a field.", cmdHStrlen),
+		hash("hlen", 2, []string{r, f}, "2.0.0", "Returns the number of fields in a hash.", cmdHLen),
+		hash("hgetall", 2, []string{r}, "2.0.0", "Returns all fields and values in a hash.", cmdHGetAll),
+		hash("hkeys", 2, []string{r}, "2.0.0", "Returns all fields in a hash.", cmdHKeys),
+		hash("hvals", 2, []string{r}, "2.0.0", "Returns all values in a hash.", cmdHVals),
+		hash("hrandfield", -2, []string{r}, "6.2.0", "Returns one or more random fields from a hash.", cmdHRandField),
+		hash("hscan", -3, []string{r}, "2.8.0", "Iterates over fields and values of a hash.", cmdHScan),
+	)
+}
+
+func cmdHSet(c *client, args [][]byte) {
+	if len(args)%2 != 0 {
+		c.writeError(errArity(lower(args[0])))
+		return
+	}
+	o := &op.Op{Code: op.HSet, Key: args[1]}
+	for i := 2; i < len(args); i += 2 {
+		if !c.checkSize(len(args[i+1])) {
+			return
+		}
+		o.Fields = append(o.Fields, args[i])
+		o.Values = append(o.Values, args[i+1])
+	}
+	res, ok := c.write(o)
+	if !ok {
+		return
+	}
+	if eq(args[0], "hmset") {
+		c.writeOK()
+		return
+	}
+	c.writeInt(res.N)
+}
+
+func cmdHSetNX(c *client, args [][]byte) {
+	if !c.checkSize(len(args[3])) {
+		return
+	}
+	res, ok := c.write(&op.Op{Code: op.HSet, Flags: op.NX, Key: args[1], Fields: args[2:3], Values: args[3:4]})
+	if ok {
+		c.writeInt(res.N)
+	}
+}
+
+func cmdHDel(c *client, args [][]byte) {
+	if res, ok := c.write(&op.Op{Code: op.HDel, Key: args[1], Fields: args[2:]}); ok {
+		c.writeInt(res.N)
+	}
+}
+
+func cmdHIncrBy(c *client, args [][]byte) {
+	d, ok := parseInt(args[3])
+	if !ok {
+		c.writeError(errNotInteger)
+		return
+	}
+	res, ok := c.write(&op.Op{Code: op.HIncrBy, Key: args[1], Fields: args[2:3], Int: d})
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(res.Text, 10, 64)
+	if err != nil {
+		c.writeError(string(op.ErrHashNotInteger))
+		return
+	}
+	c.writeInt(n)
+}
+
+func cmdHIncrByFloat(c *client, args [][]byte) {
+	d, ok := parseFloat(args[3])
+	if !ok {
+		c.writeError(errNotFloat)
+		return
+	}
+	if res, ok := c.write(&op.Op{Code: op.HIncrByFloat, Key: args[1], Fields: args[2:3], Float: d}); ok {
+		c.writeBulkString(res.Text)
+	}
+}
+
+// readFields reads key's header and the named fields' records at quorum,
+// all at once, and resolves them: values[i] is fields[i]'s value, present[i]
+// whether it has one. On an error (WRONGTYPE among them) it writes the
+// reply and returns ok=false.
+func (c *client) readFields(key []byte, fields [][]byte) (values [][]byte, present []bool, ok bool) {
+	keys := make([][]byte, 0, 1+len(fields))
+	keys = append(keys, key)
+	for _, f := range fields {
+		keys = append(keys, partition.ElementKey(nil, key, f))
+	}
+	recs := c.srv.coord.ReadMany(c.ctx, keys, c.opts())
+	for _, r := range recs {
+		if r.Err != nil {
+			c.writeErr(r.Err)
+			return nil, nil, false
+		}
+	}
+	h, ok := c.hashOf(recs[0].Object, recs[0].Found)
+	if !ok {
+		return nil, nil, false
+	}
+	values, present = make([][]byte, len(fields)), make([]bool, len(fields))
+	if h == nil {
+		return values, present, true
+	}
+	for i := range fields {
+		v, found, err := op.ResolveField(recs[1+i].Object, h)
+		if err != nil {
+			c.writeErr(err)
+			return nil, nil, false
+		}
+		values[i], present[i] = v.Bytes, found
+	}
+	return values, present, true
+}
+
+// hashOf resolves a key's header to the hash it holds (nil for none); a
+// key of another type answers WRONGTYPE and ok=false.
+func (c *client) hashOf(o version.Object, found bool) (*op.Hash, bool) {
+	if !found {
+		c.srv.stats.misses.Add(1)
+		return nil, true
+	}
+	v, live, err := op.Resolve(o, c.now().UnixMilli())
+	switch {
+	case err != nil:
+		c.writeErr(err)
+		return nil, false
+	case !live:
+		c.srv.stats.misses.Add(1)
+		return nil, true
+	case v.Type != op.TypeHash:
+		c.writeError(string(op.ErrWrongType))
+		return nil, false
+	}
+	c.srv.stats.hits.Add(1)
+	return v.Hash, true
+}
+
+// field is one live field of a hash, as readHash returns them.
+type field struct{ name, value []byte }
+
+// readHash reads key's whole hash at quorum: its live fields in field
+// order (nil for no hash). On an error it writes the reply, ok=false.
+func (c *client) readHash(key []byte) (fields []field, ok bool) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	h, ok := c.hashOf(hdr, found)
+	if !ok || h == nil {
+		return nil, ok
+	}
+	recs, err := c.srv.coord.ReadElements(c.ctx, key, c.opts())
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	for ek, o := range recs {
+		v, live, err := op.ResolveField(o, h)
+		if err != nil {
+			c.writeErr(err)
+			return nil, false
+		}
+		if live {
+			_, name, _ := partition.SplitElementKey([]byte(ek))
+			fields = append(fields, field{name, v.Bytes})
+		}
+	}
+	slices.SortFunc(fields, func(a, b field) int { return bytes.Compare(a.name, b.name) })
+	return fields, true
+}
+
+func cmdHGet(c *client, args [][]byte) {
+	if values, present, ok := c.readFields(args[1], args[2:3]); ok {
+		c.writeBulkOrNull(values[0], present[0])
+	}
+}
+
+func cmdHMGet(c *client, args [][]byte) {
+	values, present, ok := c.readFields(args[1], args[2:])
+	if !ok {
+		return
+	}
+	c.writeArray(len(values))
+	for i := range values {
+		c.writeBulkOrNull(values[i], present[i])
+	}
+}
+
+func cmdHExists(c *client, args [][]byte) {
+	if _, present, ok := c.readFields(args[1], args[2:3]); ok {
+		c.writeInt(b2i(present[0]))
+	}
+}
+
+func cmdHStrlen(c *client, args [][]byte) {
+	if values, _, ok := c.readFields(args[1], args[2:3]); ok {
+		c.writeInt(int64(len(values[0])))
+	}
+}
+
+func cmdHLen(c *client, args [][]byte) {
+	if fields, ok := c.readHash(args[1]); ok {
+		c.writeInt(int64(len(fields)))
+	}
+}
+
+func cmdHGetAll(c *client, args [][]byte) {
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	c.writeMap(len(fields))
+	for _, f := range fields {
+		c.writeBulk(f.name)
+		c.writeBulk(f.value)
+	}
+}
+
+func cmdHKeys(c *client, args [][]byte) {
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	c.writeArray(len(fields))
+	for _, f := range fields {
+		c.writeBulk(f.name)
+	}
+}
+
+func cmdHVals(c *client, args [][]byte) {
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	c.writeArray(len(fields))
+	for _, f := range fields {
+		c.writeBulk(f.value)
+	}
+}
+
+// cmdHRandField is HRANDFIELD key [count [WITHVALUES]], with Redis's
+// rules: a positive count returns distinct fields (at most all of them), a
+// negative one may repeat them.
+func cmdHRandField(c *client, args [][]byte) {
+	if len(args) > 4 || len(args) == 4 && !eq(args[3], "withvalues") {
+		c.writeError(errSyntax)
+		return
+	}
+	count, withCount := int64(1), len(args) >= 3
+	if withCount {
+		n, ok := parseInt(args[2])
+		if !ok {
+			c.writeError(errNotInteger)
+			return
+		}
+		if n < -(1<<62) || n > 1<<62 {
+			c.writeError("ERR value is out of range")
+			return
+		}
+		count = n
+	}
+	withValues := len(args) == 4
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	if !withCount {
+		if len(fields) == 0 {
+			c.writeNull()
+			return
+		}
+		c.writeBulk(fields[rand.IntN(len(fields))].name)
+		return
+	}
+	var picked []field
+	switch {
+	case count >= 0:
+		picked = fields
+		rand.Shuffle(len(picked), func(i, j int) { picked[i], picked[j] = picked[j], picked[i] })
+		picked = picked[:min(int64(len(picked)), count)]
+	case len(fields) > 0:
+		for range -count {
+			picked = append(picked, fields[rand.IntN(len(fields))])
+		}
+	}
+	if withValues && c.proto == 3 {
+		c.writeArray(len(picked))
+		for _, f := range picked {
+			c.writeArray(2)
+			c.writeBulk(f.name)
+			c.writeBulk(f.value)
+		}
+		return
+	}
+	n := len(picked)
+	if withValues {
+		n *= 2
+	}
+	c.writeArray(n)
+	for _, f := range picked {
+		c.writeBulk(f.name)
+		if withValues {
+			c.writeBulk(f.value)
+		}
+	}
+}
+
+// cmdHScan is HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES].
+// It answers the whole hash in one reply with cursor 0, as Redis does for
+// a small hash; a hash is read whole at quorum anyway (readHash).
+func cmdHScan(c *client, args [][]byte) {
+	if _, ok := parseCursor(args[2]); !ok {
+		c.writeError("ERR invalid cursor")
+		return
+	}
+	var pattern []byte
+	noValues := false
+	for i := 3; i < len(args); i++ {
+		switch {
+		case eq(args[i], "novalues"):
+			noValues = true
+		case i+1 >= len(args):
+			c.writeError(errSyntax)
+			return
+		case eq(args[i], "count"):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.writeError(errNotInteger)
+				return
+			}
+			if n < 1 {
+				c.writeError(errSyntax)
+				return
+			}
+			i++
+		case eq(args[i], "match"):
+			pattern = args[i+1]
+			i++
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	var out [][]byte
+	for _, f := range fields {
+		if pattern != nil && !globMatch(pattern, f.name) {
+			continue
+		}
+		out = append(out, f.name)
+		if !noValues {
+			out = append(out, f.value)
+		}
+	}
+	c.writeArray(2)
+	c.writeBulkString("0")
+	c.writeArray(len(out))
+	for _, b := range out {
+		c.writeBulk(b)
+	}
+}

@@ -193,7 +193,7 @@ const elementPage = 1024
 
 // ReadElements returns the element records of key (a hash's fields,
 // tombstones and fields of ended incarnations included), each the merge of
-// what R owners hold, by element key. In a cluster it reads every owner's
+// what R owners hold, by element (a hash's field name). In a cluster it reads every owner's
 // records in pages and waits for R of them to finish; the owners' stand-ins
 // are not asked (a field written to a stand-in while its owner was down
 // shows once hinted handoff has delivered it).
@@ -204,7 +204,7 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 	out := map[string]version.Object{}
 	if !c.Distributed() {
 		return out, c.readLocalElements(key, func(ek []byte, o version.Object) bool {
-			out[string(ek)] = o
+			out[string(elementOf(ek))] = o
 			return true
 		})
 	}
@@ -225,7 +225,8 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 			defer wg.Done()
 			recs := map[string]version.Object{}
 			err := c.readOwnerElements(ctx, name, key, func(ek []byte, o version.Object) {
-				recs[string(ek)] = version.Merge(recs[string(ek)], o)
+				e := string(elementOf(ek))
+				recs[e] = version.Merge(recs[e], o)
 			})
 			answers <- answer{recs, err}
 		}()
@@ -248,6 +249,12 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 		return nil, c.stats.counted(&NoQuorumError{Op: "read", Answered: ok, Needed: r, Replicas: len(owners)})
 	}
 	return out, nil
+}
+
+// elementOf is the element an element key names.
+func elementOf(ek []byte) []byte {
+	_, e, _ := partition.SplitElementKey(ek)
+	return e
 }
 
 // readLocalElements visits this node's element records of key until fn
@@ -354,11 +361,11 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 	}
 	skip := make(map[string]bool, len(named))
 	for _, f := range named {
-		skip[string(partition.ElementKey(nil, key, f))] = true
+		skip[string(f)] = true
 	}
 	var candidate []byte
 	err = c.readLocalElements(key, func(ek []byte, o version.Object) bool {
-		if skip[string(ek)] {
+		if skip[string(elementOf(ek))] {
 			return true
 		}
 		if _, live, _ := op.ResolveField(o, v.Hash); live {
@@ -417,8 +424,8 @@ func (c *Coordinator) overwriteHash(ctx context.Context, o *op.Op, opt Options) 
 		return op.Result{}, err
 	}
 	keys := [][]byte{o.Key}
-	for ek := range recs {
-		keys = append(keys, []byte(ek))
+	for f := range recs {
+		keys = append(keys, partition.ElementKey(nil, o.Key, []byte(f)))
 	}
 	var res op.Result
 	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {

@@ -44,6 +44,9 @@ func (o *Op) Apply(st *State) (Change, Result, error) {
 	if found && v.Type != TypeString && o.stringOnly() {
 		return Change{}, Result{}, ErrWrongType
 	}
+	if o.Flags&BadFloat != 0 {
+		return Change{}, Result{}, ErrNotFloat
+	}
 	res := Result{Found: found}
 	if o.answersOld() && found {
 		res.Old = v.Bytes

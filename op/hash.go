@@ -257,6 +257,9 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 	if found && v.Type != TypeHash {
 		return ch, Result{}, ErrWrongType
 	}
+	if o.Flags&BadFloat != 0 {
+		return ch, Result{}, ErrNotFloat
+	}
 	hash := v.Hash
 	res := Result{Found: found}
 	if !found {
@@ -398,4 +401,34 @@ func DeleteHash(st *HashState) HashChange {
 		}
 	}
 	return ch
+}
+
+// ResolveHash resolves a hash read whole, its header (found says whether
+// there is one) and its field records by field name, to its live fields'
+// values; nil when the key holds no hash, ErrWrongType when it holds
+// another type.
+func ResolveHash(header version.Object, found bool, fields map[string]version.Object, nowMs int64) (map[string][]byte, error) {
+	if !found {
+		return nil, nil
+	}
+	v, live, err := Resolve(header, nowMs)
+	switch {
+	case err != nil:
+		return nil, err
+	case !live:
+		return nil, nil
+	case v.Type != TypeHash:
+		return nil, ErrWrongType
+	}
+	out := make(map[string][]byte, len(fields))
+	for name, o := range fields {
+		f, ok, err := ResolveField(o, v.Hash)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[name] = f.Bytes
+		}
+	}
+	return out, nil
 }

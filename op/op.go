@@ -108,6 +108,10 @@ const (
 	BadInteger
 	// PersistTTL removes the key's expiry (GETEX PERSIST).
 	PersistTTL
+	// BadFloat says INCRBYFLOAT's increment was not a number: Redis
+	// checks the key's type first, so a key of another type answers
+	// WRONGTYPE and any other key the float error.
+	BadFloat
 )
 
 // Op is one command's write of one key, every argument parsed and checked.

@@ -2,6 +2,8 @@ package resp
 
 import (
 	"bytes"
+	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -101,12 +103,23 @@ func cmdHIncrBy(c *client, args [][]byte) {
 }
 
 func cmdHIncrByFloat(c *client, args [][]byte) {
+	o := &op.Op{Code: op.HIncrByFloat, Key: args[1], Fields: args[2:3]}
 	d, ok := parseFloat(args[3])
-	if !ok {
+	switch {
+	case !ok && beyondFloat64(args[3]):
+		// A number Redis computes with in long double: refused
+		// (float64-counters in docs/redis-differences.md), after the
+		// key's type is checked, as Redis would check it.
+		o.Flags = op.BadFloat
+	case !ok:
 		c.writeError(errNotFloat)
 		return
+	case math.IsInf(d, 0) || math.IsNaN(d):
+		c.writeError("ERR value is NaN or Infinity")
+		return
 	}
-	if res, ok := c.write(&op.Op{Code: op.HIncrByFloat, Key: args[1], Fields: args[2:3], Float: d}); ok {
+	o.Float = d
+	if res, ok := c.write(o); ok {
 		c.writeBulkString(res.Text)
 	}
 }
@@ -181,8 +194,7 @@ func (c *client) readHash(key []byte) (fields []field, ok bool) {
 		c.writeErr(err)
 		return nil, false
 	}
-	h, ok := c.hashOf(hdr, found)
-	if !ok || h == nil {
+	if h, ok := c.hashOf(hdr, found); !ok || h == nil {
 		return nil, ok
 	}
 	recs, err := c.srv.coord.ReadElements(c.ctx, key, c.opts())
@@ -190,16 +202,13 @@ func (c *client) readHash(key []byte) (fields []field, ok bool) {
 		c.writeErr(err)
 		return nil, false
 	}
-	for ek, o := range recs {
-		v, live, err := op.ResolveField(o, h)
-		if err != nil {
-			c.writeErr(err)
-			return nil, false
-		}
-		if live {
-			_, name, _ := partition.SplitElementKey([]byte(ek))
-			fields = append(fields, field{name, v.Bytes})
-		}
+	values, err := op.ResolveHash(hdr, found, recs, c.now().UnixMilli())
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	for name, v := range values {
+		fields = append(fields, field{[]byte(name), v})
 	}
 	slices.SortFunc(fields, func(a, b field) int { return bytes.Compare(a.name, b.name) })
 	return fields, true
@@ -278,18 +287,20 @@ func cmdHVals(c *client, args [][]byte) {
 // rules: a positive count returns distinct fields (at most all of them), a
 // negative one may repeat them.
 func cmdHRandField(c *client, args [][]byte) {
-	if len(args) > 4 || len(args) == 4 && !eq(args[3], "withvalues") {
-		c.writeError(errSyntax)
-		return
-	}
 	count, withCount := int64(1), len(args) >= 3
 	if withCount {
 		n, ok := parseInt(args[2])
-		if !ok {
+		switch {
+		case !ok:
 			c.writeError(errNotInteger)
 			return
-		}
-		if n < -(1<<62) || n > 1<<62 {
+		case n == math.MinInt64:
+			c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+			return
+		case len(args) > 4 || len(args) == 4 && !eq(args[3], "withvalues"):
+			c.writeError(errSyntax)
+			return
+		case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2):
 			c.writeError("ERR value is out of range")
 			return
 		}
@@ -341,7 +352,7 @@ func cmdHRandField(c *client, args [][]byte) {
 	}
 }
 
-// cmdHScan is HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES].
+// cmdHScan is HSCAN key cursor [MATCH pattern] [COUNT count].
 // It answers the whole hash in one reply with cursor 0, as Redis does for
 // a small hash; a hash is read whole at quorum anyway (readHash).
 func cmdHScan(c *client, args [][]byte) {
@@ -349,12 +360,21 @@ func cmdHScan(c *client, args [][]byte) {
 		c.writeError("ERR invalid cursor")
 		return
 	}
+	// As Redis does: the cursor, then the key (a missing one answers an
+	// empty scan, whatever the options), then its type, then the options.
+	fields, ok := c.readHash(args[1])
+	if !ok {
+		return
+	}
+	if fields == nil {
+		c.writeArray(2)
+		c.writeBulkString("0")
+		c.writeArray(0)
+		return
+	}
 	var pattern []byte
-	noValues := false
 	for i := 3; i < len(args); i++ {
 		switch {
-		case eq(args[i], "novalues"):
-			noValues = true
 		case i+1 >= len(args):
 			c.writeError(errSyntax)
 			return
@@ -377,19 +397,12 @@ func cmdHScan(c *client, args [][]byte) {
 			return
 		}
 	}
-	fields, ok := c.readHash(args[1])
-	if !ok {
-		return
-	}
 	var out [][]byte
 	for _, f := range fields {
 		if pattern != nil && !globMatch(pattern, f.name) {
 			continue
 		}
-		out = append(out, f.name)
-		if !noValues {
-			out = append(out, f.value)
-		}
+		out = append(out, f.name, f.value)
 	}
 	c.writeArray(2)
 	c.writeBulkString("0")
@@ -397,4 +410,12 @@ func cmdHScan(c *client, args [][]byte) {
 	for _, b := range out {
 		c.writeBulk(b)
 	}
+}
+
+// beyondFloat64 reports whether b is a decimal number too large or too
+// small for a float64.
+func beyondFloat64(b []byte) bool {
+	_, err := strconv.ParseFloat(string(b), 64)
+	var ne *strconv.NumError
+	return errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)
 }

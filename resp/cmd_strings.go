@@ -536,12 +536,13 @@ func incrBy(c *client, key []byte, delta int64) {
 }
 
 func cmdIncrByFloat(c *client, args [][]byte) {
+	o := &op.Op{Code: op.IncrByFloat, Key: args[1]}
 	delta, ok := parseFloat(args[2])
 	if !ok {
-		c.writeError(errNotFloat)
-		return
+		o.Flags = op.BadFloat // (WRONGTYPE comes first, as in Redis)
 	}
-	if res, ok := c.write(&op.Op{Code: op.IncrByFloat, Key: args[1], Float: delta}); ok {
+	o.Float = delta
+	if res, ok := c.write(o); ok {
 		c.writeBulkString(res.Text)
 	}
 }

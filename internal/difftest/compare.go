@@ -39,6 +39,18 @@ func comparatorFor(c Cmd) comparator {
 		return compareIncrByFloat
 	case "incr", "decr", "incrby", "decrby":
 		return compareIncr
+	case "hgetall":
+		return compareHGetAll
+	case "hkeys", "hvals":
+		return compareKeys
+	case "hrandfield":
+		return compareHRandField
+	case "hscan":
+		return compareHScan
+	case "hincrbyfloat":
+		return compareHIncrByFloat
+	case "hincrby":
+		return compareHIncrBy
 	case "expire", "pexpire", "expireat", "pexpireat":
 		return compareExpireOrder
 	case "config|get":

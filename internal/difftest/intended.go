@@ -55,14 +55,14 @@ var Intended = []Difference{
 	},
 	{
 		ID:       "float64-counters",
-		Commands: []string{"INCRBYFLOAT"},
-		What:     "INCRBYFLOAT computes in 64-bit floats, Redis in 80-bit long doubles: results that a float64 cannot hold exactly differ in their last digits (0.1 + 0.2 is 0.30000000000000004, Redis prints 0.3), and numbers beyond float64's range (1e400) are refused (`ERR value is not a valid float` or `ERR increment would produce NaN or Infinity`) where Redis still computes.",
+		Commands: []string{"INCRBYFLOAT", "HINCRBYFLOAT"},
+		What:     "INCRBYFLOAT (and HINCRBYFLOAT on a hash field) computes in 64-bit floats, Redis in 80-bit long doubles: results that a float64 cannot hold exactly differ in their last digits (0.1 + 0.2 is 0.30000000000000004, Redis prints 0.3), and numbers beyond float64's range (1e400) are refused (`ERR value is not a valid float` or `ERR increment would produce NaN or Infinity`) where Redis still computes.",
 		Why:      "Counters are convergent (a PN-counter with each node's contribution kept apart, so concurrent increments through different nodes all count); the contributions are float64s, summed in a fixed order on every replica (see package counter and the README).",
 		Tester:   "An INCRBYFLOAT reply that is textually different is accepted when both numbers agree to float64 precision, or when Redis's result or argument (or, where Redis answers NaN or Infinity, the key's value) lies beyond float64's range and Dynago refuses it; the runner then copies Dynago's value of the key to Redis (SET ... KEEPTTL), so the streams go on from the same value.",
 	},
 	{
 		ID:       "counter-contribution-range",
-		Commands: []string{"INCRBY", "DECRBY", "INCR", "DECR"},
+		Commands: []string{"INCRBY", "DECRBY", "INCR", "DECR", "HINCRBY"},
 		What:     "`ERR increment or decrement would overflow` when one node's own net contribution to a counter would leave the 64-bit range, though the counter's value stays within it: a counter that started from a string (SET k 4294967296) and then moved by more than 2^63 in one direction through one node.",
 		Why:      "Counters are convergent: each node's contribution is kept apart as a 64-bit integer in the replicated state (see counter.State.IncrBy), so that increments made through different nodes all count.",
 		Tester:   "That error is accepted where Redis answers an integer; the runner then copies Dynago's value of the key (unchanged by the refused command) to Redis.",
@@ -90,6 +90,20 @@ var Intended = []Difference{
 		Tester:   "Not reached by the streams: a transaction queues at most five commands of at most a few kilobytes, and the disk is not full.",
 	},
 	{
+		ID:       "reserved-prefix",
+		Commands: []string{"every command that names a key"},
+		What:     "A key that begins with the 8 bytes `\\xffdynago\\x00` is refused: `ERR keys that begin with the bytes \\xffdynago\\x00 are reserved by Dynago`.",
+		Why:      "Each field of a hash is a record of its own, named by those bytes, its key and the field (docs/design.md 3.9), so that a write of one field costs the same in a hash of any size. A key cannot be allowed to name such a record. No UTF-8 key begins with 0xFF, and a random binary key begins with these bytes once in 2^64.",
+		Tester:   "Not reached by the streams: their keys are fixed and none begins with those bytes.",
+	},
+	{
+		ID:       "hash-order",
+		Commands: []string{"HGETALL", "HKEYS", "HVALS", "HSCAN"},
+		What:     "A hash's fields come in field order (bytewise); Redis answers a small hash in insertion order and a large one in its hash table's order. HSCAN answers every field in one reply with cursor 0, whatever COUNT, as Redis does for a small hash; HSCAN's NOVALUES (Redis 7.4) is refused as Redis 7.0 refuses it.",
+		Why:      "Each field is a record of its own, stored in field order under its key (docs/design.md 3.9); a read of the whole hash reads every field record at quorum, so HSCAN has nothing to gain from pages yet.",
+		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
+	},
+	{
 		ID:           "redis-7.2",
 		Commands:     []string{"CLIENT SETINFO", "HELLO"},
 		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists; HELLO checks all its options before it authenticates (7.0 authenticates as it meets AUTH, so a bad option after a failed AUTH answers WRONGPASS there), and a HELLO that fails (a bad option, a bad name, a failed AUTH) changes nothing, where 7.0 has already applied each SETNAME before the failing option.",
@@ -111,6 +125,7 @@ var Loose = []struct{ Commands, Rule string }{
 	{"SCAN", "cursors not compared (each server walks its own order); a SCAN from cursor 0 is compared by the keys of a full iteration with the same MATCH, COUNT and TYPE on both"},
 	{"CONFIG GET", "the same name-value pairs in any order (Redis answers in its hash table's order)"},
 	{"CLIENT ID, SLOWLOG GET, SLOWLOG LEN", "by reply type (ids, timings and slow entries belong to each server)"},
+	{"HRANDFIELD", "the same reply type and count; every field one the hash holds, with its value, and no field twice for a positive count"},
 	{"DBSIZE", "the same live keys on both (KEYS *), and each count between that number and that number plus the keys whose expiry passed during the run: Redis counts an expired key until a lookup or its active expiry reclaims it, Dynago until its expiry sweep (both documented behaviours)"},
 }
 

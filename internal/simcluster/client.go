@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,6 +58,7 @@ func (sn *Node) Do(ctx context.Context, args ...any) *redis.Cmd {
 // Commands are the commands Do runs, in the forms it accepts.
 var Commands = []string{
 	"GET key", "SET key value", "DEL key [key ...]", "INCR key", "INCRBY key n", "DECRBY key n",
+	"HSET key field value [field value ...]", "HDEL key field [field ...]", "HINCRBY key field n", "HGETALL key",
 	"VGET key", "VSET key context value", "INFO cluster",
 	"DYNAGO STATUS", "DYNAGO LOCAL key", "DYNAGO PREFLIST key", "DYNAGO TREES",
 	"DYNAGO JOIN addr", "DYNAGO LEAVE", "DYNAGO REMOVE name",
@@ -147,6 +150,60 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 			return nil, err
 		}
 		return strconv.ParseInt(res.Text, 10, 64)
+	case "HSET", "HDEL", "HINCRBY":
+		if len(args) < 3 || name == "HSET" && len(args)%2 != 0 || name == "HINCRBY" && len(args) != 4 {
+			return nil, Error("ERR simcluster: wrong number of arguments for " + name)
+		}
+		o := op.Op{Code: op.HSet, Key: []byte(args[1])}
+		switch name {
+		case "HSET":
+			for i := 2; i < len(args); i += 2 {
+				o.Fields, o.Values = append(o.Fields, []byte(args[i])), append(o.Values, []byte(args[i+1]))
+			}
+		case "HDEL":
+			o.Code = op.HDel
+			for _, f := range args[2:] {
+				o.Fields = append(o.Fields, []byte(f))
+			}
+		case "HINCRBY":
+			d, err := strconv.ParseInt(args[3], 10, 64)
+			if err != nil {
+				return nil, Error("ERR value is not an integer or out of range")
+			}
+			o.Code, o.Fields, o.Int = op.HIncrBy, [][]byte{[]byte(args[2])}, d
+		}
+		res, err := write(o)
+		if err != nil {
+			return nil, err
+		}
+		if name == "HINCRBY" {
+			return strconv.ParseInt(res.Text, 10, 64)
+		}
+		return res.N, nil
+	case "HGETALL":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		hdr, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
+		if err != nil {
+			return nil, err
+		}
+		var recs map[string]version.Object
+		if found {
+			if recs, err = coord.ReadElements(ctx, []byte(args[1]), coordinator.Options{}); err != nil {
+				return nil, err
+			}
+		}
+		fields, err := op.ResolveHash(hdr, found, recs, coord.Now().UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		names := slices.Sorted(maps.Keys(fields))
+		out := make([]any, 0, 2*len(names))
+		for _, f := range names {
+			out = append(out, f, string(fields[f]))
+		}
+		return out, nil
 	case "VGET":
 		if err := want(2); err != nil {
 			return nil, err

@@ -1,0 +1,304 @@
+package difftest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Hashes: the specs of the hash commands, their comparators, and the seeder
+// that makes a key a hash so the other types' commands meet one.
+
+// Fields are the hash fields of the streams: few, so commands meet the
+// fields others wrote, with the empty field and a binary one.
+var Fields = []string{"f0", "f1", "f2", "f3", "", "b\x00\xff\r\nf"}
+
+func (g *gen) field() string { return Fields[g.r.IntN(len(Fields))] }
+
+func (g *gen) fields(min, max int) []string {
+	out := make([]string, 0, max)
+	for range min + g.r.IntN(max-min+1) {
+		out = append(out, g.field())
+	}
+	return out
+}
+
+// fieldValues are field-value pairs, sometimes one short.
+func (g *gen) fieldValues() []string {
+	var out []string
+	for range 1 + g.r.IntN(4) {
+		v := g.value()
+		if g.chance(0.3) {
+			v = g.intArg()
+		}
+		out = append(out, g.field(), v)
+	}
+	if g.chance(0.05) {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+func init() {
+	TypeSeeders["hash"] = func(g *gen, key string) Cmd { return cmd("HSET", key, g.field(), g.value()) }
+	Specs = append(Specs,
+		Spec{"hset", 40, func(g *gen) Cmd { return cmd("HSET", append([]string{g.key()}, g.fieldValues()...)...) }},
+		Spec{"hmset", 10, func(g *gen) Cmd { return cmd("HMSET", append([]string{g.key()}, g.fieldValues()...)...) }},
+		Spec{"hsetnx", 10, func(g *gen) Cmd { return cmd("HSETNX", g.key(), g.field(), g.value()) }},
+		Spec{"hdel", 20, func(g *gen) Cmd { return cmd("HDEL", append([]string{g.key()}, g.fields(1, 3)...)...) }},
+		Spec{"hincrby", 20, func(g *gen) Cmd { return cmd("HINCRBY", g.key(), g.field(), g.intArg()) }},
+		Spec{"hincrbyfloat", 15, func(g *gen) Cmd { return cmd("HINCRBYFLOAT", g.key(), g.field(), g.floatArg()) }},
+		Spec{"hget", 30, func(g *gen) Cmd { return cmd("HGET", g.key(), g.field()) }},
+		Spec{"hmget", 15, func(g *gen) Cmd { return cmd("HMGET", append([]string{g.key()}, g.fields(1, 4)...)...) }},
+		Spec{"hexists", 10, func(g *gen) Cmd { return cmd("HEXISTS", g.key(), g.field()) }},
+		Spec{"hstrlen", 10, func(g *gen) Cmd { return cmd("HSTRLEN", g.key(), g.field()) }},
+		Spec{"hlen", 15, func(g *gen) Cmd { return cmd("HLEN", g.key()) }},
+		Spec{"hgetall", 20, func(g *gen) Cmd { return cmd("HGETALL", g.key()) }},
+		Spec{"hkeys", 10, func(g *gen) Cmd { return cmd("HKEYS", g.key()) }},
+		Spec{"hvals", 10, func(g *gen) Cmd { return cmd("HVALS", g.key()) }},
+		Spec{"hrandfield", 10, func(g *gen) Cmd {
+			args := []string{g.key()}
+			if g.chance(0.7) {
+				args = append(args, g.pick("1", "2", "3", "10", "0", "-1", "-3", "-10", "abc", "", "9223372036854775807", "-9223372036854775808"))
+				if g.chance(0.5) {
+					args = append(args, g.word(g.pick("WITHVALUES", "WITHVALUES", "NOVALUES")))
+				}
+			}
+			return cmd("HRANDFIELD", args...)
+		}},
+		Spec{"hscan", 10, func(g *gen) Cmd {
+			cursor := "0"
+			if g.chance(0.1) {
+				cursor = g.pick("abc", "-1", "", "18446744073709551616")
+			}
+			return cmd("HSCAN", cat([]string{g.key(), cursor}, g.options(3, func() []string {
+				switch g.r.IntN(6) {
+				case 0, 1:
+					return []string{g.word("MATCH"), g.pick("f*", "*", "f[0-1]", "", "x*", "b*")}
+				case 2:
+					return []string{g.word("COUNT"), g.pick("1", "10", "1000", "0", "-1", "abc")}
+				case 3:
+					return []string{g.word("NOVALUES")}
+				case 4:
+					return []string{g.word(g.pick("MATCH", "COUNT"))}
+				}
+				return g.unknownOption()
+			}))...)
+		}},
+	)
+}
+
+// pairsOf returns a hash reply's field-value pairs, sorted: a RESP3 map, a
+// RESP2 flat array, or (HRANDFIELD WITHVALUES in RESP3) an array of pairs.
+func pairsOf(x Reply) ([]string, bool) {
+	var out []string
+	switch {
+	case x.Type == '%' || x.Type == '*' && len(x.Elems)%2 == 0 && (len(x.Elems) == 0 || x.Elems[0].Type != '*'):
+		for i := 0; i+1 < len(x.Elems); i += 2 {
+			k, v := x.Elems[i], x.Elems[i+1]
+			if k.Type != '$' || v.Type != '$' {
+				return nil, false
+			}
+			out = append(out, fmt.Sprintf("%q=%q", k.Str, v.Str))
+		}
+	case x.Type == '*':
+		for _, p := range x.Elems {
+			if p.Type != '*' || len(p.Elems) != 2 {
+				return nil, false
+			}
+			out = append(out, fmt.Sprintf("%q=%q", p.Elems[0].Str, p.Elems[1].Str))
+		}
+	default:
+		return nil, false
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+// compareHGetAll compares HGETALL's pairs as a set: Dynago answers a
+// hash's fields in field order, Redis in the order of its encoding (see
+// hash-order in Intended).
+func compareHGetAll(_ *session, _ Cmd, r, d Reply) (bool, string) {
+	if decided, ok := errorsExact(r, d); decided {
+		return ok, "replies differ"
+	}
+	a, ok1 := pairsOf(r)
+	b, ok2 := pairsOf(d)
+	if !ok1 || !ok2 || r.Type != d.Type {
+		return false, "reply types differ"
+	}
+	if !slices.Equal(a, b) {
+		return false, "different fields"
+	}
+	return true, ""
+}
+
+// compareHRandField checks the shape of a random pick: the same type and
+// count as Redis's, every field one the hash holds (with its value),
+// distinct when the count is positive.
+func compareHRandField(s *session, c Cmd, r, d Reply) (bool, string) {
+	if decided, ok := errorsExact(r, d); decided {
+		return ok, "replies differ"
+	}
+	if r.IsNull() || d.IsNull() {
+		return r.Equal(d), "replies differ"
+	}
+	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
+		return false, "reply shapes differ"
+	}
+	all, err := s.probeD.must("HGETALL", c[1])
+	if err != nil {
+		return false, err.Error()
+	}
+	held := map[string]string{}
+	for i := 0; i+1 < len(all.Elems); i += 2 {
+		held[all.Elems[i].Str] = all.Elems[i+1].Str
+	}
+	if d.Type == '$' {
+		_, ok := held[d.Str]
+		return ok, "HRANDFIELD answered a field the hash does not hold"
+	}
+	withValues := len(c) == 4
+	var picked []string
+	for i := 0; i < len(d.Elems); i++ {
+		e := d.Elems[i]
+		name, value := e.Str, ""
+		switch {
+		case e.Type == '*' && len(e.Elems) == 2:
+			name, value = e.Elems[0].Str, e.Elems[1].Str
+		case withValues && i+1 < len(d.Elems):
+			value = d.Elems[i+1].Str
+			i++
+		}
+		v, ok := held[name]
+		if !ok || withValues && v != value {
+			return false, fmt.Sprintf("HRANDFIELD answered %q=%q, not in the hash", name, value)
+		}
+		picked = append(picked, name)
+	}
+	if !strings.HasPrefix(c[2], "-") {
+		sorted := slices.Clone(picked)
+		slices.Sort(sorted)
+		if len(slices.Compact(sorted)) != len(picked) {
+			return false, "HRANDFIELD with a positive count repeated a field"
+		}
+	}
+	return true, ""
+}
+
+// compareHScan compares a whole HSCAN from cursor 0: Dynago answers every
+// field in one reply; Redis does so for a small hash and in pages for a
+// large one, which fullHScan follows to the end.
+func compareHScan(s *session, c Cmd, r, d Reply) (bool, string) {
+	if decided, ok := errorsExact(r, d); decided {
+		return ok, "replies differ"
+	}
+	shape := func(x Reply) bool {
+		return x.Type == '*' && len(x.Elems) == 2 && x.Elems[0].Type == '$' && x.Elems[1].Type == '*'
+	}
+	if !shape(r) || !shape(d) {
+		return false, "HSCAN reply is not [cursor, elements]"
+	}
+	if c[2] != "0" {
+		return true, "" // a cursor of Redis's own means nothing to Dynago
+	}
+	rs, err := s.fullHScan(c)
+	if err != nil {
+		return false, err.Error()
+	}
+	ds := make([]string, 0, len(d.Elems[1].Elems))
+	for _, e := range d.Elems[1].Elems {
+		ds = append(ds, e.Str)
+	}
+	slices.Sort(ds)
+	if d.Elems[0].Str != "0" || !slices.Equal(rs, ds) {
+		return false, fmt.Sprintf("a full HSCAN differs: redis %q, dynago %q", rs, ds)
+	}
+	return true, ""
+}
+
+// fullHScan runs c (an HSCAN from cursor 0) on Redis to its end and returns
+// every element it answered, sorted (fields and values alike).
+func (s *session) fullHScan(c Cmd) ([]string, error) {
+	var out []string
+	cursor := "0"
+	for range 1 << 16 {
+		rep, err := s.probeR.must(append(Cmd{"HSCAN", c[1], cursor}, c[3:]...)...)
+		if err != nil {
+			return nil, err
+		}
+		if len(rep.Elems) != 2 {
+			return nil, fmt.Errorf("HSCAN: %s", rep)
+		}
+		for _, e := range rep.Elems[1].Elems {
+			out = append(out, e.Str)
+		}
+		if cursor = rep.Elems[0].Str; cursor == "0" {
+			slices.Sort(out)
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("HSCAN did not end")
+}
+
+// compareHIncrByFloat applies float64-counters (see Intended) to a hash
+// field, as compareIncrByFloat does to a key.
+func compareHIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
+	if normalizeError(r).Equal(normalizeError(d)) {
+		return true, ""
+	}
+	if len(c) != 4 || r.Type != '$' || r.Null {
+		return false, "replies differ"
+	}
+	rv, ok := parseNumber(r.Str)
+	if !ok {
+		return false, "replies differ"
+	}
+	delta, deltaOK := parseNumber(c[3])
+	accepted := false
+	switch {
+	case d.Type == '$' && !d.Null:
+		dv, ok := parseNumber(d.Str)
+		accepted = ok && closeEnough(rv, dv, delta, deltaOK)
+	case d.IsError() && (d.Str == "ERR increment would produce NaN or Infinity" || d.Str == "ERR value is not a valid float"):
+		accepted = beyondFloat64(rv) || (deltaOK && beyondFloat64(delta))
+	}
+	if !accepted {
+		return false, "replies differ"
+	}
+	if err := s.copyFieldToRedis(c[1], c[2], intended("float64-counters")); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
+}
+
+// compareHIncrBy applies counter-contribution-range (see Intended) to a
+// hash field.
+func compareHIncrBy(s *session, c Cmd, r, d Reply) (bool, string) {
+	if r.Equal(d) {
+		return true, ""
+	}
+	if r.Type != ':' || !d.IsError() || d.Str != "ERR increment or decrement would overflow" || len(c) < 3 {
+		return false, "replies differ"
+	}
+	if err := s.copyFieldToRedis(c[1], c[2], intended("counter-contribution-range")); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
+}
+
+// copyFieldToRedis gives Redis's hash field Dynago's value, as
+// copyKeyToRedis does for a key.
+func (s *session) copyFieldToRedis(key, field string, why Difference) error {
+	v, err := s.probeD.must("HGET", key, field)
+	if err != nil {
+		return err
+	}
+	if v.IsNull() {
+		_, err = s.probeR.must("HDEL", key, field)
+	} else {
+		_, err = s.probeR.must("HSET", key, field, v.Str)
+	}
+	s.note = append(s.note, "accepted as "+why.ID+"; copied Dynago's field to Redis")
+	return err
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,19 @@ type Config struct {
 	MultiKey bool
 	// HotKeyRequests is -n of the hot-key and multi-key runs. Default 20000.
 	HotKeyRequests int
+
+	// Hashes enables the hash scenario: HSET and HGET of random fields of
+	// random hashes at every pipeline depth (Requests as the throughput
+	// scenario's), then HSET and HGET of one hash of each of HashSizes
+	// fields (HashRequests each, unpipelined), against redis-server
+	// (appendfsync always) and Dynago (--fsync batch).
+	Hashes bool
+	// HashSizes are the field counts of the hashes measured one by one.
+	// Default 10, 10000 and 1000000: a write's cost must not grow with
+	// the hash.
+	HashSizes []int
+	// HashRequests is -n of each run on one hash. Default 20000.
+	HashRequests int
 
 	// Memory enables the memory-footprint scenario.
 	Memory bool
@@ -171,6 +185,9 @@ func DefaultConfig() Config {
 		HotKey:             true,
 		MultiKey:           true,
 		HotKeyRequests:     20000,
+		Hashes:             true,
+		HashSizes:          []int{10, 10000, 1000000},
+		HashRequests:       20000,
 		Memory:             true,
 		MemoryKeys:         1000000,
 		MemoryValueSize:    100,
@@ -208,7 +225,10 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("format %q: want %s or %s", c.Format, FormatTable, FormatBenchstat)
 	}
-	if !c.Throughput && !c.HotKey && !c.MultiKey && !c.Memory && !c.Cluster && !c.Routing && !c.Failover {
+	if c.Hashes && (len(c.HashSizes) == 0 || slices.Min(c.HashSizes) < 1 || c.HashRequests < 1) {
+		return fmt.Errorf("hash sizes %v, requests %d: want sizes of at least 1 and at least 1 request", c.HashSizes, c.HashRequests)
+	}
+	if !c.Throughput && !c.HotKey && !c.MultiKey && !c.Hashes && !c.Memory && !c.Cluster && !c.Routing && !c.Failover {
 		return errors.New("nothing to do: every scenario is off")
 	}
 	if (c.HotKey || c.MultiKey) && c.HotKeyRequests < 1 {

@@ -21,8 +21,9 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"fsync", func(c *Config) { c.Fsync = "sometimes" }, "fsync"},
 		{"format", func(c *Config) { c.Format = "json" }, "format"},
+		{"hash sizes", func(c *Config) { c.HashSizes = []int{10, 0} }, "hash sizes"},
 		{"nothing to do", func(c *Config) {
-			c.Throughput, c.HotKey, c.MultiKey, c.Memory, c.Cluster, c.Routing, c.Failover = false, false, false, false, false, false, false
+			c.Throughput, c.HotKey, c.MultiKey, c.Hashes, c.Memory, c.Cluster, c.Routing, c.Failover = false, false, false, false, false, false, false, false
 		}, "nothing to do"},
 		{"hot-key requests", func(c *Config) { c.HotKeyRequests = 0 }, "hot-key requests"},
 		{"requests per pipeline", func(c *Config) { c.Requests = []int{1, 2, 3} }, "3 request counts for 2 pipeline"},

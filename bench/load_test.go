@@ -24,6 +24,12 @@ func TestBenchmarkArgs(t *testing.T) {
 	if got := benchmarkArgs("127.0.0.1", "6379", l, false); slices.Contains(got, "-r") {
 		t.Errorf("benchmarkArgs without a keyspace = %q, want no -r", got)
 	}
+	// A command of its own replaces the test, after every flag.
+	l.Command = []string{"HGET", "h", "f:__rand_int__"}
+	got = benchmarkArgs("127.0.0.1", "6379", l, false)
+	if slices.Contains(got, "-t") || !slices.Equal(got[len(got)-3:], l.Command) {
+		t.Errorf("benchmarkArgs with a command = %q", got)
+	}
 }
 
 func TestMemoryCheckpoints(t *testing.T) {

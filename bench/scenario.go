@@ -51,6 +51,9 @@ func Scenarios(cfg Config) []Scenario {
 	if cfg.MultiKey {
 		out = append(out, MultiKeyScenario(cfg, durable))
 	}
+	if cfg.Hashes {
+		out = append(out, HashScenario(cfg, durable))
+	}
 	if cfg.Memory {
 		out = append(out, MemoryScenario(cfg, []TargetSpec{RedisTarget(redisPeer(cfg.Fsync)), DynagoTarget(cfg.Fsync)}))
 	}

@@ -24,6 +24,9 @@ type Load struct {
 	// Cluster runs redis-benchmark --cluster: it learns the slots from the
 	// node it is given (CLUSTER NODES) and sends each key to its node.
 	Cluster bool
+	// Command, when set, is the command redis-benchmark sends instead of
+	// its test Test (__rand_int__ stands for a number below Keyspace).
+	Command []string
 }
 
 // benchmarkArgs returns redis-benchmark's arguments for l against host:port.
@@ -32,14 +35,16 @@ type Load struct {
 // ("Error from server: ..." on stderr), so a run of errors is never taken for
 // a measurement.
 func benchmarkArgs(host, port string, l Load, text bool) []string {
-	args := []string{
-		"-h", host, "-p", port,
-		"-t", strings.ToLower(l.Test),
+	args := []string{"-h", host, "-p", port}
+	if len(l.Command) == 0 {
+		args = append(args, "-t", strings.ToLower(l.Test))
+	}
+	args = append(args,
 		"-c", strconv.Itoa(l.Clients),
 		"-n", strconv.Itoa(l.Requests),
 		"-d", strconv.Itoa(l.ValueSize),
 		"-P", strconv.Itoa(l.Pipeline),
-	}
+	)
 	if l.Keyspace > 0 { // none: every client on the one key the test names
 		args = append(args, "-r", strconv.Itoa(l.Keyspace))
 	}
@@ -49,7 +54,7 @@ func benchmarkArgs(host, port string, l Load, text bool) []string {
 	if !text {
 		args = append(args, "--csv")
 	}
-	return args
+	return append(args, l.Command...)
 }
 
 // runBenchmark runs redis-benchmark once against one address, bounded by
@@ -170,6 +175,11 @@ type ThroughputReport struct {
 	Routed bool   // rows carry the share of requests routed off their replicas
 	Ratios []Ratio
 	Rows   []ThroughputRow
+	// Commands are the commands of the tests that are not redis-benchmark's
+	// own, by test name (see Load.Command); Keyspaces their -r where it is
+	// not Load's.
+	Commands  map[string][]string
+	Keyspaces map[string]int
 }
 
 // endpoint is one way of sending load to a target: the name its rows carry
@@ -288,6 +298,10 @@ func runRounds(ctx context.Context, env *Env, cfg Config, requestsFor func(int) 
 		for _, test := range cfg.Tests {
 			l := rep.Load
 			l.Test, l.Pipeline, l.Requests = test, p, requestsFor(pi)
+			l.Command = rep.Commands[test]
+			if r, ok := rep.Keyspaces[test]; ok {
+				l.Keyspace = r
+			}
 			rows := make([]ThroughputRow, len(eps))
 			for i, e := range eps {
 				rows[i] = ThroughputRow{Test: test, Pipeline: p, Requests: l.Requests, Target: e.Name}

@@ -48,6 +48,9 @@ func main() {
 	fs.BoolVar(&cfg.HotKey, "hotkey", cfg.HotKey, "run the hot-key scenario (SET and INCR on one key, unpipelined)")
 	fs.BoolVar(&cfg.MultiKey, "multikey", cfg.MultiKey, "run the multi-key scenario (MSET of 10 keys against 10 pipelined SETs)")
 	fs.IntVar(&cfg.HotKeyRequests, "hotkey-requests", cfg.HotKeyRequests, "requests (-n) of the hot-key runs and of the MSET run")
+	fs.BoolVar(&cfg.Hashes, "hashes", cfg.Hashes, "run the hash scenario (HSET and HGET of random hashes, then of one hash of each of -hash-sizes fields)")
+	hashSizes := fs.String("hash-sizes", joinInts(cfg.HashSizes), "field counts of the hashes measured one by one")
+	fs.IntVar(&cfg.HashRequests, "hash-requests", cfg.HashRequests, "requests (-n) of each run on one hash")
 	fs.BoolVar(&cfg.Memory, "memory", cfg.Memory, "run the memory scenario")
 	fs.IntVar(&cfg.MemoryKeys, "memory-keys", cfg.MemoryKeys, "distinct keys loaded in the memory scenario")
 	fs.IntVar(&cfg.MemoryValueSize, "memory-size", cfg.MemoryValueSize, "value size in bytes in the memory scenario")
@@ -77,6 +80,9 @@ func main() {
 
 	var err error
 	cfg.Tests = bench.ParseNameList(*tests)
+	if cfg.HashSizes, err = bench.ParseIntList(*hashSizes); err != nil {
+		fail(fmt.Errorf("-hash-sizes: %w", err))
+	}
 	if cfg.Pipelines, err = bench.ParseIntList(*pipelines); err != nil {
 		fail(fmt.Errorf("-pipelines: %w", err))
 	}

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// HashScenario measures hashes on each target, compared with the first
+// (redis-server at equal durability):
+//
+//   - HSET and HGET of a random field of a random hash, at every pipeline
+//     depth, with the throughput scenario's requests;
+//   - HSET and HGET of random fields of one hash of each of HashSizes
+//     fields, unpipelined. Each field of a Dynago hash is a record of its
+//     own, so these must not slow down as the hash grows: the note gives
+//     Dynago's slowest size against its fastest.
+func HashScenario(cfg Config, targets []TargetSpec) Scenario {
+	return Scenario{
+		Name:    "hashes",
+		Targets: targets,
+		Run: func(ctx context.Context, env *Env, ts []*Target) (Report, error) {
+			rep := pairReport(cfg, "Hashes", "Hashes", Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace}, ts)
+			value := strings.Repeat("v", cfg.ValueSize)
+			rep.Commands = map[string][]string{
+				"HSET": {"HSET", "hash:__rand_int__", "f:__rand_int__", value},
+				"HGET": {"HGET", "hash:__rand_int__", "f:__rand_int__"},
+			}
+			rep.Keyspaces = map[string]int{}
+			eps := targetEndpoints(ts)
+			hc := cfg
+			hc.Tests = []string{"HSET", "HGET"}
+			err := runRounds(ctx, env, hc, cfg.RequestsFor, eps, rep)
+
+			var sizeTests []string
+			for _, n := range cfg.HashSizes {
+				key := "big:" + strconv.Itoa(n)
+				for _, t := range ts {
+					if ctx.Err() != nil {
+						return rep, errors.Join(err, ctx.Err())
+					}
+					start := time.Now()
+					if ferr := fillHash(ctx, t.Addrs()[0], key, n, cfg.ValueSize); ferr != nil {
+						return rep, errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
+					}
+					env.Logf("%s: %s filled with %d fields in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
+				}
+				set, get := "HSET@"+strconv.Itoa(n), "HGET@"+strconv.Itoa(n)
+				rep.Commands[set] = []string{"HSET", key, "f:__rand_int__", value}
+				rep.Commands[get] = []string{"HGET", key, "f:__rand_int__"}
+				rep.Keyspaces[set], rep.Keyspaces[get] = n, n
+				sizeTests = append(sizeTests, set, get)
+			}
+			sc := cfg
+			sc.Tests, sc.Pipelines = sizeTests, []int{1}
+			err = errors.Join(err, runRounds(ctx, env, sc, func(int) int { return cfg.HashRequests }, eps, rep))
+			rep.Note = hashFlatness(rep, ts[len(ts)-1].Name, cfg.HashSizes)
+			return rep, err
+		},
+	}
+}
+
+// hashFlatness says how much slower target's HSET and HGET were on the
+// largest hash than on the fastest size.
+func hashFlatness(rep *ThroughputReport, target string, sizes []int) string {
+	var parts []string
+	for _, op := range []string{"HSET", "HGET"} {
+		var rates []float64
+		for _, n := range sizes {
+			for _, r := range rep.Rows {
+				if rps := Median(r.Runs).RPS; r.Target == target && r.Test == op+"@"+strconv.Itoa(n) && r.Err == nil && rps > 0 {
+					rates = append(rates, rps)
+				}
+			}
+		}
+		if len(rates) != len(sizes) {
+			continue
+		}
+		best := rates[0]
+		for _, x := range rates {
+			best = max(best, x)
+		}
+		parts = append(parts, fmt.Sprintf("%s: fastest size / %d fields = %.2fx", op, sizes[len(sizes)-1], best/rates[len(rates)-1]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return target + " at one hash of each size (flat within 1.5x is the target): " + strings.Join(parts, ", ")
+}
+
+// fillHash gives the hash key the fields f:0 .. f:n-1 (the names the
+// size runs' f:__rand_int__ draws), 100 fields per HSET, with pipelines of
+// HSETs in flight, and checks the count.
+func fillHash(ctx context.Context, addr, key string, n, valueSize int) error {
+	c := newLoadClient(addr, 8, 30*time.Second)
+	defer c.Close()
+	const perCommand, perPipeline = 100, 50
+	value := strings.Repeat("v", valueSize)
+	if err := c.Del(ctx, key).Err(); err != nil {
+		return err
+	}
+	for lo := 0; lo < n; lo += perCommand * perPipeline {
+		pipe := c.Pipeline()
+		for cmd := lo; cmd < min(n, lo+perCommand*perPipeline); cmd += perCommand {
+			args := []any{"HSET", key}
+			for i := cmd; i < min(n, cmd+perCommand); i++ {
+				args = append(args, benchField(i), value)
+			}
+			pipe.Do(ctx, args...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	got, err := c.HLen(ctx, key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	if got != int64(n) {
+		return fmt.Errorf("HLEN %s = %d after writing %d fields", key, got, n)
+	}
+	return nil
+}
+
+// benchField is the name of the i-th field, as redis-benchmark's
+// f:__rand_int__ writes it (twelve digits).
+func benchField(i int) string { return fmt.Sprintf("f:%012d", i) }

@@ -75,6 +75,12 @@ func (c *rowCache) get(h uint64, key []byte) (version.Object, bool, uint64) {
 	return o, hit, gen
 }
 
+// has reports whether key's object is cached.
+func (c *rowCache) has(h uint64, key []byte) bool {
+	_, hit, _ := c.get(h, key)
+	return hit
+}
+
 // getDigest is get that also returns the object's digest when digest is not
 // nil: computed by digest on the entry's first digest read and remembered
 // until the key is written again. On a miss the digest is 0.

@@ -39,9 +39,22 @@ func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]ver
 	}
 	keys = slices.Clone(keys)
 	hashes := make([]uint64, len(keys))
+	dks := make([][]byte, len(keys))
 	for i, k := range keys {
 		keys[i] = bytes.Clone(k) // the commit may finish after updateGroup returns
 		hashes[i] = partition.Hash(k)
+		dks[i] = dataKeyHash(nil, hashes[i], k)
+	}
+	// The records of a group share their key's lock, which every write of
+	// that key (every field of a hash) waits for: read the ones not cached
+	// before taking it, so that the read under the lock finds their blocks
+	// in Pebble's cache instead of going to disk while the others wait.
+	if len(keys) > 1 {
+		for i, k := range keys {
+			if e.rows == nil || !e.rows.has(hashes[i], k) {
+				_, _, _ = e.getBeforeWrite(dks[i])
+			}
+		}
 	}
 	unlock := e.lockStripes(hashes)
 	committing := false // then the commit releases the locks and the store
@@ -52,9 +65,7 @@ func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]ver
 	}()
 	cur := make([]version.Object, len(keys))
 	found := make([]bool, len(keys))
-	dks := make([][]byte, len(keys))
 	for i, k := range keys {
-		dks[i] = dataKeyHash(nil, hashes[i], k)
 		var err error
 		if cur[i], found[i], err = e.readLocked(hashes[i], k, dks[i]); err != nil {
 			return nil, err

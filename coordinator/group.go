@@ -321,20 +321,18 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 	for _, f := range fields {
 		keys = append(keys, partition.ElementKey(nil, o.Key, f))
 	}
-	more, hdr := false, version.Clock(nil)
+	more, hdr, seen := false, version.Clock(nil), version.Clock(nil)
 	if o.Code == op.HDel {
 		var err error
-		if more, hdr, err = c.moreFields(ctx, o.Key, fields, opt); err != nil {
+		if more, hdr, seen, err = c.moreFields(ctx, o.Key, fields, opt); err != nil {
 			return op.Result{}, err
 		}
 	}
 	var res op.Result
 	_, err := c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
 		st := op.HashState{Header: states[0], Fields: states[1:], More: more}
-		if o.Code == op.HDel && !st.Header.Object.Clock.Equal(hdr) {
-			// The hash was written since moreFields looked: a field
-			// may have been added, so the header stays.
-			st.More = true
+		if o.Code == op.HDel && !st.More {
+			st.More = !st.Header.Object.Clock.Equal(hdr) || c.Distributed() && !writesSeen(st, seen)
 		}
 		ch, r, err := o.ApplyHash(&st)
 		res = r
@@ -346,18 +344,41 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 	return res, err
 }
 
+// writesSeen reports whether every write that made a version of the hash's
+// header is seen in a field record: in seen (the field records moreFields
+// read) or in the named fields' own records. Every hash write stores its
+// fields and the header with one dot, so a header version whose fields no
+// record shows is a write whose fields the reads missed (under sloppy
+// quorum a stand-in may hold them): HDEL then keeps the header, and with
+// it the incarnation those fields live in. (A ghost header, a hash with no
+// field, may stay; no acknowledged field is lost.)
+func writesSeen(st op.HashState, seen version.Clock) bool {
+	for _, s := range st.Header.Object.Siblings {
+		covered := seen.Covers(s.Dot)
+		for _, f := range st.Fields {
+			covered = covered || f.Object.Clock.Covers(s.Dot)
+		}
+		if !covered {
+			return false
+		}
+	}
+	return true
+}
+
 // moreFields reports whether key's hash has a live field besides named,
-// and the header's clock it judged by. This node's own records are looked
-// at first, which settles it when one of them is live at quorum too; only
-// a hash that seems to be emptied is read whole at quorum.
-func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte, opt Options) (bool, version.Clock, error) {
+// the header's clock it judged by, and the join of the clocks of the field
+// records it read at quorum (when it read the whole hash; see writesSeen).
+// This node's own records are looked at first, which settles it when one of
+// them is live at quorum too; only a hash that seems to be emptied is read
+// whole at quorum.
+func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte, opt Options) (more bool, header, seen version.Clock, err error) {
 	hdr, found, err := c.Read(ctx, key, opt)
 	if err != nil || !found {
-		return false, hdr.Clock, err
+		return false, hdr.Clock, nil, err
 	}
 	v, ok, err := op.Resolve(hdr, c.now(opt).UnixMilli())
 	if err != nil || !ok || v.Type != op.TypeHash {
-		return false, hdr.Clock, err
+		return false, hdr.Clock, nil, err
 	}
 	skip := make(map[string]bool, len(named))
 	for _, f := range named {
@@ -374,33 +395,34 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 		return candidate == nil
 	})
 	if err != nil {
-		return false, hdr.Clock, err
+		return false, hdr.Clock, nil, err
 	}
 	if candidate != nil {
 		if rec, found, err := c.Read(ctx, candidate, opt); err != nil {
-			return false, hdr.Clock, err
+			return false, hdr.Clock, nil, err
 		} else if _, live, _ := op.ResolveField(rec, v.Hash); found && live {
-			return true, hdr.Clock, nil
+			return true, hdr.Clock, nil, nil
 		}
 	}
 	if !c.Distributed() {
-		return false, hdr.Clock, nil
+		return false, hdr.Clock, nil, nil
 	}
 	recs, err := c.ReadElements(ctx, key, opt)
 	if err != nil {
-		return false, hdr.Clock, err
+		return false, hdr.Clock, nil, err
 	}
 	for ek, o := range recs {
+		seen = seen.Join(o.Clock)
 		if skip[ek] {
 			continue
 		}
 		if _, live, err := op.ResolveField(o, v.Hash); err != nil {
-			return false, hdr.Clock, err
+			return false, hdr.Clock, nil, err
 		} else if live {
-			return true, hdr.Clock, nil
+			return true, hdr.Clock, seen, nil
 		}
 	}
-	return false, hdr.Clock, nil
+	return false, hdr.Clock, seen, nil
 }
 
 // errHashOverwrite is what a write that would replace or delete a whole

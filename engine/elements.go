@@ -71,7 +71,10 @@ func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]ver
 			return nil, err
 		}
 	}
-	next, write, err := fn(cur, found)
+	// fn gets copies: what it does to them must not change what is
+	// staged as the records' old state (the expiry index, the key counts
+	// and the anti-entropy trees subtract the stored objects).
+	next, write, err := fn(slices.Clone(cur), slices.Clone(found))
 	if err != nil {
 		return cur, err
 	}

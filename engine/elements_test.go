@@ -108,3 +108,32 @@ func TestGroupOfRecordsAndTheirElements(t *testing.T) {
 		t.Fatalf("h = %v", o)
 	}
 }
+
+// oldObserver records the old object of every change it is shown.
+type oldObserver struct{ olds map[string]version.Object }
+
+func (o *oldObserver) Changed(_ uint64, key []byte, old, _ version.Object) { o.olds[string(key)] = old }
+func (o *oldObserver) Flushed()                                           {}
+
+// TestGroupDecisionCannotChangeTheOldState: a GroupFunc that changes the
+// objects it is given (the coordinator merges other replicas' copies into
+// them) does not change what the observer is told was stored before: the
+// anti-entropy trees subtract exactly the stored object's digest.
+func TestGroupDecisionCannotChangeTheOldState(t *testing.T) {
+	obs := &oldObserver{olds: map[string]version.Object{}}
+	e := open(t, t.TempDir(), func(c *Config) { c.Observer = obs })
+	key := []byte("h")
+	writeGroup(t, e, 1, "stored", key)
+	stored, _ := get(t, e, "h")
+	other := version.Object{}.Update(nil, version.Dot{Actor: version.Actor{Node: 9, Epoch: 1}, Counter: 5}, &version.Sibling{Time: 2, Value: []byte("seen")})
+	_, err := e.UpdateGroup([][]byte{key}, func(cur []version.Object, _ []bool) ([]version.Object, []bool, error) {
+		cur[0] = version.Merge(cur[0], other) // as the coordinator merges what its quorum read saw
+		return []version.Object{cur[0].Update(cur[0].Clock, version.Dot{Actor: actor, Counter: 2}, &version.Sibling{Time: 3, Value: []byte("new")})}, []bool{true}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.olds["h"]; !got.Equal(stored) {
+		t.Fatalf("the observer was told the old object was %v, but %v was stored", got, stored)
+	}
+}

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/dynago/dynago/internal/simcluster"
 	"github.com/dynago/dynago/node"
+	"github.com/redis/go-redis/v9"
 )
 
 // hgetall reads a hash through one node as a map.
@@ -220,6 +222,20 @@ func TestHashCommandsThroughEveryNode(t *testing.T) {
 		delete(want, "f0")
 		if got := hgetall(t, c.Nodes[0], "user:1"); !maps.Equal(got, want) {
 			t.Fatalf("after HDEL: %v, want %v", got, want)
+		}
+		// HDEL of every field left, through another node, removes the
+		// key itself: no hash header stays behind (a GET of a key that
+		// holds a hash would answer WRONGTYPE).
+		if err := c.Nodes[0].Do(ctx, "HSET", "gone", "a", "1", "b", "2").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if removed, err := c.Nodes[2].Do(ctx, "HDEL", "gone", "a", "b").Int64(); err != nil || removed != 2 {
+			t.Fatalf("HDEL of every field: %d, %v", removed, err)
+		}
+		for _, m := range c.Nodes {
+			if err := m.Do(ctx, "GET", "gone").Err(); !errors.Is(err, redis.Nil) {
+				t.Fatalf("GET of an emptied hash through %s: %v, want nil", m.Name(), err)
+			}
 		}
 		if err := c.Nodes[1].Do(ctx, "DEL", "user:1").Err(); err != nil {
 			t.Fatal(err)

@@ -51,7 +51,7 @@ func TestShortChaosRun(t *testing.T) {
 	// (the join and leave rounds after the remove): the clients write on
 	// for FaultSettle and three seconds more, where nothing is excused.
 	cfg.Tail = FaultSettle + 3*time.Second
-	cfg.SetClients, cfg.VSetClients, cfg.CounterClients = 2, 3, 2
+	cfg.SetClients, cfg.VSetClients, cfg.CounterClients, cfg.HashClients = 2, 3, 2, 2
 	cfg.Keys, cfg.Counters = 4, 2
 	// About 300 writes a second in all, far beyond what the checker needs
 	// (acked below) and light enough to share a 2-core machine with the

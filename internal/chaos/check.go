@@ -28,6 +28,10 @@ type KeyRead struct {
 	// Local is DYNAGO LOCAL on every node that was up, by node name: the
 	// node's own copy, without a quorum.
 	Local map[string]Reply
+	// Hash is a hash's HGETALL through the same node (for a counter
+	// field's hash, Get is its HGET); HashErr says why it failed.
+	Hash    map[string]string
+	HashErr string
 }
 
 // Final is the reads after convergence, by key.
@@ -168,6 +172,10 @@ type Report struct {
 	// ordered within a fault window), and ExcusedKeys how many keys they
 	// were of. Always zero under Bound.Strict.
 	Excused, ExcusedKeys int
+	// StaleDeletes is how many acknowledged HDELs answered 0 for a field
+	// whose HSET was acknowledged before, near a fault, under sloppy
+	// quorum: their quorum read missed it (excused as Excused is).
+	StaleDeletes int
 	// LateOverwrites describes SET keys whose final value is an
 	// indeterminate write made before the last acknowledged one: allowed
 	// (an indeterminate write may take effect at any later time), but
@@ -214,7 +222,7 @@ func newChecker(history []Write, bound Bound) *checker {
 	}
 	for _, w := range history {
 		c.byKey[w.Key] = append(c.byKey[w.Key], w)
-		if w.Kind != KindIncr {
+		if w.Kind == KindSet || w.Kind == KindVSet {
 			c.byValue[w.Value] = w
 		}
 	}
@@ -236,6 +244,18 @@ func (c *checker) checkKey(key string, r KeyRead) {
 	kind := KindSet
 	if len(writes) > 0 {
 		kind = writes[0].Kind
+	}
+	switch kind {
+	case KindHSet, KindHDel:
+		c.checkHash(key, writes, r)
+		return
+	case KindHIncr:
+		if r.Get.Err != "" {
+			c.add(Unreadable, key, "HGET: %s", r.Get.Err)
+			return
+		}
+		c.checkCounter(key, writes, r.Get)
+		return
 	}
 	reads := c.readsOf(key, r)
 	for _, rd := range reads {
@@ -898,6 +918,57 @@ func (c *checker) checkCounter(key string, writes []Write, get Reply) {
 		c.add(Lost, key, "GET answers %d; an acked INCR returned %d", v, maxResult)
 	case v > int64(acked+indet):
 		c.add(Phantom, key, "GET answers %d; only %d acked + %d indeterminate increments were made", v, acked, indet)
+	}
+}
+
+// checkHash holds a hash to its writes: each field written once (its value
+// its name) by the one client that writes the hash, and deleted only by
+// that client after its HSET was acknowledged. An acknowledged HSET's field
+// is there unless an HDEL of it was acknowledged or may have applied; an
+// acknowledged HDEL's field is not; no other field or value is.
+func (c *checker) checkHash(key string, writes []Write, r KeyRead) {
+	if r.HashErr != "" {
+		c.add(Unreadable, key, "HGETALL: %s", r.HashErr)
+		return
+	}
+	set := map[string]Write{}
+	del := map[string]Write{}
+	for _, w := range writes {
+		switch w.Kind {
+		case KindHSet:
+			set[w.Field] = w
+		case KindHDel:
+			del[w.Field] = w
+		}
+	}
+	for f, w := range set {
+		v, there := r.Hash[f]
+		d, deleted := del[f]
+		switch {
+		case there && v != w.Value:
+			c.add(Phantom, key, "field %s holds %q; its only HSET wrote %q", f, v, w.Value)
+		case there && w.Outcome == Failed:
+			c.add(Refused, key, "field %s of refused %s is there", f, w)
+		case there && deleted && d.Outcome == Acked && d.Result == 0:
+			// The HDEL answered 0: its quorum read missed the acked
+			// HSET. Sloppy quorum allows that near a fault (the read
+			// was decided by stand-ins that held nothing); strict
+			// quorum never.
+			if c.bound.Strict || !c.meets(d.Start, d.End) {
+				c.add(Lost, key, "acked %s answered 0: its read missed acked %s", d, w)
+			} else {
+				c.report.StaleDeletes++
+			}
+		case there && deleted && d.Outcome == Acked:
+			c.add(Phantom, key, "field %s is there after acked %s", f, d)
+		case !there && w.Outcome == Acked && (!deleted || d.Outcome == Failed):
+			c.add(Lost, key, "acked %s is gone and nothing deleted it", w)
+		}
+	}
+	for f, v := range r.Hash {
+		if _, ok := set[f]; !ok {
+			c.add(Phantom, key, "field %s (%q) that no HSET wrote", f, v)
+		}
 	}
 }
 

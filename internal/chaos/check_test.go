@@ -770,3 +770,76 @@ func TestBoundEnforced(t *testing.T) {
 		t.Errorf("strict: enforced %v, want 6s", got)
 	}
 }
+
+func hset(client, seq int, key, field string, o Outcome) Write {
+	return Write{Client: client, Seq: seq, Kind: KindHSet, Key: key, Field: field, Value: field, Outcome: o}
+}
+
+func withResult(w Write, n int64) Write { w.Result = n; return w }
+
+func hdel(client, seq int, key, field string, o Outcome) Write {
+	return Write{Client: client, Seq: seq, Kind: KindHDel, Key: key, Field: field, Outcome: o}
+}
+
+// TestCheckHash: a hash is held to its HSETs and HDELs field by field, and
+// a counter field to its increments.
+func TestCheckHash(t *testing.T) {
+	hashRead := func(fields ...string) KeyRead {
+		m := map[string]string{}
+		for _, f := range fields {
+			m[f] = f
+		}
+		return KeyRead{Hash: m}
+	}
+	for _, tc := range []struct {
+		name    string
+		history []Write
+		final   KeyRead
+		want    []string
+	}{
+		{"acked fields there, deleted ones gone", []Write{
+			hset(1, 1, "h", "a", Acked), hset(1, 2, "h", "b", Acked), hdel(1, 3, "h", "a", Acked),
+		}, hashRead("b"), nil},
+		{"an acked field lost", []Write{hset(1, 1, "h", "a", Acked), hset(1, 2, "h", "b", Acked)}, hashRead("b"), []string{Lost}},
+		{"an acked HDEL undone", []Write{hset(1, 1, "h", "a", Acked), withResult(hdel(1, 2, "h", "a", Acked), 1)}, hashRead("a"), []string{Phantom}},
+		{"an acked HDEL whose read missed the field, far from a fault", []Write{hset(1, 1, "h", "a", Acked), hdel(1, 2, "h", "a", Acked)}, hashRead("a"), []string{Lost}},
+		{"a refused field visible", []Write{hset(1, 1, "h", "a", Failed)}, hashRead("a"), []string{Refused}},
+		{"a field nobody wrote", []Write{hset(1, 1, "h", "a", Acked)}, hashRead("a", "zz"), []string{Phantom}},
+		{"a wrong value", []Write{hset(1, 1, "h", "a", Acked)}, KeyRead{Hash: map[string]string{"a": "b"}}, []string{Phantom}},
+		{"indeterminate writes either way", []Write{
+			hset(1, 1, "h", "a", Indeterminate), hset(1, 2, "h", "b", Indeterminate),
+			hset(1, 3, "h", "c", Acked), hdel(1, 4, "h", "c", Indeterminate),
+		}, hashRead("a"), nil},
+		{"an unreadable hash", []Write{hset(1, 1, "h", "a", Acked)}, KeyRead{HashErr: "NOQUORUM"}, []string{Unreadable}},
+		{"a counter field short of its acked increments", []Write{
+			{Client: 1, Seq: 1, Kind: KindHIncr, Key: "c", Field: "n", Outcome: Acked, Result: 1},
+			{Client: 2, Seq: 1, Kind: KindHIncr, Key: "c", Field: "n", Outcome: Acked, Result: 2},
+		}, KeyRead{Get: Reply{Found: true, Values: []string{"1"}}}, []string{Lost}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := tc.history[0].Key
+			rep := Check(tc.history, Final{key: tc.final}, Bound{})
+			var got []string
+			for _, v := range rep.Violations {
+				got = append(got, v.Kind)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("violations %v, want %v: %v", got, tc.want, rep.Violations)
+			}
+		})
+	}
+}
+
+// An HDEL whose quorum read missed its field (it answered 0) is excused
+// inside a fault window under sloppy quorum, and never under strict.
+func TestCheckHashStaleDelete(t *testing.T) {
+	history := []Write{at(hset(1, 1, "h", "a", Acked), 0, 1), at(hdel(1, 2, "h", "a", Acked), 100, 101)}
+	final := Final{"h": {Hash: map[string]string{"a": "a"}}}
+	window := []FaultWindow{{Start: ms(90), End: ms(110)}}
+	if rep := Check(history, final, Bound{Windows: window}); len(rep.Violations) != 0 || rep.StaleDeletes != 1 {
+		t.Fatalf("sloppy, in a fault window: %v, %d stale deletes", rep.Violations, rep.StaleDeletes)
+	}
+	if rep := Check(history, final, Bound{Strict: true, Windows: window}); len(rep.Violations) != 1 || rep.Violations[0].Kind != Lost {
+		t.Fatalf("strict: %v", rep.Violations)
+	}
+}

@@ -160,6 +160,10 @@ type Config struct {
 	VSetClients int
 	// CounterClients INCR the shared counters.
 	CounterClients int
+	// HashClients write hashes: HSETs of new fields and HDELs of their
+	// own, in hashes of their own, and HINCRBYs of the shared counter
+	// field.
+	HashClients int
 	// Keys is the number of keys of each SET client and of each VSET group.
 	Keys int
 	// Counters is the number of shared counter keys.
@@ -207,7 +211,7 @@ func DefaultConfig() Config {
 		Duration: 15 * time.Minute,
 		Faults:   AllFaults,
 
-		SetClients: 4, VSetClients: 5, CounterClients: 3,
+		SetClients: 4, VSetClients: 5, CounterClients: 3, HashClients: 3,
 		Keys: 8, Counters: 3,
 		OpsPerClient: 100000,
 		// A short pause keeps a 2-core machine responsive for the nodes.
@@ -245,7 +249,8 @@ func (c Config) Validate() error {
 	if c.Settle < 0 || c.Tail < 0 {
 		errs = append(errs, errors.New("Settle and Tail must not be negative"))
 	}
-	if c.SetClients < 0 || c.VSetClients < 0 || c.CounterClients < 0 || c.SetClients+c.VSetClients+c.CounterClients == 0 {
+	if c.SetClients < 0 || c.VSetClients < 0 || c.CounterClients < 0 || c.HashClients < 0 ||
+		c.SetClients+c.VSetClients+c.CounterClients+c.HashClients == 0 {
 		errs = append(errs, errors.New("client counts must not be negative, and at least one client must run"))
 	}
 	if c.VSetClients == 1 {

@@ -21,6 +21,14 @@ const (
 	KindVSet
 	// KindIncr is an INCR of a counter every counter client shares.
 	KindIncr
+	// KindHSet is an HSET of a field no other write names, in a hash only
+	// its client writes; KindHDel an HDEL of one of that client's fields
+	// whose HSET was acknowledged.
+	KindHSet
+	KindHDel
+	// KindHIncr is an HINCRBY of 1 of field "n" of a hash every hash
+	// client shares: a counter field.
+	KindHIncr
 )
 
 func (k Kind) String() string {
@@ -31,6 +39,12 @@ func (k Kind) String() string {
 		return "VSET"
 	case KindIncr:
 		return "INCR"
+	case KindHSet:
+		return "HSET"
+	case KindHDel:
+		return "HDEL"
+	case KindHIncr:
+		return "HINCRBY"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -67,6 +81,8 @@ type Write struct {
 	Seq    int    // the client's sequence number of the attempt
 	Kind   Kind   // SET, VSET or INCR
 	Key    string // the key written
+	// Field is the hash field an HSET, HDEL or HINCRBY names.
+	Field string `json:",omitempty"`
 	// Value is the unique value written (SET and VSET); empty for INCR.
 	Value string
 	// Saw is, for a VSET, the sibling values of the VGET whose context the
@@ -77,8 +93,8 @@ type Write struct {
 	// checker: a SET is blind, and supersedes what its coordinator holds.
 	Read    []string
 	Outcome Outcome
-	// Result is an acknowledged INCR's reply: the counter's value right
-	// after the increment.
+	// Result is an acknowledged INCR's (or HINCRBY's) reply: the counter's
+	// value right after the increment; for an HDEL, the fields it removed.
 	Result int64
 	Err    string // the error text of a failed or indeterminate attempt
 	Node   string // the RESP address the client sent it to

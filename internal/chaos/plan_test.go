@@ -98,10 +98,10 @@ func TestPlannerFollowsTheSchedule(t *testing.T) {
 
 func TestPlanKeys(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.SetClients, cfg.VSetClients, cfg.CounterClients, cfg.Keys, cfg.Counters = 2, 5, 2, 3, 2
+	cfg.SetClients, cfg.VSetClients, cfg.CounterClients, cfg.HashClients, cfg.Keys, cfg.Counters = 2, 5, 2, 2, 3, 2
 	cs := plan(cfg)
-	if len(cs) != 9 {
-		t.Fatalf("%d clients, want 9", len(cs))
+	if len(cs) != 11 {
+		t.Fatalf("%d clients, want 11", len(cs))
 	}
 	writers := map[string]map[Kind]int{}
 	for i, c := range cs {
@@ -120,14 +120,17 @@ func TestPlanKeys(t *testing.T) {
 			t.Fatalf("key %s written by kinds %v", k, w)
 		}
 		for kind, n := range w {
-			ok := (kind == KindSet && n == 1) || (kind == KindVSet && (n == 2 || n == 3)) || (kind == KindIncr && n == 2)
+			ok := (kind == KindSet || kind == KindHSet) && n == 1 || (kind == KindVSet && (n == 2 || n == 3)) || (kind == KindIncr && n == 2)
 			if !ok {
 				t.Fatalf("key %s has %d %s writers", k, n, kind)
 			}
 		}
 	}
-	if got := len(keysOf(cs)); got != 2*3+2*3+2 {
-		t.Fatalf("%d keys, want 14", got)
+	if got := len(keysOf(cs)); got != 2*3+2*3+2+2*3 {
+		t.Fatalf("%d keys, want 20", got)
+	}
+	if kinds := kindsOf(cs); len(kinds) != 21 || kinds[hashCounter] != KindHIncr || kinds["hash:c9:k0"] != KindHSet {
+		t.Fatalf("kinds %v: want the 20 keys and the hash counter", kinds)
 	}
 	for n, want := range map[int][]int{2: {2}, 3: {3}, 4: {2, 2}, 5: {3, 2}, 6: {3, 3}, 7: {3, 2, 2}} {
 		if got := groupSizes(n); !slices.Equal(got, want) {

@@ -19,9 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +75,9 @@ type Summary struct {
 	// Excused is how many reads listed more siblings than the real-time
 	// bound but were excused by fault windows, of ExcusedKeys keys.
 	Excused, ExcusedKeys int
+	// StaleDeletes are acked HDELs near a fault whose read missed the
+	// field (Report.StaleDeletes).
+	StaleDeletes int
 	// ClientTime is how long the clients wrote, and Enforced how much of
 	// it the real-time bound held over (Bound.Enforced).
 	ClientTime, Enforced time.Duration
@@ -147,6 +152,9 @@ func (s Summary) String() string {
 	} else {
 		fmt.Fprintf(&b, "sibling bound: sloppy quorum: the real-time bound held over %v of the clients' %v, outside %d fault windows widened by settle %v; %d reads over it excused (%d keys)\n",
 			s.Enforced.Round(100*time.Millisecond), s.ClientTime.Round(100*time.Millisecond), len(s.Bound.Windows), s.Bound.Settle, s.Excused, s.ExcusedKeys)
+		if s.StaleDeletes > 0 {
+			fmt.Fprintf(&b, "hash deletes near a fault whose quorum read missed the field (excused under sloppy quorum): %d\n", s.StaleDeletes)
+		}
 	}
 	if s.Converged {
 		fmt.Fprintf(&b, "converged %v after the last heal\n", s.ConvergeTime.Round(10*time.Millisecond))
@@ -291,8 +299,8 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	clientsFrom := time.Now()
 	w.start(ctx)
 	defer w.finish() // on an early return; finish is idempotent
-	r.logf("%d clients writing (%d SET, %d VSET, %d INCR) over %d keys",
-		len(w.clients), cfg.SetClients, cfg.VSetClients, cfg.CounterClients, len(keysOf(w.clients)))
+	r.logf("%d clients writing (%d SET, %d VSET, %d INCR, %d hash) over %d keys",
+		len(w.clients), cfg.SetClients, cfg.VSetClients, cfg.CounterClients, cfg.HashClients, len(kindsOf(w.clients)))
 	if err := sleep(ctx, cfg.Settle); err != nil {
 		return sum, err
 	}
@@ -316,7 +324,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 		wait = 0
 	}
 	sum.Converged, sum.ConvergeTime = r.converge(ctx, wait)
-	final := r.readAll(ctx, keysOf(w.clients))
+	final := r.readAll(ctx, kindsOf(w.clients))
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
@@ -347,7 +355,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Summary, error) {
 	sum.Keys, sum.Lost, sum.Phantoms = rep.Keys, rep.Lost, rep.Phantoms
 	sum.MaxSiblings, sum.MaxSiblingsKey, sum.MaxSiblingsBound = rep.MaxSiblings, rep.MaxSiblingsKey, rep.MaxSiblingsBound
 	sum.MaxBound, sum.MaxBoundKey = rep.MaxBound, rep.MaxBoundKey
-	sum.Bound, sum.Excused, sum.ExcusedKeys = bound, rep.Excused, rep.ExcusedKeys
+	sum.Bound, sum.Excused, sum.ExcusedKeys, sum.StaleDeletes = bound, rep.Excused, rep.ExcusedKeys, rep.StaleDeletes
 	sum.ClientTime, sum.Enforced = clientsTo.Sub(clientsFrom), bound.Enforced(clientsFrom, clientsTo)
 	sum.LateOverwrites = rep.LateOverwrites
 	sum.Notes = r.cl.notes
@@ -565,8 +573,10 @@ func (r *run) converge(ctx context.Context, timeout time.Duration) (bool, time.D
 }
 
 // readAll reads every key through one node (PREFLIST for its owners, VGET
-// and GET) and from every running node's own copy (DYNAGO LOCAL).
-func (r *run) readAll(ctx context.Context, keys []string) Final {
+// and GET, or HGETALL for a hash and HGET for a counter field) and from
+// every running node's own copy (DYNAGO LOCAL).
+func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
+	keys := slices.Sorted(maps.Keys(kinds))
 	final := make(Final, len(keys))
 	running := r.cl.running()
 	if len(running) == 0 {
@@ -580,10 +590,18 @@ func (r *run) readAll(ctx context.Context, keys []string) Final {
 	prefs := make([]*redis.Cmd, len(keys))
 	vgets := make([]*redis.Cmd, len(keys))
 	gets := make([]*redis.StringCmd, len(keys))
+	hashes := make([]*redis.MapStringStringCmd, len(keys))
 	for i, k := range keys {
 		prefs[i] = pipe.Do(ctx, "DYNAGO", "PREFLIST", k)
 		vgets[i] = pipe.Do(ctx, "VGET", k)
-		gets[i] = pipe.Get(ctx, k)
+		switch kinds[k] {
+		case KindHSet:
+			hashes[i] = pipe.HGetAll(ctx, k)
+		case KindHIncr:
+			gets[i] = pipe.HGet(ctx, k, "n")
+		default:
+			gets[i] = pipe.Get(ctx, k)
+		}
 	}
 	_, _ = pipe.Exec(ctx) // each command's error is looked at below
 	for i, k := range keys {
@@ -594,7 +612,14 @@ func (r *run) readAll(ctx context.Context, keys []string) Final {
 		}
 		kr.Owners = owners
 		kr.Quorum = versionsReply(vgets[i])
-		kr.Get = getReply(gets[i])
+		if gets[i] != nil {
+			kr.Get = getReply(gets[i])
+		}
+		if hashes[i] != nil {
+			if kr.Hash, err = hashes[i].Result(); err != nil {
+				kr.HashErr = err.Error()
+			}
+		}
 		final[k] = kr
 	}
 	for _, n := range running {

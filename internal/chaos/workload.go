@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,32 @@ func plan(cfg Config) []client {
 	for range cfg.CounterClients {
 		out = append(out, client{id, KindIncr, counters})
 		id++
+	}
+	for range cfg.HashClients {
+		keys := make([]string, cfg.Keys)
+		for k := range keys {
+			keys[k] = fmt.Sprintf("hash:c%d:k%d", id, k)
+		}
+		out = append(out, client{id, KindHSet, keys})
+		id++
+	}
+	return out
+}
+
+// hashCounter is the hash whose field "n" every hash client increments.
+const hashCounter = "hash:counter"
+
+// kindsOf maps every key of the workload to the kind of its writes, for
+// the final reads (a hash is read with HGETALL).
+func kindsOf(clients []client) map[string]Kind {
+	out := map[string]Kind{}
+	for _, c := range clients {
+		for _, k := range c.keys {
+			out[k] = c.kind
+		}
+		if c.kind == KindHSet {
+			out[hashCounter] = KindHIncr
+		}
 	}
 	return out
 }
@@ -92,6 +119,9 @@ type workload struct {
 	// logs[i] is client i's history; only client i appends to it, and it
 	// is read after wg.Wait.
 	logs [][]Write
+	// fields[i] is hash client i's fields whose HSET was acknowledged and
+	// that it has not deleted since, by hash; only client i uses it.
+	fields []map[string][]string
 
 	// Progress, for the run's log.
 	attempts, acked, indet, readErrs atomic.Int64
@@ -99,7 +129,12 @@ type workload struct {
 
 func newWorkload(cfg Config, cl *cluster) *workload {
 	clients := plan(cfg)
-	return &workload{cfg: cfg, cl: cl, clients: clients, stop: make(chan struct{}), logs: make([][]Write, len(clients))}
+	w := &workload{cfg: cfg, cl: cl, clients: clients, stop: make(chan struct{}), logs: make([][]Write, len(clients))}
+	w.fields = make([]map[string][]string, len(clients))
+	for i := range w.fields {
+		w.fields[i] = map[string][]string{}
+	}
+	return w
 }
 
 // start runs every client in its own goroutine.
@@ -147,7 +182,13 @@ func (w *workload) run(ctx context.Context, i int, c client) {
 			// checker sees its siblings during the run, not only at the end
 			// (later SETs through an up-to-date owner resolve them).
 			check := c.kind == KindSet && rng.IntN(4) == 0
-			if wr, ok := w.op(ctx, c, seq, n, key, check); ok {
+			op := w.op
+			if c.kind == KindHSet {
+				op = func(ctx context.Context, c client, seq int, n *node, key string, _ bool) (Write, bool) {
+					return w.hashOp(ctx, i, c, seq, n, key, rng)
+				}
+			}
+			if wr, ok := op(ctx, c, seq, n, key, check); ok {
 				w.logs[i] = append(w.logs[i], wr)
 				w.attempts.Add(1)
 				switch wr.Outcome {
@@ -212,6 +253,52 @@ func (w *workload) op(ctx context.Context, c client, seq int, n *node, key strin
 	if err != nil {
 		wr.Err = err.Error()
 		wr.Result = 0
+	}
+	return wr, true
+}
+
+// hashOp is one write of a hash client: mostly an HSET of a new field of
+// key (its value the field's name), sometimes an HDEL of one of the
+// client's acknowledged fields of key, sometimes an HINCRBY of the shared
+// counter field.
+func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node, key string, rng *rand.Rand) (Write, bool) {
+	wr := Write{Client: c.id, Seq: seq, Kind: KindHSet, Key: key, Node: n.addr}
+	held := w.fields[i][key]
+	switch k := rng.IntN(10); {
+	case k == 0:
+		wr.Kind, wr.Key, wr.Field = KindHIncr, hashCounter, "n"
+	case k <= 2 && len(held) > 0:
+		j := rng.IntN(len(held))
+		wr.Kind, wr.Field = KindHDel, held[j]
+	default:
+		wr.Field = fmt.Sprintf("c%d-n%d", c.id, seq)
+		wr.Value = wr.Field
+	}
+	octx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
+	defer cancel()
+	wr.Start = time.Now()
+	var err error
+	switch wr.Kind {
+	case KindHSet:
+		err = n.client.HSet(octx, wr.Key, wr.Field, wr.Value).Err()
+	case KindHDel:
+		wr.Result, err = n.client.HDel(octx, wr.Key, wr.Field).Result()
+	case KindHIncr:
+		wr.Result, err = n.client.HIncrBy(octx, wr.Key, wr.Field, 1).Result()
+	}
+	wr.End = time.Now()
+	wr.Outcome = Classify(err)
+	if err != nil {
+		wr.Err = err.Error()
+		wr.Result = 0
+	}
+	switch {
+	case wr.Outcome == Acked && wr.Kind == KindHSet:
+		w.fields[i][key] = append(held, wr.Field)
+	case wr.Kind == KindHDel && wr.Outcome != Failed:
+		// An indeterminate HDEL may apply: the field is not deleted
+		// twice, so its fate stays the HDEL's.
+		w.fields[i][key] = slices.DeleteFunc(held, func(f string) bool { return f == wr.Field })
 	}
 	return wr, true
 }

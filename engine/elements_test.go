@@ -113,7 +113,7 @@ func TestGroupOfRecordsAndTheirElements(t *testing.T) {
 type oldObserver struct{ olds map[string]version.Object }
 
 func (o *oldObserver) Changed(_ uint64, key []byte, old, _ version.Object) { o.olds[string(key)] = old }
-func (o *oldObserver) Flushed()                                           {}
+func (o *oldObserver) Flushed()                                            {}
 
 // TestGroupDecisionCannotChangeTheOldState: a GroupFunc that changes the
 // objects it is given (the coordinator merges other replicas' copies into

@@ -135,8 +135,20 @@ func TestClusterClients(t *testing.T) {
 		if v, err := cc.MGet(ctx, "{go:user}:visits", "{go:user}:name").Result(); err != nil || fmt.Sprint(v) != "[2 ada]" {
 			t.Fatalf("MGET of a hash tag: %v, %v", v, err)
 		}
+		// A hash, read back through the replica-reading client too.
+		if err := cc.HSet(ctx, "go:session", "user", "ada", "visits", 1).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cc.HIncrBy(ctx, "go:session", "visits", 2).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*redis.ClusterClient{cc, ro} {
+			if h, err := c.HGetAll(ctx, "go:session").Result(); err != nil || fmt.Sprint(h) != "map[user:ada visits:3]" {
+				t.Fatalf("HGETALL go:session through %v: %v, %v", c.Options().Addrs, h, err)
+			}
+		}
 		if n := routed(t, addrs) - before; n > 0 {
-			t.Errorf("%d of go-redis's 905 commands reached a node holding no replica of their key", n)
+			t.Errorf("%d of go-redis's 909 commands reached a node holding no replica of their key", n)
 		}
 	})
 

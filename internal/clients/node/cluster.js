@@ -2,7 +2,8 @@
 //
 // Usage: node cluster.js PREFIX HOST PORT [HOST PORT ...]
 //
-// Every address given is a startup node; some may be down. Each check
+// Every address given is a startup node; some may be down. It writes and
+// reads keys (plain, through a pipeline, hash-tagged) and a hash. Each check
 // prints "ok NAME" or "FAIL NAME: ..."; the exit status is 1 if any failed.
 // internal/clients/cluster_test.go runs it.
 'use strict';
@@ -41,6 +42,13 @@ async function main() {
   await c.mset(...tagged.flatMap((k, i) => [k, 'v' + i]));
   const vals = await c.mget(...tagged);
   check('hash-tagged keys', vals.every((v, i) => v === 'v' + i), JSON.stringify(vals.slice(0, 3)));
+
+  const h = `${prefix}:session`;
+  await c.hset(h, { user: 'ada', visits: '1', theme: 'dark' });
+  await c.hincrby(h, 'visits', 4);
+  await c.hdel(h, 'theme');
+  const session = await c.hgetall(h);
+  check('hash', JSON.stringify(session) === JSON.stringify({ user: 'ada', visits: '5' }), JSON.stringify(session));
 
   await c.quit();
   process.exit(failed ? 1 : 0);

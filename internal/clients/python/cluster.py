@@ -3,7 +3,7 @@
 Usage: python3 cluster.py PREFIX HOST PORT [HOST PORT ...]
 
 Every address given is a startup node; some may be down. The script writes
-and reads keys (plain, hash-tagged, through a pipeline and mset_nonatomic)
+and reads keys (plain, hash-tagged, through a pipeline and mset_nonatomic) and a hash
 and prints "ok NAME" or "FAIL NAME: ..." per check; exit status 1 if any
 check failed. internal/clients/cluster_test.go runs it.
 """
@@ -50,6 +50,12 @@ def main():
 
     slots = rc.cluster_keyslot("{%s:user}:1" % prefix) == rc.cluster_keyslot("{%s:user}:2" % prefix)
     check("hash tags share a slot", slots)
+    h = "%s:session" % prefix
+    rc.hset(h, mapping={"user": "ada", "visits": 1, "theme": "dark"})
+    rc.hincrby(h, "visits", 4)
+    rc.hdel(h, "theme")
+    session = rc.hgetall(h)
+    check("hash", session == {b"user": b"ada", b"visits": b"5"}, "got %s" % session)
     rc.close()
     sys.exit(1 if failed else 0)
 

@@ -155,8 +155,7 @@ type Field struct {
 func ResolveField(o version.Object, h *Hash) (Field, bool, error) {
 	var best Field
 	found := false
-	var merged *counter.State
-	var counterBest version.Sibling
+	var counters counterMerge
 	for _, s := range o.Siblings {
 		if s.Kind != version.KindField && s.Kind != version.KindFieldCounter {
 			return Field{}, false, fmt.Errorf("%w: field sibling of kind %d", ErrMalformedHash, s.Kind)
@@ -174,22 +173,12 @@ func ResolveField(o version.Object, h *Hash) (Field, bool, error) {
 			}
 			continue
 		}
-		st, err := counter.Decode(payload)
-		if err != nil {
-			return Field{}, false, fmt.Errorf("field counter of %v: %w", s.Dot, err)
-		}
-		if merged == nil {
-			merged, counterBest = &st, s
-			continue
-		}
-		m := counter.Merge(*merged, st)
-		merged = &m
-		if newer(s.Time, s.Dot, counterBest.Time, counterBest.Dot) {
-			counterBest = s
+		if err := counters.add(s, payload); err != nil {
+			return Field{}, false, err
 		}
 	}
-	if merged != nil && (!found || newer(counterBest.Time, counterBest.Dot, best.Time, best.Dot)) {
-		best = Field{Bytes: []byte(merged.String()), Counter: merged, Dot: counterBest.Dot, Time: counterBest.Time}
+	if c := counters.merged; c != nil && (!found || newer(counters.newest.Time, counters.newest.Dot, best.Time, best.Dot)) {
+		best = Field{Bytes: []byte(c.String()), Counter: c, Dot: counters.newest.Dot, Time: counters.newest.Time}
 		found = true
 	}
 	return best, found, nil

@@ -34,8 +34,7 @@ var ErrWrongKind = errors.New("op: unknown value kind")
 func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	var best Value
 	found := false
-	var merged *counter.State
-	var counterBest version.Sibling
+	var counters counterMerge
 	var hash *Hash
 	var hashBest version.Sibling
 	consider := func(v Value) {
@@ -63,18 +62,8 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 				hashBest = s
 			}
 		case version.KindCounter:
-			st, err := counter.Decode(s.Value)
-			if err != nil {
-				return Value{}, false, fmt.Errorf("counter of %v: %w", s.Dot, err)
-			}
-			if merged == nil {
-				merged, counterBest = &st, s
-				continue
-			}
-			m := counter.Merge(*merged, st)
-			merged = &m
-			if newer(s.Time, s.Dot, counterBest.Time, counterBest.Dot) {
-				counterBest = s
+			if err := counters.add(s, s.Value); err != nil {
+				return Value{}, false, err
 			}
 		default:
 			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
@@ -86,11 +75,11 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		hash.Expiry = hashBest.Expiry
 		consider(Value{Type: TypeHash, Hash: hash, Expiry: hashBest.Expiry, Dot: hashBest.Dot, Time: hashBest.Time})
 	}
-	if merged != nil {
+	if merged, newest := counters.merged, counters.newest; merged != nil {
 		consider(Value{
 			Type:  TypeString,
-			Bytes: []byte(merged.String()), Expiry: counterBest.Expiry, Counter: merged,
-			Dot: counterBest.Dot, Time: counterBest.Time,
+			Bytes: []byte(merged.String()), Expiry: newest.Expiry, Counter: merged,
+			Dot: newest.Dot, Time: newest.Time,
 		})
 	}
 	return best, found, nil
@@ -104,4 +93,30 @@ func newer(t1 int64, d1 version.Dot, t2 int64, d2 version.Dot) bool {
 		return c > 0
 	}
 	return d1.Counter > d2.Counter
+}
+
+// counterMerge merges a record's counter siblings into one counter, so that
+// increments made concurrently all count; newest is the newest of them,
+// whose dot, time and expiry the merged counter answers with.
+type counterMerge struct {
+	merged *counter.State
+	newest version.Sibling
+}
+
+// add merges sibling s, whose counter's binary form is payload.
+func (m *counterMerge) add(s version.Sibling, payload []byte) error {
+	st, err := counter.Decode(payload)
+	if err != nil {
+		return fmt.Errorf("counter of %v: %w", s.Dot, err)
+	}
+	if m.merged == nil {
+		m.merged, m.newest = &st, s
+		return nil
+	}
+	merged := counter.Merge(*m.merged, st)
+	m.merged = &merged
+	if newer(s.Time, s.Dot, m.newest.Time, m.newest.Dot) {
+		m.newest = s
+	}
+	return nil
 }

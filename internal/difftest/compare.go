@@ -434,9 +434,6 @@ func sameCommand(r, d Reply) (bool, string) {
 // agree to float64 precision, or that Redis can compute only in long double,
 // pass, and the session then copies Dynago's value of the key to Redis.
 func compareIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
-	if normalizeError(r).Equal(normalizeError(d)) {
-		return true, ""
-	}
 	if len(c) == 3 && r.IsError() && r.Str == "ERR increment would produce NaN or Infinity" &&
 		d.IsError() && d.Str == "ERR value is not a valid float" {
 		// The key holds a number beyond float64's range (1e400): a long
@@ -446,27 +443,45 @@ func compareIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
 		}
 		return false, "replies differ"
 	}
-	if len(c) != 3 || r.Type != '$' || r.Null {
+	if len(c) != 3 {
+		return exact(s, c, r, d)
+	}
+	return compareFloatIncrement(r, d, c[2], func() error {
+		return s.copyKeyToRedis(c[1], intended("float64-counters"))
+	})
+}
+
+// compareFloatIncrement applies float64-counters to an increment by delta
+// whose replies are r and d: equal replies, or Redis's number and
+// Dynago's agreeing to float64 precision, or a number beyond float64's
+// range that Redis computed and Dynago refused. An accepted difference
+// calls copyBack, which gives Redis Dynago's value so the streams go on
+// alike.
+func compareFloatIncrement(r, d Reply, delta string, copyBack func() error) (bool, string) {
+	if normalizeError(r).Equal(normalizeError(d)) {
+		return true, ""
+	}
+	if r.Type != '$' || r.Null {
 		return false, "replies differ"
 	}
 	rv, ok := parseNumber(r.Str)
 	if !ok {
 		return false, "replies differ"
 	}
-	delta, deltaOK := parseNumber(c[2])
+	dl, deltaOK := parseNumber(delta)
 	accepted := false
 	switch {
 	case d.Type == '$' && !d.Null:
 		dv, ok := parseNumber(d.Str)
-		accepted = ok && closeEnough(rv, dv, delta, deltaOK)
+		accepted = ok && closeEnough(rv, dv, dl, deltaOK)
 	case d.IsError() && (d.Str == "ERR increment would produce NaN or Infinity" || d.Str == "ERR value is not a valid float"):
 		// Redis computed in long double what a float64 cannot hold.
-		accepted = beyondFloat64(rv) || (deltaOK && beyondFloat64(delta))
+		accepted = beyondFloat64(rv) || (deltaOK && beyondFloat64(dl))
 	}
 	if !accepted {
 		return false, "replies differ"
 	}
-	if err := s.copyKeyToRedis(c[1], intended("float64-counters")); err != nil {
+	if err := copyBack(); err != nil {
 		return false, err.Error()
 	}
 	return true, ""

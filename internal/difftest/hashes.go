@@ -244,32 +244,12 @@ func (s *session) fullHScan(c Cmd) ([]string, error) {
 // compareHIncrByFloat applies float64-counters (see Intended) to a hash
 // field, as compareIncrByFloat does to a key.
 func compareHIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
-	if normalizeError(r).Equal(normalizeError(d)) {
-		return true, ""
+	if len(c) != 4 {
+		return exact(s, c, r, d)
 	}
-	if len(c) != 4 || r.Type != '$' || r.Null {
-		return false, "replies differ"
-	}
-	rv, ok := parseNumber(r.Str)
-	if !ok {
-		return false, "replies differ"
-	}
-	delta, deltaOK := parseNumber(c[3])
-	accepted := false
-	switch {
-	case d.Type == '$' && !d.Null:
-		dv, ok := parseNumber(d.Str)
-		accepted = ok && closeEnough(rv, dv, delta, deltaOK)
-	case d.IsError() && (d.Str == "ERR increment would produce NaN or Infinity" || d.Str == "ERR value is not a valid float"):
-		accepted = beyondFloat64(rv) || (deltaOK && beyondFloat64(delta))
-	}
-	if !accepted {
-		return false, "replies differ"
-	}
-	if err := s.copyFieldToRedis(c[1], c[2], intended("float64-counters")); err != nil {
-		return false, err.Error()
-	}
-	return true, ""
+	return compareFloatIncrement(r, d, c[3], func() error {
+		return s.copyFieldToRedis(c[1], c[2], intended("float64-counters"))
+	})
 }
 
 // compareHIncrBy applies counter-contribution-range (see Intended) to a

@@ -134,9 +134,12 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, "  round %2d at %6.1fs: %s (%s)\n", f.Round, f.At.Seconds(), f.Fault, state)
 	}
 	var total Tally
-	for _, k := range []Kind{KindSet, KindVSet, KindIncr} {
+	for _, k := range []Kind{KindSet, KindVSet, KindIncr, KindHSet, KindHDel, KindHIncr} {
 		t := s.Writes[k]
-		fmt.Fprintf(&b, "  %-5s attempts=%d acked=%d indeterminate=%d failed=%d\n", k, t.Attempts, t.Acked, t.Indeterminate, t.Failed)
+		if t.Attempts == 0 && k >= KindHSet {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-7s attempts=%d acked=%d indeterminate=%d failed=%d\n", k, t.Attempts, t.Acked, t.Indeterminate, t.Failed)
 		total.Attempts += t.Attempts
 		total.Acked += t.Acked
 		total.Indeterminate += t.Indeterminate

@@ -46,17 +46,19 @@ func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]ver
 		dks[i] = dataKeyHash(nil, hashes[i], k)
 	}
 	// The records of a group share their key's lock, which every write of
-	// that key (every field of a hash) waits for: read the ones not cached
-	// before taking it, so that the read under the lock finds their blocks
-	// in Pebble's cache instead of going to disk while the others wait.
-	if len(keys) > 1 {
+	// that key (every field of a hash) waits for. When another holds it,
+	// read the records not cached before waiting, so that the read under
+	// the lock finds their blocks in Pebble's cache instead of going to
+	// disk while the others wait.
+	unlock, ok := e.tryLockStripes(hashes)
+	if !ok {
 		for i, k := range keys {
 			if e.rows == nil || !e.rows.has(hashes[i], k) {
 				_, _, _ = e.getBeforeWrite(dks[i])
 			}
 		}
+		unlock = e.lockStripes(hashes)
 	}
-	unlock := e.lockStripes(hashes)
 	committing := false // then the commit releases the locks and the store
 	defer func() {
 		if !committing {
@@ -143,6 +145,25 @@ func (e *Engine) lockStripes(hashes []uint64) (unlock func()) {
 		}
 		e.release()
 	}
+}
+
+// tryLockStripes is lockStripes for positions that share one stripe when
+// that stripe is free; ok is false (and nothing is held) otherwise.
+func (e *Engine) tryLockStripes(hashes []uint64) (unlock func(), ok bool) {
+	s := hashes[0] % lockStripes
+	for _, h := range hashes[1:] {
+		if h%lockStripes != s {
+			return nil, false
+		}
+	}
+	mu := &e.locks[s]
+	if !mu.TryLock() {
+		return nil, false
+	}
+	return func() {
+		mu.Unlock()
+		e.release()
+	}, true
 }
 
 // Elements visits the element records of key (partition.ElementKey) in

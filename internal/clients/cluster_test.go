@@ -236,10 +236,10 @@ func TestClusterClients(t *testing.T) {
 	t.Logf("%d writes acknowledged before the kill, %d with the node down", before, ackedSoFar()-before)
 
 	t.Run("redis-py with a node down", func(t *testing.T) {
-		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash tags share a slot"}, py, filepath.Join("python", "cluster.py"), "py")
+		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash tags share a slot", "hash"}, py, filepath.Join("python", "cluster.py"), "py")
 	})
 	t.Run("ioredis with a node down", func(t *testing.T) {
-		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys"}, js, filepath.Join("node", "cluster.js"), "js")
+		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash"}, js, filepath.Join("node", "cluster.js"), "js")
 	})
 
 	victim.Start()

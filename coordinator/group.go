@@ -377,7 +377,7 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 		return false, hdr.Clock, nil, err
 	}
 	v, ok, err := op.Resolve(hdr, c.now(opt).UnixMilli())
-	if err != nil || !ok || v.Type != op.TypeHash {
+	if err != nil || !ok || v.Collection == nil {
 		return false, hdr.Clock, nil, err
 	}
 	skip := make(map[string]bool, len(named))
@@ -389,7 +389,7 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 		if skip[string(elementOf(ek))] {
 			return true
 		}
-		if _, live, _ := op.ResolveField(o, v.Hash); live {
+		if _, live, _ := op.ResolveField(o, v.Collection); live {
 			candidate = ek
 		}
 		return candidate == nil
@@ -400,7 +400,7 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 	if candidate != nil {
 		if rec, found, err := c.Read(ctx, candidate, opt); err != nil {
 			return false, hdr.Clock, nil, err
-		} else if _, live, _ := op.ResolveField(rec, v.Hash); found && live {
+		} else if _, live, _ := op.ResolveField(rec, v.Collection); found && live {
 			return true, hdr.Clock, nil, nil
 		}
 	}
@@ -416,7 +416,7 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 		if skip[ek] {
 			continue
 		}
-		if _, live, err := op.ResolveField(o, v.Hash); err != nil {
+		if _, live, err := op.ResolveField(o, v.Collection); err != nil {
 			return false, hdr.Clock, nil, err
 		} else if live {
 			return true, hdr.Clock, seen, nil
@@ -425,18 +425,18 @@ func (c *Coordinator) moreFields(ctx context.Context, key []byte, named [][]byte
 	return false, hdr.Clock, seen, nil
 }
 
-// errHashOverwrite is what a write that would replace or delete a whole
-// hash answers from Update's decision: apply then runs it again as
-// overwriteHash, over the hash's fields too.
-var errHashOverwrite = errors.New("coordinator: the write replaces a hash")
+// errReplacesCollection is what a write that would replace or delete a whole
+// hash or set answers from Update's decision: apply then runs it again as
+// overwriteCollection, over its elements too.
+var errReplacesCollection = errors.New("coordinator: the write replaces a hash or a set")
 
-// overwriteHash runs o, a write that replaces or deletes a key holding a
-// hash (DEL, SET, an EXPIRE in the past): every field record read at
-// quorum is deleted with the versions seen of it, in the same group as
-// the header's change (op.DeleteHash, then o's own decision for the
-// header). A field written concurrently, which the read did not see,
-// survives, and so does the hash (merge rule 5 of the hashes).
-func (c *Coordinator) overwriteHash(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+// overwriteCollection runs o, a write that replaces or deletes a key holding
+// a hash or a set (DEL, SET, an EXPIRE in the past): every element record
+// read at quorum is deleted with the versions seen of it, in the same group
+// as the header's change (op.DeleteHash, then o's own decision for the
+// header). An element written concurrently, which the read did not see,
+// survives, and so does the collection (merge rule 5 of the hashes).
+func (c *Coordinator) overwriteCollection(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
 	recs, err := c.ReadElements(ctx, o.Key, opt)
 	if err != nil {
 		var nq *NoQuorumError

@@ -80,35 +80,36 @@ func (e *NotReplicaError) Error() string {
 }
 
 // apply decides o here, as its key's write coordinator. A hash command
-// decides over the hash's records (applyHash); a write that would replace
-// or delete a whole hash is run again over its fields (overwriteHash).
+// decides over the hash's records (applyHash), and so does a set command; a
+// write that would replace or delete a whole hash or set is run again over
+// its elements (overwriteCollection).
 func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	if o.Code.IsHash() {
+	if o.Code.IsCollection() {
 		return c.applyHash(ctx, o, opt)
 	}
 	var res op.Result
 	_, err := c.Update(ctx, o.Key, func(st *op.State) (op.Change, error) {
 		ch, r, err := o.Apply(st)
-		if err == nil && replacesHash(st, ch) {
-			return op.Change{}, errHashOverwrite
+		if err == nil && replacesCollection(st, ch) {
+			return op.Change{}, errReplacesCollection
 		}
 		res = r
 		return ch, err
 	}, opt)
-	if errors.Is(err, errHashOverwrite) {
-		return c.overwriteHash(ctx, o, opt)
+	if errors.Is(err, errReplacesCollection) {
+		return c.overwriteCollection(ctx, o, opt)
 	}
 	return res, err
 }
 
-// replacesHash reports whether ch deletes the hash st holds or replaces it
-// by a value of another type.
-func replacesHash(st *op.State, ch op.Change) bool {
-	if ch.Action == op.Keep || ch.Action == op.Put && ch.Kind == version.KindHash {
+// replacesCollection reports whether ch deletes the hash or set st holds,
+// or replaces it by a value of another type.
+func replacesCollection(st *op.State, ch op.Change) bool {
+	if ch.Action == op.Keep || ch.Action == op.Put && (ch.Kind == version.KindHash || ch.Kind == version.KindSet) {
 		return false
 	}
 	v, found, err := st.Value()
-	return err == nil && found && v.Type == op.TypeHash
+	return err == nil && found && v.Collection != nil
 }
 
 // A MethodOps request carries operations on distinct keys for the node

@@ -244,8 +244,8 @@ func rewriteExpiry(st *State, v Value, expiry int64) Change {
 		return st.Delete()
 	}
 	switch {
-	case v.Type == TypeHash:
-		return st.Put(version.KindHash, encodeHash(v.Hash.Incarnations), expiry)
+	case v.Collection != nil:
+		return st.Put(headerKind(v.Type), encodeHeader(v.Collection.Incarnations), expiry)
 	case v.Counter != nil:
 		return st.Put(version.KindCounter, v.Counter.AppendBinary(nil), expiry)
 	}

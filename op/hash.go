@@ -44,6 +44,7 @@ const (
 	TypeNone Type = iota
 	TypeString
 	TypeHash
+	TypeSet
 )
 
 func (t Type) String() string {
@@ -52,15 +53,26 @@ func (t Type) String() string {
 		return "string"
 	case TypeHash:
 		return "hash"
+	case TypeSet:
+		return "set"
 	}
 	return "none"
+}
+
+// headerKind is the kind of the header siblings of a collection of type t.
+func headerKind(t Type) version.Kind {
+	if t == TypeSet {
+		return version.KindSet
+	}
+	return version.KindHash
 }
 
 // ErrWrongType is Redis's error for a command on a key of another type.
 const ErrWrongType = Error("WRONGTYPE Operation against a key holding the wrong kind of value")
 
-// hashFormat is the first byte of a KindHash sibling's value.
-const hashFormat = 1
+// headerFormat is the first byte of a header sibling's value (KindHash,
+// KindSet).
+const headerFormat = 1
 
 // Incarnation returns the incarnation a hash started by the write with dot
 // d is named by: a 64-bit mix of the dot, unique as dots are (a collision
@@ -79,14 +91,14 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// encodeHash is a header sibling's value: the format, then the sorted
+// encodeHeader is a header sibling's value: the format, then the sorted
 // incarnations.
 //
 //	format        byte (1)
 //	incarnations  uvarint count, then 8 bytes each, big-endian, ascending
-func encodeHash(incs []uint64) []byte {
+func encodeHeader(incs []uint64) []byte {
 	b := make([]byte, 0, 2+8*len(incs))
-	b = wire.AppendByte(b, hashFormat)
+	b = wire.AppendByte(b, headerFormat)
 	b = wire.AppendUvarint(b, uint64(len(incs)))
 	for _, i := range incs {
 		b = wire.AppendUint64(b, i)
@@ -97,9 +109,9 @@ func encodeHash(incs []uint64) []byte {
 // ErrMalformedHash is the error of a stored hash record that cannot be read.
 var ErrMalformedHash = errors.New("op: malformed hash record")
 
-func decodeHash(v []byte) ([]uint64, error) {
+func decodeHeader(v []byte) ([]uint64, error) {
 	r := wire.NewReader(v)
-	if f := r.Byte(); r.Err() == nil && f != hashFormat {
+	if f := r.Byte(); r.Err() == nil && f != headerFormat {
 		return nil, fmt.Errorf("%w: format %d", ErrMalformedHash, f)
 	}
 	n := r.Count(8)
@@ -129,16 +141,47 @@ func splitField(v []byte) (uint64, []byte, error) {
 	return inc, r.Rest(), nil
 }
 
-// Hash is what a key's header resolves to when the key holds a hash.
-type Hash struct {
-	Incarnations []uint64 // sorted; the union over the live hash siblings
-	Expiry       int64    // the newest hash sibling's; 0 = never
+// Collection is what a key's header resolves to when the key holds a hash
+// or a set.
+type Collection struct {
+	Type         Type     // TypeHash or TypeSet
+	Incarnations []uint64 // sorted; the union over the live header siblings of its type
+	Expiry       int64    // the newest such sibling's; 0 = never
 }
 
-// live reports whether fields of incarnation inc count.
-func (h *Hash) live(inc uint64) bool {
+// live reports whether elements of incarnation inc count.
+func (h *Collection) live(inc uint64) bool {
 	_, ok := slices.BinarySearch(h.Incarnations, inc)
 	return ok
+}
+
+// headerMerge merges the header siblings of one collection type into the
+// collection they describe (Resolve).
+type headerMerge struct {
+	typ    Type
+	incs   []uint64
+	newest version.Sibling
+}
+
+func (m *headerMerge) add(s version.Sibling) error {
+	incs, err := decodeHeader(s.Value)
+	if err != nil {
+		return fmt.Errorf("%s header of %v: %w", m.typ, s.Dot, err)
+	}
+	m.incs = append(m.incs, incs...)
+	if m.newest.Dot.Counter == 0 || newer(s.Time, s.Dot, m.newest.Time, m.newest.Dot) {
+		m.newest = s
+	}
+	return nil
+}
+
+// collection is the merged collection, nil when no sibling was added.
+func (m *headerMerge) collection() *Collection {
+	if m.newest.Dot.Counter == 0 {
+		return nil
+	}
+	slices.Sort(m.incs)
+	return &Collection{Type: m.typ, Incarnations: slices.Compact(m.incs), Expiry: m.newest.Expiry}
 }
 
 // Field is the value a hash field resolves to.
@@ -149,15 +192,16 @@ type Field struct {
 	Time    int64
 }
 
-// ResolveField picks the value of a field among its record's siblings: only
-// those of h's incarnations count; counter versions merge; then the newest
-// write wins, ties broken by actor, as for a string (Resolve).
-func ResolveField(o version.Object, h *Hash) (Field, bool, error) {
+// ResolveField picks the value of a field (or whether a set's member is
+// there) among its record's siblings: only those of h's incarnations count;
+// counter versions merge; then the newest write wins, ties broken by actor,
+// as for a string (Resolve).
+func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 	var best Field
 	found := false
 	var counters counterMerge
 	for _, s := range o.Siblings {
-		if s.Kind != version.KindField && s.Kind != version.KindFieldCounter {
+		if s.Kind != version.KindField && s.Kind != version.KindFieldCounter && s.Kind != version.KindMember {
 			return Field{}, false, fmt.Errorf("%w: field sibling of kind %d", ErrMalformedHash, s.Kind)
 		}
 		inc, payload, err := splitField(s.Value)
@@ -167,7 +211,7 @@ func ResolveField(o version.Object, h *Hash) (Field, bool, error) {
 		if h == nil || !h.live(inc) {
 			continue
 		}
-		if s.Kind == version.KindField {
+		if s.Kind != version.KindFieldCounter {
 			if !found || newer(s.Time, s.Dot, best.Time, best.Dot) {
 				best, found = Field{Bytes: payload, Dot: s.Dot, Time: s.Time}, true
 			}
@@ -230,26 +274,37 @@ func (o *Op) HashFields() [][]byte {
 	return out
 }
 
-// IsHash reports whether the code is a hash command's.
-func (c Code) IsHash() bool { return c >= HSet && c <= HIncrByFloat }
+// IsCollection reports whether the code is a hash or set command's,
+// decided by ApplyHash.
+func (c Code) IsCollection() bool { return c >= HSet && c <= SRem }
 
-// ApplyHash decides a hash command's write (HSET, HSETNX, HDEL, HINCRBY,
-// HINCRBYFLOAT) from st. Result.N is what HSET, HSETNX and HDEL answer
-// (fields added, set, removed); Result.Text the field's new value for the
-// increments.
+// collection is the type of key a collection code writes.
+func (c Code) collection() Type {
+	if c == SAdd || c == SRem {
+		return TypeSet
+	}
+	return TypeHash
+}
+
+// ApplyHash decides a hash or set command's write (HSET, HSETNX, HDEL,
+// HINCRBY, HINCRBYFLOAT; SADD, SREM) from st: a set is stored as a hash is,
+// a member as a field without a value. Result.N is what HSET, HSETNX,
+// HDEL, SADD and SREM answer (fields or members added, set, removed);
+// Result.Text the field's new value for the increments.
 func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 	ch := HashChange{Fields: make([]Change, len(st.Fields))}
 	v, found, err := st.Header.Value()
 	if err != nil {
 		return ch, Result{}, err
 	}
-	if found && v.Type != TypeHash {
+	want := o.Code.collection()
+	if found && v.Type != want {
 		return ch, Result{}, ErrWrongType
 	}
 	if o.Flags&BadFloat != 0 {
 		return ch, Result{}, ErrNotFloat
 	}
-	hash := v.Hash
+	hash := v.Collection
 	res := Result{Found: found}
 	if !found {
 		hash = nil
@@ -261,13 +316,13 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 			return ch, Result{}, err
 		}
 	}
-	if o.Code == HDel {
+	if o.Code == HDel || o.Code == SRem {
 		return o.hashDelete(st, hash, present, ch, res)
 	}
 	// Every other code writes fields: into the hash's newest incarnation,
 	// or a new one if the key holds no hash.
 	if hash == nil {
-		hash = &Hash{Incarnations: []uint64{Incarnation(st.Header.Dot)}}
+		hash = &Collection{Type: want, Incarnations: []uint64{Incarnation(st.Header.Dot)}}
 	}
 	inc := hash.Incarnations[len(hash.Incarnations)-1]
 	index := make(map[string]int, len(st.Fields))
@@ -292,6 +347,15 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 			fs := &st.Fields[i]
 			ch.Fields[i] = fs.Put(version.KindField, fieldValue(inc, value[i]), 0)
 		}
+	case SAdd:
+		// A member already there keeps its version: adding it again
+		// changes nothing, as in Redis.
+		for i := range st.Fields {
+			if !present[i] {
+				res.N++
+				ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
+			}
+		}
 	case HIncrBy, HIncrByFloat:
 		if len(st.Fields) != 1 {
 			return ch, Result{}, fmt.Errorf("%w: %s of %d fields", ErrMalformed, o.Code, len(st.Fields))
@@ -305,7 +369,7 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 		return ch, Result{}, fmt.Errorf("%w: %s is not a hash code", ErrMalformed, o.Code)
 	}
 	if ch.Writes() {
-		ch.Header = st.Header.Put(version.KindHash, encodeHash(hash.Incarnations), hash.Expiry)
+		ch.Header = st.Header.Put(headerKind(want), encodeHeader(hash.Incarnations), hash.Expiry)
 	}
 	res.Wrote = ch.Writes()
 	return ch, res, nil
@@ -313,7 +377,7 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 
 // hashDelete is HDEL: each named field that is present loses the versions
 // seen of it; the header goes too when no live field is left.
-func (o *Op) hashDelete(st *HashState, hash *Hash, present []bool, ch HashChange, res Result) (HashChange, Result, error) {
+func (o *Op) hashDelete(st *HashState, hash *Collection, present []bool, ch HashChange, res Result) (HashChange, Result, error) {
 	if hash == nil {
 		return ch, res, nil
 	}
@@ -328,7 +392,7 @@ func (o *Op) hashDelete(st *HashState, hash *Hash, present []bool, ch HashChange
 		return ch, res, nil
 	}
 	if left {
-		ch.Header = st.Header.Put(version.KindHash, encodeHash(hash.Incarnations), hash.Expiry)
+		ch.Header = st.Header.Put(headerKind(hash.Type), encodeHeader(hash.Incarnations), hash.Expiry)
 	} else {
 		ch.Header = st.Header.Delete()
 	}
@@ -392,11 +456,12 @@ func DeleteHash(st *HashState) HashChange {
 	return ch
 }
 
-// ResolveHash resolves a hash read whole, its header (found says whether
-// there is one) and its field records by field name, to its live fields'
-// values; nil when the key holds no hash, ErrWrongType when it holds
-// another type.
-func ResolveHash(header version.Object, found bool, fields map[string]version.Object, nowMs int64) (map[string][]byte, error) {
+// ResolveCollection resolves a hash or set (want) read whole, its header
+// (found says whether there is one) and its element records by element (a
+// field's name, a member), to its live elements' values (a member's is
+// empty); nil when the key holds nothing of want's type, ErrWrongType when
+// it holds another type.
+func ResolveCollection(want Type, header version.Object, found bool, elems map[string]version.Object, nowMs int64) (map[string][]byte, error) {
 	if !found {
 		return nil, nil
 	}
@@ -406,12 +471,12 @@ func ResolveHash(header version.Object, found bool, fields map[string]version.Ob
 		return nil, err
 	case !live:
 		return nil, nil
-	case v.Type != TypeHash:
+	case v.Type != want:
 		return nil, ErrWrongType
 	}
-	out := make(map[string][]byte, len(fields))
-	for name, o := range fields {
-		f, ok, err := ResolveField(o, v.Hash)
+	out := make(map[string][]byte, len(elems))
+	for name, o := range elems {
+		f, ok, err := ResolveField(o, v.Collection)
 		if err != nil {
 			return nil, err
 		}

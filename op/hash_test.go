@@ -71,7 +71,7 @@ func (n *simNode) state(t *testing.T, fields []string, at int64) (HashState, ver
 	return st, dot
 }
 
-func (n *simNode) hashOf(t *testing.T) *Hash {
+func (n *simNode) hashOf(t *testing.T) *Collection {
 	v, found, err := Resolve(n.recs[simKey], 0)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func (n *simNode) hashOf(t *testing.T) *Hash {
 	if !found || v.Type != TypeHash {
 		return nil
 	}
-	return v.Hash
+	return v.Collection
 }
 
 // store applies a change to the record rec, as the coordinator does.

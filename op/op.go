@@ -66,6 +66,10 @@ const (
 	HIncrBy Code = 16
 	// HIncrByFloat adds Float to the counter of hash field Fields[0].
 	HIncrByFloat Code = 17
+	// SAdd adds the members Fields to a set.
+	SAdd Code = 18
+	// SRem removes the members Fields from a set.
+	SRem Code = 19
 )
 
 var codeNames = [...]string{
@@ -73,6 +77,7 @@ var codeNames = [...]string{
 	SetRange: "setrange", IncrBy: "incrby", IncrByFloat: "incrbyfloat", Del: "del",
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
+	SAdd: "sadd", SRem: "srem",
 }
 
 func (c Code) String() string {
@@ -237,7 +242,7 @@ func (o *Op) argsFit() bool {
 	switch o.Code {
 	case HSet:
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
-	case HDel:
+	case HDel, SAdd, SRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
 	case HIncrBy, HIncrByFloat:
 		return len(o.Fields) == 1 && len(o.Values) == 0

@@ -3,7 +3,6 @@ package op
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/dynago/dynago/counter"
 	"github.com/dynago/dynago/version"
@@ -12,8 +11,8 @@ import (
 // Value is the single answer a Redis read gives for a key whose versions may
 // be siblings. Every node resolves the same siblings to the same Value.
 type Value struct {
-	Type    Type           // TypeString, or TypeHash with Hash set
-	Hash    *Hash          // the hash the key holds, when it holds one
+	Type       Type        // TypeString, or TypeHash or TypeSet with Collection set
+	Collection *Collection // the hash or set the key holds, when it holds one
 	Bytes   []byte         // the string value; a counter rendered as Redis would
 	Expiry  int64          // absolute unix ms; 0 = never
 	Counter *counter.State // the merged counter, when the answer is a counter
@@ -27,16 +26,15 @@ var ErrWrongKind = errors.New("op: unknown value kind")
 
 // Resolve picks a key's value among its live siblings: counter siblings are
 // merged into one counter (so increments made concurrently all count), and
-// hash siblings into one hash (the union of their incarnations, the newest
-// one's expiry); then the candidate with the newest write timestamp answers,
+// hash siblings into one hash, set siblings into one set (the union of
+// their incarnations, the newest one's expiry); then the candidate with the newest write timestamp answers,
 // ties broken by actor and counter, as version.Object.Newest does. The
 // winner's type is the key's.
 func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	var best Value
 	found := false
 	var counters counterMerge
-	var hash *Hash
-	var hashBest version.Sibling
+	headers := [...]headerMerge{{typ: TypeHash}, {typ: TypeSet}}
 	consider := func(v Value) {
 		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
 			best, found = v, true
@@ -49,17 +47,13 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		switch s.Kind {
 		case version.KindBytes:
 			consider(Value{Type: TypeString, Bytes: s.Value, Expiry: s.Expiry, Dot: s.Dot, Time: s.Time})
-		case version.KindHash:
-			incs, err := decodeHash(s.Value)
-			if err != nil {
-				return Value{}, false, fmt.Errorf("hash of %v: %w", s.Dot, err)
+		case version.KindHash, version.KindSet:
+			h := &headers[0]
+			if s.Kind == version.KindSet {
+				h = &headers[1]
 			}
-			if hash == nil {
-				hash = &Hash{}
-			}
-			hash.Incarnations = append(hash.Incarnations, incs...)
-			if hashBest.Dot.Counter == 0 || newer(s.Time, s.Dot, hashBest.Time, hashBest.Dot) {
-				hashBest = s
+			if err := h.add(s); err != nil {
+				return Value{}, false, err
 			}
 		case version.KindCounter:
 			if err := counters.add(s, s.Value); err != nil {
@@ -69,11 +63,10 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
 		}
 	}
-	if hash != nil {
-		slices.Sort(hash.Incarnations)
-		hash.Incarnations = slices.Compact(hash.Incarnations)
-		hash.Expiry = hashBest.Expiry
-		consider(Value{Type: TypeHash, Hash: hash, Expiry: hashBest.Expiry, Dot: hashBest.Dot, Time: hashBest.Time})
+	for _, h := range headers {
+		if c := h.collection(); c != nil {
+			consider(Value{Type: c.Type, Collection: c, Expiry: c.Expiry, Dot: h.newest.Dot, Time: h.newest.Time})
+		}
 	}
 	if merged, newest := counters.merged, counters.newest; merged != nil {
 		consider(Value{

@@ -124,14 +124,15 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 	}
 }
 
-// readFields reads key's header and the named fields' records at quorum,
-// all at once, and resolves them: values[i] is fields[i]'s value, present[i]
-// whether it has one. On an error (WRONGTYPE among them) it writes the
-// reply and returns ok=false.
-func (c *client) readFields(key []byte, fields [][]byte) (values [][]byte, present []bool, ok bool) {
-	keys := make([][]byte, 0, 1+len(fields))
+// readFields reads key's header and the named elements' records (a hash's
+// fields, a set's members: want says which) at quorum, all at once, and
+// resolves them: values[i] is elems[i]'s value, present[i] whether it is
+// there. On an error (WRONGTYPE among them) it writes the reply and returns
+// ok=false.
+func (c *client) readFields(want op.Type, key []byte, elems [][]byte) (values [][]byte, present []bool, ok bool) {
+	keys := make([][]byte, 0, 1+len(elems))
 	keys = append(keys, key)
-	for _, f := range fields {
+	for _, f := range elems {
 		keys = append(keys, partition.ElementKey(nil, key, f))
 	}
 	recs := c.srv.coord.ReadMany(c.ctx, keys, c.opts())
@@ -141,15 +142,15 @@ func (c *client) readFields(key []byte, fields [][]byte) (values [][]byte, prese
 			return nil, nil, false
 		}
 	}
-	h, ok := c.hashOf(recs[0].Object, recs[0].Found)
+	h, ok := c.collectionOf(want, recs[0].Object, recs[0].Found)
 	if !ok {
 		return nil, nil, false
 	}
-	values, present = make([][]byte, len(fields)), make([]bool, len(fields))
+	values, present = make([][]byte, len(elems)), make([]bool, len(elems))
 	if h == nil {
 		return values, present, true
 	}
-	for i := range fields {
+	for i := range elems {
 		v, found, err := op.ResolveField(recs[1+i].Object, h)
 		if err != nil {
 			c.writeErr(err)
@@ -160,9 +161,9 @@ func (c *client) readFields(key []byte, fields [][]byte) (values [][]byte, prese
 	return values, present, true
 }
 
-// hashOf resolves a key's header to the hash it holds (nil for none); a
-// key of another type answers WRONGTYPE and ok=false.
-func (c *client) hashOf(o version.Object, found bool) (*op.Hash, bool) {
+// collectionOf resolves a key's header to the hash or set (want) it holds
+// (nil for none); a key of another type answers WRONGTYPE and ok=false.
+func (c *client) collectionOf(want op.Type, o version.Object, found bool) (*op.Collection, bool) {
 	if !found {
 		c.srv.stats.misses.Add(1)
 		return nil, true
@@ -175,26 +176,28 @@ func (c *client) hashOf(o version.Object, found bool) (*op.Hash, bool) {
 	case !live:
 		c.srv.stats.misses.Add(1)
 		return nil, true
-	case v.Type != op.TypeHash:
+	case v.Type != want:
 		c.writeError(string(op.ErrWrongType))
 		return nil, false
 	}
 	c.srv.stats.hits.Add(1)
-	return v.Hash, true
+	return v.Collection, true
 }
 
-// field is one live field of a hash, as readHash returns them.
+// field is one live element of a hash or a set (whose value is empty), as
+// readCollection returns them.
 type field struct{ name, value []byte }
 
-// readHash reads key's whole hash at quorum: its live fields in field
-// order (nil for no hash). On an error it writes the reply, ok=false.
-func (c *client) readHash(key []byte) (fields []field, ok bool) {
+// readCollection reads key's whole hash or set (want) at quorum: its live
+// elements in element order (nil for none). On an error it writes the
+// reply, ok=false.
+func (c *client) readCollection(want op.Type, key []byte) (elems []field, ok bool) {
 	hdr, found, err := c.readObject(key)
 	if err != nil {
 		c.writeErr(err)
 		return nil, false
 	}
-	if h, ok := c.hashOf(hdr, found); !ok || h == nil {
+	if h, ok := c.collectionOf(want, hdr, found); !ok || h == nil {
 		return nil, ok
 	}
 	recs, err := c.srv.coord.ReadElements(c.ctx, key, c.opts())
@@ -202,26 +205,29 @@ func (c *client) readHash(key []byte) (fields []field, ok bool) {
 		c.writeErr(err)
 		return nil, false
 	}
-	values, err := op.ResolveHash(hdr, found, recs, c.now().UnixMilli())
+	values, err := op.ResolveCollection(want, hdr, found, recs, c.now().UnixMilli())
 	if err != nil {
 		c.writeErr(err)
 		return nil, false
 	}
 	for name, v := range values {
-		fields = append(fields, field{[]byte(name), v})
+		elems = append(elems, field{[]byte(name), v})
 	}
-	slices.SortFunc(fields, func(a, b field) int { return bytes.Compare(a.name, b.name) })
-	return fields, true
+	slices.SortFunc(elems, func(a, b field) int { return bytes.Compare(a.name, b.name) })
+	return elems, true
 }
 
+// readHash is readCollection of a hash.
+func (c *client) readHash(key []byte) ([]field, bool) { return c.readCollection(op.TypeHash, key) }
+
 func cmdHGet(c *client, args [][]byte) {
-	if values, present, ok := c.readFields(args[1], args[2:3]); ok {
+	if values, present, ok := c.readFields(op.TypeHash, args[1], args[2:3]); ok {
 		c.writeBulkOrNull(values[0], present[0])
 	}
 }
 
 func cmdHMGet(c *client, args [][]byte) {
-	values, present, ok := c.readFields(args[1], args[2:])
+	values, present, ok := c.readFields(op.TypeHash, args[1], args[2:])
 	if !ok {
 		return
 	}
@@ -232,13 +238,13 @@ func cmdHMGet(c *client, args [][]byte) {
 }
 
 func cmdHExists(c *client, args [][]byte) {
-	if _, present, ok := c.readFields(args[1], args[2:3]); ok {
+	if _, present, ok := c.readFields(op.TypeHash, args[1], args[2:3]); ok {
 		c.writeInt(b2i(present[0]))
 	}
 }
 
 func cmdHStrlen(c *client, args [][]byte) {
-	if values, _, ok := c.readFields(args[1], args[2:3]); ok {
+	if values, _, ok := c.readFields(op.TypeHash, args[1], args[2:3]); ok {
 		c.writeInt(int64(len(values[0])))
 	}
 }

@@ -20,6 +20,9 @@ const (
 	KindHash         Kind = 2
 	KindField        Kind = 3
 	KindFieldCounter Kind = 4
+	// The records of a set: its header, and one of its members.
+	KindSet    Kind = 5
+	KindMember Kind = 6
 )
 
 // Sibling is one concurrent value of a key.

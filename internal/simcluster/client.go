@@ -194,7 +194,7 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 				return nil, err
 			}
 		}
-		fields, err := op.ResolveHash(hdr, found, recs, coord.Now().UnixMilli())
+		fields, err := op.ResolveCollection(op.TypeHash, hdr, found, recs, coord.Now().UnixMilli())
 		if err != nil {
 			return nil, err
 		}

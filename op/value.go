@@ -11,13 +11,13 @@ import (
 // Value is the single answer a Redis read gives for a key whose versions may
 // be siblings. Every node resolves the same siblings to the same Value.
 type Value struct {
-	Type       Type        // TypeString, or TypeHash or TypeSet with Collection set
-	Collection *Collection // the hash or set the key holds, when it holds one
-	Bytes   []byte         // the string value; a counter rendered as Redis would
-	Expiry  int64          // absolute unix ms; 0 = never
-	Counter *counter.State // the merged counter, when the answer is a counter
-	Dot     version.Dot    // the dot of the sibling that answered
-	Time    int64          // its write timestamp, unix ns
+	Type       Type           // TypeString, or TypeHash or TypeSet with Collection set
+	Collection *Collection    // the hash or set the key holds, when it holds one
+	Bytes      []byte         // the string value; a counter rendered as Redis would
+	Expiry     int64          // absolute unix ms; 0 = never
+	Counter    *counter.State // the merged counter, when the answer is a counter
+	Dot        version.Dot    // the dot of the sibling that answered
+	Time       int64          // its write timestamp, unix ns
 }
 
 // ErrWrongKind is returned when a stored sibling's kind is not one this

@@ -311,9 +311,10 @@ func (c *Coordinator) readOwnerElements(ctx context.Context, name string, key []
 	}
 }
 
-// applyHash runs a hash command's write here: the key's header and the
-// named fields' records, decided together by op.ApplyHash. HDEL also needs
-// to know whether a field it does not name is left (moreFields).
+// applyHash runs a hash or set command's write here: the key's header and
+// the named elements' records, decided together by op.ApplyHash. HDEL and
+// SREM also need to know whether an element they do not name is left
+// (moreFields).
 func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
 	fields := o.HashFields()
 	keys := make([][]byte, 0, 1+len(fields))
@@ -322,7 +323,8 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 		keys = append(keys, partition.ElementKey(nil, o.Key, f))
 	}
 	more, hdr, seen := false, version.Clock(nil), version.Clock(nil)
-	if o.Code == op.HDel {
+	removes := o.Code == op.HDel || o.Code == op.SRem
+	if removes {
 		var err error
 		if more, hdr, seen, err = c.moreFields(ctx, o.Key, fields, opt); err != nil {
 			return op.Result{}, err
@@ -331,7 +333,7 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 	var res op.Result
 	_, err := c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
 		st := op.HashState{Header: states[0], Fields: states[1:], More: more}
-		if o.Code == op.HDel && !st.More {
+		if removes && !st.More {
 			st.More = !st.Header.Object.Clock.Equal(hdr) || c.Distributed() && !writesSeen(st, seen)
 		}
 		ch, r, err := o.ApplyHash(&st)

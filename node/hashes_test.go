@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -305,6 +306,77 @@ func TestHashCutScenarios(t *testing.T) {
 				}
 				for j, m := range n {
 					if got := hgetall(t, m, "h"); !maps.Equal(got, tc.want) {
+						t.Fatalf("node %d reads %v, want %v", j+1, got, tc.want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// smembers reads a set through one node, sorted.
+func smembers(t *testing.T, n *simcluster.Node, key string) []string {
+	t.Helper()
+	v, err := n.Do(ctxFor(t), "SMEMBERS", key).StringSlice()
+	if err != nil {
+		t.Fatalf("SMEMBERS %s through %s: %v", key, n.Name(), err)
+	}
+	return v
+}
+
+// TestSetCutScenarios: sets follow the hashes' merge rules, members being
+// fields without values: an SREM and a concurrent SADD of the same member
+// (add wins), SREM of the last member against a concurrent SADD of
+// another, DEL against a concurrent SADD.
+func TestSetCutScenarios(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		before      []any
+		left, right []any
+		want        []string
+	}{
+		{"SREM and a concurrent SADD of the same member", []any{"SADD", "s", "a", "b"},
+			[]any{"SREM", "s", "a"}, []any{"SADD", "s", "a"}, []string{"a", "b"}},
+		{"SREM of the last member and a concurrent SADD of another", []any{"SADD", "s", "a"},
+			[]any{"SREM", "s", "a"}, []any{"SADD", "s", "z"}, []string{"z"}},
+		{"DEL and a concurrent SADD", []any{"SADD", "s", "a", "b"},
+			[]any{"DEL", "s"}, []any{"SADD", "s", "c"}, []string{"c"}},
+		{"SREM on both sides", []any{"SADD", "s", "a", "b", "c"},
+			[]any{"SREM", "s", "a"}, []any{"SREM", "s", "b"}, []string{"c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			simcluster.Run(t, func(t *testing.T) {
+				c := simcluster.Start(t, 3, weakQuorums)
+				n := c.Nodes
+				ctx := ctxFor(t)
+				if err := n[2].Do(ctx, tc.before...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range n {
+					c.WaitFor("the first write everywhere", func() string {
+						if len(smembers(t, m, "s")) != len(tc.before)-2 {
+							return "not yet"
+						}
+						return ""
+					})
+				}
+				c.Isolate(0)
+				if err := n[0].Do(ctx, tc.left...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				if err := n[1].Do(ctx, tc.right...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				c.HealAll()
+				for i := range n {
+					c.WaitAlive(i, true)
+				}
+				for _, m := range n {
+					m.Node.Coordinator().SetQuorums(3, 1)
+				}
+				for j, m := range n {
+					if got := smembers(t, m, "s"); !slices.Equal(got, tc.want) {
 						t.Fatalf("node %d reads %v, want %v", j+1, got, tc.want)
 					}
 				}

@@ -348,13 +348,15 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 			ch.Fields[i] = fs.Put(version.KindField, fieldValue(inc, value[i]), 0)
 		}
 	case SAdd:
-		// A member already there keeps its version: adding it again
-		// changes nothing, as in Redis.
+		// A member already there is added again, a new version that
+		// supersedes the ones seen (the reply counts only new members,
+		// as in Redis): an SREM of it made concurrently elsewhere, which
+		// did not see this add, does not take it away (add wins).
 		for i := range st.Fields {
 			if !present[i] {
 				res.N++
-				ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
 			}
+			ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
 		}
 	case HIncrBy, HIncrByFloat:
 		if len(st.Fields) != 1 {

@@ -76,7 +76,7 @@ func (n *simNode) hashOf(t *testing.T) *Collection {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !found || v.Type != TypeHash {
+	if !found || v.Collection == nil {
 		return nil
 	}
 	return v.Collection
@@ -429,6 +429,49 @@ func TestStringCommandsOnAHash(t *testing.T) {
 	for _, o := range []Op{{Code: Del}, {Code: Persist}} {
 		if _, _, err := o.Apply(stateOf()); err != nil {
 			t.Errorf("%s on a hash: %v", o.Code, err)
+		}
+	}
+}
+
+func sop(code Code, members ...string) *Op {
+	o := &Op{Code: code, Key: []byte(simKey)}
+	for _, m := range members {
+		o.Fields = append(o.Fields, []byte(m))
+	}
+	return o
+}
+
+// TestSets: a set is a collection of members without values, with the
+// hashes' rules; SADD of a member already there answers 0 but adds it
+// again, so a concurrent SREM does not take it away.
+func TestSets(t *testing.T) {
+	n := newSim(1)[0]
+	if r := mustDo(t, n, sop(SAdd, "a", "b", "a"), 1); r.N != 2 {
+		t.Fatalf("SADD a b a added %d", r.N)
+	}
+	if r := mustDo(t, n, sop(SAdd, "a", "c"), 2); r.N != 1 {
+		t.Fatalf("SADD a c added %d", r.N)
+	}
+	if r := mustDo(t, n, sop(SRem, "a", "z"), 3); r.N != 1 {
+		t.Fatalf("SREM a z removed %d", r.N)
+	}
+	if got := n.read(t); !maps.Equal(got, map[string]string{"b": "", "c": ""}) {
+		t.Fatalf("set %v", got)
+	}
+	if _, err := n.do(t, hset("f", "v"), 4); err != ErrWrongType {
+		t.Fatalf("HSET on a set: %v", err)
+	}
+	nodes := newSim(2)
+	mustDo(t, nodes[0], sop(SAdd, "m"), 1)
+	syncAll(nodes)
+	mustDo(t, nodes[0], sop(SRem, "m"), 2)
+	if r := mustDo(t, nodes[1], sop(SAdd, "m"), 3); r.N != 0 {
+		t.Fatalf("SADD of a member there added %d", r.N)
+	}
+	syncAll(nodes)
+	for i, n := range nodes {
+		if got := n.read(t); !maps.Equal(got, map[string]string{"m": ""}) {
+			t.Fatalf("node %d: %v after SREM and a concurrent SADD of the member", i, got)
 		}
 	}
 }

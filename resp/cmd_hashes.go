@@ -361,18 +361,23 @@ func cmdHRandField(c *client, args [][]byte) {
 // cmdHScan is HSCAN key cursor [MATCH pattern] [COUNT count].
 // It answers the whole hash in one reply with cursor 0, as Redis does for
 // a small hash; a hash is read whole at quorum anyway (readHash).
-func cmdHScan(c *client, args [][]byte) {
+func cmdHScan(c *client, args [][]byte) { scanCollection(c, args, op.TypeHash) }
+
+// scanCollection is HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT
+// count], answered whole with cursor 0 (a hash or set is read whole at
+// quorum anyway), a hash's fields with their values.
+func scanCollection(c *client, args [][]byte, want op.Type) {
 	if _, ok := parseCursor(args[2]); !ok {
 		c.writeError("ERR invalid cursor")
 		return
 	}
 	// As Redis does: the cursor, then the key (a missing one answers an
 	// empty scan, whatever the options), then its type, then the options.
-	fields, ok := c.readHash(args[1])
+	elems, ok := c.readCollection(want, args[1])
 	if !ok {
 		return
 	}
-	if fields == nil {
+	if elems == nil {
 		c.writeArray(2)
 		c.writeBulkString("0")
 		c.writeArray(0)
@@ -404,11 +409,14 @@ func cmdHScan(c *client, args [][]byte) {
 		}
 	}
 	var out [][]byte
-	for _, f := range fields {
-		if pattern != nil && !globMatch(pattern, f.name) {
+	for _, e := range elems {
+		if pattern != nil && !globMatch(pattern, e.name) {
 			continue
 		}
-		out = append(out, f.name, f.value)
+		out = append(out, e.name)
+		if want == op.TypeHash {
+			out = append(out, e.value)
+		}
 	}
 	c.writeArray(2)
 	c.writeBulkString("0")

@@ -41,8 +41,12 @@ func comparatorFor(c Cmd) comparator {
 		return compareIncr
 	case "hgetall":
 		return compareHGetAll
-	case "hkeys", "hvals":
+	case "hkeys", "hvals", "smembers", "sinter", "sunion", "sdiff":
 		return compareKeys
+	case "srandmember":
+		return compareSRandMember
+	case "sscan":
+		return compareSScan
 	case "hrandfield":
 		return compareHRandField
 	case "hscan":

@@ -188,8 +188,14 @@ func compareHRandField(s *session, c Cmd, r, d Reply) (bool, string) {
 
 // compareHScan compares a whole HSCAN from cursor 0: Dynago answers every
 // field in one reply; Redis does so for a small hash and in pages for a
-// large one, which fullHScan follows to the end.
+// large one, which fullScanOf follows to the end.
 func compareHScan(s *session, c Cmd, r, d Reply) (bool, string) {
+	return compareCollectionScan(s, c, r, d, "HSCAN")
+}
+
+// compareCollectionScan is compareHScan and compareSScan: name is the
+// command.
+func compareCollectionScan(s *session, c Cmd, r, d Reply, name string) (bool, string) {
 	if decided, ok := errorsExact(r, d); decided {
 		return ok, "replies differ"
 	}
@@ -197,12 +203,12 @@ func compareHScan(s *session, c Cmd, r, d Reply) (bool, string) {
 		return x.Type == '*' && len(x.Elems) == 2 && x.Elems[0].Type == '$' && x.Elems[1].Type == '*'
 	}
 	if !shape(r) || !shape(d) {
-		return false, "HSCAN reply is not [cursor, elements]"
+		return false, name + " reply is not [cursor, elements]"
 	}
 	if c[2] != "0" {
 		return true, "" // a cursor of Redis's own means nothing to Dynago
 	}
-	rs, err := s.fullHScan(c)
+	rs, err := s.fullScanOf(name, c)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -212,23 +218,23 @@ func compareHScan(s *session, c Cmd, r, d Reply) (bool, string) {
 	}
 	slices.Sort(ds)
 	if d.Elems[0].Str != "0" || !slices.Equal(rs, ds) {
-		return false, fmt.Sprintf("a full HSCAN differs: redis %q, dynago %q", rs, ds)
+		return false, fmt.Sprintf("a full %s differs: redis %q, dynago %q", name, rs, ds)
 	}
 	return true, ""
 }
 
-// fullHScan runs c (an HSCAN from cursor 0) on Redis to its end and returns
-// every element it answered, sorted (fields and values alike).
-func (s *session) fullHScan(c Cmd) ([]string, error) {
+// fullScanOf runs c (an HSCAN or SSCAN, name, from cursor 0) on Redis to its
+// end and returns every element it answered, sorted.
+func (s *session) fullScanOf(name string, c Cmd) ([]string, error) {
 	var out []string
 	cursor := "0"
 	for range 1 << 16 {
-		rep, err := s.probeR.must(append(Cmd{"HSCAN", c[1], cursor}, c[3:]...)...)
+		rep, err := s.probeR.must(append(Cmd{name, c[1], cursor}, c[3:]...)...)
 		if err != nil {
 			return nil, err
 		}
 		if len(rep.Elems) != 2 {
-			return nil, fmt.Errorf("HSCAN: %s", rep)
+			return nil, fmt.Errorf("%s: %s", name, rep)
 		}
 		for _, e := range rep.Elems[1].Elems {
 			out = append(out, e.Str)
@@ -238,7 +244,7 @@ func (s *session) fullHScan(c Cmd) ([]string, error) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("HSCAN did not end")
+	return nil, fmt.Errorf("%s did not end", name)
 }
 
 // compareHIncrByFloat applies float64-counters (see Intended) to a hash

@@ -98,10 +98,10 @@ var Intended = []Difference{
 	},
 	{
 		ID:       "hash-order",
-		Commands: []string{"HGETALL", "HKEYS", "HVALS", "HSCAN"},
-		What:     "A hash's fields come in field order (bytewise); Redis answers a small hash in insertion order and a large one in its hash table's order. HSCAN answers every field in one reply with cursor 0, whatever COUNT, as Redis does for a small hash; HSCAN's NOVALUES (Redis 7.4) is refused as Redis 7.0 refuses it.",
-		Why:      "Each field is a record of its own, stored in field order under its key (docs/design.md 3.9); a read of the whole hash reads every field record at quorum, so HSCAN has nothing to gain from pages yet.",
-		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
+		Commands: []string{"HGETALL", "HKEYS", "HVALS", "HSCAN", "SSCAN"},
+		What:     "A hash's fields (and a set's members) come in bytewise order; Redis answers a small hash in insertion order and a large one in its hash table's order. HSCAN and SSCAN answer every element in one reply with cursor 0, whatever COUNT, as Redis does for a small hash or set; HSCAN's NOVALUES (Redis 7.4) is refused as Redis 7.0 refuses it.",
+		Why:      "Each field or member is a record of its own, stored in order under its key (docs/design.md 3.9); a read of the whole hash or set reads every element record at quorum, so a scan has nothing to gain from pages yet.",
+		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN or SSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
 	},
 	{
 		ID:           "redis-7.2",
@@ -125,6 +125,8 @@ var Loose = []struct{ Commands, Rule string }{
 	{"SCAN", "cursors not compared (each server walks its own order); a SCAN from cursor 0 is compared by the keys of a full iteration with the same MATCH, COUNT and TYPE on both"},
 	{"CONFIG GET", "the same name-value pairs in any order (Redis answers in its hash table's order)"},
 	{"CLIENT ID, SLOWLOG GET, SLOWLOG LEN", "by reply type (ids, timings and slow entries belong to each server)"},
+	{"SMEMBERS, SINTER, SUNION, SDIFF", "the same members in any order (Redis answers a set in its encoding's order)"},
+	{"SRANDMEMBER", "the same reply type and count; every member one the set holds, and no member twice for a positive count"},
 	{"HRANDFIELD", "the same reply type and count; every field one the hash holds, with its value, and no field twice for a positive count"},
 	{"DBSIZE", "the same live keys on both (KEYS *), and each count between that number and that number plus the keys whose expiry passed during the run: Redis counts an expired key until a lookup or its active expiry reclaims it, Dynago until its expiry sweep (both documented behaviours)"},
 }

@@ -59,6 +59,7 @@ func (sn *Node) Do(ctx context.Context, args ...any) *redis.Cmd {
 var Commands = []string{
 	"GET key", "SET key value", "DEL key [key ...]", "INCR key", "INCRBY key n", "DECRBY key n",
 	"HSET key field value [field value ...]", "HDEL key field [field ...]", "HINCRBY key field n", "HGETALL key",
+	"SADD key member [member ...]", "SREM key member [member ...]", "SMEMBERS key",
 	"VGET key", "VSET key context value", "INFO cluster",
 	"DYNAGO STATUS", "DYNAGO LOCAL key", "DYNAGO PREFLIST key", "DYNAGO TREES",
 	"DYNAGO JOIN addr", "DYNAGO LEAVE", "DYNAGO REMOVE name",
@@ -150,12 +151,20 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 			return nil, err
 		}
 		return strconv.ParseInt(res.Text, 10, 64)
-	case "HSET", "HDEL", "HINCRBY":
+	case "HSET", "HDEL", "HINCRBY", "SADD", "SREM":
 		if len(args) < 3 || name == "HSET" && len(args)%2 != 0 || name == "HINCRBY" && len(args) != 4 {
 			return nil, Error("ERR simcluster: wrong number of arguments for " + name)
 		}
 		o := op.Op{Code: op.HSet, Key: []byte(args[1])}
 		switch name {
+		case "SADD", "SREM":
+			o.Code = op.SAdd
+			if name == "SREM" {
+				o.Code = op.SRem
+			}
+			for _, m := range args[2:] {
+				o.Fields = append(o.Fields, []byte(m))
+			}
 		case "HSET":
 			for i := 2; i < len(args); i += 2 {
 				o.Fields, o.Values = append(o.Fields, []byte(args[i])), append(o.Values, []byte(args[i+1]))
@@ -180,9 +189,13 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 			return strconv.ParseInt(res.Text, 10, 64)
 		}
 		return res.N, nil
-	case "HGETALL":
+	case "HGETALL", "SMEMBERS":
 		if err := want(2); err != nil {
 			return nil, err
+		}
+		typ := op.TypeHash
+		if name == "SMEMBERS" {
+			typ = op.TypeSet
 		}
 		hdr, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
 		if err != nil {
@@ -194,14 +207,17 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 				return nil, err
 			}
 		}
-		fields, err := op.ResolveCollection(op.TypeHash, hdr, found, recs, coord.Now().UnixMilli())
+		fields, err := op.ResolveCollection(typ, hdr, found, recs, coord.Now().UnixMilli())
 		if err != nil {
 			return nil, err
 		}
 		names := slices.Sorted(maps.Keys(fields))
 		out := make([]any, 0, 2*len(names))
 		for _, f := range names {
-			out = append(out, f, string(fields[f]))
+			out = append(out, f)
+			if typ == op.TypeHash {
+				out = append(out, string(fields[f]))
+			}
 		}
 		return out, nil
 	case "VGET":

@@ -1,0 +1,270 @@
+package resp
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/dynago/dynago/op"
+)
+
+// Sets. A set is stored as a hash is (op/hash.go): its key's header and one
+// record per member, a member being a field without a value; the merge
+// rules are the hashes' (a member removed while another node adds it again
+// stays: add wins).
+
+func init() {
+	w, r, f := "write", "readonly", "fast"
+	set := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: "set", Since: since, Summary: summary, Handler: h}
+	}
+	multi := func(c *Command) *Command { c.LastKey = -1; return c }
+	register(
+		set("sadd", -3, []string{w, "denyoom", f}, "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", cmdSAdd),
+		set("srem", -3, []string{w, f}, "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", cmdSRem),
+		set("smembers", 2, []string{r}, "1.0.0", "Returns all members of a set.", cmdSMembers),
+		set("sismember", 3, []string{r, f}, "1.0.0", "Determines whether a member belongs to a set.", cmdSIsMember),
+		set("smismember", -3, []string{r, f}, "6.2.0", "Determines whether multiple members belong to a set.", cmdSMIsMember),
+		set("scard", 2, []string{r, f}, "1.0.0", "Returns the number of members in a set.", cmdSCard),
+		set("srandmember", -2, []string{r}, "1.0.0", "Get one or multiple random members from a set", cmdSRandMember),
+		set("sscan", -3, []string{r}, "2.8.0", "Iterates over members of a set.", cmdSScan),
+		multi(set("sinter", -2, []string{r}, "1.0.0", "Returns the intersect of multiple sets.", cmdSInter)),
+		multi(set("sunion", -2, []string{r}, "1.0.0", "Returns the union of multiple sets.", cmdSUnion)),
+		multi(set("sdiff", -2, []string{r}, "1.0.0", "Returns the difference of multiple sets.", cmdSDiff)),
+		&Command{Name: "sintercard", Arity: -3, Flags: []string{r}, FirstKey: 2, LastKey: -1, Step: 1, Group: "set", Since: "7.0.0",
+			Summary: "Returns the number of members of the intersect of multiple sets.", Handler: cmdSInterCard},
+	)
+}
+
+func cmdSAdd(c *client, args [][]byte) {
+	for _, m := range args[2:] {
+		if !c.checkSize(len(m)) {
+			return
+		}
+	}
+	if res, ok := c.write(&op.Op{Code: op.SAdd, Key: args[1], Fields: args[2:]}); ok {
+		c.writeInt(res.N)
+	}
+}
+
+func cmdSRem(c *client, args [][]byte) {
+	if res, ok := c.write(&op.Op{Code: op.SRem, Key: args[1], Fields: args[2:]}); ok {
+		c.writeInt(res.N)
+	}
+}
+
+// readSet is readCollection of a set: its members in member order.
+func (c *client) readSet(key []byte) ([][]byte, bool) {
+	elems, ok := c.readCollection(op.TypeSet, key)
+	members := make([][]byte, len(elems))
+	for i, e := range elems {
+		members[i] = e.name
+	}
+	return members, ok
+}
+
+// writeMembers answers members as a set (RESP3) or an array (RESP2).
+func (c *client) writeMembers(members [][]byte) {
+	c.writeSet(len(members))
+	for _, m := range members {
+		c.writeBulk(m)
+	}
+}
+
+func cmdSMembers(c *client, args [][]byte) {
+	if members, ok := c.readSet(args[1]); ok {
+		c.writeMembers(members)
+	}
+}
+
+func cmdSIsMember(c *client, args [][]byte) {
+	if _, present, ok := c.readFields(op.TypeSet, args[1], args[2:3]); ok {
+		c.writeInt(b2i(present[0]))
+	}
+}
+
+func cmdSMIsMember(c *client, args [][]byte) {
+	_, present, ok := c.readFields(op.TypeSet, args[1], args[2:])
+	if !ok {
+		return
+	}
+	c.writeArray(len(present))
+	for _, p := range present {
+		c.writeInt(b2i(p))
+	}
+}
+
+func cmdSCard(c *client, args [][]byte) {
+	if members, ok := c.readSet(args[1]); ok {
+		c.writeInt(int64(len(members)))
+	}
+}
+
+// cmdSRandMember is SRANDMEMBER key [count], with Redis's rules: a positive
+// count returns distinct members (at most all of them), a negative one may
+// repeat them.
+func cmdSRandMember(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.writeError(errSyntax)
+		return
+	}
+	count, withCount := int64(1), len(args) == 3
+	if withCount {
+		n, ok := parseInt(args[2])
+		switch {
+		case !ok:
+			c.writeError(errNotInteger)
+			return
+		case n == math.MinInt64:
+			c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+			return
+		}
+		count = n
+	}
+	members, ok := c.readSet(args[1])
+	if !ok {
+		return
+	}
+	if !withCount {
+		if len(members) == 0 {
+			c.writeNull()
+			return
+		}
+		c.writeBulk(members[rand.IntN(len(members))])
+		return
+	}
+	var picked [][]byte
+	switch {
+	case count >= 0:
+		picked = members
+		rand.Shuffle(len(picked), func(i, j int) { picked[i], picked[j] = picked[j], picked[i] })
+		picked = picked[:min(int64(len(picked)), count)]
+	case len(members) > 0:
+		for range -count {
+			picked = append(picked, members[rand.IntN(len(members))])
+		}
+	}
+	c.writeArray(len(picked))
+	for _, m := range picked {
+		c.writeBulk(m)
+	}
+}
+
+func cmdSScan(c *client, args [][]byte) { scanCollection(c, args, op.TypeSet) }
+
+// readSets reads every key's set, as SINTER, SUNION and SDIFF do in Redis:
+// a missing key is an empty set, and a key of another type answers
+// WRONGTYPE whatever the others hold.
+func (c *client) readSets(keys [][]byte) ([]map[string]bool, bool) {
+	sets := make([]map[string]bool, len(keys))
+	for i, k := range keys {
+		members, ok := c.readSet(k)
+		if !ok {
+			return nil, false
+		}
+		sets[i] = make(map[string]bool, len(members))
+		for _, m := range members {
+			sets[i][string(m)] = true
+		}
+	}
+	return sets, true
+}
+
+// writeMemberSet answers the members of s in member order.
+func (c *client) writeMemberSet(s map[string]bool) {
+	members := make([][]byte, 0, len(s))
+	for m := range s {
+		members = append(members, []byte(m))
+	}
+	slices.SortFunc(members, func(a, b []byte) int { return slices.Compare(a, b) })
+	c.writeMembers(members)
+}
+
+// intersect returns the members common to every set.
+func intersect(sets []map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for m := range sets[0] {
+		in := true
+		for _, s := range sets[1:] {
+			in = in && s[m]
+		}
+		if in {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+func cmdSInter(c *client, args [][]byte) {
+	if sets, ok := c.readSets(args[1:]); ok {
+		c.writeMemberSet(intersect(sets))
+	}
+}
+
+func cmdSUnion(c *client, args [][]byte) {
+	sets, ok := c.readSets(args[1:])
+	if !ok {
+		return
+	}
+	out := map[string]bool{}
+	for _, s := range sets {
+		for m := range s {
+			out[m] = true
+		}
+	}
+	c.writeMemberSet(out)
+}
+
+func cmdSDiff(c *client, args [][]byte) {
+	sets, ok := c.readSets(args[1:])
+	if !ok {
+		return
+	}
+	out := map[string]bool{}
+	for m := range sets[0] {
+		out[m] = true
+	}
+	for _, s := range sets[1:] {
+		for m := range s {
+			delete(out, m)
+		}
+	}
+	c.writeMemberSet(out)
+}
+
+// cmdSInterCard is SINTERCARD numkeys key [key ...] [LIMIT limit].
+func cmdSInterCard(c *client, args [][]byte) {
+	n, ok := parseInt(args[1])
+	switch {
+	case !ok || n <= 0:
+		c.writeError("ERR numkeys should be greater than 0")
+		return
+	case n > int64(len(args)-2):
+		c.writeError("ERR Number of keys can't be greater than number of args")
+		return
+	}
+	keys, rest := args[2:2+n], args[2+n:]
+	limit := int64(0)
+	for i := 0; i < len(rest); i++ {
+		if !eq(rest[i], "limit") || i+1 >= len(rest) {
+			c.writeError(errSyntax)
+			return
+		}
+		l, ok := parseInt(rest[i+1])
+		if !ok || l < 0 {
+			c.writeError("ERR LIMIT can't be negative")
+			return
+		}
+		limit = l
+		i++
+	}
+	sets, ok := c.readSets(keys)
+	if !ok {
+		return
+	}
+	card := int64(len(intersect(sets)))
+	if limit > 0 {
+		card = min(card, limit)
+	}
+	c.writeInt(card)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/dynago/dynago/engine"
@@ -465,6 +467,38 @@ func (c *Coordinator) overwriteCollection(ctx context.Context, o *op.Op, opt Opt
 			changes = make([]op.Change, len(states)) // (SET NX on a hash, say)
 		}
 		return changes, nil
+	}, opt)
+	return res, err
+}
+
+// applyPop runs SPOP here: every member record of the set read at quorum,
+// then decided with the header as one group (op.ApplyPop).
+func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	recs, err := c.ReadElements(ctx, o.Key, opt)
+	if err != nil {
+		var nq *NoQuorumError
+		if errors.As(err, &nq) {
+			nq.Op = "write"
+		}
+		return op.Result{}, err
+	}
+	names := slices.Sorted(maps.Keys(recs))
+	keys := make([][]byte, 0, 1+len(names))
+	keys = append(keys, o.Key)
+	members := make([][]byte, len(names))
+	for i, m := range names {
+		members[i] = []byte(m)
+		keys = append(keys, partition.ElementKey(nil, o.Key, members[i]))
+	}
+	var res op.Result
+	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
+		st := op.HashState{Header: states[0], Fields: states[1:], Alone: !c.Distributed()}
+		ch, r, err := o.ApplyPop(&st, members)
+		res = r
+		if err != nil {
+			return nil, err
+		}
+		return append([]op.Change{ch.Header}, ch.Fields...), nil
 	}, opt)
 	return res, err
 }

@@ -84,7 +84,10 @@ func (e *NotReplicaError) Error() string {
 // write that would replace or delete a whole hash or set is run again over
 // its elements (overwriteCollection).
 func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	if o.Code.IsCollection() {
+	switch {
+	case o.Code == op.SPop:
+		return c.applyPop(ctx, o, opt)
+	case o.Code.IsCollection():
 		return c.applyHash(ctx, o, opt)
 	}
 	var res op.Result

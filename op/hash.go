@@ -3,6 +3,7 @@ package op
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/dynago/dynago/counter"
@@ -238,6 +239,10 @@ type HashState struct {
 	Header State
 	Fields []State
 	More   bool
+	// Alone says the node deciding is the key's only replica: what it
+	// holds is the whole truth (SPOP need not find every header version
+	// in a member record before it deletes the header).
+	Alone bool
 }
 
 // HashChange is a hash write's decision: a change of the header and one of
@@ -280,7 +285,7 @@ func (c Code) IsCollection() bool { return c >= HSet && c <= SRem }
 
 // collection is the type of key a collection code writes.
 func (c Code) collection() Type {
-	if c == SAdd || c == SRem {
+	if c == SAdd || c == SRem || c == SPop {
 		return TypeSet
 	}
 	return TypeHash
@@ -487,4 +492,63 @@ func ResolveCollection(want Type, header version.Object, found bool, elems map[s
 		}
 	}
 	return out, nil
+}
+
+// ApplyPop decides SPOP from st, which holds every member record of the set
+// (read whole at quorum) in Fields, names[i] being Fields[i]'s member: it
+// removes one member, or Int of them with WithCount, chosen at random (from
+// the write's dot, so the decision is the coordinator's alone). The header
+// goes with the last member, when every header version is accounted for by
+// a member record (as HDEL's is: see coordinator's writesSeen).
+func (o *Op) ApplyPop(st *HashState, names [][]byte) (HashChange, Result, error) {
+	ch := HashChange{Fields: make([]Change, len(st.Fields))}
+	res := Result{}
+	if o.Flags&WithCount != 0 {
+		res.Elems = [][]byte{}
+	}
+	v, found, err := st.Header.Value()
+	if err != nil || !found {
+		return ch, res, err
+	}
+	if v.Type != TypeSet {
+		return ch, Result{}, ErrWrongType
+	}
+	res.Found = true
+	var live []int
+	for i := range st.Fields {
+		if _, ok, err := ResolveField(st.Fields[i].Object, v.Collection); err != nil {
+			return ch, Result{}, err
+		} else if ok {
+			live = append(live, i)
+		}
+	}
+	n := 1
+	if o.Flags&WithCount != 0 {
+		n = int(min(o.Int, int64(len(live))))
+	}
+	n = min(n, len(live))
+	if n == 0 {
+		return ch, res, nil
+	}
+	r := rand.New(rand.NewPCG(st.Header.Dot.Actor.Node^st.Header.Dot.Counter, st.Header.Dot.Counter))
+	r.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
+	var seen version.Clock
+	for _, f := range st.Fields {
+		seen = seen.Join(f.Object.Clock)
+	}
+	for _, i := range live[:n] {
+		ch.Fields[i] = st.Fields[i].Delete()
+		res.Elems = append(res.Elems, names[i])
+	}
+	covered := true
+	for _, s := range st.Header.Object.Siblings {
+		covered = covered && seen.Covers(s.Dot)
+	}
+	if n == len(live) && (covered || st.Alone) {
+		ch.Header = st.Header.Delete()
+	} else {
+		ch.Header = st.Header.Put(version.KindSet, encodeHeader(v.Collection.Incarnations), v.Collection.Expiry)
+	}
+	res.Wrote, res.N = true, int64(n)
+	return ch, res, nil
 }

@@ -70,6 +70,9 @@ const (
 	SAdd Code = 18
 	// SRem removes the members Fields from a set.
 	SRem Code = 19
+	// SPop removes random members from a set: one, or Int with
+	// WithCount.
+	SPop Code = 20
 )
 
 var codeNames = [...]string{
@@ -77,7 +80,7 @@ var codeNames = [...]string{
 	SetRange: "setrange", IncrBy: "incrby", IncrByFloat: "incrbyfloat", Del: "del",
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
-	SAdd: "sadd", SRem: "srem",
+	SAdd: "sadd", SRem: "srem", SPop: "spop",
 }
 
 func (c Code) String() string {
@@ -113,6 +116,8 @@ const (
 	BadInteger
 	// PersistTTL removes the key's expiry (GETEX PERSIST).
 	PersistTTL
+	// WithCount says SPOP was given a count (Int), and answers a list.
+	WithCount
 	// BadFloat says INCRBYFLOAT's increment was not a number: Redis
 	// checks the key's type first, so a key of another type answers
 	// WRONGTYPE and any other key the float error.
@@ -171,6 +176,8 @@ type Result struct {
 	// Text is a counter's new value as Redis prints it (IncrBy,
 	// IncrByFloat).
 	Text string
+	// Elems are the members an SPop removed.
+	Elems [][]byte
 }
 
 // answersOld reports whether o's Result carries the value before.
@@ -293,10 +300,11 @@ func Read(r *wire.Reader) Op {
 
 // The binary form of a Result:
 //
-//	flags  byte (1 wrote, 2 found, 4 old follows)
+//	flags  byte (1 wrote, 2 found, 4 old follows, 8 elements follow)
 //	old    bytes, when flagged
 //	n      varint
 //	text   bytes
+//	elems  uvarint count, then bytes each, when flagged
 
 // AppendBinary appends r's binary form to b.
 func (r *Result) AppendBinary(b []byte) []byte {
@@ -310,12 +318,19 @@ func (r *Result) AppendBinary(b []byte) []byte {
 	if r.Old != nil {
 		f |= 4
 	}
+	if r.Elems != nil {
+		f |= 8
+	}
 	b = wire.AppendByte(b, f)
 	if r.Old != nil {
 		b = wire.AppendBytes(b, r.Old)
 	}
 	b = wire.AppendVarint(b, r.N)
-	return wire.AppendString(b, r.Text)
+	b = wire.AppendString(b, r.Text)
+	if r.Elems != nil {
+		b = appendList(b, r.Elems)
+	}
+	return b
 }
 
 // ReadResult reads a Result's binary form from r.
@@ -327,7 +342,13 @@ func ReadResult(r *wire.Reader) Result {
 	}
 	res.N = r.Varint()
 	res.Text = r.String()
-	if f&^7 != 0 {
+	if f&8 != 0 {
+		res.Elems = readList(r)
+		if res.Elems == nil {
+			res.Elems = [][]byte{}
+		}
+	}
+	if f&^15 != 0 {
 		r.Fail(fmt.Errorf("%w: result flags %#x", ErrMalformed, f))
 	}
 	return res

@@ -402,6 +402,9 @@ func scanCollection(c *client, args [][]byte, want op.Type) {
 			i++
 		case eq(args[i], "match"):
 			pattern = args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil // everything, the empty element too, as SCAN's "*"
+			}
 			i++
 		default:
 			c.writeError(errSyntax)

@@ -27,6 +27,7 @@ func init() {
 		set("smismember", -3, []string{r, f}, "6.2.0", "Determines whether multiple members belong to a set.", cmdSMIsMember),
 		set("scard", 2, []string{r, f}, "1.0.0", "Returns the number of members in a set.", cmdSCard),
 		set("srandmember", -2, []string{r}, "1.0.0", "Get one or multiple random members from a set", cmdSRandMember),
+		set("spop", -2, []string{w, f}, "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", cmdSPop),
 		set("sscan", -3, []string{r}, "2.8.0", "Iterates over members of a set.", cmdSScan),
 		multi(set("sinter", -2, []string{r}, "1.0.0", "Returns the intersect of multiple sets.", cmdSInter)),
 		multi(set("sunion", -2, []string{r}, "1.0.0", "Returns the union of multiple sets.", cmdSUnion)),
@@ -98,6 +99,37 @@ func cmdSCard(c *client, args [][]byte) {
 	if members, ok := c.readSet(args[1]); ok {
 		c.writeInt(int64(len(members)))
 	}
+}
+
+// cmdSPop is SPOP key [count]: members chosen at random by the key's
+// coordinator and removed there, with the versions it saw of them.
+func cmdSPop(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.writeError(errSyntax)
+		return
+	}
+	o := &op.Op{Code: op.SPop, Key: args[1]}
+	if len(args) == 3 {
+		n, ok := parseInt(args[2])
+		if !ok || n < 0 {
+			c.writeError("ERR value is out of range, must be positive")
+			return
+		}
+		o.Flags, o.Int = op.WithCount, n
+	}
+	res, ok := c.write(o)
+	if !ok {
+		return
+	}
+	if o.Flags&op.WithCount != 0 {
+		c.writeMembers(res.Elems)
+		return
+	}
+	if len(res.Elems) == 0 {
+		c.writeNull()
+		return
+	}
+	c.writeBulk(res.Elems[0])
 }
 
 // cmdSRandMember is SRANDMEMBER key [count], with Redis's rules: a positive

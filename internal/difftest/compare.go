@@ -45,6 +45,8 @@ func comparatorFor(c Cmd) comparator {
 		return compareKeys
 	case "srandmember":
 		return compareSRandMember
+	case "spop":
+		return compareSPop
 	case "sscan":
 		return compareSScan
 	case "hrandfield":

@@ -286,5 +286,12 @@ func (s *session) copyFieldToRedis(key, field string, why Difference) error {
 		_, err = s.probeR.must("HSET", key, field, v.Str)
 	}
 	s.note = append(s.note, "accepted as "+why.ID+"; copied Dynago's field to Redis")
+	if err == nil && s.isWatched(key) { // (see copyKeyToRedis)
+		if v.IsNull() {
+			err = s.touch(Cmd{"HSET", key, field, "x"}, Cmd{"HDEL", key, field})
+		} else {
+			err = s.touch(Cmd{"HSET", key, field, v.Str})
+		}
+	}
 	return err
 }

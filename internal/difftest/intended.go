@@ -126,6 +126,7 @@ var Loose = []struct{ Commands, Rule string }{
 	{"CONFIG GET", "the same name-value pairs in any order (Redis answers in its hash table's order)"},
 	{"CLIENT ID, SLOWLOG GET, SLOWLOG LEN", "by reply type (ids, timings and slow entries belong to each server)"},
 	{"SMEMBERS, SINTER, SUNION, SDIFF", "the same members in any order (Redis answers a set in its encoding's order)"},
+	{"SPOP", "the same reply type and count, no member twice; the servers pop members of their own choosing, so the runner then gives Redis's set Dynago's members"},
 	{"SRANDMEMBER", "the same reply type and count; every member one the set holds, and no member twice for a positive count"},
 	{"HRANDFIELD", "the same reply type and count; every field one the hash holds, with its value, and no field twice for a positive count"},
 	{"DBSIZE", "the same live keys on both (KEYS *), and each count between that number and that number plus the keys whose expiry passed during the run: Redis counts an expired key until a lookup or its active expiry reclaims it, Dynago until its expiry sweep (both documented behaviours)"},

@@ -475,7 +475,32 @@ func (s *session) copyKeyToRedis(key string, why Difference) error {
 		_, err = s.probeR.must("SET", key, v.Str, "KEEPTTL")
 	}
 	s.note = append(s.note, "accepted as "+why.ID+"; copied Dynago's value to Redis")
+	if err == nil && s.isWatched(key) {
+		// Redis's command changed the key and Dynago's did not: a WATCH
+		// of it fails on Redis only. Write the key on Dynago too, leaving
+		// it as it is, so that both fail it.
+		if v.IsNull() {
+			err = s.touch(Cmd{"SET", key, "x"}, Cmd{"DEL", key})
+		} else {
+			err = s.touch(Cmd{"SET", key, v.Str, "KEEPTTL"})
+		}
+	}
 	return err
+}
+
+// isWatched reports whether the stream has WATCHed key.
+func (s *session) isWatched(key string) bool { return slices.Contains(s.watched, key) }
+
+// touch runs cmds on Dynago through the probe connection: writes that
+// leave a watched key as it was, but count as writes of it for WATCH.
+func (s *session) touch(cmds ...Cmd) error {
+	for _, c := range cmds {
+		if _, err := s.probeD.must(c...); err != nil {
+			return err
+		}
+	}
+	s.note = append(s.note, "wrote the watched key on Dynago too, unchanged, as Redis's command wrote it")
+	return nil
 }
 
 // shrink returns a smallest subsequence of cmds (by delta debugging: drop

@@ -39,6 +39,13 @@ func init() {
 			}
 			return cmd("SRANDMEMBER", args...)
 		}},
+		Spec{"spop", 10, func(g *gen) Cmd {
+			args := []string{g.key()}
+			if g.chance(0.6) {
+				args = append(args, g.pick("1", "2", "3", "10", "0", "-1", "abc", "", "9223372036854775807"))
+			}
+			return cmd("SPOP", args...)
+		}},
 		Spec{"sscan", 8, func(g *gen) Cmd {
 			cursor := "0"
 			if g.chance(0.1) {
@@ -114,4 +121,65 @@ func compareSRandMember(s *session, c Cmd, r, d Reply) (bool, string) {
 // compareSScan is compareHScan for a set.
 func compareSScan(s *session, c Cmd, r, d Reply) (bool, string) {
 	return compareCollectionScan(s, c, r, d, "SSCAN")
+}
+
+// compareSPop checks the shape of a random pop: the same reply type and
+// count as Redis's, no member twice. The two servers popped different
+// members, so Redis's set is then made Dynago's (SREM and SADD, keeping its
+// TTL), as after an accepted difference.
+func compareSPop(s *session, c Cmd, r, d Reply) (bool, string) {
+	if decided, ok := errorsExact(r, d); decided {
+		return ok, "replies differ"
+	}
+	if r.IsNull() || d.IsNull() {
+		return r.Equal(d), "replies differ"
+	}
+	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
+		return false, "reply shapes differ"
+	}
+	seen := map[string]bool{}
+	for _, e := range d.Elems {
+		if seen[e.Str] {
+			return false, "SPOP answered a member twice: " + e.Str
+		}
+		seen[e.Str] = true
+	}
+	if err := s.copySetToRedis(c[1]); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
+}
+
+// copySetToRedis gives Redis's set key Dynago's members, keeping its TTL.
+func (s *session) copySetToRedis(key string) error {
+	mine, err := s.probeD.must("SMEMBERS", key)
+	if err != nil {
+		return err
+	}
+	theirs, err := s.probeR.must("SMEMBERS", key)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, e := range mine.Elems {
+		want[e.Str] = true
+	}
+	have := map[string]bool{}
+	for _, e := range theirs.Elems {
+		have[e.Str] = true
+		if !want[e.Str] {
+			if _, err := s.probeR.must("SREM", key, e.Str); err != nil {
+				return err
+			}
+		}
+	}
+	for m := range want {
+		if !have[m] {
+			if _, err := s.probeR.must("SADD", key, m); err != nil {
+				return err
+			}
+		}
+	}
+	s.note = append(s.note, "SPOP popped members of its own on each server; copied Dynago's set to Redis")
+	return nil
 }

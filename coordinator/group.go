@@ -502,3 +502,41 @@ func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.R
 	}, opt)
 	return res, err
 }
+
+// applyStore runs SStore here: the key's element records read whole at
+// quorum and the new members' records, decided with the header as one
+// group (op.ApplyStore).
+func (c *Coordinator) applyStore(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	recs, err := c.ReadElements(ctx, o.Key, opt)
+	if err != nil {
+		var nq *NoQuorumError
+		if errors.As(err, &nq) {
+			nq.Op = "write"
+		}
+		return op.Result{}, err
+	}
+	for _, m := range o.Fields {
+		if _, ok := recs[string(m)]; !ok {
+			recs[string(m)] = version.Object{}
+		}
+	}
+	names := slices.Sorted(maps.Keys(recs))
+	keys := make([][]byte, 0, 1+len(names))
+	keys = append(keys, o.Key)
+	elems := make([][]byte, len(names))
+	for i, e := range names {
+		elems[i] = []byte(e)
+		keys = append(keys, partition.ElementKey(nil, o.Key, elems[i]))
+	}
+	var res op.Result
+	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
+		st := op.HashState{Header: states[0], Fields: states[1:]}
+		ch, r, err := o.ApplyStore(&st, elems)
+		res = r
+		if err != nil {
+			return nil, err
+		}
+		return append([]op.Change{ch.Header}, ch.Fields...), nil
+	}, opt)
+	return res, err
+}

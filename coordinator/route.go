@@ -87,6 +87,8 @@ func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Resu
 	switch {
 	case o.Code == op.SPop:
 		return c.applyPop(ctx, o, opt)
+	case o.Code == op.SStore:
+		return c.applyStore(ctx, o, opt)
 	case o.Code.IsCollection():
 		return c.applyHash(ctx, o, opt)
 	}

@@ -285,7 +285,7 @@ func (c Code) IsCollection() bool { return c >= HSet && c <= SRem }
 
 // collection is the type of key a collection code writes.
 func (c Code) collection() Type {
-	if c == SAdd || c == SRem || c == SPop {
+	if c == SAdd || c == SRem || c == SPop || c == SStore {
 		return TypeSet
 	}
 	return TypeHash
@@ -550,5 +550,37 @@ func (o *Op) ApplyPop(st *HashState, names [][]byte) (HashChange, Result, error)
 		ch.Header = st.Header.Put(version.KindSet, encodeHeader(v.Collection.Incarnations), v.Collection.Expiry)
 	}
 	res.Wrote, res.N = true, int64(n)
+	return ch, res, nil
+}
+
+// ApplyStore decides SStore from st, which holds the key's header and, in
+// Fields, the record of every element the key held (read whole at quorum)
+// and of every member it is to hold, names[i] being Fields[i]'s element:
+// the key becomes a new set, in a new incarnation, of exactly o.Fields;
+// whatever it held before (a string, a hash's fields, a set's members) is
+// deleted with the versions seen of it, as DEL deletes it.
+func (o *Op) ApplyStore(st *HashState, names [][]byte) (HashChange, Result, error) {
+	ch := HashChange{Fields: make([]Change, len(st.Fields))}
+	res := Result{N: int64(len(o.HashFields())), Wrote: true}
+	want := make(map[string]bool, len(o.Fields))
+	for _, m := range o.Fields {
+		want[string(m)] = true
+	}
+	inc := Incarnation(st.Header.Dot)
+	for i := range st.Fields {
+		switch {
+		case want[string(names[i])]:
+			ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
+		case len(st.Fields[i].Object.Clock) > 0 && !st.Fields[i].Object.IsTombstone():
+			ch.Fields[i] = st.Fields[i].Delete()
+		}
+	}
+	switch {
+	case len(want) > 0:
+		ch.Header = st.Header.Put(version.KindSet, encodeHeader([]uint64{inc}), 0)
+	case len(st.Header.Object.Clock) > 0 && !st.Header.Object.IsTombstone():
+		ch.Header = st.Header.Delete()
+	}
+	res.Wrote = ch.Writes()
 	return ch, res, nil
 }

@@ -73,6 +73,10 @@ const (
 	// SPop removes random members from a set: one, or Int with
 	// WithCount.
 	SPop Code = 20
+	// SStore makes the key a set of exactly the members Fields
+	// (SINTERSTORE, SUNIONSTORE, SDIFFSTORE), whatever it held before;
+	// no members deletes it.
+	SStore Code = 21
 )
 
 var codeNames = [...]string{
@@ -80,7 +84,7 @@ var codeNames = [...]string{
 	SetRange: "setrange", IncrBy: "incrby", IncrByFloat: "incrbyfloat", Del: "del",
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
-	SAdd: "sadd", SRem: "srem", SPop: "spop",
+	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore",
 }
 
 func (c Code) String() string {
@@ -249,6 +253,8 @@ func (o *Op) argsFit() bool {
 	switch o.Code {
 	case HSet:
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
+	case SStore:
+		return len(o.Values) == 0
 	case HDel, SAdd, SRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
 	case HIncrBy, HIncrByFloat:

@@ -32,6 +32,11 @@ func init() {
 		multi(set("sinter", -2, []string{r}, "1.0.0", "Returns the intersect of multiple sets.", cmdSInter)),
 		multi(set("sunion", -2, []string{r}, "1.0.0", "Returns the union of multiple sets.", cmdSUnion)),
 		multi(set("sdiff", -2, []string{r}, "1.0.0", "Returns the difference of multiple sets.", cmdSDiff)),
+		multi(set("sinterstore", -3, []string{w, "denyoom"}, "1.0.0", "Stores the intersect of multiple sets in a key.", cmdSInterStore)),
+		multi(set("sunionstore", -3, []string{w, "denyoom"}, "1.0.0", "Stores the union of multiple sets in a key.", cmdSUnionStore)),
+		multi(set("sdiffstore", -3, []string{w, "denyoom"}, "1.0.0", "Stores the difference of multiple sets in a key.", cmdSDiffStore)),
+		&Command{Name: "smove", Arity: 4, Flags: []string{w, f}, FirstKey: 1, LastKey: 2, Step: 1, Group: "set", Since: "1.0.0",
+			Summary: "Moves a member from one set to another.", Handler: cmdSMove},
 		&Command{Name: "sintercard", Arity: -3, Flags: []string{r}, FirstKey: 2, LastKey: -1, Step: 1, Group: "set", Since: "7.0.0",
 			Summary: "Returns the number of members of the intersect of multiple sets.", Handler: cmdSInterCard},
 	)
@@ -227,31 +232,19 @@ func intersect(sets []map[string]bool) map[string]bool {
 	return out
 }
 
-func cmdSInter(c *client, args [][]byte) {
-	if sets, ok := c.readSets(args[1:]); ok {
-		c.writeMemberSet(intersect(sets))
-	}
-}
-
-func cmdSUnion(c *client, args [][]byte) {
-	sets, ok := c.readSets(args[1:])
-	if !ok {
-		return
-	}
+// union returns the members of any set.
+func union(sets []map[string]bool) map[string]bool {
 	out := map[string]bool{}
 	for _, s := range sets {
 		for m := range s {
 			out[m] = true
 		}
 	}
-	c.writeMemberSet(out)
+	return out
 }
 
-func cmdSDiff(c *client, args [][]byte) {
-	sets, ok := c.readSets(args[1:])
-	if !ok {
-		return
-	}
+// difference returns the members of the first set that no other holds.
+func difference(sets []map[string]bool) map[string]bool {
 	out := map[string]bool{}
 	for m := range sets[0] {
 		out[m] = true
@@ -261,7 +254,90 @@ func cmdSDiff(c *client, args [][]byte) {
 			delete(out, m)
 		}
 	}
-	c.writeMemberSet(out)
+	return out
+}
+
+func cmdSInter(c *client, args [][]byte)      { setAlgebra(c, args[1:], intersect) }
+func cmdSUnion(c *client, args [][]byte)      { setAlgebra(c, args[1:], union) }
+func cmdSDiff(c *client, args [][]byte)       { setAlgebra(c, args[1:], difference) }
+func cmdSInterStore(c *client, args [][]byte) { storeAlgebra(c, args, intersect) }
+func cmdSUnionStore(c *client, args [][]byte) { storeAlgebra(c, args, union) }
+func cmdSDiffStore(c *client, args [][]byte)  { storeAlgebra(c, args, difference) }
+
+// setAlgebra answers of the sets at keys what combine makes of them.
+func setAlgebra(c *client, keys [][]byte, combine func([]map[string]bool) map[string]bool) {
+	if sets, ok := c.readSets(keys); ok {
+		c.writeMemberSet(combine(sets))
+	}
+}
+
+// storeAlgebra is SINTERSTORE, SUNIONSTORE and SDIFFSTORE: what combine
+// makes of the sets at args[2:] becomes the set at args[1], whatever that
+// key held (an empty result deletes it). The sets are read, then the
+// destination written by its coordinator: in a cluster another client may
+// change a source in between.
+func storeAlgebra(c *client, args [][]byte, combine func([]map[string]bool) map[string]bool) {
+	sets, ok := c.readSets(args[2:])
+	if !ok {
+		return
+	}
+	members := make([][]byte, 0)
+	for m := range combine(sets) {
+		members = append(members, []byte(m))
+	}
+	slices.SortFunc(members, func(a, b []byte) int { return slices.Compare(a, b) })
+	if res, ok := c.write(&op.Op{Code: op.SStore, Key: args[1], Fields: members}); ok {
+		c.writeInt(res.N)
+	}
+}
+
+// cmdSMove is SMOVE source destination member: with Redis's checks (a
+// missing source answers 0 before any type is looked at), then an SREM
+// from the source and, if it removed the member, an SADD to the
+// destination. The two are separate writes: in a cluster the keys may have
+// different coordinators, and a reader may see the member in neither set
+// between them.
+func cmdSMove(c *client, args [][]byte) {
+	src, dst, member := args[1], args[2], args[3]
+	if !c.checkSize(len(member)) {
+		return
+	}
+	sv, found, done := c.read(src)
+	switch {
+	case !done:
+		return
+	case !found:
+		c.writeInt(0)
+		return
+	case sv.Type != op.TypeSet:
+		c.writeError(string(op.ErrWrongType))
+		return
+	}
+	dv, found, done := c.read(dst)
+	switch {
+	case !done:
+		return
+	case found && dv.Type != op.TypeSet:
+		c.writeError(string(op.ErrWrongType))
+		return
+	}
+	if string(src) == string(dst) {
+		if _, present, ok := c.readFields(op.TypeSet, src, [][]byte{member}); ok {
+			c.writeInt(b2i(present[0]))
+		}
+		return
+	}
+	res, ok := c.write(&op.Op{Code: op.SRem, Key: src, Fields: [][]byte{member}})
+	if !ok {
+		return
+	}
+	if res.N == 0 {
+		c.writeInt(0)
+		return
+	}
+	if _, ok := c.write(&op.Op{Code: op.SAdd, Key: dst, Fields: [][]byte{member}}); ok {
+		c.writeInt(1)
+	}
 }
 
 // cmdSInterCard is SINTERCARD numkeys key [key ...] [LIMIT limit].

@@ -66,6 +66,10 @@ func init() {
 		Spec{"sinter", 10, func(g *gen) Cmd { return cmd("SINTER", g.keys(1, 3)...) }},
 		Spec{"sunion", 10, func(g *gen) Cmd { return cmd("SUNION", g.keys(1, 3)...) }},
 		Spec{"sdiff", 10, func(g *gen) Cmd { return cmd("SDIFF", g.keys(1, 3)...) }},
+		Spec{"sinterstore", 6, func(g *gen) Cmd { return cmd("SINTERSTORE", g.keys(2, 4)...) }},
+		Spec{"sunionstore", 6, func(g *gen) Cmd { return cmd("SUNIONSTORE", g.keys(2, 4)...) }},
+		Spec{"sdiffstore", 6, func(g *gen) Cmd { return cmd("SDIFFSTORE", g.keys(2, 4)...) }},
+		Spec{"smove", 10, func(g *gen) Cmd { return cmd("SMOVE", g.key(), g.key(), g.member()) }},
 		Spec{"sintercard", 8, func(g *gen) Cmd {
 			keys := g.keys(1, 3)
 			n := g.pick("1", "2", "3", "0", "-1", "abc", "4")

@@ -97,9 +97,17 @@ func (n *simNode) store(rec string, ch Change, dot version.Dot, at int64) {
 // on this node's copy at instant at.
 func (n *simNode) do(t *testing.T, o *Op, at int64) (Result, error) {
 	var fields []string
-	if o.Code == Del {
+	switch o.Code {
+	case Del, SPop:
 		fields = n.fieldsHeld()
-	} else {
+	case SStore:
+		fields = n.fieldsHeld()
+		for _, f := range o.HashFields() {
+			if !slices.Contains(fields, string(f)) {
+				fields = append(fields, string(f))
+			}
+		}
+	default:
 		for _, f := range o.HashFields() {
 			fields = append(fields, string(f))
 		}
@@ -107,12 +115,27 @@ func (n *simNode) do(t *testing.T, o *Op, at int64) (Result, error) {
 	st, dot := n.state(t, fields, at)
 	var ch HashChange
 	var res Result
-	if o.Code == Del {
+	names := make([][]byte, len(fields))
+	for i, f := range fields {
+		names[i] = []byte(f)
+	}
+	switch o.Code {
+	case Del:
 		if h := n.hashOf(t); h == nil {
 			return Result{}, nil
 		}
 		ch, res = DeleteHash(&st), Result{Wrote: true, Found: true}
-	} else {
+	case SPop:
+		var err error
+		if ch, res, err = o.ApplyPop(&st, names); err != nil {
+			return res, err
+		}
+	case SStore:
+		var err error
+		if ch, res, err = o.ApplyStore(&st, names); err != nil {
+			return res, err
+		}
+	default:
 		var err error
 		if ch, res, err = o.ApplyHash(&st); err != nil {
 			return res, err
@@ -473,5 +496,45 @@ func TestSets(t *testing.T) {
 		if got := n.read(t); !maps.Equal(got, map[string]string{"m": ""}) {
 			t.Fatalf("node %d: %v after SREM and a concurrent SADD of the member", i, got)
 		}
+	}
+}
+
+// TestSetPopAndStore: SPOP removes the members it answers, and the set with
+// the last; SStore makes the key a new set of exactly its members,
+// whatever it held, and an empty one deletes it.
+func TestSetPopAndStore(t *testing.T) {
+	n := newSim(1)[0]
+	mustDo(t, n, sop(SAdd, "a", "b", "c"), 1)
+	pop := sop(SPop)
+	pop.Flags, pop.Int = WithCount, 2
+	r := mustDo(t, n, pop, 2)
+	if len(r.Elems) != 2 || r.N != 2 {
+		t.Fatalf("SPOP 2: %+v", r)
+	}
+	left := n.read(t)
+	for _, m := range r.Elems {
+		if _, ok := left[string(m)]; ok {
+			t.Fatalf("popped %s is still there: %v", m, left)
+		}
+	}
+	if len(left) != 1 {
+		t.Fatalf("after SPOP 2 of 3: %v", left)
+	}
+	if r := mustDo(t, n, sop(SPop), 3); len(r.Elems) != 1 || len(n.read(t)) != 0 || n.hashOf(t) != nil {
+		t.Fatalf("SPOP of the last member: %+v, then %v", r, n.read(t))
+	}
+	mustDo(t, n, hset("f", "v"), 4)
+	if _, err := n.do(t, sop(SPop), 5); err != ErrWrongType {
+		t.Fatalf("SPOP of a hash: %v", err)
+	}
+	if r := mustDo(t, n, sop(SStore, "x", "y", "x"), 6); r.N != 2 {
+		t.Fatalf("SStore x y x: %+v", r)
+	}
+	if got := n.read(t); !maps.Equal(got, map[string]string{"x": "", "y": ""}) || n.hashOf(t).Type != TypeSet {
+		t.Fatalf("after SStore over a hash: %v", got)
+	}
+	mustDo(t, n, sop(SStore), 7)
+	if n.hashOf(t) != nil || len(n.read(t)) != 0 {
+		t.Fatalf("an empty SStore left %v", n.read(t))
 	}
 }

@@ -246,7 +246,7 @@ func (c *checker) checkKey(key string, r KeyRead) {
 		kind = writes[0].Kind
 	}
 	switch kind {
-	case KindHSet, KindHDel:
+	case KindHSet, KindHDel, KindSAdd, KindSRem:
 		c.checkHash(key, writes, r)
 		return
 	case KindHIncr:
@@ -935,9 +935,9 @@ func (c *checker) checkHash(key string, writes []Write, r KeyRead) {
 	del := map[string]Write{}
 	for _, w := range writes {
 		switch w.Kind {
-		case KindHSet:
+		case KindHSet, KindSAdd:
 			set[w.Field] = w
-		case KindHDel:
+		case KindHDel, KindSRem:
 			del[w.Field] = w
 		}
 	}

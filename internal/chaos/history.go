@@ -29,6 +29,11 @@ const (
 	// KindHIncr is an HINCRBY of 1 of field "n" of a hash every hash
 	// client shares: a counter field.
 	KindHIncr
+	// KindSAdd and KindSRem are KindHSet and KindHDel for a set: an SADD
+	// of a member no other write names, an SREM of one whose SADD was
+	// acknowledged. A member's value is empty.
+	KindSAdd
+	KindSRem
 )
 
 func (k Kind) String() string {
@@ -45,6 +50,10 @@ func (k Kind) String() string {
 		return "HDEL"
 	case KindHIncr:
 		return "HINCRBY"
+	case KindSAdd:
+		return "SADD"
+	case KindSRem:
+		return "SREM"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -134,7 +134,7 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, "  round %2d at %6.1fs: %s (%s)\n", f.Round, f.At.Seconds(), f.Fault, state)
 	}
 	var total Tally
-	for _, k := range []Kind{KindSet, KindVSet, KindIncr, KindHSet, KindHDel, KindHIncr} {
+	for _, k := range []Kind{KindSet, KindVSet, KindIncr, KindHSet, KindHDel, KindHIncr, KindSAdd, KindSRem} {
 		t := s.Writes[k]
 		if t.Attempts == 0 && k >= KindHSet {
 			continue
@@ -594,12 +594,15 @@ func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
 	vgets := make([]*redis.Cmd, len(keys))
 	gets := make([]*redis.StringCmd, len(keys))
 	hashes := make([]*redis.MapStringStringCmd, len(keys))
+	members := make([]*redis.StringSliceCmd, len(keys))
 	for i, k := range keys {
 		prefs[i] = pipe.Do(ctx, "DYNAGO", "PREFLIST", k)
 		vgets[i] = pipe.Do(ctx, "VGET", k)
 		switch kinds[k] {
 		case KindHSet:
 			hashes[i] = pipe.HGetAll(ctx, k)
+		case KindSAdd:
+			members[i] = pipe.SMembers(ctx, k)
 		case KindHIncr:
 			gets[i] = pipe.HGet(ctx, k, "n")
 		default:
@@ -621,6 +624,16 @@ func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
 		if hashes[i] != nil {
 			if kr.Hash, err = hashes[i].Result(); err != nil {
 				kr.HashErr = err.Error()
+			}
+		}
+		if members[i] != nil {
+			ms, err := members[i].Result()
+			if err != nil {
+				kr.HashErr = err.Error()
+			}
+			kr.Hash = map[string]string{}
+			for _, m := range ms {
+				kr.Hash[m] = "" // a member has no value
 			}
 		}
 		final[k] = kr

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,9 +51,14 @@ func plan(cfg Config) []client {
 		id++
 	}
 	for range cfg.HashClients {
+		// Half the keys hashes, half sets: they are stored alike, and
+		// held to the same rules (checkHash).
 		keys := make([]string, cfg.Keys)
 		for k := range keys {
 			keys[k] = fmt.Sprintf("hash:c%d:k%d", id, k)
+			if k%2 == 1 {
+				keys[k] = fmt.Sprintf("sset:c%d:k%d", id, k)
+			}
 		}
 		out = append(out, client{id, KindHSet, keys})
 		id++
@@ -70,6 +76,9 @@ func kindsOf(clients []client) map[string]Kind {
 	for _, c := range clients {
 		for _, k := range c.keys {
 			out[k] = c.kind
+			if strings.HasPrefix(k, "sset:") {
+				out[k] = KindSAdd
+			}
 		}
 		if c.kind == KindHSet {
 			out[hashCounter] = KindHIncr
@@ -274,6 +283,10 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		wr.Field = fmt.Sprintf("c%d-n%d", c.id, seq)
 		wr.Value = wr.Field
 	}
+	if strings.HasPrefix(key, "sset:") && wr.Kind != KindHIncr {
+		// A set: the same writes, a member without a value.
+		wr.Kind, wr.Value = map[Kind]Kind{KindHSet: KindSAdd, KindHDel: KindSRem}[wr.Kind], ""
+	}
 	octx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
 	defer cancel()
 	wr.Start = time.Now()
@@ -283,6 +296,10 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		err = n.client.HSet(octx, wr.Key, wr.Field, wr.Value).Err()
 	case KindHDel:
 		wr.Result, err = n.client.HDel(octx, wr.Key, wr.Field).Result()
+	case KindSAdd:
+		err = n.client.SAdd(octx, wr.Key, wr.Field).Err()
+	case KindSRem:
+		wr.Result, err = n.client.SRem(octx, wr.Key, wr.Field).Result()
 	case KindHIncr:
 		wr.Result, err = n.client.HIncrBy(octx, wr.Key, wr.Field, 1).Result()
 	}
@@ -293,9 +310,9 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		wr.Result = 0
 	}
 	switch {
-	case wr.Outcome == Acked && wr.Kind == KindHSet:
+	case wr.Outcome == Acked && (wr.Kind == KindHSet || wr.Kind == KindSAdd):
 		w.fields[i][key] = append(held, wr.Field)
-	case wr.Kind == KindHDel && wr.Outcome != Failed:
+	case (wr.Kind == KindHDel || wr.Kind == KindSRem) && wr.Outcome != Failed:
 		// An indeterminate HDEL may apply: the field is not deleted
 		// twice, so its fate stays the HDEL's.
 		w.fields[i][key] = slices.DeleteFunc(held, func(f string) bool { return f == wr.Field })

@@ -306,9 +306,6 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 	if found && v.Type != want {
 		return ch, Result{}, ErrWrongType
 	}
-	if o.Flags&BadFloat != 0 {
-		return ch, Result{}, ErrNotFloat
-	}
 	hash := v.Collection
 	res := Result{Found: found}
 	if !found {
@@ -323,6 +320,16 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 	}
 	if o.Code == HDel || o.Code == SRem {
 		return o.hashDelete(st, hash, present, ch, res)
+	}
+	if o.Flags&BadFloat != 0 {
+		// An increment beyond float64: refused, after the field's own
+		// value is checked, as Redis would check it.
+		if cur := current[0]; present[0] && cur.Counter == nil {
+			if _, err := counter.FromValue(cur.Dot, cur.Time, cur.Bytes); err != nil || len(cur.Bytes) == 0 {
+				return ch, Result{}, ErrHashNotFloat
+			}
+		}
+		return ch, Result{}, ErrNotFloat
 	}
 	// Every other code writes fields: into the hash's newest incarnation,
 	// or a new one if the key holds no hash.

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
 )
 
 // Sets. A set is stored as a hash is (op/hash.go): its key's header and one
@@ -37,7 +38,8 @@ func init() {
 		multi(set("sdiffstore", -3, []string{w, "denyoom"}, "1.0.0", "Stores the difference of multiple sets in a key.", cmdSDiffStore)),
 		&Command{Name: "smove", Arity: 4, Flags: []string{w, f}, FirstKey: 1, LastKey: 2, Step: 1, Group: "set", Since: "1.0.0",
 			Summary: "Moves a member from one set to another.", Handler: cmdSMove},
-		&Command{Name: "sintercard", Arity: -3, Flags: []string{r}, FirstKey: 2, LastKey: -1, Step: 1, Group: "set", Since: "7.0.0",
+		// (Its keys follow numkeys: as in Redis, the table names none.)
+		&Command{Name: "sintercard", Arity: -3, Flags: []string{r}, Group: "set", Since: "7.0.0",
 			Summary: "Returns the number of members of the intersect of multiple sets.", Handler: cmdSInterCard},
 	)
 }
@@ -352,6 +354,12 @@ func cmdSInterCard(c *client, args [][]byte) {
 		return
 	}
 	keys, rest := args[2:2+n], args[2+n:]
+	for _, k := range keys {
+		if partition.HasReservedPrefix(k) {
+			c.writeError(errReservedKey)
+			return
+		}
+	}
 	limit := int64(0)
 	for i := 0; i < len(rest); i++ {
 		if !eq(rest[i], "limit") || i+1 >= len(rest) {

@@ -441,72 +441,36 @@ var errReplacesCollection = errors.New("coordinator: the write replaces a hash o
 // header). An element written concurrently, which the read did not see,
 // survives, and so does the collection (merge rule 5 of the hashes).
 func (c *Coordinator) overwriteCollection(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	recs, err := c.ReadElements(ctx, o.Key, opt)
-	if err != nil {
-		var nq *NoQuorumError
-		if errors.As(err, &nq) {
-			nq.Op = "write"
+	return c.decideWhole(ctx, o, opt, func(st *op.HashState, _ [][]byte) (op.HashChange, op.Result, error) {
+		hch, r, err := o.Apply(&st.Header)
+		if err != nil || !r.Wrote { // (SET NX on a hash, say)
+			return op.HashChange{Fields: make([]op.Change, len(st.Fields))}, r, err
 		}
-		return op.Result{}, err
-	}
-	keys := [][]byte{o.Key}
-	for f := range recs {
-		keys = append(keys, partition.ElementKey(nil, o.Key, []byte(f)))
-	}
-	var res op.Result
-	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
-		hch, r, err := o.Apply(&states[0])
-		res = r
-		if err != nil {
-			return nil, err
-		}
-		st := op.HashState{Header: states[0], Fields: states[1:]}
-		ch := op.DeleteHash(&st)
-		changes := append([]op.Change{hch}, ch.Fields...)
-		if !r.Wrote {
-			changes = make([]op.Change, len(states)) // (SET NX on a hash, say)
-		}
-		return changes, nil
-	}, opt)
-	return res, err
+		ch := op.DeleteHash(st)
+		ch.Header = hch
+		return ch, r, nil
+	})
 }
 
-// applyPop runs SPOP here: every member record of the set read at quorum,
-// then decided with the header as one group (op.ApplyPop).
+// applyPop runs SPOP here (op.ApplyPop).
 func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	recs, err := c.ReadElements(ctx, o.Key, opt)
-	if err != nil {
-		var nq *NoQuorumError
-		if errors.As(err, &nq) {
-			nq.Op = "write"
-		}
-		return op.Result{}, err
-	}
-	names := slices.Sorted(maps.Keys(recs))
-	keys := make([][]byte, 0, 1+len(names))
-	keys = append(keys, o.Key)
-	members := make([][]byte, len(names))
-	for i, m := range names {
-		members[i] = []byte(m)
-		keys = append(keys, partition.ElementKey(nil, o.Key, members[i]))
-	}
-	var res op.Result
-	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
-		st := op.HashState{Header: states[0], Fields: states[1:], Alone: !c.Distributed()}
-		ch, r, err := o.ApplyPop(&st, members)
-		res = r
-		if err != nil {
-			return nil, err
-		}
-		return append([]op.Change{ch.Header}, ch.Fields...), nil
-	}, opt)
-	return res, err
+	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
+		st.Alone = !c.Distributed()
+		return o.ApplyPop(st, names)
+	})
 }
 
-// applyStore runs SStore here: the key's element records read whole at
-// quorum and the new members' records, decided with the header as one
-// group (op.ApplyStore).
+// applyStore runs SStore here (op.ApplyStore): the new members' records are
+// in the group as well as the key's current elements.
 func (c *Coordinator) applyStore(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	return c.decideWhole(ctx, o, opt, o.ApplyStore)
+}
+
+// decideWhole runs o here over its key's whole collection: every element
+// record read at quorum (plus those of the elements o names), decided with
+// the header as one group by decide, which gets the records in element
+// order with their elements' names.
+func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, decide func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error)) (op.Result, error) {
 	recs, err := c.ReadElements(ctx, o.Key, opt)
 	if err != nil {
 		var nq *NoQuorumError
@@ -515,23 +479,23 @@ func (c *Coordinator) applyStore(ctx context.Context, o *op.Op, opt Options) (op
 		}
 		return op.Result{}, err
 	}
-	for _, m := range o.Fields {
-		if _, ok := recs[string(m)]; !ok {
-			recs[string(m)] = version.Object{}
+	for _, e := range o.Fields {
+		if _, ok := recs[string(e)]; !ok {
+			recs[string(e)] = version.Object{}
 		}
 	}
-	names := slices.Sorted(maps.Keys(recs))
-	keys := make([][]byte, 0, 1+len(names))
+	sorted := slices.Sorted(maps.Keys(recs))
+	keys := make([][]byte, 0, 1+len(sorted))
 	keys = append(keys, o.Key)
-	elems := make([][]byte, len(names))
-	for i, e := range names {
-		elems[i] = []byte(e)
-		keys = append(keys, partition.ElementKey(nil, o.Key, elems[i]))
+	names := make([][]byte, len(sorted))
+	for i, e := range sorted {
+		names[i] = []byte(e)
+		keys = append(keys, partition.ElementKey(nil, o.Key, names[i]))
 	}
 	var res op.Result
 	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
 		st := op.HashState{Header: states[0], Fields: states[1:]}
-		ch, r, err := o.ApplyStore(&st, elems)
+		ch, r, err := decide(&st, names)
 		res = r
 		if err != nil {
 			return nil, err

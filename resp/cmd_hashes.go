@@ -306,7 +306,7 @@ func cmdHRandField(c *client, args [][]byte) {
 		case len(args) > 4 || len(args) == 4 && !eq(args[3], "withvalues"):
 			c.writeError(errSyntax)
 			return
-		case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2):
+		case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2), n < -maxRandomRepeats:
 			c.writeError("ERR value is out of range")
 			return
 		}
@@ -325,17 +325,7 @@ func cmdHRandField(c *client, args [][]byte) {
 		c.writeBulk(fields[rand.IntN(len(fields))].name)
 		return
 	}
-	var picked []field
-	switch {
-	case count >= 0:
-		picked = fields
-		rand.Shuffle(len(picked), func(i, j int) { picked[i], picked[j] = picked[j], picked[i] })
-		picked = picked[:min(int64(len(picked)), count)]
-	case len(fields) > 0:
-		for range -count {
-			picked = append(picked, fields[rand.IntN(len(fields))])
-		}
-	}
+	picked := randomPick(fields, count)
 	if withValues && c.proto == 3 {
 		c.writeArray(len(picked))
 		for _, f := range picked {
@@ -435,4 +425,28 @@ func beyondFloat64(b []byte) bool {
 	_, err := strconv.ParseFloat(string(b), 64)
 	var ne *strconv.NumError
 	return errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)
+}
+
+// maxRandomRepeats bounds the count of HRANDFIELD and SRANDMEMBER with
+// repeats (a negative count), whose reply is built whole before it is sent:
+// Redis streams any count, to a client that can rarely take more
+// (docs/redis-differences.md, random-count-limit).
+const maxRandomRepeats = 1 << 24
+
+// randomPick is HRANDFIELD's and SRANDMEMBER's choice: for a count of 0 or
+// more, that many distinct items (at most all of them) in random order; for
+// a negative count, -count items drawn independently (repeats allowed).
+// It may reorder items.
+func randomPick[T any](items []T, count int64) []T {
+	if count >= 0 {
+		rand.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+		return items[:min(int64(len(items)), count)]
+	}
+	var out []T
+	if len(items) > 0 {
+		for range -count {
+			out = append(out, items[rand.IntN(len(items))])
+		}
+	}
+	return out
 }

@@ -157,6 +157,9 @@ func cmdSRandMember(c *client, args [][]byte) {
 		case n == math.MinInt64:
 			c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 			return
+		case n < -maxRandomRepeats:
+			c.writeError("ERR value is out of range")
+			return
 		}
 		count = n
 	}
@@ -172,17 +175,7 @@ func cmdSRandMember(c *client, args [][]byte) {
 		c.writeBulk(members[rand.IntN(len(members))])
 		return
 	}
-	var picked [][]byte
-	switch {
-	case count >= 0:
-		picked = members
-		rand.Shuffle(len(picked), func(i, j int) { picked[i], picked[j] = picked[j], picked[i] })
-		picked = picked[:min(int64(len(picked)), count)]
-	case len(members) > 0:
-		for range -count {
-			picked = append(picked, members[rand.IntN(len(members))])
-		}
-	}
+	picked := randomPick(members, count)
 	c.writeArray(len(picked))
 	for _, m := range picked {
 		c.writeBulk(m)

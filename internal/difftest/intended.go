@@ -97,6 +97,13 @@ var Intended = []Difference{
 		Tester:   "Not reached by the streams: their keys are fixed and none begins with those bytes.",
 	},
 	{
+		ID:       "random-count-limit",
+		Commands: []string{"HRANDFIELD", "SRANDMEMBER"},
+		What:     "A negative count below -16777216 (members or fields with repeats) answers `ERR value is out of range`; Redis accepts any count above -9223372036854775808.",
+		Why:      "Dynago builds such a reply whole before it sends it; Redis streams it, to a client that could rarely take 2^24 elements and more.",
+		Tester:   "Not reached by the streams: their negative counts are small, or -9223372036854775808, which both refuse.",
+	},
+	{
 		ID:       "hash-order",
 		Commands: []string{"HGETALL", "HKEYS", "HVALS", "HSCAN", "SSCAN"},
 		What:     "A hash's fields (and a set's members) come in bytewise order; Redis answers a small hash in insertion order and a large one in its hash table's order. HSCAN and SSCAN answer every element in one reply with cursor 0, whatever COUNT, as Redis does for a small hash or set; HSCAN's NOVALUES (Redis 7.4) is refused as Redis 7.0 refuses it.",

@@ -87,7 +87,7 @@ func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Resu
 	switch {
 	case o.Code == op.SPop:
 		return c.applyPop(ctx, o, opt)
-	case o.Code == op.SStore:
+	case o.Code == op.SStore || o.Code == op.HStore:
 		return c.applyStore(ctx, o, opt)
 	case o.Code.IsCollection():
 		return c.applyHash(ctx, o, opt)

@@ -560,23 +560,28 @@ func (o *Op) ApplyPop(st *HashState, names [][]byte) (HashChange, Result, error)
 	return ch, res, nil
 }
 
-// ApplyStore decides SStore from st, which holds the key's header and, in
-// Fields, the record of every element the key held (read whole at quorum)
-// and of every member it is to hold, names[i] being Fields[i]'s element:
-// the key becomes a new set, in a new incarnation, of exactly o.Fields;
+// ApplyStore decides SStore and HStore from st, which holds the key's
+// header and, in Fields, the record of every element the key held (read
+// whole at quorum) and of every element it is to hold, names[i] being
+// Fields[i]'s element: the key becomes a new set (or hash), in a new
+// incarnation, of exactly o.Fields (with o.Values), expiring at o.Expiry;
 // whatever it held before (a string, a hash's fields, a set's members) is
 // deleted with the versions seen of it, as DEL deletes it.
 func (o *Op) ApplyStore(st *HashState, names [][]byte) (HashChange, Result, error) {
 	ch := HashChange{Fields: make([]Change, len(st.Fields))}
 	res := Result{N: int64(len(o.HashFields())), Wrote: true}
-	want := make(map[string]bool, len(o.Fields))
-	for _, m := range o.Fields {
-		want[string(m)] = true
+	want := make(map[string]int, len(o.Fields))
+	for j, m := range o.Fields {
+		want[string(m)] = j
 	}
+	typ := o.Code.collection()
 	inc := Incarnation(st.Header.Dot)
 	for i := range st.Fields {
+		j, ok := want[string(names[i])]
 		switch {
-		case want[string(names[i])]:
+		case ok && typ == TypeHash:
+			ch.Fields[i] = st.Fields[i].Put(version.KindField, fieldValue(inc, o.Values[j]), 0)
+		case ok:
 			ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
 		case len(st.Fields[i].Object.Clock) > 0 && !st.Fields[i].Object.IsTombstone():
 			ch.Fields[i] = st.Fields[i].Delete()
@@ -584,7 +589,7 @@ func (o *Op) ApplyStore(st *HashState, names [][]byte) (HashChange, Result, erro
 	}
 	switch {
 	case len(want) > 0:
-		ch.Header = st.Header.Put(version.KindSet, encodeHeader([]uint64{inc}), 0)
+		ch.Header = st.Header.Put(headerKind(typ), encodeHeader([]uint64{inc}), o.Expiry)
 	case len(st.Header.Object.Clock) > 0 && !st.Header.Object.IsTombstone():
 		ch.Header = st.Header.Delete()
 	}

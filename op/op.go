@@ -74,9 +74,13 @@ const (
 	// WithCount.
 	SPop Code = 20
 	// SStore makes the key a set of exactly the members Fields
-	// (SINTERSTORE, SUNIONSTORE, SDIFFSTORE), whatever it held before;
-	// no members deletes it.
+	// (SINTERSTORE, SUNIONSTORE, SDIFFSTORE; RENAME and COPY of a set),
+	// with Expiry, whatever it held before; no members deletes it.
 	SStore Code = 21
+	// HStore makes the key a hash of exactly the fields Fields with the
+	// values Values, with Expiry (RENAME and COPY of a hash), whatever it
+	// held before.
+	HStore Code = 22
 )
 
 var codeNames = [...]string{
@@ -84,7 +88,7 @@ var codeNames = [...]string{
 	SetRange: "setrange", IncrBy: "incrby", IncrByFloat: "incrbyfloat", Del: "del",
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
-	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore",
+	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore", HStore: "hstore",
 }
 
 func (c Code) String() string {
@@ -255,6 +259,8 @@ func (o *Op) argsFit() bool {
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
 	case SStore:
 		return len(o.Values) == 0
+	case HStore:
+		return len(o.Values) == len(o.Fields)
 	case HDel, SAdd, SRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
 	case HIncrBy, HIncrByFloat:

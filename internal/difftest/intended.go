@@ -41,10 +41,10 @@ var Intended = []Difference{
 	},
 	{
 		ID:       "one-database",
-		Commands: []string{"SELECT", "CONFIG GET databases"},
-		What:     "`SELECT 1` to `SELECT 15` are refused; `CONFIG GET databases` answers 1.",
+		Commands: []string{"SELECT", "COPY", "CONFIG GET databases"},
+		What:     "`SELECT 1` to `SELECT 15` and `COPY ... DB 1` to `DB 15` are refused (`ERR DB index is out of range`); `CONFIG GET databases` answers 1.",
 		Why:      "Dynago has one key space (database 0), partitioned over the ring.",
-		Tester:   "SELECT is generated with 0 and with indexes out of Redis's range too (-1, 16, ...), which must answer alike; never with 1 to 15. `databases` is not asked for.",
+		Tester:   "SELECT and COPY's DB are generated with 0 and with indexes out of Redis's range too (-1, 16, ...), which must answer alike; never with 1 to 15. `databases` is not asked for.",
 	},
 	{
 		ID:       "max-value-bytes",

@@ -1,5 +1,10 @@
 package difftest
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Spec generates one command. Name is the command's name as Redis's command
 // table has it (container commands name the subcommand: "client|setname");
 // Weight is how often it is drawn relative to the others.
@@ -105,6 +110,30 @@ var Specs = []Spec{
 			}
 			return g.unknownOption()
 		}))...)
+	}},
+	{"touch", 8, func(g *gen) Cmd { return cmd("TOUCH", g.keys(1, 4)...) }},
+	{"rename", 10, func(g *gen) Cmd { return cmd("RENAME", g.key(), g.key()) }},
+	{"renamenx", 8, func(g *gen) Cmd { return cmd("RENAMENX", g.key(), g.key()) }},
+	{"copy", 10, func(g *gen) Cmd {
+		args := cat([]string{g.key(), g.key()}, g.options(2, func() []string {
+			switch g.r.IntN(5) {
+			case 0, 1:
+				return []string{g.word("REPLACE")}
+			case 2:
+				return []string{g.word("DB"), g.pick("0", "16", "-1", "abc", "", "2147483648")}
+			case 3:
+				return []string{g.word("DB")}
+			}
+			return g.unknownOption()
+		}))
+		// Databases 1 to 15 exist in Redis only (see one-database): a DB
+		// that an unknown option's "1" follows is taken out of range.
+		for i := 2; i+1 < len(args); i++ {
+			if n, err := strconv.Atoi(args[i+1]); strings.EqualFold(args[i], "db") && err == nil && n >= 1 && n <= 15 {
+				args[i+1] = "16"
+			}
+		}
+		return cmd("COPY", args...)
 	}},
 	{"dbsize", 10, func(g *gen) Cmd { return cmd("DBSIZE") }},
 	{"randomkey", 10, func(g *gen) Cmd { return cmd("RANDOMKEY") }},

@@ -332,13 +332,22 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 			return op.Result{}, err
 		}
 	}
+	return c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
+		st.More = more
+		if removes && !st.More {
+			st.More = !st.Header.Object.Clock.Equal(hdr) || c.Distributed() && !writesSeen(*st, seen)
+		}
+		return o.ApplyHash(st)
+	})
+}
+
+// updateCollection is UpdateGroup for a collection's records: keys[0] its
+// header, the rest its elements' records, decided as one op.HashState.
+func (c *Coordinator) updateCollection(ctx context.Context, keys [][]byte, opt Options, decide func(st *op.HashState) (op.HashChange, op.Result, error)) (op.Result, error) {
 	var res op.Result
 	_, err := c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
-		st := op.HashState{Header: states[0], Fields: states[1:], More: more}
-		if removes && !st.More {
-			st.More = !st.Header.Object.Clock.Equal(hdr) || c.Distributed() && !writesSeen(st, seen)
-		}
-		ch, r, err := o.ApplyHash(&st)
+		st := op.HashState{Header: states[0], Fields: states[1:]}
+		ch, r, err := decide(&st)
 		res = r
 		if err != nil {
 			return nil, err
@@ -492,15 +501,7 @@ func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, de
 		names[i] = []byte(e)
 		keys = append(keys, partition.ElementKey(nil, o.Key, names[i]))
 	}
-	var res op.Result
-	_, err = c.UpdateGroup(ctx, keys, func(states []op.State) ([]op.Change, error) {
-		st := op.HashState{Header: states[0], Fields: states[1:]}
-		ch, r, err := decide(&st, names)
-		res = r
-		if err != nil {
-			return nil, err
-		}
-		return append([]op.Change{ch.Header}, ch.Fields...), nil
-	}, opt)
-	return res, err
+	return c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
+		return decide(st, names)
+	})
 }

@@ -275,41 +275,12 @@ func TestHashCutScenarios(t *testing.T) {
 			[]any{"HDEL", "h", "a"}, []any{"HSET", "h", "a", "again"}, map[string]string{"a": "again", "b": "2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			simcluster.Run(t, func(t *testing.T) {
-				c := simcluster.Start(t, 3, weakQuorums)
-				n := c.Nodes
-				ctx := ctxFor(t)
-				if err := n[2].Do(ctx, tc.before...).Err(); err != nil {
-					t.Fatal(err)
+			cutScenario(t, tc.before, tc.left, tc.right, len(tc.before)/2-1, func(t *testing.T, m *simcluster.Node) string {
+				if got := hgetall(t, m, "h"); !maps.Equal(got, tc.want) {
+					return fmt.Sprintf("%v, want %v", got, tc.want)
 				}
-				for _, m := range n {
-					c.WaitFor("the first write everywhere", func() string {
-						if len(hgetall(t, m, "h")) != len(tc.before)/2-1 {
-							return "not yet"
-						}
-						return ""
-					})
-				}
-				c.Isolate(0)
-				if err := n[0].Do(ctx, tc.left...).Err(); err != nil {
-					t.Fatal(err)
-				}
-				if err := n[1].Do(ctx, tc.right...).Err(); err != nil {
-					t.Fatal(err)
-				}
-				c.HealAll()
-				for i := range n {
-					c.WaitAlive(i, true)
-				}
-				for _, m := range n {
-					m.Node.Coordinator().SetQuorums(3, 1)
-				}
-				for j, m := range n {
-					if got := hgetall(t, m, "h"); !maps.Equal(got, tc.want) {
-						t.Fatalf("node %d reads %v, want %v", j+1, got, tc.want)
-					}
-				}
-			})
+				return ""
+			}, func(t *testing.T, m *simcluster.Node) int { return len(hgetall(t, m, "h")) })
 		})
 	}
 }
@@ -346,41 +317,54 @@ func TestSetCutScenarios(t *testing.T) {
 			[]any{"SREM", "s", "a"}, []any{"SREM", "s", "b"}, []string{"c"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			simcluster.Run(t, func(t *testing.T) {
-				c := simcluster.Start(t, 3, weakQuorums)
-				n := c.Nodes
-				ctx := ctxFor(t)
-				if err := n[2].Do(ctx, tc.before...).Err(); err != nil {
-					t.Fatal(err)
+			cutScenario(t, tc.before, tc.left, tc.right, len(tc.before)-2, func(t *testing.T, m *simcluster.Node) string {
+				if got := smembers(t, m, "s"); !slices.Equal(got, tc.want) {
+					return fmt.Sprintf("%v, want %v", got, tc.want)
 				}
-				for _, m := range n {
-					c.WaitFor("the first write everywhere", func() string {
-						if len(smembers(t, m, "s")) != len(tc.before)-2 {
-							return "not yet"
-						}
-						return ""
-					})
-				}
-				c.Isolate(0)
-				if err := n[0].Do(ctx, tc.left...).Err(); err != nil {
-					t.Fatal(err)
-				}
-				if err := n[1].Do(ctx, tc.right...).Err(); err != nil {
-					t.Fatal(err)
-				}
-				c.HealAll()
-				for i := range n {
-					c.WaitAlive(i, true)
-				}
-				for _, m := range n {
-					m.Node.Coordinator().SetQuorums(3, 1)
-				}
-				for j, m := range n {
-					if got := smembers(t, m, "s"); !slices.Equal(got, tc.want) {
-						t.Fatalf("node %d reads %v, want %v", j+1, got, tc.want)
-					}
-				}
-			})
+				return ""
+			}, func(t *testing.T, m *simcluster.Node) int { return len(smembers(t, m, "s")) })
 		})
 	}
+}
+
+// cutScenario runs one write through a node (before) and waits until every
+// node reads size elements of it, cuts node 1 off, writes left through it
+// and right through node 2, heals, and has every node read with R=3 (the
+// join of every replica's copy): check says how that read is wrong.
+func cutScenario(t *testing.T, before, left, right []any, size int, check func(*testing.T, *simcluster.Node) string, count func(*testing.T, *simcluster.Node) int) {
+	simcluster.Run(t, func(t *testing.T) {
+		c := simcluster.Start(t, 3, weakQuorums)
+		n := c.Nodes
+		ctx := ctxFor(t)
+		if err := n[2].Do(ctx, before...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range n {
+			c.WaitFor("the first write everywhere", func() string {
+				if count(t, m) != size {
+					return "not yet"
+				}
+				return ""
+			})
+		}
+		c.Isolate(0)
+		if err := n[0].Do(ctx, left...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := n[1].Do(ctx, right...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.HealAll()
+		for i := range n {
+			c.WaitAlive(i, true)
+		}
+		for _, m := range n {
+			m.Node.Coordinator().SetQuorums(3, 1)
+		}
+		for j, m := range n {
+			if why := check(t, m); why != "" {
+				t.Fatalf("node %d reads %s", j+1, why)
+			}
+		}
+	})
 }

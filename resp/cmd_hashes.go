@@ -22,7 +22,7 @@ import (
 func init() {
 	w, r, f := "write", "readonly", "fast"
 	hash := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: "hash", Since: since, Summary: summary, Handler: h}
+		return oneKey("hash", name, arity, flags, since, summary, h)
 	}
 	register(
 		hash("hset", -4, []string{w, "denyoom", f}, "2.0.0", "Creates or modifies the value of a field in a hash.", cmdHSet),

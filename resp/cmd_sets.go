@@ -17,7 +17,7 @@ import (
 func init() {
 	w, r, f := "write", "readonly", "fast"
 	set := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: "set", Since: since, Summary: summary, Handler: h}
+		return oneKey("set", name, arity, flags, since, summary, h)
 	}
 	multi := func(c *Command) *Command { c.LastKey = -1; return c }
 	register(

@@ -137,14 +137,8 @@ func compareHGetAll(_ *session, _ Cmd, r, d Reply) (bool, string) {
 // count as Redis's, every field one the hash holds (with its value),
 // distinct when the count is positive.
 func compareHRandField(s *session, c Cmd, r, d Reply) (bool, string) {
-	if decided, ok := errorsExact(r, d); decided {
-		return ok, "replies differ"
-	}
-	if r.IsNull() || d.IsNull() {
-		return r.Equal(d), "replies differ"
-	}
-	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
-		return false, "reply shapes differ"
+	if decided, ok, why := sameRandomShape(r, d); decided {
+		return ok, why
 	}
 	all, err := s.probeD.must("HGETALL", c[1])
 	if err != nil {
@@ -294,4 +288,21 @@ func (s *session) copyFieldToRedis(key, field string, why Difference) error {
 		}
 	}
 	return err
+}
+
+// sameRandomShape is the first part of the comparison of a random pick
+// (HRANDFIELD, SRANDMEMBER, SPOP): errors exactly, nulls alike, and
+// otherwise the same reply type and count; decided is false when the
+// elements themselves are left to look at.
+func sameRandomShape(r, d Reply) (decided, ok bool, why string) {
+	if decided, ok := errorsExact(r, d); decided {
+		return true, ok, "replies differ"
+	}
+	if r.IsNull() || d.IsNull() {
+		return true, r.Equal(d), "replies differ"
+	}
+	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
+		return true, false, "reply shapes differ"
+	}
+	return false, false, ""
 }

@@ -89,14 +89,8 @@ func init() {
 // count as Redis's, every member one the set holds, distinct when the count
 // is positive.
 func compareSRandMember(s *session, c Cmd, r, d Reply) (bool, string) {
-	if decided, ok := errorsExact(r, d); decided {
-		return ok, "replies differ"
-	}
-	if r.IsNull() || d.IsNull() {
-		return r.Equal(d), "replies differ"
-	}
-	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
-		return false, "reply shapes differ"
+	if decided, ok, why := sameRandomShape(r, d); decided {
+		return ok, why
 	}
 	all, err := s.probeD.must("SMEMBERS", c[1])
 	if err != nil {
@@ -132,14 +126,8 @@ func compareSScan(s *session, c Cmd, r, d Reply) (bool, string) {
 // members, so Redis's set is then made Dynago's (SREM and SADD, keeping its
 // TTL), as after an accepted difference.
 func compareSPop(s *session, c Cmd, r, d Reply) (bool, string) {
-	if decided, ok := errorsExact(r, d); decided {
-		return ok, "replies differ"
-	}
-	if r.IsNull() || d.IsNull() {
-		return r.Equal(d), "replies differ"
-	}
-	if r.Type != d.Type || len(r.Elems) != len(d.Elems) {
-		return false, "reply shapes differ"
+	if decided, ok, why := sameRandomShape(r, d); decided {
+		return ok, why
 	}
 	seen := map[string]bool{}
 	for _, e := range d.Elems {

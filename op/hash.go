@@ -11,7 +11,9 @@ import (
 	"github.com/dynago/dynago/wire"
 )
 
-// A hash is stored as records of two sorts (docs/design.md, "Hashes"):
+// A hash is stored as records of two sorts (docs/design.md 3.9), and so is
+// a set, whose members are fields without values (KindSet headers,
+// KindMember records, the same rules):
 //
 //   - its header, the record at the key itself: a sibling of KindHash whose
 //     value lists the hash's incarnations, with the hash's expiry. A key

@@ -11,11 +11,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// HashScenario measures hashes on each target, compared with the first
-// (redis-server at equal durability):
+// HashScenario measures hashes and sets on each target, compared with the
+// first (redis-server at equal durability):
 //
-//   - HSET and HGET of a random field of a random hash, at every pipeline
-//     depth, with the throughput scenario's requests;
+//   - HSET and HGET of a random field of a random hash, SADD and SISMEMBER
+//     of a random member of a random set, at every pipeline depth, with the
+//     throughput scenario's requests;
 //   - HSET and HGET of random fields of one hash of each of HashSizes
 //     fields, unpipelined. Each field of a Dynago hash is a record of its
 //     own, so these must not slow down as the hash grows: the note gives
@@ -28,13 +29,15 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 			rep := pairReport(cfg, "Hashes", "Hashes", Load{Clients: cfg.Clients, ValueSize: cfg.ValueSize, Keyspace: cfg.Keyspace}, ts)
 			value := strings.Repeat("v", cfg.ValueSize)
 			rep.Commands = map[string][]string{
-				"HSET": {"HSET", "hash:__rand_int__", "f:__rand_int__", value},
-				"HGET": {"HGET", "hash:__rand_int__", "f:__rand_int__"},
+				"HSET":      {"HSET", "hash:__rand_int__", "f:__rand_int__", value},
+				"HGET":      {"HGET", "hash:__rand_int__", "f:__rand_int__"},
+				"SADD":      {"SADD", "set:__rand_int__", "m:__rand_int__"},
+				"SISMEMBER": {"SISMEMBER", "set:__rand_int__", "m:__rand_int__"},
 			}
 			rep.Keyspaces = map[string]int{}
 			eps := targetEndpoints(ts)
 			hc := cfg
-			hc.Tests = []string{"HSET", "HGET"}
+			hc.Tests = []string{"HSET", "HGET", "SADD", "SISMEMBER"}
 			err := runRounds(ctx, env, hc, cfg.RequestsFor, eps, rep)
 
 			var sizeTests []string

@@ -113,6 +113,15 @@ func replacesCollection(st *op.State, ch op.Change) bool {
 	if ch.Action == op.Keep || ch.Action == op.Put && (ch.Kind == version.KindHash || ch.Kind == version.KindSet) {
 		return false
 	}
+	// Every write of a string comes here: look for a collection's header
+	// sibling before resolving the key again.
+	header := false
+	for _, s := range st.Object.Siblings {
+		header = header || s.Kind == version.KindHash || s.Kind == version.KindSet
+	}
+	if !header {
+		return false
+	}
 	v, found, err := st.Value()
 	return err == nil && found && v.Collection != nil
 }

@@ -21,9 +21,7 @@ import (
 
 func init() {
 	w, r, f := "write", "readonly", "fast"
-	hash := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
-		return oneKey("hash", name, arity, flags, since, summary, h)
-	}
+	hash := oneKeyOf("hash")
 	register(
 		hash("hset", -4, []string{w, "denyoom", f}, "2.0.0", "Creates or modifies the value of a field in a hash.", cmdHSet),
 		hash("hmset", -4, []string{w, "denyoom", f}, "2.0.0", "Sets the values of multiple fields.", cmdHSet),
@@ -358,7 +356,7 @@ func cmdHScan(c *client, args [][]byte) { scanCollection(c, args, op.TypeHash) }
 // quorum anyway), a hash's fields with their values.
 func scanCollection(c *client, args [][]byte, want op.Type) {
 	if _, ok := parseCursor(args[2]); !ok {
-		c.writeError("ERR invalid cursor")
+		c.writeError(errInvalidCursor)
 		return
 	}
 	// As Redis does: the cursor, then the key (a missing one answers an
@@ -373,34 +371,11 @@ func scanCollection(c *client, args [][]byte, want op.Type) {
 		c.writeArray(0)
 		return
 	}
-	var pattern []byte
-	for i := 3; i < len(args); i++ {
-		switch {
-		case i+1 >= len(args):
-			c.writeError(errSyntax)
-			return
-		case eq(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.writeError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.writeError(errSyntax)
-				return
-			}
-			i++
-		case eq(args[i], "match"):
-			pattern = args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil // everything, the empty element too, as SCAN's "*"
-			}
-			i++
-		default:
-			c.writeError(errSyntax)
-			return
-		}
+	opts, ok := c.scanOptions(args[3:], false)
+	if !ok {
+		return
 	}
+	pattern := opts.pattern
 	var out [][]byte
 	for _, e := range elems {
 		if pattern != nil && !globMatch(pattern, e.name) {

@@ -223,38 +223,11 @@ func cmdScan(c *client, args [][]byte) {
 		c.writeError(errInvalidCursor)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	var typ []byte
-	for i := 2; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.writeError(errSyntax)
-			return
-		}
-		switch a := args[i]; {
-		case eq(a, "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.writeError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.writeError(errSyntax)
-				return
-			}
-			count = n
-		case eq(a, "match"):
-			pattern = args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil // everything, including the empty key, as in Redis
-			}
-		case eq(a, "type"):
-			typ = args[i+1]
-		default:
-			c.writeError(errSyntax)
-			return
-		}
+	opts, ok := c.scanOptions(args[2:], true)
+	if !ok {
+		return
 	}
+	count, pattern, typ := opts.count, opts.pattern, opts.typ
 	if count > 1<<20 {
 		count = 1 << 20
 	}
@@ -372,4 +345,48 @@ func (c *client) ofType(keys [][]byte, typ []byte) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// scanOptions are SCAN's, HSCAN's and SSCAN's options.
+type scanOptions struct {
+	count   int64  // COUNT; 10 by default
+	pattern []byte // MATCH; nil for everything ("*" too, the empty name included, as in Redis)
+	typ     []byte // TYPE (SCAN only); nil for any
+}
+
+// scanOptions parses the options after a scan's cursor (and key), as Redis
+// does: pairs of a name and a value, a COUNT under 1 a syntax error; TYPE
+// only where withType. On an error it writes the reply, ok=false.
+func (c *client) scanOptions(args [][]byte, withType bool) (scanOptions, bool) {
+	o := scanOptions{count: 10}
+	for i := 0; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.writeError(errSyntax)
+			return o, false
+		}
+		switch a, v := args[i], args[i+1]; {
+		case eq(a, "count"):
+			n, ok := parseInt(v)
+			if !ok {
+				c.writeError(errNotInteger)
+				return o, false
+			}
+			if n < 1 {
+				c.writeError(errSyntax)
+				return o, false
+			}
+			o.count = n
+		case eq(a, "match"):
+			o.pattern = v
+			if len(v) == 1 && v[0] == '*' {
+				o.pattern = nil
+			}
+		case withType && eq(a, "type"):
+			o.typ = v
+		default:
+			c.writeError(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
 }

@@ -16,9 +16,7 @@ import (
 
 func init() {
 	w, r, f := "write", "readonly", "fast"
-	set := func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
-		return oneKey("set", name, arity, flags, since, summary, h)
-	}
+	set := oneKeyOf("set")
 	multi := func(c *Command) *Command { c.LastKey = -1; return c }
 	register(
 		set("sadd", -3, []string{w, "denyoom", f}, "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", cmdSAdd),

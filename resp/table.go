@@ -19,10 +19,12 @@ type Command struct {
 	Subcommands []*Command
 }
 
-// oneKey is the table entry of a command of group whose key is its first
-// argument.
-func oneKey(group, name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
-	return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: group, Since: since, Summary: summary, Handler: h}
+// oneKeyOf returns the maker of table entries of group's commands whose key
+// is their first argument.
+func oneKeyOf(group string) func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
+	return func(name string, arity int, flags []string, since, summary string, h func(*client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Group: group, Since: since, Summary: summary, Handler: h}
+	}
 }
 
 func (cmd *Command) arityOK(n int) bool {

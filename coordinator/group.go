@@ -325,7 +325,7 @@ func (c *Coordinator) applyHash(ctx context.Context, o *op.Op, opt Options) (op.
 		keys = append(keys, partition.ElementKey(nil, o.Key, f))
 	}
 	more, hdr, seen := false, version.Clock(nil), version.Clock(nil)
-	removes := o.Code == op.HDel || o.Code == op.SRem
+	removes := o.Code == op.HDel || o.Code == op.SRem || o.Code == op.ZRem
 	if removes {
 		var err error
 		if more, hdr, seen, err = c.moreFields(ctx, o.Key, fields, opt); err != nil {
@@ -466,6 +466,14 @@ func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.R
 	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
 		st.Alone = !c.Distributed()
 		return o.ApplyPop(st, names)
+	})
+}
+
+// applyZRange runs ZRemRange here (op.ApplyZRange).
+func (c *Coordinator) applyZRange(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
+		st.Alone = !c.Distributed()
+		return o.ApplyZRange(st, names)
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/dynago/dynago/internal/rpc"
 	"github.com/dynago/dynago/op"
-	"github.com/dynago/dynago/version"
 	"github.com/dynago/dynago/wire"
 )
 
@@ -80,14 +79,16 @@ func (e *NotReplicaError) Error() string {
 }
 
 // apply decides o here, as its key's write coordinator. A hash command
-// decides over the hash's records (applyHash), and so does a set command; a
-// write that would replace or delete a whole hash or set is run again over
-// its elements (overwriteCollection).
+// decides over the hash's records (applyHash), and so do set and sorted-set
+// commands; a write that would replace or delete a whole collection is run
+// again over its elements (overwriteCollection).
 func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
 	switch {
 	case o.Code == op.SPop:
 		return c.applyPop(ctx, o, opt)
-	case o.Code == op.SStore || o.Code == op.HStore:
+	case o.Code == op.ZRemRange:
+		return c.applyZRange(ctx, o, opt)
+	case o.Code == op.SStore || o.Code == op.HStore || o.Code == op.ZStore:
 		return c.applyStore(ctx, o, opt)
 	case o.Code.IsCollection():
 		return c.applyHash(ctx, o, opt)
@@ -110,14 +111,14 @@ func (c *Coordinator) apply(ctx context.Context, o *op.Op, opt Options) (op.Resu
 // replacesCollection reports whether ch deletes the hash or set st holds,
 // or replaces it by a value of another type.
 func replacesCollection(st *op.State, ch op.Change) bool {
-	if ch.Action == op.Keep || ch.Action == op.Put && (ch.Kind == version.KindHash || ch.Kind == version.KindSet) {
+	if ch.Action == op.Keep || ch.Action == op.Put && op.IsHeaderKind(ch.Kind) {
 		return false
 	}
 	// Every write of a string comes here: look for a collection's header
 	// sibling before resolving the key again.
 	header := false
 	for _, s := range st.Object.Siblings {
-		header = header || s.Kind == version.KindHash || s.Kind == version.KindSet
+		header = header || op.IsHeaderKind(s.Kind)
 	}
 	if !header {
 		return false

@@ -48,6 +48,7 @@ const (
 	TypeString
 	TypeHash
 	TypeSet
+	TypeZSet
 )
 
 func (t Type) String() string {
@@ -58,16 +59,27 @@ func (t Type) String() string {
 		return "hash"
 	case TypeSet:
 		return "set"
+	case TypeZSet:
+		return "zset"
 	}
 	return "none"
 }
 
 // headerKind is the kind of the header siblings of a collection of type t.
 func headerKind(t Type) version.Kind {
-	if t == TypeSet {
+	switch t {
+	case TypeSet:
 		return version.KindSet
+	case TypeZSet:
+		return version.KindZSet
 	}
 	return version.KindHash
+}
+
+// IsHeaderKind reports whether k is the kind of a collection's header
+// sibling.
+func IsHeaderKind(k version.Kind) bool {
+	return k == version.KindHash || k == version.KindSet || k == version.KindZSet
 }
 
 // ErrWrongType is Redis's error for a command on a key of another type.
@@ -196,15 +208,21 @@ type Field struct {
 }
 
 // ResolveField picks the value of a field (or whether a set's member is
-// there) among its record's siblings: only those of h's incarnations count;
-// counter versions merge; then the newest write wins, ties broken by actor,
-// as for a string (Resolve).
+// there, or a sorted-set member's score: Bytes is then its ScoreBytes) among
+// its record's siblings: only those of h's incarnations count; counter
+// versions merge; then the newest write wins, ties broken by actor, as for
+// a string (Resolve).
 func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 	var best Field
 	found := false
 	var counters counterMerge
+	scores := false
 	for _, s := range o.Siblings {
-		if s.Kind != version.KindField && s.Kind != version.KindFieldCounter && s.Kind != version.KindMember {
+		switch s.Kind {
+		case version.KindField, version.KindFieldCounter, version.KindMember:
+		case version.KindScore, version.KindScoreCounter:
+			scores = true
+		default:
 			return Field{}, false, fmt.Errorf("%w: field sibling of kind %d", ErrMalformedHash, s.Kind)
 		}
 		inc, payload, err := splitField(s.Value)
@@ -214,7 +232,7 @@ func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 		if h == nil || !h.live(inc) {
 			continue
 		}
-		if s.Kind != version.KindFieldCounter {
+		if s.Kind != version.KindFieldCounter && s.Kind != version.KindScoreCounter {
 			if !found || newer(s.Time, s.Dot, best.Time, best.Dot) {
 				best, found = Field{Bytes: payload, Dot: s.Dot, Time: s.Time}, true
 			}
@@ -226,7 +244,13 @@ func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 	}
 	if c := counters.merged; c != nil && (!found || newer(counters.newest.Time, counters.newest.Dot, best.Time, best.Dot)) {
 		best = Field{Bytes: []byte(c.String()), Counter: c, Dot: counters.newest.Dot, Time: counters.newest.Time}
+		if scores {
+			best.Bytes = ScoreBytes(c.Float64())
+		}
 		found = true
+	}
+	if found && scores && len(best.Bytes) != 8 {
+		return Field{}, false, fmt.Errorf("%w: score of %d bytes", ErrMalformedHash, len(best.Bytes))
 	}
 	return best, found, nil
 }
@@ -281,14 +305,19 @@ func (o *Op) HashFields() [][]byte {
 	return out
 }
 
-// IsCollection reports whether the code is a hash or set command's,
-// decided by ApplyHash.
-func (c Code) IsCollection() bool { return c >= HSet && c <= SRem }
+// IsCollection reports whether the code is a hash, set or sorted set
+// command's that names its elements, decided by ApplyHash.
+func (c Code) IsCollection() bool {
+	return c >= HSet && c <= SRem || c >= ZAdd && c <= ZRem
+}
 
 // collection is the type of key a collection code writes.
 func (c Code) collection() Type {
-	if c == SAdd || c == SRem || c == SPop || c == SStore {
+	switch c {
+	case SAdd, SRem, SPop, SStore:
 		return TypeSet
+	case ZAdd, ZIncrBy, ZRem, ZRemRange, ZStore:
+		return TypeZSet
 	}
 	return TypeHash
 }
@@ -320,7 +349,7 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 			return ch, Result{}, err
 		}
 	}
-	if o.Code == HDel || o.Code == SRem {
+	if o.Code == HDel || o.Code == SRem || o.Code == ZRem {
 		return o.hashDelete(st, hash, present, ch, res)
 	}
 	if o.Flags&BadFloat != 0 {
@@ -381,6 +410,17 @@ func (o *Op) ApplyHash(st *HashState) (HashChange, Result, error) {
 			return ch, Result{}, err
 		}
 		ch.Fields[0] = Change{Action: Put, Context: st.Fields[0].Object.Clock, Kind: version.KindFieldCounter, Value: fieldValue(inc, c)}
+	case ZAdd:
+		if err := o.zadd(st, current, present, index, inc, &ch, &res); err != nil {
+			return ch, Result{}, err
+		}
+	case ZIncrBy:
+		if len(st.Fields) != 1 {
+			return ch, Result{}, fmt.Errorf("%w: %s of %d fields", ErrMalformed, o.Code, len(st.Fields))
+		}
+		if err := o.zincrby(&st.Fields[0], current[0], present[0], inc, &ch.Fields[0], &res); err != nil {
+			return ch, Result{}, err
+		}
 	default:
 		return ch, Result{}, fmt.Errorf("%w: %s is not a hash code", ErrMalformed, o.Code)
 	}
@@ -541,23 +581,10 @@ func (o *Op) ApplyPop(st *HashState, names [][]byte) (HashChange, Result, error)
 	}
 	r := rand.New(rand.NewPCG(st.Header.Dot.Actor.Node^st.Header.Dot.Counter, st.Header.Dot.Counter))
 	r.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
-	var seen version.Clock
-	for _, f := range st.Fields {
-		seen = seen.Join(f.Object.Clock)
-	}
 	for _, i := range live[:n] {
-		ch.Fields[i] = st.Fields[i].Delete()
 		res.Elems = append(res.Elems, names[i])
 	}
-	covered := true
-	for _, s := range st.Header.Object.Siblings {
-		covered = covered && seen.Covers(s.Dot)
-	}
-	if n == len(live) && (covered || st.Alone) {
-		ch.Header = st.Header.Delete()
-	} else {
-		ch.Header = st.Header.Put(version.KindSet, encodeHeader(v.Collection.Incarnations), v.Collection.Expiry)
-	}
+	deleteElements(st, v.Collection, live[:n], n == len(live), &ch)
 	res.Wrote, res.N = true, int64(n)
 	return ch, res, nil
 }
@@ -583,6 +610,8 @@ func (o *Op) ApplyStore(st *HashState, names [][]byte) (HashChange, Result, erro
 		switch {
 		case ok && typ == TypeHash:
 			ch.Fields[i] = st.Fields[i].Put(version.KindField, fieldValue(inc, o.Values[j]), 0)
+		case ok && typ == TypeZSet:
+			ch.Fields[i] = st.Fields[i].Put(version.KindScore, fieldValue(inc, o.Values[j]), 0)
 		case ok:
 			ch.Fields[i] = st.Fields[i].Put(version.KindMember, fieldValue(inc, nil), 0)
 		case len(st.Fields[i].Object.Clock) > 0 && !st.Fields[i].Object.IsTombstone():

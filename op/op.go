@@ -81,6 +81,24 @@ const (
 	// values Values, with Expiry (RENAME and COPY of a hash), whatever it
 	// held before.
 	HStore Code = 22
+	// ZAdd sets the scores Values (ScoreBytes) of the sorted-set members
+	// Fields (ZADD), under the conditions of Flags (NX XX GT LT; Changed
+	// counts updated members too).
+	ZAdd Code = 23
+	// ZIncrBy adds Float to the score of member Fields[0] (ZINCRBY; ZADD
+	// INCR, with its conditions in Flags).
+	ZIncrBy Code = 24
+	// ZRem removes the members Fields from a sorted set.
+	ZRem Code = 25
+	// ZRemRange removes the members a range selects (ZREMRANGEBYRANK,
+	// ZREMRANGEBYSCORE, ZREMRANGEBYLEX, ZPOPMIN, ZPOPMAX, ZMPOP): Value is
+	// the range's binary form (ZRange).
+	ZRemRange Code = 26
+	// ZStore makes the key a sorted set of exactly the members Fields with
+	// the scores Values, with Expiry, whatever it held before (ZRANGESTORE,
+	// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE; RENAME and COPY of a sorted
+	// set); no members deletes it.
+	ZStore Code = 27
 )
 
 var codeNames = [...]string{
@@ -89,6 +107,7 @@ var codeNames = [...]string{
 	Expire: "expire", Persist: "persist", VSet: "vset", VDel: "vdel",
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
 	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore", HStore: "hstore",
+	ZAdd: "zadd", ZIncrBy: "zincrby", ZRem: "zrem", ZRemRange: "zremrange", ZStore: "zstore",
 }
 
 func (c Code) String() string {
@@ -130,6 +149,9 @@ const (
 	// checks the key's type first, so a key of another type answers
 	// WRONGTYPE and any other key the float error.
 	BadFloat
+	// Changed makes ZADD count the members whose score it changed as well
+	// as those it added (ZADD CH).
+	Changed
 )
 
 // Op is one command's write of one key, every argument parsed and checked.
@@ -184,7 +206,8 @@ type Result struct {
 	// Text is a counter's new value as Redis prints it (IncrBy,
 	// IncrByFloat).
 	Text string
-	// Elems are the members an SPop removed.
+	// Elems are the members an SPop removed; for a ZRemRange, each
+	// member followed by its score (ScoreBytes).
 	Elems [][]byte
 }
 
@@ -259,11 +282,13 @@ func (o *Op) argsFit() bool {
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
 	case SStore:
 		return len(o.Values) == 0
-	case HStore:
+	case HStore, ZStore:
 		return len(o.Values) == len(o.Fields)
-	case HDel, SAdd, SRem:
+	case ZAdd:
+		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
+	case HDel, SAdd, SRem, ZRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
-	case HIncrBy, HIncrByFloat:
+	case HIncrBy, HIncrByFloat, ZIncrBy:
 		return len(o.Fields) == 1 && len(o.Values) == 0
 	}
 	return len(o.Fields) == 0 && len(o.Values) == 0

@@ -11,7 +11,7 @@ import (
 // Value is the single answer a Redis read gives for a key whose versions may
 // be siblings. Every node resolves the same siblings to the same Value.
 type Value struct {
-	Type       Type           // TypeString, or TypeHash or TypeSet with Collection set
+	Type       Type           // TypeString, or TypeHash, TypeSet or TypeZSet with Collection set
 	Collection *Collection    // the hash or set the key holds, when it holds one
 	Bytes      []byte         // the string value; a counter rendered as Redis would
 	Expiry     int64          // absolute unix ms; 0 = never
@@ -34,7 +34,7 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	var best Value
 	found := false
 	var counters counterMerge
-	headers := [...]headerMerge{{typ: TypeHash}, {typ: TypeSet}}
+	headers := [...]headerMerge{{typ: TypeHash}, {typ: TypeSet}, {typ: TypeZSet}}
 	consider := func(v Value) {
 		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
 			best, found = v, true
@@ -47,10 +47,13 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		switch s.Kind {
 		case version.KindBytes:
 			consider(Value{Type: TypeString, Bytes: s.Value, Expiry: s.Expiry, Dot: s.Dot, Time: s.Time})
-		case version.KindHash, version.KindSet:
+		case version.KindHash, version.KindSet, version.KindZSet:
 			h := &headers[0]
-			if s.Kind == version.KindSet {
+			switch s.Kind {
+			case version.KindSet:
 				h = &headers[1]
+			case version.KindZSet:
+				h = &headers[2]
 			}
 			if err := h.add(s); err != nil {
 				return Value{}, false, err

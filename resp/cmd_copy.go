@@ -54,25 +54,25 @@ func (c *client) readValueWhole(key []byte) (v keyValue, found, ok bool) {
 	return v, true, true
 }
 
+// storeCode is the code that makes a key a collection of a type, whole.
+var storeCode = map[op.Type]op.Code{op.TypeHash: op.HStore, op.TypeSet: op.SStore, op.TypeZSet: op.ZStore}
+
 // writeValue makes key hold v, whatever it held; onlyIfAbsent leaves a key
 // that exists as it is (written false).
 func (c *client) writeValue(key []byte, v keyValue, onlyIfAbsent bool) (written, ok bool) {
 	var o *op.Op
 	switch v.typ {
-	case op.TypeHash, op.TypeSet:
+	case op.TypeHash, op.TypeSet, op.TypeZSet:
 		if onlyIfAbsent {
 			if _, found, done := c.read(key); !done || found {
 				return false, done
 			}
 		}
-		o = &op.Op{Code: op.SStore, Key: key, Expiry: v.expiry}
-		if v.typ == op.TypeHash {
-			o.Code = op.HStore
-		}
+		o = &op.Op{Code: storeCode[v.typ], Key: key, Expiry: v.expiry}
 		for _, e := range v.elems {
 			o.Fields = append(o.Fields, e.name)
-			if v.typ == op.TypeHash {
-				o.Values = append(o.Values, e.value)
+			if v.typ != op.TypeSet {
+				o.Values = append(o.Values, e.value) // (a sorted set's: scores)
 			}
 		}
 	default:

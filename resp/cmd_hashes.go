@@ -351,9 +351,10 @@ func cmdHRandField(c *client, args [][]byte) {
 // a small hash; a hash is read whole at quorum anyway (readHash).
 func cmdHScan(c *client, args [][]byte) { scanCollection(c, args, op.TypeHash) }
 
-// scanCollection is HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT
-// count], answered whole with cursor 0 (a hash or set is read whole at
-// quorum anyway), a hash's fields with their values.
+// scanCollection is HSCAN, SSCAN and ZSCAN: key cursor [MATCH pattern]
+// [COUNT count], answered whole with cursor 0 (a collection is read whole
+// at quorum anyway), a hash's fields with their values, a sorted set's
+// members with their scores.
 func scanCollection(c *client, args [][]byte, want op.Type) {
 	if _, ok := parseCursor(args[2]); !ok {
 		c.writeError(errInvalidCursor)
@@ -382,8 +383,11 @@ func scanCollection(c *client, args [][]byte, want op.Type) {
 			continue
 		}
 		out = append(out, e.name)
-		if want == op.TypeHash {
+		switch want {
+		case op.TypeHash:
 			out = append(out, e.value)
+		case op.TypeZSet:
+			out = append(out, []byte(scanScore(mustScore(e.value))))
 		}
 	}
 	c.writeArray(2)

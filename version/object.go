@@ -23,6 +23,11 @@ const (
 	// The records of a set: its header, and one of its members.
 	KindSet    Kind = 5
 	KindMember Kind = 6
+	// The records of a sorted set: its header, and a member's score, set
+	// (a register) or incremented (a convergent counter).
+	KindZSet         Kind = 7
+	KindScore        Kind = 8
+	KindScoreCounter Kind = 9
 )
 
 // Sibling is one concurrent value of a key.

@@ -244,9 +244,16 @@ func (t fieldType) add(value, incr int64, p Overflow) (int64, bool) {
 func (t fieldType) addSigned(value, incr int64, p Overflow) (int64, bool) {
 	hi := int64(uint64(1)<<(t.width-1) - 1)
 	lo := -hi - 1
-	// With value in range, the differences below are exact in uint64.
-	above := value > hi || incr > 0 && uint64(incr) > uint64(hi)-uint64(value)
-	below := !above && (value < lo || incr < 0 && -uint64(incr) > uint64(value)-uint64(lo))
+	// Redis's room left above and below value, with its wrapping
+	// arithmetic. Exact for a value in range (INCRBY's old value); a SET
+	// value far below the range (by more than 2^63-2^(width-1)) makes
+	// maxIncr wrap negative, and Redis then sees an overflow above, which
+	// SAT clamps to the maximum.
+	maxIncr := int64(uint64(hi) - uint64(value))
+	minIncr := int64(uint64(lo) - uint64(value))
+	wide := t.width == 64 // the differences wrap unless value and incr have opposite signs
+	above := value > hi || !wide && incr > maxIncr || value >= 0 && incr > 0 && incr > maxIncr
+	below := !above && (value < lo || !wide && incr < minIncr || value < 0 && incr < 0 && incr < minIncr)
 	switch {
 	case !above && !below:
 		return value + incr, false

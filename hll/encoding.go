@@ -51,7 +51,9 @@ func IsHLL(b []byte) bool {
 // sparse, such as GET returns for a key PFADD wrote. It accepts what
 // Redis's PFCOUNT of a single key accepts, except a sparse form whose last
 // byte is the first half of an XZERO, which Redis reads past its end.
-// The cached count is ignored: Count recomputes it.
+// (Redis's PFMERGE and multi-key PFCOUNT are laxer still: they ignore
+// whatever follows a VAL that would pass the last register.) The cached
+// count is ignored: Count recomputes it.
 func Decode(b []byte) (*Sketch, error) {
 	if !IsHLL(b) {
 		return nil, ErrNotHLL

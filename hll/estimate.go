@@ -7,7 +7,9 @@ import "math"
 const alphaInf = 0.721347520444481703680
 
 // Count returns the estimated number of distinct elements added, exactly
-// the number Redis's PFCOUNT answers for the same registers.
+// the number Redis's PFCOUNT answers for the same registers. PFCOUNT
+// replies a signed integer: 1<<63, Redis's answer for registers of 51 and
+// more that no set of adds reaches, is the -2^63 it replies then.
 func (s *Sketch) Count() uint64 {
 	// Sized for any byte, though registers stop at 63, so that a register
 	// broken by a caller cannot panic; values above patternBits+1 are

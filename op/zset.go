@@ -51,8 +51,6 @@ func FormatScore(f float64) string {
 		return "inf"
 	case math.IsInf(f, -1):
 		return "-inf"
-	case f == 0:
-		return "0"
 	}
 	return strconv.FormatFloat(f, 'g', 17, 64)
 }
@@ -138,6 +136,9 @@ func (o *Op) zincrby(fs *State, cur Field, present bool, inc uint64, ch *Change,
 		}
 	}
 	next := old + o.Float
+	if !present {
+		next = o.Float // (-0 stays -0 in the reply, as in Redis)
+	}
 	switch {
 	case math.IsNaN(next):
 		return ErrScoreNaN
@@ -169,6 +170,9 @@ func (o *Op) zincrby(fs *State, cur Field, present bool, inc uint64, ch *Change,
 	}
 	*ch = Change{Action: Put, Context: fs.Object.Clock, Kind: version.KindScoreCounter, Value: fieldValue(inc, cs.AppendBinary(nil))}
 	res.Text = FormatScore(cs.Float64())
+	if !present {
+		res.Text = FormatScore(next)
+	}
 	return nil
 }
 

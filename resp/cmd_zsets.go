@@ -143,9 +143,10 @@ options:
 		}
 		o.Fields = append(o.Fields, pairs[j+1])
 		o.Values = append(o.Values, op.ScoreBytes(s))
+		o.Float = s // (ZADD INCR's increment, -0 kept)
 	}
 	if incr {
-		o.Code, o.Float, o.Values = op.ZIncrBy, mustScore(o.Values[0]), nil
+		o.Code, o.Values = op.ZIncrBy, nil
 		o.Flags &^= op.Changed
 		res, ok := c.write(o)
 		if ok {
@@ -158,6 +159,7 @@ options:
 	}
 }
 
+// mustScore reads a stored score (op.ScoreBytes) that Dynago wrote.
 func mustScore(b []byte) float64 {
 	s, _ := op.ScoreOf(b)
 	return s
@@ -509,11 +511,7 @@ func cmdZPop(c *client, args [][]byte) {
 	count := int64(1)
 	if len(args) == 3 {
 		n, ok := parseInt(args[2])
-		switch {
-		case !ok:
-			c.writeError(errNotInteger)
-			return
-		case n < 0:
+		if !ok || n < 0 {
 			c.writeError("ERR value is out of range, must be positive")
 			return
 		}
@@ -545,7 +543,7 @@ func cmdZPop(c *client, args [][]byte) {
 // cmdZMPop is ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: it pops
 // from the first key that holds a sorted set.
 func cmdZMPop(c *client, args [][]byte) {
-	keys, rest, ok := c.numKeys(args[1], args[2:], "ERR numkeys should be greater than 0")
+	keys, rest, ok := c.numKeys(args[1], args[2:], errNumKeys)
 	if !ok {
 		return
 	}
@@ -587,12 +585,19 @@ func cmdZMPop(c *client, args [][]byte) {
 	c.writeNullArray()
 }
 
+// errNumKeys is ZMPOP's error for a numkeys that is not a positive number.
+const errNumKeys = "ERR numkeys should be greater than 0"
+
 // numKeys splits a numkeys argument's keys from what follows them, with
-// Redis's errors (a count under 1 answers under; more keys than arguments a
-// syntax error) written.
+// Redis's errors (a count under 1 answers under, and so does one that is not
+// a number for ZMPOP's errNumKeys; more keys than arguments a syntax error)
+// written.
 func (c *client) numKeys(n []byte, args [][]byte, under string) (keys, rest [][]byte, ok bool) {
 	k, ok := parseInt(n)
 	switch {
+	case !ok && under == errNumKeys:
+		c.writeError(under)
+		return nil, nil, false
 	case !ok:
 		c.writeError(errNotInteger)
 		return nil, nil, false

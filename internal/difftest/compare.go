@@ -55,6 +55,12 @@ func comparatorFor(c Cmd) comparator {
 		return compareHRandField
 	case "hscan":
 		return compareHScan
+	case "zscan":
+		return compareZScan
+	case "zrandmember":
+		return compareZRandMember
+	case "zincrby", "zadd":
+		return compareZIncrBy
 	case "hincrbyfloat":
 		return compareHIncrByFloat
 	case "hincrby":

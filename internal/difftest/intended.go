@@ -55,10 +55,10 @@ var Intended = []Difference{
 	},
 	{
 		ID:       "float64-counters",
-		Commands: []string{"INCRBYFLOAT", "HINCRBYFLOAT"},
-		What:     "INCRBYFLOAT (and HINCRBYFLOAT on a hash field) computes in 64-bit floats, Redis in 80-bit long doubles: results that a float64 cannot hold exactly differ in their last digits (0.1 + 0.2 is 0.30000000000000004, Redis prints 0.3), and numbers beyond float64's range (1e400) are refused (`ERR value is not a valid float` or `ERR increment would produce NaN or Infinity`) where Redis still computes.",
+		Commands: []string{"INCRBYFLOAT", "HINCRBYFLOAT", "ZINCRBY", "ZADD INCR"},
+		What:     "INCRBYFLOAT (and HINCRBYFLOAT on a hash field) computes in 64-bit floats, Redis in 80-bit long doubles: results that a float64 cannot hold exactly differ in their last digits (0.1 + 0.2 is 0.30000000000000004, Redis prints 0.3), and numbers beyond float64's range (1e400) are refused (`ERR value is not a valid float` or `ERR increment would produce NaN or Infinity`) where Redis still computes. ZINCRBY (and ZADD INCR) sums a node's increments apart from the score they started from, so a score raised twice by amounts a double cannot hold exactly (1.1 + 0.1 + 0.1) may differ from Redis's left-to-right sum in its last digit.",
 		Why:      "Counters are convergent (a PN-counter with each node's contribution kept apart, so concurrent increments through different nodes all count); the contributions are float64s, summed in a fixed order on every replica (see package counter and the README).",
-		Tester:   "An INCRBYFLOAT reply that is textually different is accepted when both numbers agree to float64 precision, or when Redis's result or argument (or, where Redis answers NaN or Infinity, the key's value) lies beyond float64's range and Dynago refuses it; the runner then copies Dynago's value of the key to Redis (SET ... KEEPTTL), so the streams go on from the same value.",
+		Tester:   "An INCRBYFLOAT reply that is textually different is accepted when both numbers agree to float64 precision, or when Redis's result or argument (or, where Redis answers NaN or Infinity, the key's value) lies beyond float64's range and Dynago refuses it; the runner then copies Dynago's value of the key to Redis (SET ... KEEPTTL), so the streams go on from the same value; for a score, ZADD of Dynago's score.",
 	},
 	{
 		ID:       "counter-contribution-range",

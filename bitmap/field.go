@@ -241,6 +241,8 @@ func (t fieldType) add(value, incr int64, p Overflow) (int64, bool) {
 	return t.addUnsigned(uint64(value), incr, p)
 }
 
+// addSigned is add for a signed type, following Redis's
+// checkSignedBitfieldOverflow.
 func (t fieldType) addSigned(value, incr int64, p Overflow) (int64, bool) {
 	hi := int64(uint64(1)<<(t.width-1) - 1)
 	lo := -hi - 1
@@ -251,7 +253,10 @@ func (t fieldType) addSigned(value, incr int64, p Overflow) (int64, bool) {
 	// SAT clamps to the maximum.
 	maxIncr := int64(uint64(hi) - uint64(value))
 	minIncr := int64(uint64(lo) - uint64(value))
-	wide := t.width == 64 // the differences wrap unless value and incr have opposite signs
+	// At width 64 those wrap for a value of the other sign than incr, so
+	// Redis compares only when they share one (the sum of opposite signs
+	// cannot overflow).
+	wide := t.width == 64
 	above := value > hi || !wide && incr > maxIncr || value >= 0 && incr > 0 && incr > maxIncr
 	below := !above && (value < lo || !wide && incr < minIncr || value < 0 && incr < 0 && incr < minIncr)
 	switch {
@@ -265,6 +270,9 @@ func (t fieldType) addSigned(value, incr int64, p Overflow) (int64, bool) {
 	return signExtend(uint64(value)+uint64(incr), t.width), true
 }
 
+// addUnsigned is add for an unsigned type, following Redis's
+// checkUnsignedBitfieldOverflow. Its comparisons are exact: value is in
+// range but for a SET, whose incr is 0.
 func (t fieldType) addUnsigned(value uint64, incr int64, p Overflow) (int64, bool) {
 	hi := uint64(1)<<t.width - 1
 	above := value > hi || incr > 0 && uint64(incr) > hi-value

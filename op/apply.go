@@ -129,6 +129,10 @@ func (o *Op) decide(st *State, v Value, found bool, res *Result) (Change, error)
 		return rewriteExpiry(st, v, 0), nil
 	case VSet:
 		return Change{Action: Put, Context: o.Context, Kind: version.KindBytes, Value: o.Value, Expiry: o.Expiry}, nil
+	case PFAdd:
+		return o.pfadd(st, v, found, res)
+	case PFMerge:
+		return o.pfmerge(st, v, found)
 	case VDel:
 		for _, s := range st.Object.Live(st.NowMs()) {
 			if o.Context.Covers(s.Dot) {
@@ -248,6 +252,8 @@ func rewriteExpiry(st *State, v Value, expiry int64) Change {
 		return st.Put(headerKind(v.Type), encodeHeader(v.Collection.Incarnations), expiry)
 	case v.Counter != nil:
 		return st.Put(version.KindCounter, v.Counter.AppendBinary(nil), expiry)
+	case v.Kind != version.KindBytes:
+		return st.Put(v.Kind, v.Bytes, expiry) // (a HyperLogLog's, a bitmap's)
 	}
 	return st.Put(version.KindBytes, v.Bytes, expiry)
 }

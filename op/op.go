@@ -99,6 +99,12 @@ const (
 	// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE; RENAME and COPY of a sorted
 	// set); no members deletes it.
 	ZStore Code = 27
+	// PFAdd adds the elements Fields to the HyperLogLog at the key
+	// (PFADD); Result.N is 1 when it changed or created it.
+	PFAdd Code = 28
+	// PFMerge merges the HyperLogLog Value (Redis's string form) into the
+	// one at the key (PFMERGE's destination).
+	PFMerge Code = 29
 )
 
 var codeNames = [...]string{
@@ -108,6 +114,7 @@ var codeNames = [...]string{
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
 	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore", HStore: "hstore",
 	ZAdd: "zadd", ZIncrBy: "zincrby", ZRem: "zrem", ZRemRange: "zremrange", ZStore: "zstore",
+	PFAdd: "pfadd", PFMerge: "pfmerge",
 }
 
 func (c Code) String() string {
@@ -288,6 +295,8 @@ func (o *Op) argsFit() bool {
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
 	case HDel, SAdd, SRem, ZRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
+	case PFAdd:
+		return len(o.Values) == 0
 	case HIncrBy, HIncrByFloat, ZIncrBy:
 		return len(o.Fields) == 1 && len(o.Values) == 0
 	}

@@ -14,6 +14,7 @@ type Value struct {
 	Type       Type           // TypeString, or TypeHash, TypeSet or TypeZSet with Collection set
 	Collection *Collection    // the hash or set the key holds, when it holds one
 	Bytes      []byte         // the string value; a counter rendered as Redis would
+	Kind       version.Kind   // a string's sibling kind: KindBytes, KindHLL, KindBitmap
 	Expiry     int64          // absolute unix ms; 0 = never
 	Counter    *counter.State // the merged counter, when the answer is a counter
 	Dot        version.Dot    // the dot of the sibling that answered
@@ -27,13 +28,15 @@ var ErrWrongKind = errors.New("op: unknown value kind")
 // Resolve picks a key's value among its live siblings: counter siblings are
 // merged into one counter (so increments made concurrently all count), and
 // hash siblings into one hash, set siblings into one set (the union of
-// their incarnations, the newest one's expiry); then the candidate with the newest write timestamp answers,
+// their incarnations, the newest one's expiry), and HyperLogLog siblings
+// register by register; then the candidate with the newest write timestamp answers,
 // ties broken by actor and counter, as version.Object.Newest does. The
 // winner's type is the key's.
 func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	var best Value
 	found := false
 	var counters counterMerge
+	var hlls hllMerge
 	headers := [...]headerMerge{{typ: TypeHash}, {typ: TypeSet}, {typ: TypeZSet}}
 	consider := func(v Value) {
 		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
@@ -62,6 +65,10 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 			if err := counters.add(s, s.Value); err != nil {
 				return Value{}, false, err
 			}
+		case version.KindHLL:
+			if err := hlls.add(s); err != nil {
+				return Value{}, false, err
+			}
 		default:
 			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
 		}
@@ -70,6 +77,9 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		if c := h.collection(); c != nil {
 			consider(Value{Type: c.Type, Collection: c, Expiry: c.Expiry, Dot: h.newest.Dot, Time: h.newest.Time})
 		}
+	}
+	if v, ok := hlls.value(); ok {
+		consider(v)
 	}
 	if merged, newest := counters.merged, counters.newest; merged != nil {
 		consider(Value{

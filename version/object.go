@@ -28,6 +28,12 @@ const (
 	KindZSet         Kind = 7
 	KindScore        Kind = 8
 	KindScoreCounter Kind = 9
+	// A string written as a HyperLogLog (PFADD, PFMERGE): concurrent ones
+	// merge register by register.
+	KindHLL Kind = 10
+	// A string written bit by bit (SETBIT, BITFIELD): concurrent ones merge
+	// bit by bit.
+	KindBitmap Kind = 11
 )
 
 // Sibling is one concurrent value of a key.

@@ -57,6 +57,8 @@ func comparatorFor(c Cmd) comparator {
 		return compareHScan
 	case "zscan":
 		return compareZScan
+	case "pfadd", "pfcount", "pfmerge":
+		return compareHLL
 	case "zrandmember":
 		return compareZRandMember
 	case "zincrby", "zadd":

@@ -111,6 +111,13 @@ var Intended = []Difference{
 		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN or SSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
 	},
 	{
+		ID:       "hll-encoding",
+		Commands: []string{"PFCOUNT", "PFMERGE", "PFADD", "WATCH"},
+		What:     "A HyperLogLog's string bytes may differ from Redis's, never its registers or counts: PFCOUNT does not write the count it computed into the key's 8 cache bytes (which stay marked stale), so it does not count as a write of the key for WATCH either; PFMERGE stores its destination sparse while Redis would keep it sparse, where Redis makes it dense once any input was dense. A sparse HyperLogLog damaged by a string command (APPEND, SETRANGE) answers `INVALIDOBJ Corrupted HLL object detected` to PFADD and PFMERGE as to PFCOUNT, where Redis's PFADD and PFMERGE may still read and rewrite a prefix of it.",
+		Why:      "A read in Dynago does not write: PFCOUNT's cache would cost a quorum write per read, and concurrent HyperLogLog versions merge register by register, which recomputes the count anyway.",
+		Tester:   "After PFADD, PFCOUNT or PFMERGE, each HyperLogLog the command named must hold the same registers on both servers (decoded from GET); where the bytes differ, the runner copies Dynago's bytes to Redis (SET ... KEEPTTL), and writes the key on Dynago too when the stream WATCHes it. A PFADD or PFMERGE that Dynago refuses as INVALIDOBJ and Redis runs is accepted the same way.",
+	},
+	{
 		ID:           "redis-7.2",
 		Commands:     []string{"CLIENT SETINFO", "HELLO"},
 		What:         "Dynago follows Redis 7.2 where it differs from the reference server (7.0.15): CLIENT SETINFO exists; HELLO checks all its options before it authenticates (7.0 authenticates as it meets AUTH, so a bad option after a failed AUTH answers WRONGPASS there), and a HELLO that fails (a bad option, a bad name, a failed AUTH) changes nothing, where 7.0 has already applied each SETNAME before the failing option.",

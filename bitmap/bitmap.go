@@ -13,6 +13,9 @@
 // key up (reply WRONGTYPE if it holds another type), run. LCS is the one
 // exception, documented on ParseLCS.
 //
+// Arity, as a command table checks it, is also the caller's: a Parse
+// function given too few arguments returns ErrSyntax rather than panicking.
+//
 // Parsing is deterministic and cheap, so a caller that runs a command where
 // the value lives (on a replica, say) can ship the raw arguments and parse
 // them again there.
@@ -68,8 +71,8 @@ const (
 	ErrLCSAlloc = Error("ERR Insufficient memory, failed allocating transient memory for LCS")
 )
 
-// DefaultMaxBytes is Redis's default proto-max-bulk-len (512MB), the largest
-// string a bit command may create; offsets are checked against it.
+// DefaultMaxBytes is Redis's default proto-max-bulk-len (512MB), the maxBytes
+// of Redis itself: a bit offset must address a byte below it.
 const DefaultMaxBytes = 512 << 20
 
 // ParseSetBit parses SETBIT key offset value; args are offset and value.

@@ -128,7 +128,7 @@ type PosArgs struct {
 // missing key the answer is the missing key's whatever the range says; an
 // error in the range is kept and Pos returns it for an existing string.
 // Redis's order there: start (ErrNotInteger), the unit (ErrSyntax), end
-// (ErrNotInteger); more than four arguments after the bit is ErrSyntax.
+// (ErrNotInteger); more than three arguments after the bit is ErrSyntax.
 func ParseBitPos(args [][]byte) (PosArgs, error) {
 	if len(args) == 0 {
 		return PosArgs{}, ErrSyntax

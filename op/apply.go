@@ -133,6 +133,10 @@ func (o *Op) decide(st *State, v Value, found bool, res *Result) (Change, error)
 		return o.pfadd(st, v, found, res)
 	case PFMerge:
 		return o.pfmerge(st, v, found)
+	case SetBit:
+		return o.setBit(st, v, found, res)
+	case BitField:
+		return o.bitField(st, v, found, res)
 	case VDel:
 		for _, s := range st.Object.Live(st.NowMs()) {
 			if o.Context.Covers(s.Dot) {

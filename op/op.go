@@ -105,6 +105,13 @@ const (
 	// PFMerge merges the HyperLogLog Value (Redis's string form) into the
 	// one at the key (PFMERGE's destination).
 	PFMerge Code = 29
+	// SetBit sets the bit at offset Int of the string to Value[0] (0 or
+	// 1); Result.N is the bit before.
+	SetBit Code = 30
+	// BitField runs BITFIELD's subcommands, Fields (its arguments after
+	// the key, parsed again by the deciding node), on the string;
+	// Result.Elems holds each subcommand's reply (BitFieldReply).
+	BitField Code = 31
 )
 
 var codeNames = [...]string{
@@ -114,7 +121,7 @@ var codeNames = [...]string{
 	HSet: "hset", HDel: "hdel", HIncrBy: "hincrby", HIncrByFloat: "hincrbyfloat",
 	SAdd: "sadd", SRem: "srem", SPop: "spop", SStore: "sstore", HStore: "hstore",
 	ZAdd: "zadd", ZIncrBy: "zincrby", ZRem: "zrem", ZRemRange: "zremrange", ZStore: "zstore",
-	PFAdd: "pfadd", PFMerge: "pfmerge",
+	PFAdd: "pfadd", PFMerge: "pfmerge", SetBit: "setbit", BitField: "bitfield",
 }
 
 func (c Code) String() string {
@@ -295,7 +302,7 @@ func (o *Op) argsFit() bool {
 		return len(o.Fields) > 0 && len(o.Values) == len(o.Fields)
 	case HDel, SAdd, SRem, ZRem:
 		return len(o.Fields) > 0 && len(o.Values) == 0
-	case PFAdd:
+	case PFAdd, BitField:
 		return len(o.Values) == 0
 	case HIncrBy, HIncrByFloat, ZIncrBy:
 		return len(o.Fields) == 1 && len(o.Values) == 0

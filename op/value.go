@@ -29,7 +29,7 @@ var ErrWrongKind = errors.New("op: unknown value kind")
 // merged into one counter (so increments made concurrently all count), and
 // hash siblings into one hash, set siblings into one set (the union of
 // their incarnations, the newest one's expiry), and HyperLogLog siblings
-// register by register; then the candidate with the newest write timestamp answers,
+// register by register, and bitmap siblings bit by bit; then the candidate with the newest write timestamp answers,
 // ties broken by actor and counter, as version.Object.Newest does. The
 // winner's type is the key's.
 func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
@@ -37,6 +37,7 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 	found := false
 	var counters counterMerge
 	var hlls hllMerge
+	var bitmaps bitmapMerge
 	headers := [...]headerMerge{{typ: TypeHash}, {typ: TypeSet}, {typ: TypeZSet}}
 	consider := func(v Value) {
 		if !found || newer(v.Time, v.Dot, best.Time, best.Dot) {
@@ -69,6 +70,8 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 			if err := hlls.add(s); err != nil {
 				return Value{}, false, err
 			}
+		case version.KindBitmap:
+			bitmaps.add(s)
 		default:
 			return Value{}, false, fmt.Errorf("%w %d", ErrWrongKind, s.Kind)
 		}
@@ -79,6 +82,9 @@ func Resolve(o version.Object, nowMs int64) (Value, bool, error) {
 		}
 	}
 	if v, ok := hlls.value(); ok {
+		consider(v)
+	}
+	if v, ok := bitmaps.value(); ok {
 		consider(v)
 	}
 	if merged, newest := counters.merged, counters.newest; merged != nil {

@@ -144,6 +144,11 @@ func (o *Op) zincrby(fs *State, cur Field, present bool, inc uint64, ch *Change,
 		return ErrScoreNaN
 	case present && (f&GT != 0 && next <= old || f&LT != 0 && next >= old):
 		return nil
+	case present && next == old:
+		// An increment by 0, or of an infinite score: nothing changes,
+		// and, as in Redis, nothing is written.
+		res.Text = FormatScore(old)
+		return nil
 	}
 	if !present {
 		res.N = 1
@@ -244,7 +249,11 @@ func (r *ZRange) Select(sorted []ScoredMember) []ScoredMember {
 	// A walk in order: the first member past the range's near end starts
 	// it, and it runs while members are within the far end. (For a lex
 	// range over members of different scores this is what Redis's small
-	// sorted sets answer.)
+	// sorted sets answer, after the same first check: the set's last
+	// member at or past the minimum, its first at or before the maximum.)
+	if n == 0 || !r.aboveMin(sorted[n-1]) || !r.belowMax(sorted[0]) {
+		return nil
+	}
 	i := int64(0)
 	for ; i < n && !r.pastNear(at(i)); i++ {
 	}

@@ -111,6 +111,13 @@ var Intended = []Difference{
 		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN or SSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
 	},
 	{
+		ID:       "re-add-is-a-write",
+		Commands: []string{"SADD", "ZADD", "ZINCRBY", "WATCH"},
+		What:     "SADD of a member a set already holds, and ZADD of a member with the score it already has, write the key, so a WATCH of it aborts the transaction; Redis, which changes nothing, does not count it as a write.",
+		Why:      "Sets and sorted sets are add-wins: adding a member again gives it a new version that a concurrent SREM, ZREM or DEL through another node, which did not see it, does not take away (docs/design.md 3.9). That version is a write of the key's records.",
+		Tester:   "For an SADD, ZADD or ZINCRBY of a key the stream WATCHes, outside MULTI, the runner compares Redis's DUMP of the key and Dynago's VGET before and after; when Dynago's versions changed and Redis's value did not, it renames Redis's key away and back (a write that leaves it as it is), so both abort the same EXECs.",
+	},
+	{
 		ID:       "hll-encoding",
 		Commands: []string{"PFCOUNT", "PFMERGE", "PFADD", "WATCH"},
 		What:     "A HyperLogLog's string bytes may differ from Redis's, never its registers or counts: PFCOUNT does not write the count it computed into the key's 8 cache bytes (which stay marked stale), so it does not count as a write of the key for WATCH either; PFMERGE stores its destination sparse while Redis would keep it sparse, where Redis makes it dense once any input was dense. A sparse HyperLogLog damaged by a string command (APPEND, SETRANGE) answers `INVALIDOBJ Corrupted HLL object detected` to PFADD and PFMERGE as to PFCOUNT, where Redis's PFADD and PFMERGE may still read and rewrite a prefix of it.",

@@ -142,7 +142,9 @@ func compareSPop(s *session, c Cmd, r, d Reply) (bool, string) {
 	return true, ""
 }
 
-// copySetToRedis gives Redis's set key Dynago's members, keeping its TTL.
+// copySetToRedis gives Redis's set key Dynago's members, keeping its TTL:
+// the missing members are added before the others are removed, so the set
+// never empties (and loses its TTL) on the way.
 func (s *session) copySetToRedis(key string) error {
 	mine, err := s.probeD.must("SMEMBERS", key)
 	if err != nil {
@@ -159,15 +161,17 @@ func (s *session) copySetToRedis(key string) error {
 	have := map[string]bool{}
 	for _, e := range theirs.Elems {
 		have[e.Str] = true
-		if !want[e.Str] {
-			if _, err := s.probeR.must("SREM", key, e.Str); err != nil {
-				return err
-			}
-		}
 	}
 	for m := range want {
 		if !have[m] {
 			if _, err := s.probeR.must("SADD", key, m); err != nil {
+				return err
+			}
+		}
+	}
+	for m := range have {
+		if !want[m] {
+			if _, err := s.probeR.must("SREM", key, m); err != nil {
 				return err
 			}
 		}

@@ -268,8 +268,12 @@ func compareZRandMember(s *session, c Cmd, r, d Reply) (bool, string) {
 	withScores := len(c) == 4
 	seen := map[string]bool{}
 	for i := 0; i < len(d.Elems); i++ {
-		name, score := d.Elems[i].Str, ""
-		if withScores && i+1 < len(d.Elems) {
+		e := d.Elems[i]
+		name, score := e.Str, ""
+		switch {
+		case e.Type == '*' && len(e.Elems) == 2: // RESP3: pairs
+			name, score = e.Elems[0].Str, e.Elems[1].Str
+		case withScores && i+1 < len(d.Elems):
 			score = d.Elems[i+1].Str
 			i++
 		}

@@ -27,7 +27,7 @@ func (c Cmd) FullName() string {
 }
 
 // containers are the commands whose first argument is a subcommand.
-var containers = map[string]bool{"client": true, "command": true, "config": true, "slowlog": true, "dynago": true}
+var containers = map[string]bool{"client": true, "command": true, "config": true, "slowlog": true, "dynago": true, "object": true, "memory": true}
 
 // EncodeRESP encodes cmds as a client sends them: each an array of bulk
 // strings, one after the other (a pipeline).

@@ -59,6 +59,10 @@ func comparatorFor(c Cmd) comparator {
 		return compareZScan
 	case "pfadd", "pfcount", "pfmerge":
 		return compareHLL
+	case "object|encoding":
+		return compareObjectEncoding
+	case "object|idletime", "object|refcount", "memory|usage", "memory|help":
+		return sameType
 	case "zrandmember":
 		return compareZRandMember
 	case "zincrby", "zadd":

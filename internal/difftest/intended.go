@@ -111,6 +111,13 @@ var Intended = []Difference{
 		Tester:   "HGETALL is compared as a set of field-value pairs, HKEYS and HVALS as sets, an HSCAN or SSCAN from cursor 0 by the elements of a full iteration of Redis with the same options.",
 	},
 	{
+		ID:       "object-introspection",
+		Commands: []string{"OBJECT ENCODING", "OBJECT IDLETIME", "OBJECT REFCOUNT", "MEMORY USAGE"},
+		What:     "OBJECT ENCODING names the encoding Redis 7.0 gives the value as it is now, had it just been written (an APPENDed string that reads as an integer is `int`, a hash shrunk below 128 fields `listpack`); Redis keeps the encoding a value grew into. OBJECT IDLETIME answers 0, OBJECT REFCOUNT 1 (2147483647 for an integer from 0 to 9999, as Redis's shared integers), and MEMORY USAGE the bytes of the key's records with their versions, not Redis's allocations. OBJECT FREQ answers Redis's error for a server without an LFU policy; MEMORY's other subcommands (DOCTOR, STATS, MALLOC-STATS, PURGE) are absent.",
+		Why:      "Dynago stores every value as records in Pebble (docs/design.md 3.9): Redis's encodings, access clocks and shared objects do not exist in it; clients that ask (to tune, or to display) get answers of the same shape.",
+		Tester:   "OBJECT ENCODING is compared within a type's encodings (int, embstr, raw; listpack, hashtable; intset, hashtable; listpack, skiplist); IDLETIME, REFCOUNT, MEMORY USAGE and MEMORY HELP (which lists only USAGE) by reply type; FREQ and OBJECT HELP exactly.",
+	},
+	{
 		ID:       "re-add-is-a-write",
 		Commands: []string{"SADD", "ZADD", "ZINCRBY", "WATCH"},
 		What:     "SADD of a member a set already holds, and ZADD of a member with the score it already has, write the key, so a WATCH of it aborts the transaction; Redis, which changes nothing, does not count it as a write.",

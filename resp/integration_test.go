@@ -700,7 +700,7 @@ func TestConnectionCommands(t *testing.T) {
 	if !ok || getDocs["group"] != "string" || getDocs["since"] != "1.0.0" || getDocs["summary"] == "" {
 		t.Fatalf("COMMAND DOCS get = %#v", docs)
 	}
-	expect(t, c, []interface{}{"get", "getdel", "getex", "getrange", "getset"}, "COMMAND", "LIST", "FILTERBY", "PATTERN", "get*")
+	expect(t, c, []interface{}{"get", "getbit", "getdel", "getex", "getrange", "getset"}, "COMMAND", "LIST", "FILTERBY", "PATTERN", "get*")
 }
 
 // stripClock drops CLIENT LIST's age and idle fields, which tick.

@@ -51,13 +51,31 @@ func TestHashesConvergeAcrossACut(t *testing.T) {
 	for seed := range uint64(10) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			simcluster.Run(t, func(t *testing.T) {
-				hashesAcrossACut(t, seed)
+				hashesAcrossACut(t, seed, hashModel)
 			})
 		})
 	}
 }
 
-func hashesAcrossACut(t *testing.T, seed uint64) {
+// collectionModel is how the model test of a cut writes and reads one
+// collection type: a hash (field, value), or a sorted set (member, score).
+type collectionModel struct {
+	set   func(field, value string) []any
+	del   func(field string) []any
+	incr  func(field string, d int64) []any
+	read  func(t *testing.T, n *simcluster.Node) map[string]string
+	value func(side, step int) string // a value a write sets
+}
+
+var hashModel = collectionModel{
+	set:   func(f, v string) []any { return []any{"HSET", "h", f, v} },
+	del:   func(f string) []any { return []any{"HDEL", "h", f} },
+	incr:  func(f string, d int64) []any { return []any{"HINCRBY", "h", f, d} },
+	read:  func(t *testing.T, n *simcluster.Node) map[string]string { return hgetall(t, n, "h") },
+	value: func(side, step int) string { return fmt.Sprintf("s%d-%d", side, step) },
+}
+
+func hashesAcrossACut(t *testing.T, seed uint64, model collectionModel) {
 	r := rand.New(rand.NewPCG(seed, 15))
 	c := simcluster.Start(t, 3, weakQuorums)
 	n := c.Nodes
@@ -76,9 +94,9 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 		case w.field == "":
 			err = through.Do(ctx, "DEL", "h").Err()
 		case w.remove:
-			err = through.Do(ctx, "HDEL", "h", w.field).Err()
+			err = through.Do(ctx, model.del(w.field)...).Err()
 		default:
-			err = through.Do(ctx, "HSET", "h", w.field, w.value).Err()
+			err = through.Do(ctx, model.set(w.field, w.value)...).Err()
 		}
 		if err != nil {
 			t.Fatalf("%+v through %s: %v", w, through.Name(), err)
@@ -88,18 +106,18 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 		trace = append(trace, fmt.Sprintf("side %d: %+v", side, w))
 	}
 	for i, f := range fields {
-		do(-1, n[2], hashWrite{field: f, value: "v" + strconv.Itoa(i)})
+		do(-1, n[2], hashWrite{field: f, value: model.value(-1, i)})
 	}
-	if err := n[2].Do(ctx, "HINCRBY", "h", "n", 100).Err(); err != nil {
+	if err := n[2].Do(ctx, model.incr("n", 100)...).Err(); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"n": "100"}
 	for i, f := range fields {
-		want[f] = "v" + strconv.Itoa(i)
+		want[f] = model.value(-1, i)
 	}
 	for j, m := range n {
-		c.WaitFor(fmt.Sprintf("the hash on node %d", j+1), func() string {
-			if got := hgetall(t, m, "h"); !maps.Equal(got, want) {
+		c.WaitFor(fmt.Sprintf("the collection on node %d", j+1), func() string {
+			if got := model.read(t, m); !maps.Equal(got, want) {
 				return fmt.Sprintf("%v", got)
 			}
 			return ""
@@ -113,8 +131,8 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 		through := n[side] // one writer a side: each write knows its side's earlier ones
 		if r.IntN(6) == 0 {
 			d := int64(1 + r.IntN(9))
-			if err := through.Do(ctx, "HINCRBY", "h", "n", d).Err(); err != nil {
-				t.Fatalf("HINCRBY through %s: %v", through.Name(), err)
+			if err := through.Do(ctx, model.incr("n", d)...).Err(); err != nil {
+				t.Fatalf("increment through %s: %v", through.Name(), err)
 			}
 			increments += d
 			continue
@@ -122,7 +140,7 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 		w := hashWrite{field: fields[r.IntN(len(fields))]}
 		switch k := r.IntN(10); {
 		case k < 5:
-			w.value = fmt.Sprintf("s%d-%d", side, step)
+			w.value = model.value(side, step)
 		case k < 8:
 			w.remove = true
 		default:
@@ -147,8 +165,8 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 		want["n"] = strconv.FormatInt(increments, 10)
 	}
 	for j, m := range n {
-		c.WaitFor(fmt.Sprintf("node %d to read the predicted hash", j+1), func() string {
-			got := hgetall(t, m, "h")
+		c.WaitFor(fmt.Sprintf("node %d to read the predicted collection", j+1), func() string {
+			got := model.read(t, m)
 			if deleted {
 				// A counter incremented concurrently with a DEL keeps
 				// what its writer saw (docs/design.md 3.9, rule 3):
@@ -156,7 +174,7 @@ func hashesAcrossACut(t *testing.T, seed uint64) {
 				delete(got, "n")
 			}
 			if !maps.Equal(got, want) {
-				return fmt.Sprintf("HGETALL %v, the rules give %v; history:\n%s", got, want, strings.Join(trace, "\n"))
+				return fmt.Sprintf("read %v, the rules give %v; history:\n%s", got, want, strings.Join(trace, "\n"))
 			}
 			return ""
 		})

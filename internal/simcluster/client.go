@@ -151,6 +151,114 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 			return nil, err
 		}
 		return strconv.ParseInt(res.Text, 10, 64)
+	case "ZADD", "ZREM", "ZINCRBY":
+		if len(args) < 3 || name == "ZADD" && len(args)%2 != 0 || name == "ZINCRBY" && len(args) != 4 {
+			return nil, Error("ERR simcluster: wrong number of arguments for " + name)
+		}
+		o := op.Op{Code: op.ZRem, Key: []byte(args[1])}
+		switch name {
+		case "ZADD":
+			o.Code = op.ZAdd
+			for i := 2; i < len(args); i += 2 {
+				s, err := strconv.ParseFloat(args[i], 64)
+				if err != nil {
+					return nil, Error("ERR value is not a valid float")
+				}
+				o.Fields, o.Values = append(o.Fields, []byte(args[i+1])), append(o.Values, op.ScoreBytes(s))
+			}
+		case "ZINCRBY":
+			d, err := strconv.ParseFloat(args[2], 64)
+			if err != nil {
+				return nil, Error("ERR value is not a valid float")
+			}
+			o.Code, o.Fields, o.Float = op.ZIncrBy, [][]byte{[]byte(args[3])}, d
+		default:
+			for _, m := range args[2:] {
+				o.Fields = append(o.Fields, []byte(m))
+			}
+		}
+		res, err := write(o)
+		if err != nil {
+			return nil, err
+		}
+		if name == "ZINCRBY" {
+			return res.Text, nil
+		}
+		return res.N, nil
+	case "ZRANGE":
+		// Only ZRANGE key 0 -1 WITHSCORES: the whole sorted set in order.
+		if len(args) != 5 || args[2] != "0" || args[3] != "-1" || !strings.EqualFold(args[4], "withscores") {
+			return nil, Error("ERR simcluster: only ZRANGE key 0 -1 WITHSCORES")
+		}
+		hdr, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
+		if err != nil {
+			return nil, err
+		}
+		var recs map[string]version.Object
+		if found {
+			if recs, err = coord.ReadElements(ctx, []byte(args[1]), coordinator.Options{}); err != nil {
+				return nil, err
+			}
+		}
+		scores, err := op.ResolveCollection(op.TypeZSet, hdr, found, recs, coord.Now().UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		var z []op.ScoredMember
+		for m, b := range scores {
+			s, _ := op.ScoreOf(b)
+			z = append(z, op.ScoredMember{Member: []byte(m), Score: s})
+		}
+		slices.SortFunc(z, op.CompareScored)
+		out := make([]any, 0, 2*len(z))
+		for _, m := range z {
+			out = append(out, string(m.Member), op.FormatScore(m.Score))
+		}
+		return out, nil
+	case "PFADD":
+		if len(args) < 2 {
+			return nil, Error("ERR simcluster: wrong number of arguments for PFADD")
+		}
+		o := op.Op{Code: op.PFAdd, Key: []byte(args[1])}
+		for _, e := range args[2:] {
+			o.Fields = append(o.Fields, []byte(e))
+		}
+		res, err := write(o)
+		if err != nil {
+			return nil, err
+		}
+		return res.N, nil
+	case "PFCOUNT":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		o, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
+		if err != nil || !found {
+			return int64(0), err
+		}
+		v, live, err := op.Resolve(o, coord.Now().UnixMilli())
+		if err != nil || !live {
+			return int64(0), err
+		}
+		sk, err := op.DecodeHLL(v.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		return int64(sk.Count()), nil
+	case "SETBIT":
+		if err := want(4); err != nil {
+			return nil, err
+		}
+		off, err1 := strconv.ParseInt(args[2], 10, 64)
+		bit, err2 := strconv.Atoi(args[3])
+		if err1 != nil || err2 != nil || bit < 0 || bit > 1 {
+			return nil, Error("ERR bit offset or bit is not an integer or out of range")
+		}
+		res, err := write(op.Op{Code: op.SetBit, Key: []byte(args[1]), Int: off, Value: []byte{byte(bit)}, MaxValue: 1 << 20})
+		if err != nil {
+			return nil, err
+		}
+		return res.N, nil
 	case "HSET", "HDEL", "HINCRBY", "SADD", "SREM":
 		if len(args) < 3 || name == "HSET" && len(args)%2 != 0 || name == "HINCRBY" && len(args) != 4 {
 			return nil, Error("ERR simcluster: wrong number of arguments for " + name)

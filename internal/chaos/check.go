@@ -246,10 +246,10 @@ func (c *checker) checkKey(key string, r KeyRead) {
 		kind = writes[0].Kind
 	}
 	switch kind {
-	case KindHSet, KindHDel, KindSAdd, KindSRem:
+	case KindHSet, KindHDel, KindSAdd, KindSRem, KindZAdd, KindZRem:
 		c.checkHash(key, writes, r)
 		return
-	case KindHIncr:
+	case KindHIncr, KindZIncr:
 		if r.Get.Err != "" {
 			c.add(Unreadable, key, "HGET: %s", r.Get.Err)
 			return
@@ -935,9 +935,9 @@ func (c *checker) checkHash(key string, writes []Write, r KeyRead) {
 	del := map[string]Write{}
 	for _, w := range writes {
 		switch w.Kind {
-		case KindHSet, KindSAdd:
+		case KindHSet, KindSAdd, KindZAdd:
 			set[w.Field] = w
-		case KindHDel, KindSRem:
+		case KindHDel, KindSRem, KindZRem:
 			del[w.Field] = w
 		}
 	}

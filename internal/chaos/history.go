@@ -34,6 +34,14 @@ const (
 	// acknowledged. A member's value is empty.
 	KindSAdd
 	KindSRem
+	// KindZAdd and KindZRem are KindHSet and KindHDel for a sorted set: a
+	// ZADD of a member no other write names, its score the write's Value
+	// (an integer), and a ZREM of one whose ZADD was acknowledged.
+	KindZAdd
+	KindZRem
+	// KindZIncr is a ZINCRBY of 1 of member "n" of a sorted set every
+	// hash client shares: a convergent score.
+	KindZIncr
 )
 
 func (k Kind) String() string {
@@ -54,6 +62,12 @@ func (k Kind) String() string {
 		return "SADD"
 	case KindSRem:
 		return "SREM"
+	case KindZAdd:
+		return "ZADD"
+	case KindZRem:
+		return "ZREM"
+	case KindZIncr:
+		return "ZINCRBY"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -129,8 +129,9 @@ func TestPlanKeys(t *testing.T) {
 	if got := len(keysOf(cs)); got != 2*3+2*3+2+2*3 {
 		t.Fatalf("%d keys, want 20", got)
 	}
-	if kinds := kindsOf(cs); len(kinds) != 21 || kinds[hashCounter] != KindHIncr || kinds["hash:c9:k0"] != KindHSet {
-		t.Fatalf("kinds %v: want the 20 keys and the hash counter", kinds)
+	if kinds := kindsOf(cs); len(kinds) != 22 || kinds[hashCounter] != KindHIncr || kinds[zsetCounter] != KindZIncr ||
+		kinds["hash:c9:k0"] != KindHSet || kinds["sset:c9:k1"] != KindSAdd || kinds["zset:c9:k2"] != KindZAdd {
+		t.Fatalf("kinds %v: want the 20 keys and the two counters", kinds)
 	}
 	for n, want := range map[int][]int{2: {2}, 3: {3}, 4: {2, 2}, 5: {3, 2}, 6: {3, 3}, 7: {3, 2, 2}} {
 		if got := groupSizes(n); !slices.Equal(got, want) {

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -134,7 +135,7 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, "  round %2d at %6.1fs: %s (%s)\n", f.Round, f.At.Seconds(), f.Fault, state)
 	}
 	var total Tally
-	for _, k := range []Kind{KindSet, KindVSet, KindIncr, KindHSet, KindHDel, KindHIncr, KindSAdd, KindSRem} {
+	for _, k := range []Kind{KindSet, KindVSet, KindIncr, KindHSet, KindHDel, KindHIncr, KindSAdd, KindSRem, KindZAdd, KindZRem, KindZIncr} {
 		t := s.Writes[k]
 		if t.Attempts == 0 && k >= KindHSet {
 			continue
@@ -595,6 +596,7 @@ func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
 	gets := make([]*redis.StringCmd, len(keys))
 	hashes := make([]*redis.MapStringStringCmd, len(keys))
 	members := make([]*redis.StringSliceCmd, len(keys))
+	scored := make([]*redis.ZSliceCmd, len(keys))
 	for i, k := range keys {
 		prefs[i] = pipe.Do(ctx, "DYNAGO", "PREFLIST", k)
 		vgets[i] = pipe.Do(ctx, "VGET", k)
@@ -603,8 +605,14 @@ func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
 			hashes[i] = pipe.HGetAll(ctx, k)
 		case KindSAdd:
 			members[i] = pipe.SMembers(ctx, k)
+		case KindZAdd:
+			scored[i] = pipe.ZRangeWithScores(ctx, k, 0, -1)
 		case KindHIncr:
 			gets[i] = pipe.HGet(ctx, k, "n")
+		case KindZIncr:
+			cmd := redis.NewStringCmd(ctx, "ZSCORE", k, "n")
+			_ = pipe.Process(ctx, cmd)
+			gets[i] = cmd
 		default:
 			gets[i] = pipe.Get(ctx, k)
 		}
@@ -624,6 +632,16 @@ func (r *run) readAll(ctx context.Context, kinds map[string]Kind) Final {
 		if hashes[i] != nil {
 			if kr.Hash, err = hashes[i].Result(); err != nil {
 				kr.HashErr = err.Error()
+			}
+		}
+		if scored[i] != nil {
+			zs, err := scored[i].Result()
+			if err != nil {
+				kr.HashErr = err.Error()
+			}
+			kr.Hash = map[string]string{}
+			for _, z := range zs {
+				kr.Hash[fmt.Sprint(z.Member)] = strconv.FormatFloat(z.Score, 'f', -1, 64) // a member's value is its score
 			}
 		}
 		if members[i] != nil {

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"strconv"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -51,14 +52,12 @@ func plan(cfg Config) []client {
 		id++
 	}
 	for range cfg.HashClients {
-		// Half the keys hashes, half sets: they are stored alike, and
-		// held to the same rules (checkHash).
+		// A third of the keys hashes, a third sets, a third sorted
+		// sets: they are stored alike, and held to the same rules
+		// (checkHash).
 		keys := make([]string, cfg.Keys)
 		for k := range keys {
-			keys[k] = fmt.Sprintf("hash:c%d:k%d", id, k)
-			if k%2 == 1 {
-				keys[k] = fmt.Sprintf("sset:c%d:k%d", id, k)
-			}
+			keys[k] = fmt.Sprintf("%s:c%d:k%d", [...]string{"hash", "sset", "zset"}[k%3], id, k)
 		}
 		out = append(out, client{id, KindHSet, keys})
 		id++
@@ -66,8 +65,12 @@ func plan(cfg Config) []client {
 	return out
 }
 
-// hashCounter is the hash whose field "n" every hash client increments.
-const hashCounter = "hash:counter"
+// hashCounter is the hash whose field "n" every hash client increments,
+// zsetCounter the sorted set whose member "n" they all increment.
+const (
+	hashCounter = "hash:counter"
+	zsetCounter = "zset:counter"
+)
 
 // kindsOf maps every key of the workload to the kind of its writes, for
 // the final reads (a hash is read with HGETALL).
@@ -76,12 +79,16 @@ func kindsOf(clients []client) map[string]Kind {
 	for _, c := range clients {
 		for _, k := range c.keys {
 			out[k] = c.kind
-			if strings.HasPrefix(k, "sset:") {
+			switch {
+			case strings.HasPrefix(k, "sset:"):
 				out[k] = KindSAdd
+			case strings.HasPrefix(k, "zset:"):
+				out[k] = KindZAdd
 			}
 		}
 		if c.kind == KindHSet {
 			out[hashCounter] = KindHIncr
+			out[zsetCounter] = KindZIncr
 		}
 	}
 	return out
@@ -269,7 +276,9 @@ func (w *workload) op(ctx context.Context, c client, seq int, n *node, key strin
 // hashOp is one write of a hash client: mostly an HSET of a new field of
 // key (its value the field's name), sometimes an HDEL of one of the
 // client's acknowledged fields of key, sometimes an HINCRBY of the shared
-// counter field.
+// counter field; the same writes for a set (SADD, SREM) and a sorted set
+// (ZADD with the write's sequence number as the score, ZREM, and ZINCRBY
+// of the shared counter member).
 func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node, key string, rng *rand.Rand) (Write, bool) {
 	wr := Write{Client: c.id, Seq: seq, Kind: KindHSet, Key: key, Node: n.addr}
 	held := w.fields[i][key]
@@ -283,9 +292,15 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		wr.Field = fmt.Sprintf("c%d-n%d", c.id, seq)
 		wr.Value = wr.Field
 	}
-	if strings.HasPrefix(key, "sset:") && wr.Kind != KindHIncr {
+	switch {
+	case strings.HasPrefix(key, "sset:") && wr.Kind != KindHIncr:
 		// A set: the same writes, a member without a value.
 		wr.Kind, wr.Value = map[Kind]Kind{KindHSet: KindSAdd, KindHDel: KindSRem}[wr.Kind], ""
+	case strings.HasPrefix(key, "zset:") && wr.Kind == KindHIncr:
+		wr.Kind, wr.Key = KindZIncr, zsetCounter
+	case strings.HasPrefix(key, "zset:"):
+		// A sorted set: a member's value is its score.
+		wr.Kind, wr.Value = map[Kind]Kind{KindHSet: KindZAdd, KindHDel: KindZRem}[wr.Kind], strconv.Itoa(seq)
 	}
 	octx, cancel := context.WithTimeout(ctx, w.cfg.OpTimeout)
 	defer cancel()
@@ -302,6 +317,14 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		wr.Result, err = n.client.SRem(octx, wr.Key, wr.Field).Result()
 	case KindHIncr:
 		wr.Result, err = n.client.HIncrBy(octx, wr.Key, wr.Field, 1).Result()
+	case KindZAdd:
+		err = n.client.Do(octx, "ZADD", wr.Key, wr.Value, wr.Field).Err()
+	case KindZRem:
+		wr.Result, err = n.client.ZRem(octx, wr.Key, wr.Field).Result()
+	case KindZIncr:
+		var f float64
+		f, err = n.client.ZIncrBy(octx, wr.Key, 1, wr.Field).Result()
+		wr.Result = int64(f)
 	}
 	wr.End = time.Now()
 	wr.Outcome = Classify(err)
@@ -310,9 +333,9 @@ func (w *workload) hashOp(ctx context.Context, i int, c client, seq int, n *node
 		wr.Result = 0
 	}
 	switch {
-	case wr.Outcome == Acked && (wr.Kind == KindHSet || wr.Kind == KindSAdd):
+	case wr.Outcome == Acked && (wr.Kind == KindHSet || wr.Kind == KindSAdd || wr.Kind == KindZAdd):
 		w.fields[i][key] = append(held, wr.Field)
-	case (wr.Kind == KindHDel || wr.Kind == KindSRem) && wr.Outcome != Failed:
+	case (wr.Kind == KindHDel || wr.Kind == KindSRem || wr.Kind == KindZRem) && wr.Outcome != Failed:
 		// An indeterminate HDEL may apply: the field is not deleted
 		// twice, so its fate stays the HDEL's.
 		w.fields[i][key] = slices.DeleteFunc(held, func(f string) bool { return f == wr.Field })

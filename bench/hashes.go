@@ -11,16 +11,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// HashScenario measures hashes and sets on each target, compared with the
-// first (redis-server at equal durability):
+// HashScenario measures hashes, sets and sorted sets on each target,
+// compared with the first (redis-server at equal durability):
 //
 //   - HSET and HGET of a random field of a random hash, SADD and SISMEMBER
-//     of a random member of a random set, at every pipeline depth, with the
-//     throughput scenario's requests;
+//     of a random member of a random set, ZADD, ZRANGE (ten members from a
+//     random score) and ZRANK of a random member of a random sorted set, at
+//     every pipeline depth, with the throughput scenario's requests;
 //   - HSET and HGET of random fields of one hash of each of HashSizes
-//     fields, unpipelined. Each field of a Dynago hash is a record of its
-//     own, so these must not slow down as the hash grows: the note gives
-//     Dynago's slowest size against its fastest.
+//     fields, and ZADD, ZRANGE and ZRANK on one sorted set of each size,
+//     unpipelined. Each field or member of a Dynago collection is a record
+//     of its own, so writes must not slow down as it grows: the note gives
+//     Dynago's slowest size against its fastest. Dynago's ZRANGE and ZRANK
+//     read the whole set (there is no score index yet), so they run fewer
+//     requests on a large set: HashRequests * 100 / size, at least 10;
+//   - the resident memory of each target after the hash of the largest
+//     size was filled (the note).
 func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 	return Scenario{
 		Name:    "hashes",
@@ -33,11 +39,14 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 				"HGET":      {"HGET", "hash:__rand_int__", "f:__rand_int__"},
 				"SADD":      {"SADD", "set:__rand_int__", "m:__rand_int__"},
 				"SISMEMBER": {"SISMEMBER", "set:__rand_int__", "m:__rand_int__"},
+				"ZADD":      {"ZADD", "zset:__rand_int__", "__rand_int__", "m:__rand_int__"},
+				"ZRANGE":    {"ZRANGE", "zset:__rand_int__", "__rand_int__", "+inf", "BYSCORE", "LIMIT", "0", "10"},
+				"ZRANK":     {"ZRANK", "zset:__rand_int__", "m:__rand_int__"},
 			}
 			rep.Keyspaces = map[string]int{}
 			eps := targetEndpoints(ts)
 			hc := cfg
-			hc.Tests = []string{"HSET", "HGET", "SADD", "SISMEMBER"}
+			hc.Tests = []string{"HSET", "HGET", "SADD", "SISMEMBER", "ZADD", "ZRANGE", "ZRANK"}
 			err := runRounds(ctx, env, hc, cfg.RequestsFor, eps, rep)
 
 			var sizeTests []string
@@ -59,20 +68,97 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 				rep.Keyspaces[set], rep.Keyspaces[get] = n, n
 				sizeTests = append(sizeTests, set, get)
 			}
+			var rss []string
+			for _, t := range ts {
+				if b, rerr := t.RSS(); rerr == nil {
+					rss = append(rss, fmt.Sprintf("%s %.1f MiB", t.Name, mib(b)))
+				}
+			}
 			sc := cfg
 			sc.Tests, sc.Pipelines = sizeTests, []int{1}
 			err = errors.Join(err, runRounds(ctx, env, sc, func(int) int { return cfg.HashRequests }, eps, rep))
+			err = errors.Join(err, zsetSizes(ctx, env, cfg, ts, eps, rep))
 			rep.Note = hashFlatness(rep, ts[len(ts)-1].Name, cfg.HashSizes)
+			if len(rss) > 0 {
+				rep.Note += fmt.Sprintf("; resident memory after the hash of %d fields: %s", cfg.HashSizes[len(cfg.HashSizes)-1], strings.Join(rss, ", "))
+			}
 			return rep, err
 		},
 	}
 }
 
-// hashFlatness says how much slower target's HSET and HGET were on the
-// largest hash than on the fastest size.
+// zsetSizes fills one sorted set of each of cfg.HashSizes members on each
+// target and runs ZADD, ZRANGE and ZRANK on it, unpipelined.
+func zsetSizes(ctx context.Context, env *Env, cfg Config, ts []*Target, eps []endpoint, rep *ThroughputReport) error {
+	var err error
+	for _, n := range cfg.HashSizes {
+		key := "bigz:" + strconv.Itoa(n)
+		for _, t := range ts {
+			if ctx.Err() != nil {
+				return errors.Join(err, ctx.Err())
+			}
+			start := time.Now()
+			if ferr := fillZSet(ctx, t.Addrs()[0], key, n); ferr != nil {
+				return errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
+			}
+			env.Logf("%s: %s filled with %d members in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
+		}
+		size := strconv.Itoa(n)
+		rep.Commands["ZADD@"+size] = []string{"ZADD", key, "__rand_int__", "m:__rand_int__"}
+		rep.Commands["ZRANGE@"+size] = []string{"ZRANGE", key, "__rand_int__", "+inf", "BYSCORE", "LIMIT", "0", "10"}
+		rep.Commands["ZRANK@"+size] = []string{"ZRANK", key, "m:__rand_int__"}
+		sc := cfg
+		sc.Pipelines = []int{1}
+		for _, test := range []string{"ZADD@" + size, "ZRANGE@" + size, "ZRANK@" + size} {
+			rep.Keyspaces[test] = n
+		}
+		sc.Tests = []string{"ZADD@" + size}
+		err = errors.Join(err, runRounds(ctx, env, sc, func(int) int { return cfg.HashRequests }, eps, rep))
+		reads := max(10, min(cfg.HashRequests, cfg.HashRequests*100/n))
+		sc.Tests = []string{"ZRANGE@" + size, "ZRANK@" + size}
+		err = errors.Join(err, runRounds(ctx, env, sc, func(int) int { return reads }, eps, rep))
+	}
+	return err
+}
+
+// fillZSet gives the sorted set key the members m:0 .. m:n-1 (as
+// redis-benchmark's m:__rand_int__ writes them), member i with score i,
+// 100 members per ZADD, and checks the count.
+func fillZSet(ctx context.Context, addr, key string, n int) error {
+	c := newLoadClient(addr, 8, 30*time.Second)
+	defer c.Close()
+	const perCommand, perPipeline = 100, 50
+	if err := c.Del(ctx, key).Err(); err != nil {
+		return err
+	}
+	for lo := 0; lo < n; lo += perCommand * perPipeline {
+		pipe := c.Pipeline()
+		for cmd := lo; cmd < min(n, lo+perCommand*perPipeline); cmd += perCommand {
+			args := []any{"ZADD", key}
+			for i := cmd; i < min(n, cmd+perCommand); i++ {
+				args = append(args, i, fmt.Sprintf("m:%012d", i))
+			}
+			pipe.Do(ctx, args...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	got, err := c.ZCard(ctx, key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	if got != int64(n) {
+		return fmt.Errorf("ZCARD %s = %d after writing %d members", key, got, n)
+	}
+	return nil
+}
+
+// hashFlatness says how much slower target's HSET, HGET, ZADD, ZRANGE and
+// ZRANK were on the largest collection than on the fastest size.
 func hashFlatness(rep *ThroughputReport, target string, sizes []int) string {
 	var parts []string
-	for _, op := range []string{"HSET", "HGET"} {
+	for _, op := range []string{"HSET", "HGET", "ZADD", "ZRANGE", "ZRANK"} {
 		var rates []float64
 		for _, n := range sizes {
 			for _, r := range rep.Rows {
@@ -93,7 +179,7 @@ func hashFlatness(rep *ThroughputReport, target string, sizes []int) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return target + " at one hash of each size (flat within 1.5x is the target): " + strings.Join(parts, ", ")
+	return target + " at one collection of each size (flat within 1.5x is the target): " + strings.Join(parts, ", ")
 }
 
 // fillHash gives the hash key the fields f:0 .. f:n-1 (the names the

@@ -98,9 +98,9 @@ func (n *simNode) store(rec string, ch Change, dot version.Dot, at int64) {
 func (n *simNode) do(t *testing.T, o *Op, at int64) (Result, error) {
 	var fields []string
 	switch o.Code {
-	case Del, SPop:
+	case Del, SPop, ZRemRange:
 		fields = n.fieldsHeld()
-	case SStore:
+	case SStore, ZStore:
 		fields = n.fieldsHeld()
 		for _, f := range o.HashFields() {
 			if !slices.Contains(fields, string(f)) {
@@ -130,9 +130,14 @@ func (n *simNode) do(t *testing.T, o *Op, at int64) (Result, error) {
 		if ch, res, err = o.ApplyPop(&st, names); err != nil {
 			return res, err
 		}
-	case SStore:
+	case SStore, ZStore:
 		var err error
 		if ch, res, err = o.ApplyStore(&st, names); err != nil {
+			return res, err
+		}
+	case ZRemRange:
+		var err error
+		if ch, res, err = o.ApplyZRange(&st, names); err != nil {
 			return res, err
 		}
 	default:

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/dynago/dynago/bitmap"
 	"github.com/dynago/dynago/internal/difftest"
-	"github.com/dynago/dynago/internal/ports"
 )
 
 // maxBytes is the reference server's proto-max-bulk-len: its smallest
@@ -77,22 +74,7 @@ func TestDifferential(t *testing.T) {
 // Without one installed the test is skipped, unless CI is set.
 func startRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but redis-server is missing: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	port, err := ports.New(uint64(os.Getpid())).Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := difftest.StartRedis(bin, t.TempDir(), port, "--proto-max-bulk-len", strconv.Itoa(maxBytes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	srv := difftest.ForTest(t, "--proto-max-bulk-len", strconv.Itoa(maxBytes))
 	// RESP2, as LCS IDX answers a flat array there; no retries, which
 	// could apply a write twice.
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 2, MaxRetries: -1, DisableIdentity: true})

@@ -291,24 +291,9 @@ func cmdHVals(c *client, args [][]byte) {
 // rules: a positive count returns distinct fields (at most all of them), a
 // negative one may repeat them.
 func cmdHRandField(c *client, args [][]byte) {
-	count, withCount := int64(1), len(args) >= 3
-	if withCount {
-		n, ok := parseInt(args[2])
-		switch {
-		case !ok:
-			c.writeError(errNotInteger)
-			return
-		case n == math.MinInt64:
-			c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-			return
-		case len(args) > 4 || len(args) == 4 && !eq(args[3], "withvalues"):
-			c.writeError(errSyntax)
-			return
-		case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2), n < -maxRandomRepeats:
-			c.writeError("ERR value is out of range")
-			return
-		}
-		count = n
+	count, withCount, ok := c.randomCount(args, "withvalues")
+	if !ok {
+		return
 	}
 	withValues := len(args) == 4
 	fields, ok := c.readHash(args[1])
@@ -404,6 +389,31 @@ func beyondFloat64(b []byte) bool {
 	_, err := strconv.ParseFloat(string(b), 64)
 	var ne *strconv.NumError
 	return errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)
+}
+
+// randomCount parses the count and option of HRANDFIELD key [count
+// [WITHVALUES]] and ZRANDMEMBER key [count [WITHSCORES]] (option names the
+// one each takes), with Redis's errors written.
+func (c *client) randomCount(args [][]byte, option string) (count int64, given, ok bool) {
+	if len(args) < 3 {
+		return 1, false, true
+	}
+	n, ok := parseInt(args[2])
+	switch {
+	case !ok:
+		c.writeError(errNotInteger)
+		return 0, false, false
+	case n == math.MinInt64:
+		c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return 0, false, false
+	case len(args) > 4 || len(args) == 4 && !eq(args[3], option):
+		c.writeError(errSyntax)
+		return 0, false, false
+	case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2), n < -maxRandomRepeats:
+		c.writeError("ERR value is out of range")
+		return 0, false, false
+	}
+	return n, true, true
 }
 
 // maxRandomRepeats bounds the count of HRANDFIELD and SRANDMEMBER with

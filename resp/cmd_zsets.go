@@ -408,34 +408,53 @@ func cmdZRange(c *client, args [][]byte) {
 		return
 	}
 	if picked, ok := c.selectRange(args[1], r); ok {
-		c.writeScored(picked, withScores)
+		c.writeScored(picked, scoresIf(withScores))
 	}
 }
 
-// writeScored answers members, with their scores: RESP2 flat, RESP3 as
-// pairs.
-func (c *client) writeScored(ms []op.ScoredMember, withScores bool) {
-	if !withScores {
-		c.writeArray(len(ms))
-		for _, m := range ms {
-			c.writeBulk(m.Member)
+// scoredForm is how a reply lists sorted-set members.
+type scoredForm uint8
+
+const (
+	membersOnly scoredForm = iota
+	withScores             // member, score, ... in RESP2; [member, score] pairs in RESP3
+	flatScores             // member, score, ... in either protocol
+	pairedScores           // [member, score] pairs in either protocol
+)
+
+// writeScored answers members in form.
+func (c *client) writeScored(ms []op.ScoredMember, form scoredForm) {
+	if form == withScores {
+		form = flatScores
+		if c.proto == 3 {
+			form = pairedScores
 		}
-		return
 	}
-	if c.proto == 3 {
+	switch form {
+	case membersOnly:
 		c.writeArray(len(ms))
-		for _, m := range ms {
+	case flatScores:
+		c.writeArray(2 * len(ms))
+	default:
+		c.writeArray(len(ms))
+	}
+	for _, m := range ms {
+		if form == pairedScores {
 			c.writeArray(2)
-			c.writeBulk(m.Member)
+		}
+		c.writeBulk(m.Member)
+		if form != membersOnly {
 			c.writeScore(m.Score)
 		}
-		return
 	}
-	c.writeArray(2 * len(ms))
-	for _, m := range ms {
-		c.writeBulk(m.Member)
-		c.writeScore(m.Score)
+}
+
+// scoresIf is withScores when asked for, membersOnly otherwise.
+func scoresIf(asked bool) scoredForm {
+	if asked {
+		return withScores
 	}
+	return membersOnly
 }
 
 // cmdZRangeStore is ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV]
@@ -529,15 +548,10 @@ func cmdZPop(c *client, args [][]byte) {
 		return
 	}
 	if len(args) == 3 {
-		c.writeScored(popped, true)
+		c.writeScored(popped, withScores)
 		return
 	}
-	// Without a count: one flat pair, in either protocol.
-	c.writeArray(2 * len(popped))
-	for _, m := range popped {
-		c.writeBulk(m.Member)
-		c.writeScore(m.Score)
-	}
+	c.writeScored(popped, flatScores) // (one member: a flat pair, in either protocol)
 }
 
 // cmdZMPop is ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: it pops
@@ -574,12 +588,7 @@ func cmdZMPop(c *client, args [][]byte) {
 		}
 		c.writeArray(2)
 		c.writeBulk(k)
-		c.writeArray(len(popped))
-		for _, m := range popped {
-			c.writeArray(2)
-			c.writeBulk(m.Member)
-			c.writeScore(m.Score)
-		}
+		c.writeScored(popped, pairedScores)
 		return
 	}
 	c.writeNullArray()
@@ -645,24 +654,9 @@ func cmdZRemRange(c *client, args [][]byte) {
 // cmdZRandMember is ZRANDMEMBER key [count [WITHSCORES]], with HRANDFIELD's
 // rules.
 func cmdZRandMember(c *client, args [][]byte) {
-	count, withCount := int64(1), len(args) >= 3
-	if withCount {
-		n, ok := parseInt(args[2])
-		switch {
-		case !ok:
-			c.writeError(errNotInteger)
-			return
-		case n == math.MinInt64:
-			c.writeError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-			return
-		case len(args) > 4 || len(args) == 4 && !eq(args[3], "withscores"):
-			c.writeError(errSyntax)
-			return
-		case len(args) == 4 && (n < -math.MaxInt64/2 || n > math.MaxInt64/2), n < -maxRandomRepeats:
-			c.writeError("ERR value is out of range")
-			return
-		}
-		count = n
+	count, withCount, ok := c.randomCount(args, "withscores")
+	if !ok {
+		return
 	}
 	z, ok := c.readZSet(args[1])
 	if !ok {
@@ -676,7 +670,7 @@ func cmdZRandMember(c *client, args [][]byte) {
 		c.writeBulk(z[rand.IntN(len(z))].Member)
 		return
 	}
-	c.writeScored(randomPick(z, count), len(args) == 4)
+	c.writeScored(randomPick(z, count), scoresIf(len(args) == 4))
 }
 
 func cmdZScan(c *client, args [][]byte) { scanCollection(c, args, op.TypeZSet) }
@@ -762,7 +756,7 @@ func cmdZCombine(c *client, args [][]byte) {
 	case q.store:
 		c.storeZSet(args[1], out)
 	default:
-		c.writeScored(out, q.withScores)
+		c.writeScored(out, scoresIf(q.withScores))
 	}
 }
 

@@ -40,7 +40,7 @@ func clusterKeys(rng *rand.Rand, n int) []string {
 // arguments. It then checks that COUNTKEYSINSLOT and GETKEYSINSLOT on a
 // Dynago node find exactly the keys that Redis puts in each slot.
 func TestClusterCommandsMatchRedis(t *testing.T) {
-	r := startRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	r := ForTest(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
 	node := testserver.Start(t)
 	rc, err := dial(r.Addr, 10*time.Second)
 	if err != nil {

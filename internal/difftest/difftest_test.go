@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -260,25 +259,6 @@ func TestSpecsCoverCommandTable(t *testing.T) {
 	}
 }
 
-// startRedis starts a reference redis-server for a test. Without one
-// installed the test is skipped, unless the CI environment variable is set.
-func startRedis(t *testing.T, extra ...string) *RedisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but redis-server is missing: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	r, err := StartRedis(bin, t.TempDir(), testserver.FreePort(t), extra...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Stop)
-	return r
-}
-
 // TestDifferential is the bounded run of make test: seeds × commands on a
 // real redis-server and an in-process Dynago node; any mismatch that
 // Intended does not explain fails it, printed shrunk with its seed.
@@ -298,7 +278,7 @@ func TestDifferential(t *testing.T) {
 	for lane := range lanes {
 		running.Go(func() {
 			t.Run(fmt.Sprintf("lane%d", lane), func(t *testing.T) {
-				r := startRedis(t)
+				r := ForTest(t)
 				node := testserver.Start(t)
 				var log bytes.Buffer
 				runner := New(Config{Redis: r.Addr, Dynago: node.Addr(), Log: &log})
@@ -328,7 +308,7 @@ func TestDifferential(t *testing.T) {
 // reply. The runner must find it and shrink it to a few commands ending in
 // that GETRANGE.
 func TestRunnerFindsAndShrinksAMismatch(t *testing.T) {
-	ref, other := startRedis(t), startRedis(t)
+	ref, other := ForTest(t), ForTest(t)
 	for _, r := range []*RedisServer{ref, other} { // as Prepare would: no 512 MB strings
 		c, err := dial(r.Addr, 10*time.Second)
 		if err != nil {

@@ -137,44 +137,51 @@ func compareHGetAll(_ *session, _ Cmd, r, d Reply) (bool, string) {
 // count as Redis's, every field one the hash holds (with its value),
 // distinct when the count is positive.
 func compareHRandField(s *session, c Cmd, r, d Reply) (bool, string) {
+	return compareRandomPairs(s, c, r, d, Cmd{"HGETALL", c[1]})
+}
+
+// compareRandomPairs is compareHRandField and compareZRandMember: all reads
+// the whole collection from Dynago as name, value pairs.
+func compareRandomPairs(s *session, c Cmd, r, d Reply, all Cmd) (bool, string) {
 	if decided, ok, why := sameRandomShape(r, d); decided {
 		return ok, why
 	}
-	all, err := s.probeD.must("HGETALL", c[1])
+	whole, err := s.probeD.must(all...)
 	if err != nil {
 		return false, err.Error()
 	}
 	held := map[string]string{}
-	for i := 0; i+1 < len(all.Elems); i += 2 {
-		held[all.Elems[i].Str] = all.Elems[i+1].Str
+	for i := 0; i+1 < len(whole.Elems); i += 2 {
+		held[whole.Elems[i].Str] = whole.Elems[i+1].Str
 	}
+	name := strings.ToUpper(c.Name())
 	if d.Type == '$' {
 		_, ok := held[d.Str]
-		return ok, "HRANDFIELD answered a field the hash does not hold"
+		return ok, name + " answered an element the key does not hold"
 	}
 	withValues := len(c) == 4
 	var picked []string
 	for i := 0; i < len(d.Elems); i++ {
 		e := d.Elems[i]
-		name, value := e.Str, ""
+		elem, value := e.Str, ""
 		switch {
-		case e.Type == '*' && len(e.Elems) == 2:
-			name, value = e.Elems[0].Str, e.Elems[1].Str
+		case e.Type == '*' && len(e.Elems) == 2: // RESP3: pairs
+			elem, value = e.Elems[0].Str, e.Elems[1].Str
 		case withValues && i+1 < len(d.Elems):
 			value = d.Elems[i+1].Str
 			i++
 		}
-		v, ok := held[name]
+		v, ok := held[elem]
 		if !ok || withValues && v != value {
-			return false, fmt.Sprintf("HRANDFIELD answered %q=%q, not in the hash", name, value)
+			return false, fmt.Sprintf("%s answered %q=%q, not in the key", name, elem, value)
 		}
-		picked = append(picked, name)
+		picked = append(picked, elem)
 	}
 	if !strings.HasPrefix(c[2], "-") {
 		sorted := slices.Clone(picked)
 		slices.Sort(sorted)
 		if len(slices.Compact(sorted)) != len(picked) {
-			return false, "HRANDFIELD with a positive count repeated a field"
+			return false, name + " with a positive count repeated an element"
 		}
 	}
 	return true, ""

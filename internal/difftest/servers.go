@@ -8,7 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"testing"
 	"time"
+
+	"github.com/dynago/dynago/internal/ports"
 )
 
 // RedisServer is a reference redis-server started by the tester.
@@ -75,6 +78,32 @@ func ping(addr string) error {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
+}
+
+// ForTest starts a reference redis-server for a test, without persistence,
+// on a free loopback port, in the test's temporary directory; it is stopped
+// when the test ends. extra are further redis-server options. Without
+// redis-server installed the test is skipped, unless the CI environment
+// variable is set.
+func ForTest(t testing.TB, extra ...string) *RedisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but redis-server is missing: %v", err)
+		}
+		t.Skipf("redis-server not installed: %v", err)
+	}
+	port, err := ports.Shared().Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := StartRedis(bin, t.TempDir(), port, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
 }
 
 // Stop kills the server and waits for it to exit.

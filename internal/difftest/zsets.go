@@ -1,7 +1,6 @@
 package difftest
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -246,47 +245,10 @@ func compareZIncrBy(s *session, c Cmd, r, d Reply) (bool, string) {
 	})
 }
 
-// compareZRandMember checks the shape of a random pick: the same type and
-// count as Redis's, every member one the set holds (with its score),
-// distinct when the count is positive.
+// compareZRandMember is compareHRandField for a sorted set, its members'
+// values their scores.
 func compareZRandMember(s *session, c Cmd, r, d Reply) (bool, string) {
-	if decided, ok, why := sameRandomShape(r, d); decided {
-		return ok, why
-	}
-	all, err := s.probeD.must("ZRANGE", c[1], "0", "-1", "WITHSCORES")
-	if err != nil {
-		return false, err.Error()
-	}
-	held := map[string]string{}
-	for i := 0; i+1 < len(all.Elems); i += 2 {
-		held[all.Elems[i].Str] = all.Elems[i+1].Str
-	}
-	if d.Type == '$' {
-		_, ok := held[d.Str]
-		return ok, "ZRANDMEMBER answered a member the set does not hold"
-	}
-	withScores := len(c) == 4
-	seen := map[string]bool{}
-	for i := 0; i < len(d.Elems); i++ {
-		e := d.Elems[i]
-		name, score := e.Str, ""
-		switch {
-		case e.Type == '*' && len(e.Elems) == 2: // RESP3: pairs
-			name, score = e.Elems[0].Str, e.Elems[1].Str
-		case withScores && i+1 < len(d.Elems):
-			score = d.Elems[i+1].Str
-			i++
-		}
-		v, ok := held[name]
-		if !ok || withScores && v != score {
-			return false, fmt.Sprintf("ZRANDMEMBER answered %q (%q), not in the set", name, score)
-		}
-		if seen[name] && !strings.HasPrefix(c[2], "-") {
-			return false, "ZRANDMEMBER with a positive count repeated a member"
-		}
-		seen[name] = true
-	}
-	return true, ""
+	return compareRandomPairs(s, c, r, d, Cmd{"ZRANGE", c[1], "0", "-1", "WITHSCORES"})
 }
 
 // compareZScan is compareHScan for a sorted set.

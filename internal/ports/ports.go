@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // lowest is the lowest port handed out: well above the well-known ports and
@@ -43,6 +44,14 @@ func New(seed uint64) *Allocator {
 		high:  EphemeralLow(),
 	}
 }
+
+// shared is the allocator every test server of a process draws from.
+var shared = sync.OnceValue(func() *Allocator { return New(uint64(time.Now().UnixNano())) })
+
+// Shared returns the process's one allocator for the servers its tests
+// start: allocators of their own in one process could hand out the same
+// free port twice.
+func Shared() *Allocator { return shared() }
 
 // EphemeralLow is the first port of the kernel's ephemeral range (32768 when
 // it cannot be read).

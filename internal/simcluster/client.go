@@ -190,17 +190,7 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 		if len(args) != 5 || args[2] != "0" || args[3] != "-1" || !strings.EqualFold(args[4], "withscores") {
 			return nil, Error("ERR simcluster: only ZRANGE key 0 -1 WITHSCORES")
 		}
-		hdr, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
-		if err != nil {
-			return nil, err
-		}
-		var recs map[string]version.Object
-		if found {
-			if recs, err = coord.ReadElements(ctx, []byte(args[1]), coordinator.Options{}); err != nil {
-				return nil, err
-			}
-		}
-		scores, err := op.ResolveCollection(op.TypeZSet, hdr, found, recs, coord.Now().UnixMilli())
+		scores, err := readCollection(ctx, coord, op.TypeZSet, args[1])
 		if err != nil {
 			return nil, err
 		}
@@ -305,17 +295,7 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 		if name == "SMEMBERS" {
 			typ = op.TypeSet
 		}
-		hdr, found, err := coord.Read(ctx, []byte(args[1]), coordinator.Options{})
-		if err != nil {
-			return nil, err
-		}
-		var recs map[string]version.Object
-		if found {
-			if recs, err = coord.ReadElements(ctx, []byte(args[1]), coordinator.Options{}); err != nil {
-				return nil, err
-			}
-		}
-		fields, err := op.ResolveCollection(typ, hdr, found, recs, coord.Now().UnixMilli())
+		fields, err := readCollection(ctx, coord, typ, args[1])
 		if err != nil {
 			return nil, err
 		}
@@ -441,4 +421,20 @@ func strs(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// readCollection reads key's whole hash, set or sorted set (typ) at quorum,
+// resolved to its live elements.
+func readCollection(ctx context.Context, coord *coordinator.Coordinator, typ op.Type, key string) (map[string][]byte, error) {
+	hdr, found, err := coord.Read(ctx, []byte(key), coordinator.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var recs map[string]version.Object
+	if found {
+		if recs, err = coord.ReadElements(ctx, []byte(key), coordinator.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	return op.ResolveCollection(typ, hdr, found, recs, coord.Now().UnixMilli())
 }

@@ -141,7 +141,7 @@ type Process struct {
 }
 
 // testPorts hands out the ports of the test servers of this process.
-var testPorts = ports.New(uint64(time.Now().UnixNano()))
+var testPorts = ports.Shared()
 
 // FreePort returns a loopback port that was free a moment ago and is handed
 // out once in this process. It lies below the kernel's ephemeral range, so

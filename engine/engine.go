@@ -780,9 +780,11 @@ func (e *Engine) SweepExpired(limit int) (int, error) {
 	}
 	removed := 0
 	for _, ik := range due {
+		collection := int64(-1) // the expiry of a collection's header removed, if one was
 		_, err := e.Update(ik[9:], func(cur version.Object, found bool) (version.Object, bool, error) {
 			if found && len(cur.Live(now)) == 0 {
 				removed++
+				collection = headerExpiry(cur)
 				return version.Object{}, true, nil // also removes the index entry
 			}
 			// The key was rewritten or removed since this entry was made.
@@ -791,11 +793,79 @@ func (e *Engine) SweepExpired(limit int) (int, error) {
 			}
 			return cur, false, e.db.Delete(ik, pebble.NoSync)
 		})
+		if err == nil && collection >= 0 {
+			err = e.collectElements(ik[9:], collection)
+		}
 		if err != nil {
 			return removed, err
 		}
 	}
 	return removed, nil
+}
+
+// headerExpiry returns the expiry of o when it is a collection's header
+// (every sibling a hash's, a set's or a sorted set's; docs/design.md 3.9):
+// the latest of its siblings', -1 when o is not a header.
+func headerExpiry(o version.Object) int64 {
+	expiry := int64(-1)
+	for _, s := range o.Siblings {
+		switch s.Kind {
+		case version.KindHash, version.KindSet, version.KindZSet:
+			expiry = max(expiry, s.Expiry)
+		default:
+			return -1
+		}
+	}
+	return expiry
+}
+
+// collectElements removes the element records of key, a collection whose
+// header the sweep removed as expired at expiry (unix ms), that no write
+// made after the expiry touched: its fields, members or scores, which no
+// read can see any more. A record written since (a new collection's, whose
+// header has not reached this node yet) stays. Another replica that holds
+// a later version of the header (a PERSIST this one has not seen) keeps
+// its records, and anti-entropy brings them back here.
+func (e *Engine) collectElements(key []byte, expiry int64) error {
+	var stale [][]byte
+	var after []byte
+	for {
+		more, err := e.Elements(key, after, 1024, func(ek []byte, o version.Object) {
+			after = ek
+			if writtenBy(o, expiry) {
+				stale = append(stale, ek)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+	for _, ek := range stale {
+		_, err := e.Update(ek, func(cur version.Object, found bool) (version.Object, bool, error) {
+			if !found || !writtenBy(cur, expiry) {
+				return cur, false, nil
+			}
+			return version.Object{}, true, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writtenBy reports whether every version of o was written before the
+// instant expiry (unix ms).
+func writtenBy(o version.Object, expiry int64) bool {
+	for _, s := range o.Siblings {
+		if s.Time >= expiry*int64(time.Millisecond) {
+			return false
+		}
+	}
+	return true
 }
 
 // quietLogger keeps Pebble's informational chatter out of the node's log

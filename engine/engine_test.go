@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dynago/dynago/antientropy"
+	"github.com/dynago/dynago/partition"
 	"github.com/dynago/dynago/version"
 )
 
@@ -465,5 +467,51 @@ func TestCloseWaitsForCallsInProgress(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSweepCollectsAnExpiredCollectionsElements: when the sweep removes an
+// expired collection's header, the collection's element records written
+// before its expiry go with it; one written after (a new collection's,
+// whose header is not here yet) stays, and a string's sweep touches no
+// element record.
+func TestSweepCollectsAnExpiredCollectionsElements(t *testing.T) {
+	clock := &fakeClock{}
+	clock.ms.Store(1_000_000)
+	e := open(t, t.TempDir(), func(c *Config) { c.Now = clock.now })
+	write := func(key []byte, counter uint64, kind version.Kind, at time.Duration, expiry int64) {
+		t.Helper()
+		_, err := e.Update(key, func(cur version.Object, found bool) (version.Object, bool, error) {
+			dot := version.Dot{Actor: actor, Counter: counter}
+			return cur.Update(cur.Clock, dot, &version.Sibling{Time: int64(at), Expiry: expiry, Kind: kind, Value: []byte("x")}), true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+	h, s := []byte("h"), []byte("s")
+	write(h, 1, version.KindHash, ms(999_000), 1_000_500)
+	write(partition.ElementKey(nil, h, []byte("old1")), 2, version.KindField, ms(999_000), 0)
+	write(partition.ElementKey(nil, h, []byte("old2")), 3, version.KindField, ms(1_000_100), 0)
+	write(partition.ElementKey(nil, h, []byte("new")), 4, version.KindField, ms(1_000_700), 0)
+	write(s, 5, version.KindBytes, ms(999_000), 1_000_500)
+	write(partition.ElementKey(nil, s, []byte("f")), 6, version.KindField, ms(999_000), 0)
+
+	clock.ms.Store(1_000_800)
+	if n, err := e.SweepExpired(100); err != nil || n != 2 {
+		t.Fatalf("sweep removed %d keys (err %v), want the header and the string", n, err)
+	}
+	var left []string
+	for _, key := range [][]byte{h, s} {
+		if _, err := e.Elements(key, nil, 100, func(ek []byte, _ version.Object) {
+			_, el, _ := partition.SplitElementKey(ek)
+			left = append(left, string(key)+"/"+string(el))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"h/new", "s/f"}; !slices.Equal(left, want) {
+		t.Fatalf("element records left %v, want %v", left, want)
 	}
 }

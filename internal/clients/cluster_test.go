@@ -147,8 +147,20 @@ func TestClusterClients(t *testing.T) {
 				t.Fatalf("HGETALL go:session through %v: %v, %v", c.Options().Addrs, h, err)
 			}
 		}
+		// A sorted set, likewise.
+		if err := cc.ZAdd(ctx, "go:board", redis.Z{Score: 10, Member: "ada"}, redis.Z{Score: 7, Member: "bob"}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cc.ZIncrBy(ctx, "go:board", 5, "bob").Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*redis.ClusterClient{cc, ro} {
+			if z, err := c.ZRangeWithScores(ctx, "go:board", 0, -1).Result(); err != nil || fmt.Sprint(z) != "[{10 ada} {12 bob}]" {
+				t.Fatalf("ZRANGE go:board through %v: %v, %v", c.Options().Addrs, z, err)
+			}
+		}
 		if n := routed(t, addrs) - before; n > 0 {
-			t.Errorf("%d of go-redis's 909 commands reached a node holding no replica of their key", n)
+			t.Errorf("%d of go-redis's 913 commands reached a node holding no replica of their key", n)
 		}
 	})
 
@@ -236,10 +248,10 @@ func TestClusterClients(t *testing.T) {
 	t.Logf("%d writes acknowledged before the kill, %d with the node down", before, ackedSoFar()-before)
 
 	t.Run("redis-py with a node down", func(t *testing.T) {
-		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash tags share a slot", "hash"}, py, filepath.Join("python", "cluster.py"), "py")
+		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash tags share a slot", "hash", "sorted set", "hyperloglog and bitmap"}, py, filepath.Join("python", "cluster.py"), "py")
 	})
 	t.Run("ioredis with a node down", func(t *testing.T) {
-		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash"}, js, filepath.Join("node", "cluster.js"), "js")
+		runScriptOn(t, addrs, []string{"set and get", "pipeline", "hash-tagged keys", "hash", "sorted set", "hyperloglog and bitmap"}, js, filepath.Join("node", "cluster.js"), "js")
 	})
 
 	victim.Start()

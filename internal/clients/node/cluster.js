@@ -50,6 +50,23 @@ async function main() {
   const session = await c.hgetall(h);
   check('hash', JSON.stringify(session) === JSON.stringify({ user: 'ada', visits: '5' }), JSON.stringify(session));
 
+  const z = `${prefix}:board`;
+  await c.zadd(z, 10, 'ada', 7, 'bob', 12, 'cy');
+  await c.zincrby(z, 5, 'bob');
+  const board = await c.zrevrange(z, 0, -1, 'WITHSCORES');
+  const top = await c.zrangebyscore(z, 11, '+inf');
+  check('sorted set', JSON.stringify(board) === JSON.stringify(['cy', '12', 'bob', '12', 'ada', '10']) &&
+    JSON.stringify(top) === JSON.stringify(['bob', 'cy']), JSON.stringify([board, top]));
+
+  const p = `${prefix}:visitors`;
+  await c.pfadd(p, ...Array.from({ length: 1000 }, (_, i) => 'user' + i));
+  const n = await c.pfcount(p);
+  const b = `${prefix}:flags`;
+  await c.setbit(b, 3, 1);
+  await c.setbit(b, 100, 1);
+  const bits = await c.bitcount(b);
+  check('hyperloglog and bitmap', n === 1011 && bits === 2 && (await c.getbit(b, 100)) === 1, JSON.stringify([n, bits]));
+
   await c.quit();
   process.exit(failed ? 1 : 0);
 }

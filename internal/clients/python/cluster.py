@@ -56,6 +56,22 @@ def main():
     rc.hdel(h, "theme")
     session = rc.hgetall(h)
     check("hash", session == {b"user": b"ada", b"visits": b"5"}, "got %s" % session)
+    z = "%s:board" % prefix
+    rc.zadd(z, {"ada": 10, "bob": 7, "cy": 12})
+    rc.zincrby(z, 5, "bob")
+    board = rc.zrevrange(z, 0, -1, withscores=True)
+    top = rc.zrangebyscore(z, 11, "+inf")
+    check("sorted set", board == [(b"cy", 12.0), (b"bob", 12.0), (b"ada", 10.0)] and top == [b"bob", b"cy"],
+          "got %s, %s" % (board, top))
+    p = "%s:visitors" % prefix
+    rc.pfadd(p, *["user%d" % i for i in range(1000)])
+    n = rc.pfcount(p)
+    b = "%s:flags" % prefix
+    rc.setbit(b, 3, 1)
+    rc.setbit(b, 100, 1)
+    # 1011: Redis's estimate of these 1,000 elements, which Dynago's must equal.
+    check("hyperloglog and bitmap", n == 1011 and rc.bitcount(b) == 2 and rc.getbit(b, 100) == 1,
+          "PFCOUNT %s, BITCOUNT %s" % (n, rc.bitcount(b)))
     rc.close()
     sys.exit(1 if failed else 0)
 

@@ -187,7 +187,10 @@ func (e *Engine) Elements(key, after []byte, limit int, fn func(ek []byte, o ver
 	}
 	defer it.Close()
 	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
+	// NextPrefix seeks past the current record's older versions (a record
+	// rewritten often leaves many in the memtable until a flush), where
+	// Next would step through each of them.
+	for ok := it.First(); ok; ok = it.NextPrefix() {
 		if n == limit {
 			return true, nil
 		}

@@ -130,6 +130,8 @@ func TestRedisSuite(t *testing.T) {
 		{"introspection.tcl", suiteIntrospection},
 		{"scan.tcl", suiteScan},
 		{"auth.tcl", suiteAuth},
+		{"type/zset.tcl", suiteZset},
+		{"type/zset.tcl (stressers)", suiteZsetStress},
 	}
 	// The files run at once, and each test on both servers at once: the
 	// tests mostly wait (for expiries, for round trips), so they run in

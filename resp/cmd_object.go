@@ -1,7 +1,6 @@
 package resp
 
 import (
-
 	"github.com/dynago/dynago/counter"
 	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/partition"
@@ -194,4 +193,3 @@ func cmdMemoryHelp(c *client, args [][]byte) {
 		"    Prints this help.",
 	})
 }
-

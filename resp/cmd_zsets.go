@@ -416,10 +416,10 @@ func cmdZRange(c *client, args [][]byte) {
 type scoredForm uint8
 
 const (
-	membersOnly scoredForm = iota
-	withScores             // member, score, ... in RESP2; [member, score] pairs in RESP3
-	flatScores             // member, score, ... in either protocol
-	pairedScores           // [member, score] pairs in either protocol
+	membersOnly  scoredForm = iota
+	withScores              // member, score, ... in RESP2; [member, score] pairs in RESP3
+	flatScores              // member, score, ... in either protocol
+	pairedScores            // [member, score] pairs in either protocol
 )
 
 // writeScored answers members in form.

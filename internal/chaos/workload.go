@@ -1,11 +1,11 @@
 package chaos
 
 import (
-	"strconv"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"

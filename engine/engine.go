@@ -119,6 +119,11 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, err
 	}
+	if err := e.buildScoreIndex(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
+	}
 	if err := e.countLive(); err != nil {
 		db.Close()
 		cache.Unref()
@@ -451,8 +456,15 @@ func (e *Engine) updated(err error, b *pebble.Batch, mu *sync.Mutex, h uint64, k
 }
 
 // stage adds to b the writes that replace key's record cur by next: the
-// record itself, its expiry index entry and its tombstone index entry.
+// record itself, its expiry index entry, its tombstone index entry and,
+// for a sorted-set member's record, its score index entry.
 func (e *Engine) stage(b *pebble.Batch, dk, key []byte, cur, next version.Object) error {
+	if partition.IsElementKey(key) {
+		h, _ := splitDataKey(dk)
+		if err := stageScore(b, h, key, cur, next); err != nil {
+			return err
+		}
+	}
 	oldExp, newExp := objectExpiry(cur), objectExpiry(next)
 	if oldExp != newExp && oldExp != 0 {
 		if err := b.Delete(expiryKey(oldExp, key), nil); err != nil {

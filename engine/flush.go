@@ -125,7 +125,7 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 	}
 	b := e.db.NewBatch()
 	defer b.Close()
-	for _, space := range []byte{spaceData, spaceExpiry, spaceTombstone, spaceHint} {
+	for _, space := range []byte{spaceData, spaceExpiry, spaceTombstone, spaceHint, spaceScore} {
 		if err := b.DeleteRange([]byte{space}, spaceEnd(space), nil); err != nil {
 			return false, err
 		}

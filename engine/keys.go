@@ -13,6 +13,7 @@ import (
 //	'm' name                          -> node metadata (epoch, sequences, ...)
 //	't' ms(8) userkey                 -> tombstone's clock; when it appeared
 //	'h' hash(8) len userkey owner     -> a hinted write held for owner
+//	'z' hash(8) len userkey ...       -> a sorted set's score index (scores.go)
 //
 // Data keys sort by ring position, so a partition is a contiguous range and
 // SCAN's cursor is simply the next hash to visit.
@@ -22,6 +23,7 @@ const (
 	spaceMeta      = 'm'
 	spaceTombstone = 't'
 	spaceHint      = 'h'
+	// spaceScore = 'z', in scores.go
 )
 
 func dataKey(buf []byte, key []byte) []byte {

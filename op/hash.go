@@ -164,8 +164,8 @@ type Collection struct {
 	Expiry       int64    // the newest such sibling's; 0 = never
 }
 
-// live reports whether elements of incarnation inc count.
-func (h *Collection) live(inc uint64) bool {
+// Live reports whether elements of incarnation inc count.
+func (h *Collection) Live(inc uint64) bool {
 	_, ok := slices.BinarySearch(h.Incarnations, inc)
 	return ok
 }
@@ -229,7 +229,7 @@ func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 		if err != nil {
 			return Field{}, false, err
 		}
-		if h == nil || !h.live(inc) {
+		if h == nil || !h.Live(inc) {
 			continue
 		}
 		if s.Kind != version.KindFieldCounter && s.Kind != version.KindScoreCounter {

@@ -255,10 +255,10 @@ func (r *ZRange) Select(sorted []ScoredMember) []ScoredMember {
 		return nil
 	}
 	i := int64(0)
-	for ; i < n && !r.pastNear(at(i)); i++ {
+	for ; i < n && !r.PastNear(at(i)); i++ {
 	}
 	skip := r.Offset
-	for ; i < n && r.withinFar(at(i)); i++ {
+	for ; i < n && r.WithinFar(at(i)); i++ {
 		if skip > 0 {
 			skip--
 			continue
@@ -271,18 +271,18 @@ func (r *ZRange) Select(sorted []ScoredMember) []ScoredMember {
 	return out
 }
 
-// pastNear reports whether m is on the range's side of the bound the walk
+// PastNear reports whether m is on the range's side of the bound the walk
 // starts from (Min, or Max when reversed).
-func (r *ZRange) pastNear(m ScoredMember) bool {
+func (r *ZRange) PastNear(m ScoredMember) bool {
 	if r.Rev {
 		return r.belowMax(m)
 	}
 	return r.aboveMin(m)
 }
 
-// withinFar reports whether m is on the range's side of the bound the walk
+// WithinFar reports whether m is on the range's side of the bound the walk
 // ends at.
-func (r *ZRange) withinFar(m ScoredMember) bool {
+func (r *ZRange) WithinFar(m ScoredMember) bool {
 	if r.Rev {
 		return r.aboveMin(m)
 	}
@@ -500,4 +500,42 @@ func deleteElements(st *HashState, c *Collection, chosen []int, emptied bool, ch
 	} else {
 		ch.Header = st.Header.Put(headerKind(c.Type), encodeHeader(c.Incarnations), c.Expiry)
 	}
+}
+
+// IndexedScore is what a sorted set's score index (package engine) records
+// of a member's record o, which it reads without the key's header: when
+// every version of o belongs to one incarnation of the set (regular), the
+// score o resolves to within it and that incarnation, so that a read
+// holding the header tells by the incarnation alone whether the member
+// counts; when o's versions span incarnations, only that the member is
+// there, for the read to resolve its record with the header. ok is false
+// for a record that is no sorted-set member's, or a tombstone.
+func IndexedScore(o version.Object) (score float64, inc uint64, regular, ok bool) {
+	if len(o.Siblings) == 0 {
+		return 0, 0, false, false
+	}
+	regular = true
+	for i, s := range o.Siblings {
+		if s.Kind != version.KindScore && s.Kind != version.KindScoreCounter {
+			return 0, 0, false, false
+		}
+		si, _, err := splitField(s.Value)
+		if err != nil {
+			return 0, 0, false, false
+		}
+		if i == 0 {
+			inc = si
+		} else if si != inc {
+			regular = false
+		}
+	}
+	if !regular {
+		return 0, 0, false, true
+	}
+	f, found, err := ResolveField(o, &Collection{Type: TypeZSet, Incarnations: []uint64{inc}})
+	if err != nil || !found {
+		return 0, 0, false, false
+	}
+	score, _ = ScoreOf(f.Bytes)
+	return score, inc, true, true
 }

@@ -198,6 +198,12 @@ func (c *client) readCollection(want op.Type, key []byte) (elems []field, ok boo
 	if h, ok := c.collectionOf(want, hdr, found); !ok || h == nil {
 		return nil, ok
 	}
+	return c.readElements(want, key, hdr, found)
+}
+
+// readElements is readCollection's read of the elements, once the header
+// (hdr) says key holds a collection of want's type.
+func (c *client) readElements(want op.Type, key []byte, hdr version.Object, found bool) (elems []field, ok bool) {
 	recs, err := c.srv.coord.ReadElements(c.ctx, key, c.opts())
 	if err != nil {
 		c.writeErr(err)

@@ -216,11 +216,51 @@ func cmdZMScore(c *client, args [][]byte) {
 // readZSet reads key's whole sorted set at quorum, ordered as Redis orders
 // it (nil for no key). On an error it writes the reply, ok=false.
 func (c *client) readZSet(key []byte) ([]op.ScoredMember, bool) {
-	elems, ok := c.readCollection(op.TypeZSet, key)
-	if !ok || elems == nil {
+	return c.scanZSet(key, false, nil, nil)
+}
+
+// scanZSet reads members of key's sorted set in Redis's order, or from the
+// highest when rev, beginning at the score from (nil: the first), while
+// more says to go on (nil: to the end); more gets each member and how many
+// came before it. The members come back in Redis's order whatever rev.
+// Where this node is the key's one replica it reads them through its score
+// index, O(log n) to the first and then one step per member; elsewhere it
+// reads the set whole at quorum, and so may answer more members than asked
+// for, which every caller narrows itself. On an error it writes the reply,
+// ok=false.
+func (c *client) scanZSet(key []byte, rev bool, from *float64, more func(m op.ScoredMember, n int) bool) ([]op.ScoredMember, bool) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	if !ok || h == nil {
 		return nil, ok
 	}
-	out := make([]op.ScoredMember, len(elems))
+	var out []op.ScoredMember
+	served, err := c.srv.coord.WalkZSet(key, h, rev, from, func(m op.ScoredMember) bool {
+		if more != nil && !more(m, len(out)) {
+			return false
+		}
+		out = append(out, m)
+		return true
+	})
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	if served {
+		if rev {
+			slices.Reverse(out)
+		}
+		return out, true
+	}
+	elems, ok := c.readElements(op.TypeZSet, key, hdr, found)
+	if !ok {
+		return nil, false
+	}
+	out = make([]op.ScoredMember, len(elems))
 	for i, e := range elems {
 		out[i] = op.ScoredMember{Member: e.name, Score: mustScore(e.value)}
 	}
@@ -307,7 +347,7 @@ func zcount(c *client, args [][]byte, by op.RangeBy) {
 	if !c.parseBounds(&r, args[2], args[3]) {
 		return
 	}
-	if z, ok := c.readZSet(args[1]); ok {
+	if z, ok := c.scanRange(args[1], r); ok {
 		c.writeInt(int64(len(r.Select(z))))
 	}
 }
@@ -391,14 +431,43 @@ func (c *client) parseZRange(name string, args [][]byte, store bool) (r op.ZRang
 	return r, withScores, c.parseBounds(&r, min, max)
 }
 
-// selectRange is r's members of the sorted set at key, read whole; nil for
-// a range that can select nothing or a negative offset.
+// selectRange is r's members of the sorted set at key; nil for a range
+// that can select nothing or a negative offset.
 func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) {
-	z, ok := c.readZSet(key)
+	z, ok := c.scanRange(key, r)
 	if !ok || z == nil || r.By != op.ByRank && (r.Offset < 0 || r.Empty()) {
 		return nil, ok
 	}
 	return r.Select(z), true
+}
+
+// scanRange reads what r.Select needs of the sorted set at key: the members
+// from r's near end to its far end (to its LIMIT), or, for ranks counted
+// from the end, the members from the far end of the walk; the whole set for
+// a range by lex, or by ranks counted from both ends.
+func (c *client) scanRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) {
+	switch {
+	case r.By == op.ByRank && r.Start >= 0 && r.Stop >= 0:
+		return c.scanZSet(key, r.Rev, nil, func(_ op.ScoredMember, n int) bool { return int64(n) <= r.Stop })
+	case r.By == op.ByRank && r.Start < 0 && r.Stop < 0:
+		return c.scanZSet(key, !r.Rev, nil, func(_ op.ScoredMember, n int) bool { return int64(n) < -r.Start })
+	case r.By == op.ByScore:
+		from := r.Min.Value
+		if r.Rev {
+			from = r.Max.Value
+		}
+		var within int64 // members within the range so far
+		return c.scanZSet(key, r.Rev, &from, func(m op.ScoredMember, _ int) bool {
+			if r.Empty() || r.Offset < 0 || !r.WithinFar(m) || r.Count >= 0 && within >= r.Offset+r.Count {
+				return false
+			}
+			if r.PastNear(m) {
+				within++
+			}
+			return true
+		})
+	}
+	return c.readZSet(key)
 }
 
 // cmdZRange is ZRANGE and the older commands of its family.
@@ -484,21 +553,27 @@ func (c *client) storeZSet(key []byte, ms []op.ScoredMember) {
 	}
 }
 
-// cmdZRank is ZRANK and ZREVRANK: the member's index in the set, ordered.
+// cmdZRank is ZRANK and ZREVRANK: the member's index in the set, ordered:
+// how many members come before it.
 func cmdZRank(c *client, args [][]byte) {
-	z, ok := c.readZSet(args[1])
+	values, present, ok := c.readFields(op.TypeZSet, args[1], args[2:3])
 	if !ok {
 		return
 	}
-	i := slices.IndexFunc(z, func(m op.ScoredMember) bool { return string(m.Member) == string(args[2]) })
-	if i < 0 {
+	if !present[0] {
 		c.writeNull()
 		return
 	}
-	if eq(args[0], "zrevrank") {
-		i = len(z) - 1 - i
+	target := op.ScoredMember{Member: args[2], Score: mustScore(values[0])}
+	rev := eq(args[0], "zrevrank")
+	before := func(m op.ScoredMember) bool {
+		c := op.CompareScored(m, target)
+		return c < 0 && !rev || c > 0 && rev
 	}
-	c.writeInt(int64(i))
+	z, ok := c.scanZSet(args[1], rev, nil, func(m op.ScoredMember, _ int) bool { return before(m) })
+	if ok {
+		c.writeInt(int64(len(slices.DeleteFunc(z, func(m op.ScoredMember) bool { return !before(m) }))))
+	}
 }
 
 // popRange is the range ZPOPMIN (ZPOPMAX: max) removes: count members from

@@ -463,7 +463,18 @@ func (s *session) fullScan(c Cmd) (redis, dynago []string, err error) {
 // keyBeyondFloat64 reports whether Dynago's value of key is a number
 // beyond float64's range.
 func (s *session) keyBeyondFloat64(key string) bool {
-	v, err := s.probeD.must("GET", key)
+	return s.beyondFloat64On(Cmd{"GET", key})
+}
+
+// fieldBeyondFloat64 is keyBeyondFloat64 for a hash field.
+func (s *session) fieldBeyondFloat64(key, field string) bool {
+	return s.beyondFloat64On(Cmd{"HGET", key, field})
+}
+
+// beyondFloat64On reports whether Dynago answers read with a number beyond
+// float64's range.
+func (s *session) beyondFloat64On(read Cmd) bool {
+	v, err := s.probeD.must(read...)
 	if err != nil || v.Type != '$' || v.Null {
 		return false
 	}

@@ -248,7 +248,7 @@ func compareZIncrBy(s *session, c Cmd, r, d Reply) (bool, string) {
 // compareZRandMember is compareHRandField for a sorted set, its members'
 // values their scores.
 func compareZRandMember(s *session, c Cmd, r, d Reply) (bool, string) {
-	return compareRandomPairs(s, c, r, d, Cmd{"ZRANGE", c[1], "0", "-1", "WITHSCORES"})
+	return compareRandomPairs(s, c, r, d, "ZRANGE", "0", "-1", "WITHSCORES")
 }
 
 // compareZScan is compareHScan for a sorted set.

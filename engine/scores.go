@@ -1,0 +1,257 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// The score index. Every sorted-set member's record (an element record
+// whose versions are scores, op.IndexedScore) has an entry beside it in the
+// 'z' space, staged in the same batch as the record, so the two never
+// disagree:
+//
+//	'z' hash(8) uvarint len(key) key 0 score(8) member -> incarnation(8)
+//	'z' hash(8) uvarint len(key) key 1 member           -> empty
+//
+// The first form (regular) is a member whose versions are all of one
+// incarnation of the set: it sorts by score, then member, as Redis orders a
+// sorted set, so a range by score or by rank is a seek and a walk over
+// the entries it answers with, and a reader holding the header tells by
+// the incarnation alone whether the member counts. The second (irregular)
+// is a member whose versions span incarnations (concurrent writes across a
+// DEL): the reader resolves its record with the header. The index is this
+// node's own, derived from its records; it is not replicated.
+const spaceScore = 'z'
+
+const (
+	scoreRegular   = 0
+	scoreIrregular = 1
+)
+
+// metaScoreIndex marks a store whose score index is complete (built at
+// Open for a store written before the index existed).
+const metaScoreIndex = "score-index"
+
+// scorePrefix is the start of every index entry of key.
+func scorePrefix(h uint64, key []byte) []byte {
+	b := make([]byte, 0, 9+binary.MaxVarintLen32+len(key)+1)
+	b = append(b, spaceScore)
+	b = binary.BigEndian.AppendUint64(b, h)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	return append(b, key...)
+}
+
+// orderedScore maps a score to 8 bytes that sort as the scores do.
+func orderedScore(f float64) uint64 {
+	if f == 0 {
+		f = 0 // -0 sorts as 0
+	}
+	u := math.Float64bits(f)
+	if u>>63 == 1 {
+		return ^u
+	}
+	return u | 1<<63
+}
+
+func scoreOfOrdered(u uint64) float64 {
+	if u>>63 == 1 {
+		return math.Float64frombits(u &^ (1 << 63))
+	}
+	return math.Float64frombits(^u)
+}
+
+// scoreEntry is the index entry of element record o of element key ek,
+// ok=false when it has none.
+func scoreEntry(h uint64, ek []byte, o version.Object) (ik, val []byte, ok bool) {
+	key, member, isElem := partition.SplitElementKey(ek)
+	if !isElem {
+		return nil, nil, false
+	}
+	score, inc, regular, ok := op.IndexedScore(o)
+	if !ok {
+		return nil, nil, false
+	}
+	ik = scorePrefix(h, key)
+	if !regular {
+		ik = append(ik, scoreIrregular)
+		return append(ik, member...), nil, true
+	}
+	ik = append(ik, scoreRegular)
+	ik = binary.BigEndian.AppendUint64(ik, orderedScore(score))
+	return append(ik, member...), binary.BigEndian.AppendUint64(nil, inc), true
+}
+
+// stageScore adds to b the change of an element record's index entry when
+// its record changes from cur to next.
+func stageScore(b *pebble.Batch, h uint64, ek []byte, cur, next version.Object) error {
+	oldKey, oldVal, hadOld := scoreEntry(h, ek, cur)
+	newKey, newVal, hasNew := scoreEntry(h, ek, next)
+	if hadOld && hasNew && bytes.Equal(oldKey, newKey) && bytes.Equal(oldVal, newVal) {
+		return nil
+	}
+	if hadOld && !(hasNew && bytes.Equal(oldKey, newKey)) {
+		if err := b.Delete(oldKey, nil); err != nil {
+			return err
+		}
+	}
+	if hasNew {
+		return b.Set(newKey, newVal, nil)
+	}
+	return nil
+}
+
+// Scored is one member of a sorted set as the score index holds it: a
+// regular entry's score and incarnation, or (Irregular) a member whose
+// record the reader resolves.
+type Scored struct {
+	Member      []byte
+	Score       float64
+	Incarnation uint64
+	Irregular   bool
+}
+
+// WalkScores visits key's regular score index entries in score order, or
+// from the highest when rev, starting at the first at or past from (at or
+// before it when rev; nil: the first), until fn returns false.
+func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored) bool) error {
+	if !e.acquire() {
+		return ErrClosed
+	}
+	defer e.release()
+	prefix := append(scorePrefix(partition.Hash(key), key), scoreRegular)
+	upper := prefixEnd(prefix)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var ok bool
+	switch {
+	case from == nil && rev:
+		ok = it.Last()
+	case from == nil:
+		ok = it.First()
+	case rev:
+		// The last entry at or below *from: before the first of the next
+		// score.
+		bound := binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedScore(*from))
+		if next := prefixEnd(bound); next != nil {
+			ok = it.SeekLT(next)
+		} else {
+			ok = it.Last()
+		}
+	default:
+		ok = it.SeekGE(binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedScore(*from)))
+	}
+	for ; ok; ok = step(it, rev) {
+		k := it.Key()[len(prefix):]
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if len(k) < 8 || len(v) != 8 {
+			return fmt.Errorf("engine: malformed score index entry %x", it.Key())
+		}
+		s := Scored{
+			Member:      bytes.Clone(k[8:]),
+			Score:       scoreOfOrdered(binary.BigEndian.Uint64(k)),
+			Incarnation: binary.BigEndian.Uint64(v),
+		}
+		if !fn(s) {
+			return nil
+		}
+	}
+	return it.Error()
+}
+
+func step(it *pebble.Iterator, rev bool) bool {
+	if rev {
+		return it.Prev()
+	}
+	return it.Next()
+}
+
+// IrregularScores returns key's members whose records span incarnations
+// (see the index's comment): their records decide their scores.
+func (e *Engine) IrregularScores(key []byte) ([][]byte, error) {
+	if !e.acquire() {
+		return nil, ErrClosed
+	}
+	defer e.release()
+	prefix := append(scorePrefix(partition.Hash(key), key), scoreIrregular)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out [][]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, bytes.Clone(it.Key()[len(prefix):]))
+	}
+	return out, it.Error()
+}
+
+// buildScoreIndex runs at Open: a store written before the score index
+// existed gets an entry for every sorted-set member's record, then the
+// mark that says the index is complete.
+func (e *Engine) buildScoreIndex() error {
+	if _, marked, err := e.Meta(metaScoreIndex); err != nil || marked {
+		return err
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceData}, UpperBound: spaceEnd(spaceData)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	b := e.db.NewBatch()
+	defer func() { b.Close() }()
+	n := 0
+	for ok := it.First(); ok; ok = it.NextPrefix() {
+		h, key := splitDataKey(it.Key())
+		if !partition.IsElementKey(key) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		o, err := decodeRecord(bytes.Clone(v))
+		if err != nil {
+			return fmt.Errorf("engine: building the score index: key %q: %w", key, err)
+		}
+		if err := stageScore(b, h, bytes.Clone(key), version.Object{}, o); err != nil {
+			return err
+		}
+		n++
+		if b.Len() >= 4<<20 {
+			if err := b.Commit(pebble.NoSync); err != nil {
+				return err
+			}
+			b.Close()
+			b = e.db.NewBatch()
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if err := b.Set(metaKey(metaScoreIndex), []byte{1}, nil); err != nil {
+		return err
+	}
+	if err := e.diskErr(b.Commit(pebble.Sync)); err != nil {
+		return errors.Join(errors.New("engine: building the score index"), err)
+	}
+	if n > 0 {
+		slog.Info("built the sorted sets' score index", "dir", e.cfg.Dir, "element records", n)
+	}
+	return nil
+}

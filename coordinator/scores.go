@@ -1,11 +1,14 @@
 package coordinator
 
 import (
+	"bytes"
+	"errors"
 	"slices"
 
 	"github.com/dynago/dynago/engine"
 	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
 )
 
 // WalkZSet walks the sorted set at key, whose header resolved to h, through
@@ -21,9 +24,13 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 	if c.Distributed() {
 		return false, nil
 	}
-	// Members whose versions span incarnations (rare: writes concurrent
-	// with a DEL) are resolved from their records and merged into the walk.
-	extra, err := c.irregularMembers(key, h)
+	extra, small, err := c.smallZSet(key, h)
+	if !small && err == nil {
+		// Members whose versions span incarnations (rare: writes
+		// concurrent with a DEL) are resolved from their records and
+		// merged into the walk.
+		extra, err = c.irregularMembers(key, h)
+	}
 	if err != nil {
 		return true, err
 	}
@@ -42,6 +49,12 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 		})
 	}
 	going := true
+	if small {
+		for i := 0; going && i < len(extra); i++ {
+			going = fn(extra[i])
+		}
+		return true, nil
+	}
 	err = c.eng.WalkScores(key, rev, from, func(s engine.Scored) bool {
 		if !h.Live(s.Incarnation) {
 			return true
@@ -60,6 +73,39 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 		going = fn(extra[i])
 	}
 	return true, err
+}
+
+// smallRecords is how many member records a sorted set may have for
+// WalkZSet to read them rather than its index.
+const smallRecords = 128
+
+// smallZSet reads the live members of key's sorted set (header h), in
+// Redis's order, from their records when it has at most smallRecords of
+// them (small). A small set is read faster so: its records are few, and
+// each member's rewrites are versions of one record, which the read steps
+// over at once, where every change of a score leaves a deleted index entry
+// that a walk steps over one by one until a compaction drops it.
+func (c *Coordinator) smallZSet(key []byte, h *op.Collection) (members []op.ScoredMember, small bool, err error) {
+	var bad error
+	more, err := c.eng.Elements(key, nil, smallRecords, func(ek []byte, o version.Object) {
+		if bad != nil {
+			return
+		}
+		f, live, err := op.ResolveField(o, h)
+		if err != nil {
+			bad = err
+			return
+		}
+		if live {
+			score, _ := op.ScoreOf(f.Bytes)
+			members = append(members, op.ScoredMember{Member: bytes.Clone(elementOf(ek)), Score: score})
+		}
+	})
+	if err = errors.Join(err, bad); err != nil || more {
+		return nil, false, err
+	}
+	slices.SortFunc(members, op.CompareScored)
+	return members, true, nil
 }
 
 // irregularMembers is the live members of key's sorted set (header h)

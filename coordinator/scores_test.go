@@ -19,12 +19,28 @@ import (
 // score index walk answers, from every bound and in both directions,
 // exactly the members and scores a read of every record resolves to, in
 // Redis's order.
+// A set of a few members is read from its records (smallZSet), one of more
+// than smallRecords through the index.
 func TestWalkZSetAgreesWithWholeReads(t *testing.T) {
+	t.Run("small", func(t *testing.T) {
+		walkAgainstWholeReads(t, [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte(""), []byte("\xff")}, 0)
+	})
+	t.Run("large", func(t *testing.T) {
+		var members [][]byte
+		for i := range smallRecords + 20 {
+			members = append(members, []byte(fmt.Sprintf("m%d", i)))
+		}
+		walkAgainstWholeReads(t, members, smallRecords+10)
+	})
+}
+
+// walkAgainstWholeReads runs the test over members, keeping at least
+// floor of them in the set whatever the random steps remove.
+func walkAgainstWholeReads(t *testing.T, members [][]byte, floor int) {
 	ctx := context.Background()
 	c := newCoordinator(t, version.Actor{Node: 1, Epoch: 1}, stepClock())
 	rng := rand.New(rand.NewPCG(3, 5))
 	key := []byte("z")
-	members := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte(""), []byte("\xff")}
 	scores := []float64{math.Inf(-1), -3, 0, 0.5, 2, 2, 1e9, math.Inf(1)}
 	do := func(o *op.Op) {
 		t.Helper()
@@ -32,6 +48,12 @@ func TestWalkZSetAgreesWithWholeReads(t *testing.T) {
 			t.Fatalf("%v: %v", o.Code, err)
 		}
 	}
+	refill := func() {
+		for _, m := range members[:floor] {
+			do(&op.Op{Code: op.ZAdd, Key: key, Fields: [][]byte{m}, Values: [][]byte{op.ScoreBytes(scores[rng.IntN(len(scores))])}})
+		}
+	}
+	refill()
 	// ended holds member records of incarnations the DELs ended.
 	var ended []version.Object
 	foreign := uint64(100)
@@ -51,6 +73,7 @@ func TestWalkZSetAgreesWithWholeReads(t *testing.T) {
 				}
 			}
 			do(&op.Op{Code: op.Del, Key: key})
+			refill()
 		default:
 			// A version of an ended incarnation, concurrent with what the
 			// record holds now: the record spans incarnations.

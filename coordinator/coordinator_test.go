@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,10 +33,12 @@ func newCoordinator(t *testing.T, actor version.Actor, now func() time.Time) *Co
 }
 
 // stepClock returns a clock that advances 1ms per reading, so every write
-// has its own timestamp.
+// has its own timestamp. The engine's expiry sweep reads it too, from a
+// goroutine of its own.
 func stepClock() func() time.Time {
-	t := time.UnixMilli(1_700_000_000_000)
-	return func() time.Time { t = t.Add(time.Millisecond); return t }
+	var ms atomic.Int64
+	ms.Store(1_700_000_000_000)
+	return func() time.Time { return time.UnixMilli(ms.Add(1)) }
 }
 
 func write(t *testing.T, c *Coordinator, key string, ctx *version.Clock, value string) version.Object {

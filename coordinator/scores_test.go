@@ -23,20 +23,21 @@ import (
 // than smallRecords through the index.
 func TestWalkZSetAgreesWithWholeReads(t *testing.T) {
 	t.Run("small", func(t *testing.T) {
-		walkAgainstWholeReads(t, [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte(""), []byte("\xff")}, 0)
+		walkAgainstWholeReads(t, [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte(""), []byte("\xff")}, 0, 300)
 	})
 	t.Run("large", func(t *testing.T) {
 		var members [][]byte
 		for i := range smallRecords + 20 {
 			members = append(members, []byte(fmt.Sprintf("m%d", i)))
 		}
-		walkAgainstWholeReads(t, members, smallRecords+10)
+		walkAgainstWholeReads(t, members, smallRecords+10, 60)
 	})
 }
 
-// walkAgainstWholeReads runs the test over members, keeping at least
-// floor of them in the set whatever the random steps remove.
-func walkAgainstWholeReads(t *testing.T, members [][]byte, floor int) {
+// walkAgainstWholeReads runs the test over members for steps random
+// writes, keeping at least floor of them in the set whatever the steps
+// remove.
+func walkAgainstWholeReads(t *testing.T, members [][]byte, floor, steps int) {
 	ctx := context.Background()
 	c := newCoordinator(t, version.Actor{Node: 1, Epoch: 1}, stepClock())
 	rng := rand.New(rand.NewPCG(3, 5))
@@ -57,7 +58,7 @@ func walkAgainstWholeReads(t *testing.T, members [][]byte, floor int) {
 	// ended holds member records of incarnations the DELs ended.
 	var ended []version.Object
 	foreign := uint64(100)
-	for step := range 300 {
+	for step := range steps {
 		m := members[rng.IntN(len(members))]
 		switch k := rng.IntN(10); {
 		case k < 5:

@@ -567,8 +567,8 @@ func cmdZRank(c *client, args [][]byte) {
 	target := op.ScoredMember{Member: args[2], Score: mustScore(values[0])}
 	rev := eq(args[0], "zrevrank")
 	before := func(m op.ScoredMember) bool {
-		c := op.CompareScored(m, target)
-		return c < 0 && !rev || c > 0 && rev
+		order := op.CompareScored(m, target)
+		return order < 0 && !rev || order > 0 && rev
 	}
 	z, ok := c.scanZSet(args[1], rev, nil, func(m op.ScoredMember, _ int) bool { return before(m) })
 	if ok {

@@ -469,8 +469,15 @@ func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.R
 	})
 }
 
-// applyZRange runs ZRemRange here (op.ApplyZRange).
+// applyZRange runs ZRemRange here (op.ApplyZRange): on a lone node over
+// the members the score index names (applyZRangeIndexed), otherwise, or
+// when that cannot serve it, over the whole set.
 func (c *Coordinator) applyZRange(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
+	if !c.Distributed() {
+		if res, served, err := c.applyZRangeIndexed(ctx, o, opt); served || err != nil {
+			return res, err
+		}
+	}
 	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
 		st.Alone = !c.Distributed()
 		return o.ApplyZRange(st, names)
@@ -510,6 +517,41 @@ func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, de
 		keys = append(keys, partition.ElementKey(nil, o.Key, names[i]))
 	}
 	return c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
+		if !c.Distributed() {
+			more, err := c.liveBeyond(o.Key, st, names)
+			if err != nil {
+				return op.HashChange{}, op.Result{}, err
+			}
+			st.More = more
+		}
 		return decide(st, names)
 	})
+}
+
+// liveBeyond reports whether key's collection (its header in st) has a
+// live element on this node besides those named. A lone node decides over
+// a whole set read before the set's lock is taken, and trusts what it
+// holds (HashState.Alone) to remove the header with the last element; an
+// element added between the read and the lock must keep the header, or it
+// would be lost with it. Under the lock no write of the key can land, so
+// this read is exact.
+func (c *Coordinator) liveBeyond(key []byte, st *op.HashState, names [][]byte) (bool, error) {
+	v, found, err := st.Header.Value()
+	if err != nil || !found || v.Collection == nil {
+		return false, err
+	}
+	named := make(map[string]bool, len(names))
+	for _, n := range names {
+		named[string(n)] = true
+	}
+	more := false
+	err = c.readLocalElements(key, func(ek []byte, o version.Object) bool {
+		if named[string(elementOf(ek))] {
+			return true
+		}
+		_, live, _ := op.ResolveField(o, v.Collection)
+		more = live
+		return !more
+	})
+	return more, err
 }

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 
@@ -135,4 +136,96 @@ func (c *Coordinator) irregularMembers(key []byte, h *op.Collection) ([]op.Score
 	}
 	slices.SortFunc(out, op.CompareScored)
 	return out, nil
+}
+
+// errStaleRange says the members a range's walk named before the key's
+// lock was taken are not those it names under the lock: a write came in
+// between.
+var errStaleRange = errors.New("coordinator: the sorted set changed while its range was read")
+
+// applyZRangeIndexed runs ZRemRange (ZPOPMIN, ZPOPMAX, ZMPOP,
+// ZREMRANGEBY*) on a lone node over only the members its range reads
+// (op.ZRange.Scan) through the score index, so a pop costs O(log n + m)
+// rather than a read of the whole set. The members are named before the
+// key's lock is taken (the group's records are locked by name); under the
+// lock the walk is made again, and a write that came in between (a
+// different walk) makes it start over. served is false when it cannot
+// serve the op (a range that needs the whole set, a key that holds no
+// sorted set, a set that kept changing): the caller decides over the whole
+// set, which also answers every error.
+func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Options) (res op.Result, served bool, err error) {
+	r, err := op.DecodeZRange(o.Value)
+	if err != nil {
+		return op.Result{}, false, nil
+	}
+	if _, _, _, whole := r.Scan(); whole {
+		return op.Result{}, false, nil
+	}
+	for range 3 {
+		hdr, found, err := c.eng.Get(o.Key)
+		if err != nil {
+			return op.Result{}, false, err
+		}
+		v, live, err := op.Resolve(hdr, c.now(opt).UnixMilli())
+		if err != nil || !found || !live || v.Type != op.TypeZSet {
+			return op.Result{}, false, err
+		}
+		names, more, err := c.walkRange(o.Key, v.Collection, r)
+		if err != nil {
+			return op.Result{}, false, err
+		}
+		keys := make([][]byte, 0, 1+len(names))
+		keys = append(keys, o.Key)
+		for _, m := range names {
+			keys = append(keys, partition.ElementKey(nil, o.Key, m))
+		}
+		res, err = c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
+			v, found, err := st.Header.Value()
+			if err != nil || !found || v.Type != op.TypeZSet {
+				return op.HashChange{}, op.Result{}, errors.Join(err, errStaleRange)
+			}
+			again, moreAgain, err := c.walkRange(o.Key, v.Collection, r)
+			if err != nil {
+				return op.HashChange{}, op.Result{}, err
+			}
+			if moreAgain != more || !slices.EqualFunc(again, names, bytes.Equal) {
+				return op.HashChange{}, op.Result{}, errStaleRange
+			}
+			st.More, st.Alone = more, true
+			return o.ApplyZRange(st, names)
+		})
+		if !errors.Is(err, errStaleRange) {
+			return res, true, err
+		}
+	}
+	return op.Result{}, false, nil
+}
+
+// walkRange names the members of key's sorted set (header h) that r's Scan
+// reads, in walk order, and whether a live member is left besides them
+// (more): past where the walk stopped, or before the score it began at.
+func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (names [][]byte, more bool, err error) {
+	rev, from, goOn, _ := r.Scan()
+	_, err = c.WalkZSet(key, h, rev, from, func(m op.ScoredMember) bool {
+		if !goOn(m, len(names)) {
+			more = true
+			return false
+		}
+		names = append(names, m.Member)
+		return true
+	})
+	if err != nil || more || from == nil {
+		return names, more, err
+	}
+	// Back from the first score: members of that score are among names,
+	// any other is before the walk.
+	walked := make(map[string]bool, len(names))
+	for _, n := range names {
+		walked[string(n)] = true
+	}
+	_, err = c.WalkZSet(key, h, !rev, from, func(m op.ScoredMember) bool {
+		more = !walked[string(m.Member)]
+		return !more
+	})
+	return names, more, err
 }

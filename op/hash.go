@@ -584,7 +584,7 @@ func (o *Op) ApplyPop(st *HashState, names [][]byte) (HashChange, Result, error)
 	for _, i := range live[:n] {
 		res.Elems = append(res.Elems, names[i])
 	}
-	deleteElements(st, v.Collection, live[:n], n == len(live), &ch)
+	deleteElements(st, v.Collection, live[:n], n == len(live) && !st.More, &ch)
 	res.Wrote, res.N = true, int64(n)
 	return ch, res, nil
 }

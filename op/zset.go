@@ -429,12 +429,14 @@ func DecodeZRange(v []byte) (ZRange, error) {
 	return r, nil
 }
 
-// ApplyZRange decides ZRemRange from st, which holds every member record of
-// the sorted set (read whole at quorum) in Fields, names[i] being Fields[i]'s
-// member: the members the op's range selects go, with the versions seen of
-// them, and the header with the last member (as SPOP's does). Result.N
-// counts them; Result.Elems lists them, each with its score, in the range's
-// order.
+// ApplyZRange decides ZRemRange from st, which holds in Fields every member
+// record of the sorted set (read whole at quorum), or, with st.More, the
+// records of the members the range's Scan reads (a lone node's score index
+// named them): names[i] is Fields[i]'s member. The members the op's range
+// selects go, with the versions seen of them, and the header with the last
+// member (as SPOP's does; never with st.More, which says members are left
+// beyond those read). Result.N counts them; Result.Elems lists them, each
+// with its score, in the range's order.
 func (o *Op) ApplyZRange(st *HashState, names [][]byte) (HashChange, Result, error) {
 	ch := HashChange{Fields: make([]Change, len(st.Fields))}
 	r, err := DecodeZRange(o.Value)
@@ -473,7 +475,7 @@ func (o *Op) ApplyZRange(st *HashState, names [][]byte) (HashChange, Result, err
 		idx[k] = record[string(m.Member)]
 		res.Elems = append(res.Elems, m.Member, ScoreBytes(m.Score))
 	}
-	deleteElements(st, v.Collection, idx, len(chosen) == len(live), &ch)
+	deleteElements(st, v.Collection, idx, len(chosen) == len(live) && !st.More, &ch)
 	res.Wrote, res.N = true, int64(len(chosen))
 	return ch, res, nil
 }
@@ -538,4 +540,37 @@ func IndexedScore(o version.Object) (score float64, inc uint64, regular, ok bool
 	}
 	score, _ = ScoreOf(f.Bytes)
 	return score, inc, true, true
+}
+
+// Scan says how to read, in order, what Select needs of a sorted set: the
+// direction (from the highest when rev), the score to begin at (nil: the
+// set's end), and while to go on (more gets each member and how many came
+// before it). A range by score reads from its near end to its far end or
+// its LIMIT; ranks counted from one end read from that end to the last
+// rank; whole is true when Select needs the whole set (a range by lex,
+// ranks counted from both ends). Select answers from the members so read,
+// in Redis's order, what it answers from the whole set.
+func (r *ZRange) Scan() (rev bool, from *float64, more func(m ScoredMember, n int) bool, whole bool) {
+	switch {
+	case r.By == ByRank && r.Start >= 0 && r.Stop >= 0:
+		return r.Rev, nil, func(_ ScoredMember, n int) bool { return int64(n) <= r.Stop }, false
+	case r.By == ByRank && r.Start < 0 && r.Stop < 0:
+		return !r.Rev, nil, func(_ ScoredMember, n int) bool { return int64(n) < -r.Start }, false
+	case r.By == ByScore:
+		bound := r.Min.Value
+		if r.Rev {
+			bound = r.Max.Value
+		}
+		var within int64 // members within the range so far
+		return r.Rev, &bound, func(m ScoredMember, _ int) bool {
+			if r.Empty() || r.Offset < 0 || !r.WithinFar(m) || r.Count >= 0 && within >= r.Offset+r.Count {
+				return false
+			}
+			if r.PastNear(m) {
+				within++
+			}
+			return true
+		}, false
+	}
+	return false, nil, nil, true
 }

@@ -441,33 +441,14 @@ func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) 
 	return r.Select(z), true
 }
 
-// scanRange reads what r.Select needs of the sorted set at key: the members
-// from r's near end to its far end (to its LIMIT), or, for ranks counted
-// from the end, the members from the far end of the walk; the whole set for
-// a range by lex, or by ranks counted from both ends.
+// scanRange reads what r.Select needs of the sorted set at key
+// (op.ZRange.Scan).
 func (c *client) scanRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) {
-	switch {
-	case r.By == op.ByRank && r.Start >= 0 && r.Stop >= 0:
-		return c.scanZSet(key, r.Rev, nil, func(_ op.ScoredMember, n int) bool { return int64(n) <= r.Stop })
-	case r.By == op.ByRank && r.Start < 0 && r.Stop < 0:
-		return c.scanZSet(key, !r.Rev, nil, func(_ op.ScoredMember, n int) bool { return int64(n) < -r.Start })
-	case r.By == op.ByScore:
-		from := r.Min.Value
-		if r.Rev {
-			from = r.Max.Value
-		}
-		var within int64 // members within the range so far
-		return c.scanZSet(key, r.Rev, &from, func(m op.ScoredMember, _ int) bool {
-			if r.Empty() || r.Offset < 0 || !r.WithinFar(m) || r.Count >= 0 && within >= r.Offset+r.Count {
-				return false
-			}
-			if r.PastNear(m) {
-				within++
-			}
-			return true
-		})
+	rev, from, more, whole := r.Scan()
+	if whole {
+		return c.readZSet(key)
 	}
-	return c.readZSet(key)
+	return c.scanZSet(key, rev, from, more)
 }
 
 // cmdZRange is ZRANGE and the older commands of its family.

@@ -82,7 +82,9 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 			if len(rss) > 0 {
 				rep.Note += fmt.Sprintf("; resident memory after the hash of %d fields: %s", cfg.HashSizes[len(cfg.HashSizes)-1], strings.Join(rss, ", "))
 			}
-			return rep, err
+			small, serr := smallHashesMemory(ctx, env, cfg, ts)
+			rep.Note += small
+			return rep, errors.Join(err, serr)
 		},
 	}
 }
@@ -219,3 +221,72 @@ func fillHash(ctx context.Context, addr, key string, n, valueSize int) error {
 // benchField is the name of the i-th field, as redis-benchmark's
 // f:__rand_int__ writes it (twelve digits).
 func benchField(i int) string { return fmt.Sprintf("f:%012d", i) }
+
+// smallHashes is how many small hashes smallHashesMemory writes: as many
+// as the largest hash has fields.
+func smallHashes(cfg Config) int { return cfg.HashSizes[len(cfg.HashSizes)-1] }
+
+// smallHashesMemory adds smallHashes(cfg) hashes of two fields each
+// (small:<i>, fields f1 and f2 of cfg.ValueSize bytes) to each target and
+// reports its resident memory before and after, as a note.
+func smallHashesMemory(ctx context.Context, env *Env, cfg Config, ts []*Target) (string, error) {
+	n := smallHashes(cfg)
+	var parts []string
+	for _, t := range ts {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		before, err := t.RSS()
+		if err != nil {
+			return "", err
+		}
+		start := time.Now()
+		if err := fillSmallHashes(ctx, t.Addrs()[0], n, cfg.ValueSize); err != nil {
+			return "", fmt.Errorf("filling %d small hashes on %s: %w", n, t.Name, err)
+		}
+		env.Logf("%s: %d small hashes written in %v", t.Name, n, time.Since(start).Round(time.Millisecond))
+		after, err := t.RSS()
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1f MiB (+%.1f)", t.Name, mib(after), mib(after-before)))
+	}
+	return fmt.Sprintf("; resident memory after %d small hashes (2 fields of %d bytes) more: %s", n, cfg.ValueSize, strings.Join(parts, ", ")), nil
+}
+
+// fillSmallHashes writes the hashes small:0 .. small:n-1, each with the
+// fields f1 and f2, from four connections with pipelines of HSETs in
+// flight, and checks the last one.
+func fillSmallHashes(ctx context.Context, addr string, n, valueSize int) error {
+	c := newLoadClient(addr, 8, 30*time.Second)
+	defer c.Close()
+	value := strings.Repeat("v", valueSize)
+	const writers, perPipeline = 4, 1000
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for lo := w * perPipeline; lo < n; lo += writers * perPipeline {
+				pipe := c.Pipeline()
+				for i := lo; i < min(n, lo+perPipeline); i++ {
+					pipe.HSet(ctx, fmt.Sprintf("small:%d", i), "f1", value, "f2", value)
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var err error
+	for range writers {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
+		return err
+	}
+	if got, err := c.HLen(ctx, fmt.Sprintf("small:%d", n-1)).Result(); err != nil || got != 2 {
+		return fmt.Errorf("HLEN small:%d = %d (%v) after writing 2 fields", n-1, got, err)
+	}
+	return nil
+}

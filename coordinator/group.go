@@ -495,6 +495,14 @@ func (c *Coordinator) applyStore(ctx context.Context, o *op.Op, opt Options) (op
 // the header as one group by decide, which gets the records in element
 // order with their elements' names.
 func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, decide func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error)) (op.Result, error) {
+	lone := !c.Distributed()
+	var seen version.Object // a lone node's header, read before its elements
+	if lone {
+		var err error
+		if seen, _, err = c.eng.Get(o.Key); err != nil {
+			return op.Result{}, err
+		}
+	}
 	recs, err := c.ReadElements(ctx, o.Key, opt)
 	if err != nil {
 		var nq *NoQuorumError
@@ -517,7 +525,10 @@ func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, de
 		keys = append(keys, partition.ElementKey(nil, o.Key, names[i]))
 	}
 	return c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
-		if !c.Distributed() {
+		// Every write of a collection's elements writes its header too:
+		// a header unchanged since before the elements were read says
+		// they were read whole.
+		if lone && !st.Header.Object.Clock.Equal(seen.Clock) {
 			more, err := c.liveBeyond(o.Key, st, names)
 			if err != nil {
 				return op.HashChange{}, op.Result{}, err
@@ -534,7 +545,8 @@ func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, de
 // holds (HashState.Alone) to remove the header with the last element; an
 // element added between the read and the lock must keep the header, or it
 // would be lost with it. Under the lock no write of the key can land, so
-// this read is exact.
+// this read is exact. It is needed only when the header changed since the
+// first read.
 func (c *Coordinator) liveBeyond(key []byte, st *op.HashState, names [][]byte) (bool, error) {
 	v, found, err := st.Header.Value()
 	if err != nil || !found || v.Collection == nil {

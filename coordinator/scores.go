@@ -229,3 +229,35 @@ func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (name
 	})
 	return names, more, err
 }
+
+// RankZSet answers ZRANK (ZREVRANK: rev) of target, a live member of the
+// sorted set at key whose header resolved to h: how many members come
+// before it (after it, when rev), counted in this node's score index
+// without copying any entry. served is false where WalkZSet would not
+// serve.
+func (c *Coordinator) RankZSet(key []byte, h *op.Collection, target op.ScoredMember, rev bool) (rank int64, served bool, err error) {
+	if c.Distributed() {
+		return 0, false, nil
+	}
+	before := func(m op.ScoredMember) bool {
+		order := op.CompareScored(m, target)
+		return order < 0 && !rev || order > 0 && rev
+	}
+	extra, small, err := c.smallZSet(key, h)
+	if !small && err == nil {
+		extra, err = c.irregularMembers(key, h)
+	}
+	if err != nil {
+		return 0, true, err
+	}
+	for _, m := range extra {
+		if before(m) {
+			rank++
+		}
+	}
+	if small {
+		return rank, true, nil
+	}
+	n, err := c.eng.CountScores(key, target.Score, target.Member, rev, h.Live)
+	return rank + n, true, err
+}

@@ -212,6 +212,19 @@ func checkWalk(t *testing.T, c *Coordinator, key []byte, step int, bounds []floa
 			}
 		}
 	}
+	// Ranks, counted in the index, from both ends.
+	for i := range whole {
+		for _, rev := range []bool{false, true} {
+			rank, served, err := c.RankZSet(key, v.Collection, whole[i], rev)
+			want := int64(i)
+			if rev {
+				want = int64(len(whole) - 1 - i)
+			}
+			if err != nil || !served || rank != want {
+				t.Fatalf("step %d: RankZSet(%q, rev=%v) = %d (served %v, %v), want %d", step, whole[i].Member, rev, rank, served, err, want)
+			}
+		}
+	}
 	return whole
 }
 

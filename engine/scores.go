@@ -255,3 +255,39 @@ func (e *Engine) buildScoreIndex() error {
 	}
 	return nil
 }
+
+// CountScores counts key's regular score index entries, of incarnations
+// live says count, that sort before the member at score (after it, when
+// after is true): a sorted-set rank, read without copying any entry.
+func (e *Engine) CountScores(key []byte, score float64, member []byte, after bool, live func(inc uint64) bool) (int64, error) {
+	if !e.acquire() {
+		return 0, ErrClosed
+	}
+	defer e.release()
+	prefix := append(scorePrefix(partition.Hash(key), key), scoreRegular)
+	at := binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedScore(score))
+	at = append(at, member...)
+	opts := pebble.IterOptions{LowerBound: prefix, UpperBound: at}
+	if after {
+		opts = pebble.IterOptions{LowerBound: append(at, 0), UpperBound: prefixEnd(prefix)}
+	}
+	it, err := e.db.NewIter(&opts)
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	var n int64
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, err
+		}
+		if len(v) != 8 {
+			return 0, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+		}
+		if live(binary.BigEndian.Uint64(v)) {
+			n++
+		}
+	}
+	return n, it.Error()
+}

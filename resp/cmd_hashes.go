@@ -128,6 +128,13 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 // there. On an error (WRONGTYPE among them) it writes the reply and returns
 // ok=false.
 func (c *client) readFields(want op.Type, key []byte, elems [][]byte) (values [][]byte, present []bool, ok bool) {
+	values, present, _, ok = c.readFieldsOf(want, key, elems)
+	return values, present, ok
+}
+
+// readFieldsOf is readFields that also answers the collection the header
+// resolved to (nil for none).
+func (c *client) readFieldsOf(want op.Type, key []byte, elems [][]byte) (values [][]byte, present []bool, h *op.Collection, ok bool) {
 	keys := make([][]byte, 0, 1+len(elems))
 	keys = append(keys, key)
 	for _, f := range elems {
@@ -137,26 +144,26 @@ func (c *client) readFields(want op.Type, key []byte, elems [][]byte) (values []
 	for _, r := range recs {
 		if r.Err != nil {
 			c.writeErr(r.Err)
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 	}
-	h, ok := c.collectionOf(want, recs[0].Object, recs[0].Found)
+	h, ok = c.collectionOf(want, recs[0].Object, recs[0].Found)
 	if !ok {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	values, present = make([][]byte, len(elems)), make([]bool, len(elems))
 	if h == nil {
-		return values, present, true
+		return values, present, nil, true
 	}
 	for i := range elems {
 		v, found, err := op.ResolveField(recs[1+i].Object, h)
 		if err != nil {
 			c.writeErr(err)
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		values[i], present[i] = v.Bytes, found
 	}
-	return values, present, true
+	return values, present, h, true
 }
 
 // collectionOf resolves a key's header to the hash or set (want) it holds

@@ -535,9 +535,10 @@ func (c *client) storeZSet(key []byte, ms []op.ScoredMember) {
 }
 
 // cmdZRank is ZRANK and ZREVRANK: the member's index in the set, ordered:
-// how many members come before it.
+// how many members come before it, counted in the score index where this
+// node serves it (Coordinator.RankZSet), otherwise in the set read whole.
 func cmdZRank(c *client, args [][]byte) {
-	values, present, ok := c.readFields(op.TypeZSet, args[1], args[2:3])
+	values, present, h, ok := c.readFieldsOf(op.TypeZSet, args[1], args[2:3])
 	if !ok {
 		return
 	}
@@ -547,12 +548,20 @@ func cmdZRank(c *client, args [][]byte) {
 	}
 	target := op.ScoredMember{Member: args[2], Score: mustScore(values[0])}
 	rev := eq(args[0], "zrevrank")
+	rank, served, err := c.srv.coord.RankZSet(args[1], h, target, rev)
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	if served {
+		c.writeInt(rank)
+		return
+	}
 	before := func(m op.ScoredMember) bool {
 		order := op.CompareScored(m, target)
 		return order < 0 && !rev || order > 0 && rev
 	}
-	z, ok := c.scanZSet(args[1], rev, nil, func(m op.ScoredMember, _ int) bool { return before(m) })
-	if ok {
+	if z, ok := c.readZSet(args[1]); ok {
 		c.writeInt(int64(len(slices.DeleteFunc(z, func(m op.ScoredMember) bool { return !before(m) }))))
 	}
 }

@@ -143,6 +143,9 @@ func TestRedisSuite(t *testing.T) {
 		{"type/zset.tcl (stressers)", suiteZsetStress},
 		{"bitops.tcl", suiteBitops},
 		{"bitfield.tcl", suiteBitfield},
+		{"type/hash.tcl", suiteHash},
+		{"type/set.tcl", suiteSet},
+		{"hyperloglog.tcl", suiteHLL},
 	}
 	// The files run at once, and each test on both servers at once: the
 	// tests mostly wait (for expiries, for round trips), so they run in

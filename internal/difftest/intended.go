@@ -119,8 +119,8 @@ var Intended = []Difference{
 	},
 	{
 		ID:       "re-add-is-a-write",
-		Commands: []string{"SADD", "ZADD", "ZINCRBY", "WATCH"},
-		What:     "SADD of a member a set already holds, and ZADD of a member with the score it already has, write the key, so a WATCH of it aborts the transaction; Redis, which changes nothing, does not count it as a write.",
+		Commands: []string{"SADD", "SMOVE", "ZADD", "ZINCRBY", "WATCH"},
+		What:     "SADD of a member a set already holds (SMOVE's add to its destination too), and ZADD of a member with the score it already has, write the key, so a WATCH of it aborts the transaction; Redis, which changes nothing, does not count it as a write.",
 		Why:      "Sets and sorted sets are add-wins: adding a member again gives it a new version that a concurrent SREM, ZREM or DEL through another node, which did not see it, does not take away (docs/design.md 3.9). That version is a write of the key's records.",
 		Tester:   "For an SADD, ZADD or ZINCRBY of a key the stream WATCHes, outside MULTI, the runner compares Redis's DUMP of the key and Dynago's VGET before and after; when Dynago's versions changed and Redis's value did not, it renames Redis's key away and back (a write that leaves it as it is), so both abort the same EXECs.",
 	},

@@ -249,7 +249,7 @@ func smallHashesMemory(ctx context.Context, env *Env, cfg Config, ts []*Target) 
 		if err != nil {
 			return "", err
 		}
-		parts = append(parts, fmt.Sprintf("%s %.1f MiB (+%.1f)", t.Name, mib(after), mib(after-before)))
+		parts = append(parts, fmt.Sprintf("%s %.1f MiB (%+.1f)", t.Name, mib(after), mib(after-before)))
 	}
 	return fmt.Sprintf("; resident memory after %d small hashes (2 fields of %d bytes) more: %s", n, cfg.ValueSize, strings.Join(parts, ", ")), nil
 }

@@ -13,10 +13,10 @@ package resp_test
 // Ported from tests/unit/type/string.tcl, type/incr.tcl, expire.tcl,
 // keyspace.tcl, protocol.tcl, info.tcl (the error statistics of commands
 // Dynago has), introspection.tcl (PING, CLIENT, CONFIG), scan.tcl (SCAN over
-// strings), auth.tcl, type/zset.tcl, bitops.tcl and bitfield.tcl. Not yet
-// ported: type/hash.tcl, type/set.tcl and hyperloglog.tcl (their commands
-// are held to Redis by the differential tester, internal/difftest).
-// Skipped, by group, with the reason:
+// strings), auth.tcl, type/zset.tcl, bitops.tcl, bitfield.tcl,
+// type/hash.tcl, type/set.tcl and hyperloglog.tcl (the last six in files of
+// their own, each listing what it skips). Skipped here, by group, with the
+// reason:
 //
 //   - Data types Dynago does not have yet: every test that creates a list
 //     or a stream or blocks on one (LPUSH, RPUSH, XADD, BLPOP), e.g. "MGET

@@ -278,30 +278,7 @@ func hashRandFieldCount(r *suiteConn, last, lastValue string) {
 		}
 
 		// 2) Eventually every field comes, with WITHVALUES and without.
-		seen := map[string]bool{}
-		var allkey []string
-		allReturned := false
-		for iterations := 1000 / size; iterations != 0; {
-			iterations--
-			if iterations%2 == 0 {
-				res := r.strs("HRANDFIELD", "myhash", size, "withvalues")
-				for i := 0; i < len(res); i += 2 {
-					seen[res[i]] = true
-					allkey = append(allkey, res[i])
-				}
-			} else {
-				for _, k := range r.strs("HRANDFIELD", "myhash", size) {
-					seen[k] = true
-					allkey = append(allkey, k)
-				}
-			}
-			if allSeen(seen) {
-				allReturned = true
-			}
-		}
-		r.check(allReturned, "not every field came from HRANDFIELD %d", size)
-		// df = 9, 40 means a probability of 0.00001.
-		r.check(chiSquare(allkey) < 40, "chi-square %v of HRANDFIELD %d", chiSquare(allkey), size)
+		everyPickComes(r, "HRANDFIELD", "myhash", size, "withvalues", allSeen)
 	}
 }
 

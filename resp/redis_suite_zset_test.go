@@ -1543,30 +1543,41 @@ func zsetRandMemberCount(r *suiteConn, encoding, last string) {
 		checkScores(res)
 
 		// Eventually every member comes.
-		seen := map[string]bool{}
-		var allkey []string
-		allReturned := false
-		for iterations := 1000 / size; iterations != 0; {
-			iterations--
-			if iterations%2 == 0 {
-				res := r.strs("ZRANDMEMBER", "myzset", size, "withscores")
-				for i := 0; i < len(res); i += 2 {
-					seen[res[i]] = true
-					allkey = append(allkey, res[i])
-				}
-			} else {
-				for _, m := range r.strs("ZRANDMEMBER", "myzset", size) {
-					seen[m] = true
-					allkey = append(allkey, m)
-				}
+		everyPickComes(r, "ZRANDMEMBER", "myzset", size, "withscores", allSeen)
+	}
+}
+
+// everyPickComes is the suite's check that random picks (HRANDFIELD,
+// ZRANDMEMBER) of size elements of key eventually return every element,
+// evenly: 1000/size calls, every other one with the flag with (their
+// values, or scores, between the elements), must between them name every
+// element allSeen asks for, with a chi-square under 40 (df = 9: a
+// probability of 0.00001).
+func everyPickComes(r *suiteConn, cmd, key string, size int, with string, allSeen func(map[string]bool) bool) {
+	r.t.Helper()
+	seen := map[string]bool{}
+	var allkey []string
+	allReturned := false
+	for iterations := 1000 / size; iterations != 0; {
+		iterations--
+		if iterations%2 == 0 {
+			res := r.strs(cmd, key, size, with)
+			for i := 0; i < len(res); i += 2 {
+				seen[res[i]] = true
+				allkey = append(allkey, res[i])
 			}
-			if allSeen(seen) {
-				allReturned = true
+		} else {
+			for _, m := range r.strs(cmd, key, size) {
+				seen[m] = true
+				allkey = append(allkey, m)
 			}
 		}
-		r.check(allReturned, "not every member came from ZRANDMEMBER %d", size)
-		r.check(chiSquare(allkey) < 40, "chi-square %v of ZRANDMEMBER %d", chiSquare(allkey), size)
+		if allSeen(seen) {
+			allReturned = true
+		}
 	}
+	r.check(allReturned, "not every element came from %s %d", cmd, size)
+	r.check(chiSquare(allkey) < 40, "chi-square %v of %s %d", chiSquare(allkey), cmd, size)
 }
 
 func zsetOverflow(r *suiteConn, kind string) {

@@ -87,6 +87,9 @@ const smallRecords = 128
 // over at once, where every change of a score leaves a deleted index entry
 // that a walk steps over one by one until a compaction drops it.
 func (c *Coordinator) smallZSet(key []byte, h *op.Collection) (members []op.ScoredMember, small bool, err error) {
+	if large, err := c.eng.HasMoreElements(key, smallRecords); large || err != nil {
+		return nil, false, err
+	}
 	var bad error
 	more, err := c.eng.Elements(key, nil, smallRecords, func(ek []byte, o version.Object) {
 		if bad != nil {

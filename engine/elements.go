@@ -209,3 +209,25 @@ func (e *Engine) Elements(key, after []byte, limit int, fn func(ek []byte, o ver
 	}
 	return false, it.Error()
 }
+
+// HasMoreElements reports whether key has more than n element records
+// (tombstones included), stepping over them without reading any.
+func (e *Engine) HasMoreElements(key []byte, n int) (bool, error) {
+	if !e.acquire() {
+		return false, ErrClosed
+	}
+	defer e.release()
+	prefix := dataKeyHash(nil, partition.Hash(key), partition.ElementsOf(nil, key))
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	seen := 0
+	for ok := it.First(); ok; ok = it.NextPrefix() {
+		if seen++; seen > n {
+			return true, nil
+		}
+	}
+	return false, it.Error()
+}

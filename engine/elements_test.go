@@ -137,3 +137,25 @@ func TestGroupDecisionCannotChangeTheOldState(t *testing.T) {
 		t.Fatalf("the observer was told the old object was %v, but %v was stored", got, stored)
 	}
 }
+
+// TestHasMoreElements counts a key's element records, tombstones included,
+// and none of a neighbour's.
+func TestHasMoreElements(t *testing.T) {
+	e := open(t, t.TempDir())
+	ek := func(key, elem string) []byte { return partition.ElementKey(nil, []byte(key), []byte(elem)) }
+	writeGroup(t, e, 1, "1", []byte("k"), ek("k", "a"), ek("k", "b"), ek("k", "c"), ek("k\x00", "d"), ek("", "e"))
+	// A tombstone of c still counts.
+	if _, err := e.Update(ek("k", "c"), func(cur version.Object, _ bool) (version.Object, bool, error) {
+		return version.Object{Clock: cur.Clock.Add(version.Dot{Actor: actor, Counter: 2})}, true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]bool{0: true, 2: true, 3: false, 10: false} {
+		if got, err := e.HasMoreElements([]byte("k"), n); err != nil || got != want {
+			t.Fatalf("HasMoreElements(k, %d) = %v, %v; want %v", n, got, err, want)
+		}
+	}
+	if got, _ := e.HasMoreElements([]byte("none"), 0); got {
+		t.Fatal("a key without elements has more than 0")
+	}
+}

@@ -107,12 +107,18 @@ func (c *Coordinator) readGroupBeforeWrite(ctx context.Context, keys [][]byte, o
 // updateLocalGroup is updateLocal for a group: sending (if not nil) is
 // called with each record's new object before the batch commits.
 func (c *Coordinator) updateLocalGroup(keys [][]byte, decide GroupDecide, opt Options, seen []*version.Object, syncLater bool, sending func(i int, next version.Object)) ([]version.Object, bool, error) {
-	wrote := false
 	update := c.eng.UpdateGroup
 	if opt.Sync != nil || syncLater {
 		update = c.eng.UpdateGroupDeferred
 	}
-	objs, err := update(keys, func(cur []version.Object, found []bool) ([]version.Object, []bool, error) {
+	return c.updateLocalWith(func(fn engine.GroupFunc) ([]version.Object, error) { return update(keys, fn) }, decide, opt, seen, sending)
+}
+
+// updateLocalWith is updateLocalGroup's decision and bookkeeping around an
+// engine update of a group (update runs the engine's GroupFunc).
+func (c *Coordinator) updateLocalWith(update func(engine.GroupFunc) ([]version.Object, error), decide GroupDecide, opt Options, seen []*version.Object, sending func(i int, next version.Object)) ([]version.Object, bool, error) {
+	wrote := false
+	objs, err := update(func(cur []version.Object, found []bool) ([]version.Object, []bool, error) {
 		gen := c.eng.Generation()
 		for i := range cur {
 			if seen != nil && seen[i] != nil && engine.GenerationOf(*seen[i]) == gen {

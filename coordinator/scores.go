@@ -141,21 +141,15 @@ func (c *Coordinator) irregularMembers(key []byte, h *op.Collection) ([]op.Score
 	return out, nil
 }
 
-// errStaleRange says the members a range's walk named before the key's
-// lock was taken are not those it names under the lock: a write came in
-// between.
-var errStaleRange = errors.New("coordinator: the sorted set changed while its range was read")
-
 // applyZRangeIndexed runs ZRemRange (ZPOPMIN, ZPOPMAX, ZMPOP,
-// ZREMRANGEBY*) on a lone node over only the members its range reads
-// (op.ZRange.Scan) through the score index, so a pop costs O(log n + m)
-// rather than a read of the whole set. The members are named before the
-// key's lock is taken (the group's records are locked by name); under the
-// lock the walk is made again, and a write that came in between (a
-// different walk) makes it start over. served is false when it cannot
-// serve the op (a range that needs the whole set, a key that holds no
-// sorted set, a set that kept changing): the caller decides over the whole
-// set, which also answers every error.
+// ZREMRANGEBY{SCORE,RANK}) on a lone node over only the members its range
+// reads (op.ZRange.Scan) through the score index, so a pop costs O(log n +
+// m) rather than a read of the whole set. The members are picked under the
+// key's lock (engine.UpdatePicked), which every write of the set's
+// elements takes too, so no write can change the range between the pick
+// and the decision. served is false when it cannot serve the op (a range
+// that needs the whole set, a key that holds no sorted set): the caller
+// decides over the whole set, which also answers every error.
 func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Options) (res op.Result, served bool, err error) {
 	r, err := op.DecodeZRange(o.Value)
 	if err != nil {
@@ -164,44 +158,51 @@ func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Opti
 	if _, _, _, whole := r.Scan(); whole {
 		return op.Result{}, false, nil
 	}
-	for range 3 {
+	if err := ctx.Err(); err != nil {
+		return op.Result{}, true, err
+	}
+	var names [][]byte
+	more, notZSet := false, false
+	pick := func() ([][]byte, error) {
 		hdr, found, err := c.eng.Get(o.Key)
 		if err != nil {
-			return op.Result{}, false, err
+			return nil, err
 		}
 		v, live, err := op.Resolve(hdr, c.now(opt).UnixMilli())
 		if err != nil || !found || !live || v.Type != op.TypeZSet {
-			return op.Result{}, false, err
+			notZSet = true
+			return nil, err
 		}
-		names, more, err := c.walkRange(o.Key, v.Collection, r)
-		if err != nil {
-			return op.Result{}, false, err
+		if names, more, err = c.walkRange(o.Key, v.Collection, r); err != nil {
+			return nil, err
 		}
-		keys := make([][]byte, 0, 1+len(names))
-		keys = append(keys, o.Key)
-		for _, m := range names {
-			keys = append(keys, partition.ElementKey(nil, o.Key, m))
+		keys := make([][]byte, len(names))
+		for i, m := range names {
+			keys[i] = partition.ElementKey(nil, o.Key, m)
 		}
-		res, err = c.updateCollection(ctx, keys, opt, func(st *op.HashState) (op.HashChange, op.Result, error) {
-			v, found, err := st.Header.Value()
-			if err != nil || !found || v.Type != op.TypeZSet {
-				return op.HashChange{}, op.Result{}, errors.Join(err, errStaleRange)
-			}
-			again, moreAgain, err := c.walkRange(o.Key, v.Collection, r)
-			if err != nil {
-				return op.HashChange{}, op.Result{}, err
-			}
-			if moreAgain != more || !slices.EqualFunc(again, names, bytes.Equal) {
-				return op.HashChange{}, op.Result{}, errStaleRange
-			}
-			st.More, st.Alone = more, true
-			return o.ApplyZRange(st, names)
-		})
-		if !errors.Is(err, errStaleRange) {
-			return res, true, err
-		}
+		return keys, nil
 	}
-	return op.Result{}, false, nil
+	_, wrote, err := c.updateLocalWith(func(fn engine.GroupFunc) ([]version.Object, error) {
+		return c.eng.UpdatePicked(o.Key, pick, fn)
+	}, func(states []op.State) ([]op.Change, error) {
+		st := op.HashState{Header: states[0], Fields: states[1:], More: more, Alone: true}
+		if notZSet {
+			return make([]op.Change, len(states)), nil // decided over the whole set instead
+		}
+		ch, result, err := o.ApplyZRange(&st, names)
+		res = result
+		if err != nil {
+			return nil, err
+		}
+		return append([]op.Change{ch.Header}, ch.Fields...), nil
+	}, opt, nil, nil)
+	if err == nil && wrote && opt.Sync == nil {
+		err = c.syncLocal()
+	}
+	if notZSet && err == nil {
+		return op.Result{}, false, nil
+	}
+	return res, true, diskRefused(err)
 }
 
 // walkRange names the members of key's sorted set (header h) that r's Scan

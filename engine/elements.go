@@ -21,16 +21,28 @@ type GroupFunc func(cur []version.Object, found []bool) (next []version.Object, 
 // held while fn decides, and every change commits in one batch, so the
 // records change together or not at all. It returns the stored objects.
 func (e *Engine) UpdateGroup(keys [][]byte, fn GroupFunc) ([]version.Object, error) {
-	return e.updateGroup(keys, fn, false)
+	return e.updateGroup(keys, nil, fn, false)
 }
 
 // UpdateGroupDeferred is UpdateGroup without waiting for the fsync, as
 // UpdateDeferred is Update's.
 func (e *Engine) UpdateGroupDeferred(keys [][]byte, fn GroupFunc) ([]version.Object, error) {
-	return e.updateGroup(keys, fn, e.cfg.Fsync != FsyncAlways)
+	return e.updateGroup(keys, nil, fn, e.cfg.Fsync != FsyncAlways)
 }
 
-func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]version.Object, error) {
+// PickFunc names, under the lock of a collection's key, the element
+// records (element keys of that key) a group update decides with it.
+type PickFunc func() ([][]byte, error)
+
+// UpdatePicked is UpdateGroupDeferred for key and the element records pick
+// names while key's lock is held, so that what it picks from (a sorted
+// set's score index) cannot change before the decision: every write of the
+// key's elements takes the same lock.
+func (e *Engine) UpdatePicked(key []byte, pick PickFunc, fn GroupFunc) ([]version.Object, error) {
+	return e.updateGroup([][]byte{key}, pick, fn, e.cfg.Fsync != FsyncAlways)
+}
+
+func (e *Engine) updateGroup(keys [][]byte, pick PickFunc, fn GroupFunc, deferSync bool) ([]version.Object, error) {
 	if err := e.disk.check(); err != nil {
 		return nil, err
 	}
@@ -65,6 +77,21 @@ func (e *Engine) updateGroup(keys [][]byte, fn GroupFunc, deferSync bool) ([]ver
 			unlock()
 		}
 	}()
+	if pick != nil {
+		picked, err := pick()
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range picked {
+			h := partition.Hash(k)
+			if h != hashes[0] {
+				panic(fmt.Sprintf("engine: UpdatePicked picked %q, not an element of %q", k, keys[0]))
+			}
+			keys = append(keys, bytes.Clone(k))
+			hashes = append(hashes, h)
+			dks = append(dks, dataKeyHash(nil, h, k))
+		}
+	}
 	cur := make([]version.Object, len(keys))
 	found := make([]bool, len(keys))
 	for i, k := range keys {

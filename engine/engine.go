@@ -47,6 +47,11 @@ type Engine struct {
 
 	hints atomic.Int64 // hinted-handoff records held for other nodes
 
+	// compacting is set while a compaction of a score index runs
+	// (compactIfSparse); compactions counts those started.
+	compacting  atomic.Bool
+	compactions atomic.Int64
+
 	gen atomic.Uint64 // the flush generation (see flush.go); changed under every key lock
 
 	stop     chan struct{}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -134,7 +135,11 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	yielded := 0
+	defer func() {
+		e.compactIfSparse(it, prefix, upper, yielded)
+		it.Close()
+	}()
 	var ok bool
 	switch {
 	case from == nil && rev:
@@ -167,11 +172,53 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 			Score:       scoreOfOrdered(binary.BigEndian.Uint64(k)),
 			Incarnation: binary.BigEndian.Uint64(v),
 		}
+		yielded++
 		if !fn(s) {
 			return nil
 		}
 	}
 	return it.Error()
+}
+
+// sparseWalk is how many deleted entries a walk of a score index may step
+// over before the engine compacts the key's index. Every change of a score
+// and every pop deletes an entry, and the deletion stays in the memtable
+// and the upper levels, where a walk steps over it one by one, until a
+// compaction drops it: a queue popped from its low end (ZPOPMIN) would
+// otherwise make each pop step over every earlier one.
+const sparseWalk = 4096
+
+// compactIfSparse starts a compaction of [lower, upper) of the score index
+// when the walk it iterated stepped over at least sparseWalk more entries
+// than it answered (yielded), unless one is running. Close cancels it.
+func (e *Engine) compactIfSparse(it *pebble.Iterator, lower, upper []byte, yielded int) {
+	stats := it.Stats()
+	skipped := int(stats.InternalStats.PointCount) - yielded
+	if skipped < sparseWalk || !e.compacting.CompareAndSwap(false, true) {
+		return
+	}
+	if !e.acquire() {
+		e.compacting.Store(false)
+		return
+	}
+	lower, upper = bytes.Clone(lower), bytes.Clone(upper)
+	e.compactions.Add(1)
+	go func() {
+		defer e.release()
+		defer e.compacting.Store(false)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-e.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := e.db.Compact(ctx, lower, upper, false); err != nil && ctx.Err() == nil {
+			slog.Warn("cannot compact a sorted set's score index", "err", err)
+		}
+	}()
 }
 
 func step(it *pebble.Iterator, rev bool) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -199,4 +200,66 @@ func strs(bs [][]byte) []string {
 func scores64(s version.Sibling) float64 {
 	f, _ := op.ScoreOf(s.Value[8:])
 	return f
+}
+
+// TestScoreIndexCompactsWhatPopsLeave: a walk that steps over thousands of
+// deleted entries (the members a queue popped from its low end) starts a
+// compaction of the key's index, after which the same walk steps over
+// none, so pops do not each pay for every earlier one.
+func TestScoreIndexCompactsWhatPopsLeave(t *testing.T) {
+	e := open(t, t.TempDir())
+	key := []byte("queue")
+	const n, popped = 6000, 5000
+	group := func(lo, hi int, next func(i int, cur version.Object) version.Object) {
+		t.Helper()
+		var keys [][]byte
+		for i := lo; i < hi; i++ {
+			keys = append(keys, partition.ElementKey(nil, key, fmt.Appendf(nil, "m%05d", i)))
+		}
+		_, err := e.UpdateGroup(keys, func(cur []version.Object, _ []bool) ([]version.Object, []bool, error) {
+			out := make([]version.Object, len(cur))
+			write := make([]bool, len(cur))
+			for j := range cur {
+				out[j], write[j] = next(lo+j, cur[j]), true
+			}
+			return out, write, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lo := 0; lo < n; lo += 500 {
+		group(lo, lo+500, func(i int, cur version.Object) version.Object {
+			s := scoreVersion(1, float64(i), uint64(i+1), int64(i+1))
+			return cur.Update(cur.Clock, s.Dot, &s)
+		})
+	}
+	for lo := 0; lo < popped; lo += 500 {
+		group(lo, lo+500, func(i int, cur version.Object) version.Object {
+			return version.Object{Clock: cur.Clock.Add(version.Dot{Actor: actor, Counter: uint64(n + i + 1)})}
+		})
+	}
+	first := func() string {
+		t.Helper()
+		var m string
+		if err := e.WalkScores(key, false, nil, func(s Scored) bool { m = string(s.Member); return false }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := first(); m != fmt.Sprintf("m%05d", popped) {
+		t.Fatalf("first member %s, want m%05d", m, popped)
+	}
+	if c := e.compactions.Load(); c != 1 {
+		t.Fatalf("%d compactions after a walk over %d deleted entries, want 1", c, popped)
+	}
+	for e.compacting.Load() {
+		runtime.Gosched()
+	}
+	if m := first(); m != fmt.Sprintf("m%05d", popped) {
+		t.Fatalf("first member %s after the compaction, want m%05d", m, popped)
+	}
+	if c := e.compactions.Load(); c != 1 {
+		t.Fatalf("%d compactions: the walk after the compaction still stepped over deleted entries", c)
+	}
 }

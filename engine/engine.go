@@ -48,9 +48,12 @@ type Engine struct {
 	hints atomic.Int64 // hinted-handoff records held for other nodes
 
 	// compacting is set while a compaction of a score index runs
-	// (compactIfSparse); compactions counts those started.
+	// (compactIfSparse); compactions counts those started; walkSkipped is
+	// how many entries the last walk of a score index stepped over
+	// without answering them (deletions, and what they delete).
 	compacting  atomic.Bool
 	compactions atomic.Int64
+	walkSkipped atomic.Int64
 
 	gen atomic.Uint64 // the flush generation (see flush.go); changed under every key lock
 

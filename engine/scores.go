@@ -137,8 +137,11 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 	}
 	yielded := 0
 	defer func() {
-		e.compactIfSparse(it, prefix, upper, yielded)
+		// The compaction starts once the iterator is closed: an open one
+		// keeps what it may read from being dropped.
+		stats := it.Stats()
 		it.Close()
+		e.compactIfSparse(stats, prefix, upper, yielded)
 	}()
 	var ok bool
 	switch {
@@ -189,11 +192,11 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 const sparseWalk = 4096
 
 // compactIfSparse starts a compaction of [lower, upper) of the score index
-// when the walk it iterated stepped over at least sparseWalk more entries
+// when the walk whose iterator's stats are stats stepped over at least sparseWalk more entries
 // than it answered (yielded), unless one is running. Close cancels it.
-func (e *Engine) compactIfSparse(it *pebble.Iterator, lower, upper []byte, yielded int) {
-	stats := it.Stats()
+func (e *Engine) compactIfSparse(stats pebble.IteratorStats, lower, upper []byte, yielded int) {
 	skipped := int(stats.InternalStats.PointCount) - yielded
+	e.walkSkipped.Store(int64(skipped))
 	if skipped < sparseWalk || !e.compacting.CompareAndSwap(false, true) {
 		return
 	}

@@ -253,13 +253,17 @@ func TestScoreIndexCompactsWhatPopsLeave(t *testing.T) {
 	if c := e.compactions.Load(); c != 1 {
 		t.Fatalf("%d compactions after a walk over %d deleted entries, want 1", c, popped)
 	}
+	skipped := e.walkSkipped.Load()
 	for e.compacting.Load() {
 		runtime.Gosched()
 	}
 	if m := first(); m != fmt.Sprintf("m%05d", popped) {
 		t.Fatalf("first member %s after the compaction, want m%05d", m, popped)
 	}
-	if c := e.compactions.Load(); c != 1 {
-		t.Fatalf("%d compactions: the walk after the compaction still stepped over deleted entries", c)
+	// The compaction drops the deleted entries, or at least what they
+	// deleted: Pebble keeps a deletion where a file of a lower level
+	// overlaps its key, which a busy machine's own compactions can leave.
+	if after := e.walkSkipped.Load(); after >= skipped {
+		t.Fatalf("the walk stepped over %d entries before the compaction and %d after", skipped, after)
 	}
 }

@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -87,6 +88,16 @@ func init() {
 			args = append(args, pairs(g, n, n)...)
 			if g.chance(0.04) {
 				args = append(args, g.score()) // a score without a member
+			}
+			return cmd("ZADD", args...)
+		}},
+		// A set of more members than a lone node reads from their records
+		// (130 over Dynago's 128), so ranges, ranks and pops of it go
+		// through the score index.
+		Spec{"zadd-many", 2, func(g *gen) Cmd {
+			args := []string{g.key()}
+			for i := range 130 {
+				args = append(args, g.score(), fmt.Sprintf("bulk:%03d", i))
 			}
 			return cmd("ZADD", args...)
 		}},

@@ -129,10 +129,11 @@ func ParseInt(b []byte) (int64, bool) {
 const maxFloatChars = 5*1024 - 1
 
 // ParseFloat parses b the way Redis parses a float value (strtold): no leading
-// space, nothing left over, not NaN, not out of range. Infinity is accepted,
-// as in Redis; any increment of it then fails with ErrNaNOrInf. Go's parser
-// reads float64 rather than long double, so magnitudes beyond float64 range
-// are refused where Redis would accept them.
+// space, nothing left over, not NaN, not out of long double's range.
+// Infinity is accepted, as in Redis; any increment of it then fails with
+// ErrNaNOrInf. Go's parser reads float64 rather than long double, so a
+// magnitude beyond float64's range but within long double's (1e400) reads as
+// ±Inf: Redis computes with it, Dynago refuses the sum as infinite.
 func ParseFloat(b []byte) (float64, bool) {
 	if len(b) == 0 || len(b) > maxFloatChars {
 		return 0, false
@@ -150,10 +151,21 @@ func ParseFloat(b []byte) (float64, bool) {
 		s += "p0" // strtold reads a hex mantissa without an exponent ("0x10"); Go wants one
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || (f == 0 && underflowsLongDouble(s)) {
+	if err != nil && !(math.IsInf(f, 0) && errors.Is(err, strconv.ErrRange) && !overflowsLongDouble(s)) {
+		return 0, false
+	}
+	if math.IsNaN(f) || (f == 0 && underflowsLongDouble(s)) {
 		return 0, false
 	}
 	return f, true
+}
+
+// overflowsLongDouble reports whether s, a number too large for a float64,
+// is also too large for a long double (beyond 2^16384), which strtold
+// refuses with ERANGE.
+func overflowsLongDouble(s string) bool {
+	x, _, err := big.ParseFloat(s, 0, 64, big.ToNearestEven)
+	return err != nil || x.IsInf() || x.MantExp(nil) > 16384
 }
 
 // underflowsLongDouble reports whether s, a number Go reads as 0, is one

@@ -77,7 +77,12 @@ func TestParseFloat(t *testing.T) {
 		{"1 ", 0, false},
 		{"1_000", 0, false},
 		{"abc", 0, false},
-		{"1e400", 0, false},
+		{"1e400", math.Inf(1), true},   // a long double; infinite as a float64
+		{"-1e4000", math.Inf(-1), true}, // so Redis's sum, not its parse, fails
+		{"1e5000", 0, false},            // beyond even a long double: strtold's ERANGE
+		{"0x1p16383", math.Inf(1), true},
+		{"0x1p16384", 0, false},
+		{"1e9223372036854775807", 0, false},
 		{"1.5.5", 0, false},
 		{"0x10", 16, true}, // strtold reads hex; its exponent is optional
 		{"-0X1.8", -1.5, true},

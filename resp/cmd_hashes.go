@@ -104,15 +104,15 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 	o := &op.Op{Code: op.HIncrByFloat, Key: args[1], Fields: args[2:3]}
 	d, ok := parseFloat(args[3])
 	switch {
-	case !ok && beyondFloat64(args[3]):
-		// A number Redis computes with in long double: refused
-		// (float64-counters in docs/redis-differences.md), after the
-		// key's type is checked, as Redis would check it.
-		o.Flags = op.BadFloat
 	case !ok:
 		c.writeError(errNotFloat)
 		return
-	case math.IsInf(d, 0) || math.IsNaN(d):
+	case math.IsInf(d, 0) && !beyondFloat64(args[3]):
+		// "inf": refused before the key's type is checked. A number
+		// beyond float64 but within long double (1e400) reads as ±Inf
+		// and goes on: after the type and the field's value are
+		// checked, as Redis checks them, its sum is refused as
+		// infinite (float64-counters in docs/redis-differences.md).
 		c.writeError("ERR value is NaN or Infinity")
 		return
 	}

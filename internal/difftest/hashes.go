@@ -260,15 +260,6 @@ func compareHIncrByFloat(s *session, c Cmd, r, d Reply) (bool, string) {
 	if len(c) != 4 {
 		return exact(s, c, r, d)
 	}
-	if r.Type == '$' && d.IsError() && d.Str == "ERR hash value is not a float" && s.fieldBeyondFloat64(c[1], c[2]) {
-		// The field holds a number beyond float64's range (1e400): a
-		// long double Redis adds to, not a number to Dynago, which leaves
-		// it as it is.
-		if err := s.copyFieldToRedis(c[1], c[2], intended("float64-counters")); err != nil {
-			return false, err.Error()
-		}
-		return true, ""
-	}
 	return compareFloatIncrement(r, d, c[3], func() error {
 		return s.copyFieldToRedis(c[1], c[2], intended("float64-counters"))
 	})

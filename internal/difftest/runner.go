@@ -460,28 +460,6 @@ func (s *session) fullScan(c Cmd) (redis, dynago []string, err error) {
 	return redis, dynago, err
 }
 
-// keyBeyondFloat64 reports whether Dynago's value of key is a number
-// beyond float64's range.
-func (s *session) keyBeyondFloat64(key string) bool {
-	return s.beyondFloat64On(Cmd{"GET", key})
-}
-
-// fieldBeyondFloat64 is keyBeyondFloat64 for a hash field.
-func (s *session) fieldBeyondFloat64(key, field string) bool {
-	return s.beyondFloat64On(Cmd{"HGET", key, field})
-}
-
-// beyondFloat64On reports whether Dynago answers read with a number beyond
-// float64's range.
-func (s *session) beyondFloat64On(read Cmd) bool {
-	v, err := s.probeD.must(read...)
-	if err != nil || v.Type != '$' || v.Null {
-		return false
-	}
-	x, ok := parseNumber(strings.TrimSpace(v.Str))
-	return ok && v.Str == strings.TrimSpace(v.Str) && beyondFloat64(x)
-}
-
 // copyKeyToRedis gives Redis's key Dynago's value (keeping Redis's TTL), so
 // a stream goes on from the same value after an accepted difference.
 func (s *session) copyKeyToRedis(key string, why Difference) error {

@@ -156,15 +156,21 @@ const recordOverhead = 48
 
 // cmdMemoryUsage is MEMORY USAGE key [SAMPLES count]: the bytes of the
 // key's records (a collection's header and every element record, read
-// whole; SAMPLES is checked and otherwise ignored).
+// whole; SAMPLES is checked as Redis checks it, a negative count being a
+// syntax error, and otherwise ignored).
 func cmdMemoryUsage(c *client, args [][]byte) {
 	for i := 3; i < len(args); i += 2 {
 		if !eq(args[i], "samples") || i+1 >= len(args) {
 			c.writeError(errSyntax)
 			return
 		}
-		if _, ok := parseInt(args[i+1]); !ok {
+		n, ok := parseInt(args[i+1])
+		if !ok {
 			c.writeError(errNotInteger)
+			return
+		}
+		if n < 0 {
+			c.writeError(errSyntax)
 			return
 		}
 	}

@@ -15,7 +15,7 @@ func init() {
 		Spec{"memory|usage", 4, func(g *gen) Cmd {
 			args := []string{g.word("USAGE"), g.key()}
 			if g.chance(0.3) {
-				args = append(args, g.word(g.pick("SAMPLES", "SAMPLES", "COUNT")), g.pick("0", "5", "abc"))
+				args = append(args, g.word(g.pick("SAMPLES", "SAMPLES", "COUNT")), g.pick("0", "5", "-1", "abc"))
 			}
 			return cmd("MEMORY", args...)
 		}},

@@ -16,9 +16,9 @@ package resp_test
 // strings), auth.tcl, type/zset.tcl, bitops.tcl, bitfield.tcl,
 // type/hash.tcl, type/set.tcl and hyperloglog.tcl, and the parts of
 // string.tcl (SETBIT, GETBIT, LCS), keyspace.tcl (RENAME, RENAMENX, COPY)
-// and scan.tcl (SSCAN, HSCAN, ZSCAN) that use the other types (the last
-// nine in files of their own, each listing what it skips). Skipped here, by
-// group, with the reason:
+// and scan.tcl (SSCAN, HSCAN, ZSCAN) that use the other types, and the
+// RESET tests of other.tcl and introspection.tcl (the last ten in files of
+// their own, each listing what it skips). Skipped here, by group, with the reason:
 //
 //   - Data types Dynago does not have yet: every test that creates a list
 //     or a stream or blocks on one (LPUSH, RPUSH, XADD, BLPOP), e.g. "MGET
@@ -34,7 +34,7 @@ package resp_test
 //   - Commands Dynago does not have: SUBSTR ("Coverage: SUBSTR"), MOVE,
 //     SWAPDB, CLIENT KILL, CLIENT REPLY, CLIENT PAUSE, CLIENT TRACKING,
 //     CLIENT CACHING, CLIENT NO-EVICT ("CLIENT command unhappy path
-//     coverage"), MONITOR, RESET, ACL ("errorstats: rejected call by
+//     coverage"), MONITOR, ACL ("errorstats: rejected call by
 //     authorization error"), SUBSCRIBE ("clients: pubsub clients"), CONFIG
 //     REWRITE.
 //   - Commands newer than Redis 7 (neither Redis 7.0 nor Dynago has them):
@@ -150,6 +150,7 @@ func TestRedisSuite(t *testing.T) {
 		{"scan.tcl (collections)", suiteScanCollections, true},
 		{"keyspace.tcl (rename, copy, object)", suiteKeyspaceTypes, false},
 		{"string.tcl (bits, LCS)", suiteStringBits, false},
+		{"other.tcl and introspection.tcl (RESET)", suiteReset, false},
 	}
 	// The files run at once (but the busy ones one at a time), and each
 	// test on both servers at once: the tests mostly wait (for expiries,

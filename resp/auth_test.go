@@ -7,6 +7,7 @@ package resp_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -173,6 +174,33 @@ func TestAuthRequirePass(t *testing.T) {
 		c = dialRaw(t, s.Addr())
 		c.exchange("*2\r\n$3\r\nGET\r\n$16385\r\n", "-ERR Protocol error: unauthenticated bulk length\r\n")
 		c.closed()
+	})
+	t.Run("strangers get 16 KiB of replies to a read", func(t *testing.T) {
+		// 400 refusals (13,600 bytes) are answered, and the client may
+		// still authenticate.
+		c := dialRaw(t, s.Addr())
+		c.exchange(strings.Repeat("PING\r\n", 400), strings.Repeat("-"+noAuth+"\r\n", 400))
+		c.exchange("AUTH s3cret\r\n", "+OK\r\n")
+		// 2,000 in one write (one read of the server's) would be 68,000
+		// bytes: the client is closed before them all, as Redis closes it
+		// once its replies outgrow its 16 KiB buffer.
+		c = dialRaw(t, s.Addr())
+		_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c.nc, strings.Repeat("PING\r\n", 2000)); err != nil {
+			t.Fatal(err)
+		}
+		replies := 0
+		var err error
+		for ; err == nil; replies++ {
+			var line string
+			if line, err = c.r.ReadString('\n'); err == nil && line != "-"+noAuth+"\r\n" {
+				t.Fatalf("reply %d: %q", replies, line)
+			}
+		}
+		var ne net.Error
+		if replies > 16<<10/len("-"+noAuth+"\r\n")+1 || errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%d replies, then %v; want at most 16 KiB of them and the connection closed", replies-1, err)
+		}
 	})
 	t.Run("QUIT", func(t *testing.T) {
 		c := dialRaw(t, s.Addr())

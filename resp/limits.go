@@ -435,6 +435,7 @@ type guardConn struct {
 	closed  sync.Once
 
 	writeDeadline bool // a deadline bounds writes (the client has not authenticated)
+	repliedToRead int  // reply bytes written since the last read from the connection
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
@@ -463,6 +464,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 				return 0, err
 			}
 			g.r, g.w = 0, k
+			g.repliedToRead = 0
 		}
 		n, m, err := g.f.frame(p, g.buf[g.r:g.w], g.sess != nil && g.sess.authRequired())
 		g.r += m
@@ -484,6 +486,11 @@ func (g *guardConn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	if g.sess != nil && g.sess.authRequired() {
+		if g.repliedToRead += len(p); g.repliedToRead > unauthedReplyBytes {
+			slog.Warn("closing client that has not authenticated: its replies outgrew 16 KiB", "addr", g.RemoteAddr().String())
+			_ = g.Conn.Close()
+			return 0, errUnauthedReplies
+		}
 		_ = g.Conn.SetWriteDeadline(time.Now().Add(unauthedWriteTime))
 		g.writeDeadline = true
 	} else if g.writeDeadline {
@@ -492,6 +499,17 @@ func (g *guardConn) Write(p []byte) (int, error) {
 	}
 	return g.Conn.Write(p)
 }
+
+// unauthedReplyBytes is Redis's reply buffer (16 KiB): the most reply bytes
+// a client that has not authenticated is sent for what one read of the
+// connection brought. Redis closes such a client once its replies outgrow
+// that buffer; so does Dynago, before the write that would pass it. The
+// replies are short errors (NOAUTH, WRONGPASS): only a client that
+// pipelines about 500 commands without authenticating gets there.
+const unauthedReplyBytes = 16 << 10
+
+// errUnauthedReplies ends a client that went past unauthedReplyBytes.
+var errUnauthedReplies = errors.New("replies to a client that has not authenticated outgrew 16 KiB")
 
 // unauthedWriteTime bounds a write to a client that has not authenticated.
 // Its replies are short errors (NOAUTH, WRONGPASS): only a client that

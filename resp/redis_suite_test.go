@@ -2364,15 +2364,12 @@ var suiteAuth = []suiteCase{
 		rr.readErr("*NOAUTH Authentication required*")
 		// Fill the output buffer without reading it: the server must
 		// disconnect the client before a million commands are written.
-		// Dynago ends the client when a write of its replies cannot
-		// finish within a second (unauthedWriteTime), so each write here
-		// waits for the server to read its batch or to close; 20 s (10
-		// before) leaves room for a server kept off the CPU by the other
-		// test binaries of make test (once a 10 s write timed out there).
+		// Both close it once the replies to one read of the connection
+		// outgrow 16 KiB (Redis's reply buffer): within the first batch.
 		batch := bytes.Repeat(suiteEncode([]any{"SET", "x", "5"}), 1000)
 		var err error
 		for j := 0; j < 1000 && err == nil; j++ {
-			_ = rr.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+			_ = rr.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 			_, err = rr.nc.Write(batch)
 		}
 		var ne net.Error

@@ -77,7 +77,7 @@ func TestParseFloat(t *testing.T) {
 		{"1 ", 0, false},
 		{"1_000", 0, false},
 		{"abc", 0, false},
-		{"1e400", math.Inf(1), true},   // a long double; infinite as a float64
+		{"1e400", math.Inf(1), true},    // a long double; infinite as a float64
 		{"-1e4000", math.Inf(-1), true}, // so Redis's sum, not its parse, fails
 		{"1e5000", 0, false},            // beyond even a long double: strtold's ERANGE
 		{"0x1p16383", math.Inf(1), true},

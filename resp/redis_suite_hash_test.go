@@ -229,25 +229,7 @@ func hashRandFieldCount(r *suiteConn, last, lastValue string) {
 	}
 
 	// 3) Eventually every field comes, with WITHVALUES and without.
-	seen := map[string]bool{}
-	iterations := 1000
-	for iterations != 0 {
-		iterations--
-		if iterations%2 == 0 {
-			res := r.strs("HRANDFIELD", "myhash", -3, "withvalues")
-			for i := 0; i < len(res); i += 2 {
-				seen[res[i]] = true
-			}
-		} else {
-			for _, k := range r.strs("HRANDFIELD", "myhash", -3) {
-				seen[k] = true
-			}
-		}
-		if allSeen(seen) {
-			break
-		}
-	}
-	r.check(iterations != 0, "not every field came from HRANDFIELD -3")
+	everyRepeatedPickComes(r, "HRANDFIELD", "myhash", "withvalues", allSeen)
 
 	// PATH 2: a positive count (unique fields) at least the hash's size.
 	for _, size := range []int{10, 20} {

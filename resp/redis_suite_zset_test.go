@@ -1498,25 +1498,7 @@ func zsetRandMemberCount(r *suiteConn, encoding, last string) {
 	r.check(chiSquare(res) < 40, "chi-square %v of ZRANDMEMBER -1000", chiSquare(res))
 	checkMembers(res)
 	// Eventually every member comes.
-	seen := map[string]bool{}
-	iterations := 1000
-	for iterations != 0 {
-		iterations--
-		if iterations%2 == 0 {
-			res := r.strs("ZRANDMEMBER", "myzset", -3, "withscores")
-			for i := 0; i < len(res); i += 2 {
-				seen[res[i]] = true
-			}
-		} else {
-			for _, m := range r.strs("ZRANDMEMBER", "myzset", -3) {
-				seen[m] = true
-			}
-		}
-		if allSeen(seen) {
-			break
-		}
-	}
-	r.check(iterations != 0, "not every member came from ZRANDMEMBER -3")
+	everyRepeatedPickComes(r, "ZRANDMEMBER", "myzset", "withscores", allSeen)
 
 	// PATH 2: a positive count at least the set's size: the whole set.
 	for _, size := range []int{10, 20} {
@@ -1545,6 +1527,31 @@ func zsetRandMemberCount(r *suiteConn, encoding, last string) {
 		// Eventually every member comes.
 		everyPickComes(r, "ZRANDMEMBER", "myzset", size, "withscores", allSeen)
 	}
+}
+
+// everyRepeatedPickComes is the suite's check that picks of count -3 (which
+// may repeat), with their values (with) and without, eventually name every
+// element of key: within 1,000 calls, allSeen says so.
+func everyRepeatedPickComes(r *suiteConn, cmd, key, with string, allSeen func(map[string]bool) bool) {
+	r.t.Helper()
+	seen := map[string]bool{}
+	for iterations := 1000; iterations != 0; {
+		iterations--
+		if iterations%2 == 0 {
+			res := r.strs(cmd, key, -3, with)
+			for i := 0; i < len(res); i += 2 {
+				seen[res[i]] = true
+			}
+		} else {
+			for _, m := range r.strs(cmd, key, -3) {
+				seen[m] = true
+			}
+		}
+		if allSeen(seen) {
+			return
+		}
+	}
+	r.check(false, "not every element came from %s %s -3", cmd, key)
 }
 
 // everyPickComes is the suite's check that random picks (HRANDFIELD,

@@ -41,6 +41,8 @@ type Engine struct {
 
 	rows *rowCache // nil when disabled
 
+	ranks *ranks // counted blocks of big sorted sets' score indexes (ranks.go)
+
 	// live counts, per partition, the records with at least one sibling
 	// (what DBSIZE counts).
 	live []atomic.Int64
@@ -111,7 +113,7 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), disk: d,
+	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), ranks: newRanks(), disk: d,
 		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{}), drained: make(chan struct{})}
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
@@ -503,8 +505,12 @@ func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 	if e.rows != nil {
 		e.rows.put(h, key, next)
 	}
-	if d := liveness(next) - liveness(cur); d != 0 && !partition.IsElementKey(key) {
-		e.live[e.partitionOf(h)].Add(int64(d))
+	if !partition.IsElementKey(key) {
+		if d := liveness(next) - liveness(cur); d != 0 {
+			e.live[e.partitionOf(h)].Add(int64(d))
+		}
+	} else if e.ranks.n.Load() > 0 {
+		e.rankChanged(key, cur, next)
 	}
 	if e.cfg.Observer != nil {
 		e.cfg.Observer.Changed(h, key, cur, next)

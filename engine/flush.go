@@ -149,6 +149,7 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 	if e.rows != nil {
 		e.rows.clear()
 	}
+	e.ranks.clear()
 	for i := range e.live {
 		e.live[i].Store(0)
 	}

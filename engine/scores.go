@@ -308,36 +308,63 @@ func (e *Engine) buildScoreIndex() error {
 
 // CountScores counts key's regular score index entries, of incarnations
 // live says count, that sort before the member at score (after it, when
-// after is true): a sorted-set rank, read without copying any entry.
+// after is true): a sorted-set rank, read without copying any entry. A set
+// whose count steps over rankBuildMin entries gets counted blocks, which
+// answer from then on without walking far (see ranks.go).
 func (e *Engine) CountScores(key []byte, score float64, member []byte, after bool, live func(inc uint64) bool) (int64, error) {
 	if !e.acquire() {
 		return 0, ErrClosed
 	}
 	defer e.release()
-	prefix := append(scorePrefix(partition.Hash(key), key), scoreRegular)
-	at := binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedScore(score))
+	h := partition.Hash(key)
+	prefix := append(scorePrefix(h, key), scoreRegular)
+	at := binary.BigEndian.AppendUint64(nil, orderedScore(score))
 	at = append(at, member...)
-	opts := pebble.IterOptions{LowerBound: prefix, UpperBound: at}
-	if after {
-		opts = pebble.IterOptions{LowerBound: append(at, 0), UpperBound: prefixEnd(prefix)}
+	if n, served, err := e.countByBlocks(h, key, prefix, at, after, live); served || err != nil {
+		return n, err
 	}
-	it, err := e.db.NewIter(&opts)
-	if err != nil {
+	n, done, err := e.countWalk(prefix, at, after, live, e.ranks.buildMin)
+	if done || err != nil {
+		return n, err
+	}
+	if err := e.buildRanks(h, key, prefix); err != nil {
 		return 0, err
 	}
+	if n, served, err := e.countByBlocks(h, key, prefix, at, after, live); served || err != nil {
+		return n, err
+	}
+	n, _, err = e.countWalk(prefix, at, after, live, -1)
+	return n, err
+}
+
+// countWalk is CountScores by walking the entries it counts; done is false
+// when it gave up after stepping over limit of them (-1: no limit).
+func (e *Engine) countWalk(prefix, at []byte, after bool, live func(inc uint64) bool, limit int) (n int64, done bool, err error) {
+	lower, upper := prefix, append(bytes.Clone(prefix), at...)
+	if after {
+		lower, upper = append(upper, 0), prefixEnd(prefix)
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, false, err
+	}
 	defer it.Close()
-	var n int64
+	steps := 0
 	for ok := it.First(); ok; ok = it.Next() {
+		if steps == limit {
+			return 0, false, nil
+		}
+		steps++
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if len(v) != 8 {
-			return 0, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+			return 0, false, fmt.Errorf("engine: malformed score index entry %x", it.Key())
 		}
 		if live(binary.BigEndian.Uint64(v)) {
 			n++
 		}
 	}
-	return n, it.Error()
+	return n, true, it.Error()
 }

@@ -93,11 +93,20 @@ func init() {
 		}},
 		// A set of more members than a lone node reads from their records
 		// (130 over Dynago's 128), so ranges, ranks and pops of it go
-		// through the score index.
+		// through the score index; or of so many (1,100) that a rank walks
+		// past 512 entries, after which the set's ranks are counted in
+		// blocks (engine/ranks.go) that every later write keeps up to date.
+		// The scores are all valid (one bad score of so many would refuse
+		// the whole command); the big set's are low, so that a rank of
+		// another member walks past them.
 		Spec{"zadd-many", 2, func(g *gen) Cmd {
 			args := []string{g.key()}
-			for i := range 130 {
-				args = append(args, g.score(), fmt.Sprintf("bulk:%03d", i))
+			n, scores := 130, []string{"1", "2", "-3", "0", "1.5", "-0.25", "10", "inf", "-inf", "100", "0.5", "-0"}
+			if g.chance(0.5) {
+				n, scores = 1100, []string{"-3", "-0.25", "-inf", "-10", "-1.5"}
+			}
+			for i := range n {
+				args = append(args, g.pick(scores...), fmt.Sprintf("bulk:%04d", i))
 			}
 			return cmd("ZADD", args...)
 		}},

@@ -1,0 +1,547 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/dynago/dynago/op"
+	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
+)
+
+// Counted blocks of the score index, for ranks.
+//
+// ZRANK counts the members before one. The score index (scores.go) sorts
+// them but holds no counts, so a count walks every entry before the
+// target: O(rank), seconds at a million members. For a big sorted set the
+// engine keeps in memory its index entries cut into blocks of about
+// rankBlock consecutive entries, each block with how many entries of each
+// incarnation it holds. A rank is then the counts of the blocks before the
+// target's, summed, and a walk of the entries of the target's block up to
+// the target: O(n/rankBlock + rankBlock) rather than O(rank), about 8,000
+// sums and at most 256 steps at a million members.
+//
+// The blocks follow the index exactly. Every change of a member's record
+// is applied to them under its set's key lock (a set's element records
+// share its key's lock) once its batch has committed (applied), and a
+// count takes the same lock to open its snapshot of the index and read the
+// blocks, so both describe one state. Only a count recounts a block from
+// the index (when it has grown past twice rankBlock, and cuts it again): a
+// batch may change several members of one set, and applied learns of them
+// one at a time after all of them are visible in the index.
+//
+// The first count whose walk steps over rankBuildMin entries builds the
+// set's blocks from a snapshot of its index opened under the lock; the
+// changes applied while it walks are logged and replayed onto what it
+// built. The blocks of at most rankMaxSets sets are kept (the least
+// recently counted go first); FLUSHALL and a restart drop them all. Like
+// the index, they are this node's own.
+const (
+	rankBlock    = 128
+	rankBuildMin = 4 * rankBlock
+	rankMaxSets  = 64
+)
+
+// ranks holds the counted blocks of the sorted sets that have them.
+type ranks struct {
+	// block is how many entries a block holds when it is built or cut,
+	// buildMin how many a walk steps over before the set gets blocks, and
+	// maxSets how many sets have blocks at most: rankBlock, rankBuildMin
+	// and rankMaxSets, which tests make small.
+	block, buildMin, maxSets int
+	// snapshotTaken, if not nil, runs while a build walks its snapshot,
+	// no lock held (tests write then).
+	snapshotTaken func()
+
+	mu   sync.Mutex
+	sets map[string]*rankIndex
+	n    atomic.Int64 // len(sets), read by every write of an element record without mu
+	tick atomic.Int64 // the clock of rankIndex.used
+	// dropped counts the block sets given up because they disagreed with
+	// the index (a bug, logged); a test checks it stays 0.
+	dropped atomic.Int64
+}
+
+func newRanks() *ranks {
+	return &ranks{block: rankBlock, buildMin: rankBuildMin, maxSets: rankMaxSets, sets: map[string]*rankIndex{}}
+}
+
+// rankIndex is one sorted set's counted blocks. Its fields but used are
+// guarded by the set's key lock.
+type rankIndex struct {
+	key      string
+	blocks   []rankCount   // by fence; blocks[0].fence is nil
+	building bool          // the blocks are being built: changes go to log
+	log      []rankChange  // changes applied while building
+	built    chan struct{} // closed once the build is done or given up
+	used     atomic.Int64  // ranks.tick when it last served a count
+	entries  atomic.Int64  // the entries the blocks count, once built
+}
+
+// rankCount is one block: the index entries from fence (an entry's key
+// past the set's prefix, score(8) then member; nil: from the first) to the
+// next block's fence, counted per incarnation. A set's entries are almost
+// always of one incarnation (several only between a DEL and the removal
+// of what it deleted), which first holds: a count sums a contiguous run of
+// blocks without following a pointer.
+type rankCount struct {
+	fence  []byte
+	first  incCount   // n is 0 when the block is empty
+	others []incCount // other incarnations, each n > 0
+}
+
+type incCount struct {
+	inc uint64
+	n   int64
+}
+
+// rankEntry is a regular index entry: its key past the set's prefix and
+// its incarnation.
+type rankEntry struct {
+	at  []byte
+	inc uint64
+}
+
+// rankChange is a member's index entry changing from old to new (nil: none).
+type rankChange struct{ old, new *rankEntry }
+
+func (b *rankCount) total() int64 {
+	n := b.first.n
+	for _, c := range b.others {
+		n += c.n
+	}
+	return n
+}
+
+func (b *rankCount) live(live func(uint64) bool) (n int64) {
+	if b.first.n > 0 && live(b.first.inc) {
+		n = b.first.n
+	}
+	for _, c := range b.others {
+		if live(c.inc) {
+			n += c.n
+		}
+	}
+	return n
+}
+
+// counts lists the block's counts.
+func (b *rankCount) counts() []incCount {
+	if b.first.n == 0 {
+		return nil
+	}
+	return append([]incCount{b.first}, b.others...)
+}
+
+// add adds d entries of incarnation inc; false if that would leave a
+// negative count (the blocks disagree with the index).
+func (b *rankCount) add(inc uint64, d int64) bool {
+	c := &b.first
+	if c.n == 0 || c.inc != inc {
+		c = nil
+		for i := range b.others {
+			if b.others[i].inc == inc {
+				c = &b.others[i]
+			}
+		}
+	}
+	switch {
+	case c == nil && d < 0:
+		return false
+	case c == nil && b.first.n == 0:
+		b.first = incCount{inc: inc, n: d}
+	case c == nil:
+		b.others = append(b.others, incCount{inc: inc, n: d})
+	default:
+		c.n += d
+	}
+	if c != nil && c.n < 0 {
+		return false
+	}
+	// No zero count stays: others hold none, and first only when empty.
+	b.others = slices.DeleteFunc(b.others, func(c incCount) bool { return c.n == 0 })
+	if b.first.n == 0 && len(b.others) > 0 {
+		b.first, b.others = b.others[0], b.others[1:]
+	}
+	return true
+}
+
+// liveOnce remembers live's answer for the incarnation asked last: a count
+// asks of the same one thousands of times.
+func liveOnce(live func(uint64) bool) func(uint64) bool {
+	var last uint64
+	var lastLive, asked bool
+	return func(inc uint64) bool {
+		if !asked || inc != last {
+			last, lastLive, asked = inc, live(inc), true
+		}
+		return lastLive
+	}
+}
+
+// find returns the block that holds the entry at at.
+func (ri *rankIndex) find(at []byte) int {
+	return sort.Search(len(ri.blocks), func(i int) bool { return bytes.Compare(ri.blocks[i].fence, at) > 0 }) - 1
+}
+
+// apply counts a change of one member's entry; false if the blocks
+// disagree with the index.
+func (ri *rankIndex) apply(c rankChange, size int) bool {
+	if c.old != nil {
+		j := ri.find(c.old.at)
+		if !ri.blocks[j].add(c.old.inc, -1) {
+			return false
+		}
+		ri.shrink(j, size)
+		ri.entries.Add(-1)
+	}
+	if c.new != nil {
+		ri.blocks[ri.find(c.new.at)].add(c.new.inc, 1)
+		ri.entries.Add(1)
+	}
+	return true
+}
+
+// shrink joins block j to a neighbour when it is empty, or when the two
+// hold at most half a block, so that removals do not leave many
+// near-empty blocks to sum.
+func (ri *rankIndex) shrink(j, size int) {
+	small := func(a int) bool {
+		return ri.blocks[a].total() == 0 || ri.blocks[a+1].total() == 0 ||
+			ri.blocks[a].total()+ri.blocks[a+1].total() <= int64(size/2)
+	}
+	switch {
+	case j+1 < len(ri.blocks) && small(j):
+	case j > 0 && small(j-1):
+		j--
+	default:
+		return
+	}
+	for _, c := range ri.blocks[j+1].counts() {
+		ri.blocks[j].add(c.inc, c.n)
+	}
+	ri.blocks = slices.Delete(ri.blocks, j+1, j+2)
+}
+
+// cut counts the entries it yields (walking from the block's fence to the
+// next fence) into blocks of size entries each, the first of them fenced
+// at fence.
+func cut(fence []byte, size int, next func() (*rankEntry, bool, error)) ([]rankCount, error) {
+	out := []rankCount{{fence: fence}}
+	n := 0
+	for {
+		en, ok, err := next()
+		if err != nil || !ok {
+			return out, err
+		}
+		if n == size {
+			out, n = append(out, rankCount{fence: en.at}), 0
+		}
+		out[len(out)-1].add(en.inc, 1)
+		n++
+	}
+}
+
+// lookup returns key's blocks, nil if it has none.
+func (r *ranks) lookup(key []byte) *rankIndex {
+	if r.n.Load() == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sets[string(key)]
+}
+
+// register returns key's blocks, new (and to be built) when fresh, making
+// room by dropping the least recently used.
+func (r *ranks) register(key []byte) (ri *rankIndex, fresh bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ri := r.sets[string(key)]; ri != nil {
+		return ri, false
+	}
+	if len(r.sets) >= r.maxSets {
+		var oldest *rankIndex
+		for _, o := range r.sets {
+			if oldest == nil || o.used.Load() < oldest.used.Load() {
+				oldest = o
+			}
+		}
+		delete(r.sets, oldest.key)
+	}
+	ri = &rankIndex{key: string(key), building: true, built: make(chan struct{})}
+	ri.used.Store(r.tick.Add(1))
+	r.sets[ri.key] = ri
+	r.n.Store(int64(len(r.sets)))
+	return ri, true
+}
+
+// drop forgets ri if it is still key's.
+func (r *ranks) drop(ri *rankIndex) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sets[ri.key] == ri {
+		delete(r.sets, ri.key)
+		r.n.Store(int64(len(r.sets)))
+	}
+}
+
+// clear forgets every set's blocks (FLUSHALL).
+func (r *ranks) clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.sets)
+	r.n.Store(0)
+}
+
+// giveUp drops blocks found to disagree with the index.
+func (r *ranks) giveUp(ri *rankIndex, why string) {
+	r.dropped.Add(1)
+	r.drop(ri)
+	slog.Warn("dropped a sorted set's rank blocks: they disagreed with its score index; ranks of the set are counted by walking it", "key", ri.key, "why", why)
+}
+
+// rankedMore reports whether key's blocks count more than n entries, each
+// a member's record; false when it has none.
+func (e *Engine) rankedMore(key []byte, n int) bool {
+	ri := e.ranks.lookup(key)
+	return ri != nil && ri.entries.Load() > int64(n)
+}
+
+// rankEntryOf is o's regular index entry as member's, nil if it has none.
+func rankEntryOf(o version.Object, member []byte) *rankEntry {
+	score, inc, regular, ok := op.IndexedScore(o)
+	if !ok || !regular {
+		return nil
+	}
+	at := make([]byte, 0, 8+len(member))
+	at = binary.BigEndian.AppendUint64(at, orderedScore(score))
+	return &rankEntry{at: append(at, member...), inc: inc}
+}
+
+// rankChanged counts the change of element record key from cur to next
+// into its set's blocks, if it has any. It runs under the key's lock once
+// the change has committed (applied).
+func (e *Engine) rankChanged(key []byte, cur, next version.Object) {
+	set, member, ok := partition.SplitElementKey(key)
+	if !ok {
+		return
+	}
+	ri := e.ranks.lookup(set)
+	if ri == nil {
+		return
+	}
+	c := rankChange{old: rankEntryOf(cur, member), new: rankEntryOf(next, member)}
+	switch {
+	case c.old == nil && c.new == nil:
+		return
+	case c.old != nil && c.new != nil && c.old.inc == c.new.inc && bytes.Equal(c.old.at, c.new.at):
+		return
+	case ri.building:
+		ri.log = append(ri.log, c)
+	case !ri.apply(c, e.ranks.block):
+		e.ranks.giveUp(ri, "a removed entry was not counted")
+	}
+}
+
+// buildRanks builds key's blocks (see ranks), or waits for the count that
+// is building them.
+func (e *Engine) buildRanks(h uint64, key, prefix []byte) error {
+	mu := e.lockFor(h)
+	mu.Lock()
+	ri, fresh := e.ranks.register(key)
+	if !fresh {
+		mu.Unlock()
+		<-ri.built
+		return nil
+	}
+	defer close(ri.built)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	mu.Unlock()
+	if err != nil {
+		e.ranks.drop(ri)
+		return err
+	}
+	if e.ranks.snapshotTaken != nil {
+		e.ranks.snapshotTaken()
+	}
+	blocks, err := cut(nil, e.ranks.block, indexEntries(it, prefix, it.First()))
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		e.ranks.drop(ri)
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if e.ranks.lookup(key) != ri { // flushed or pushed out meanwhile
+		return nil
+	}
+	ri.blocks, ri.building = blocks, false
+	var entries int64
+	for i := range blocks {
+		entries += blocks[i].total()
+	}
+	ri.entries.Store(entries)
+	for _, c := range ri.log {
+		if !ri.apply(c, e.ranks.block) {
+			e.ranks.giveUp(ri, "a change made while building removed an entry not counted")
+			break
+		}
+	}
+	ri.log = nil
+	return nil
+}
+
+// indexEntries yields the regular entries of it (positioned by ok), whose
+// keys begin with prefix, up to the end of its bounds.
+func indexEntries(it *pebble.Iterator, prefix []byte, ok bool) func() (*rankEntry, bool, error) {
+	first := true
+	return func() (*rankEntry, bool, error) {
+		if !first {
+			ok = it.Next()
+		}
+		first = false
+		if !ok {
+			return nil, false, it.Error()
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, false, err
+		}
+		if len(v) != 8 || len(it.Key()) < len(prefix)+8 {
+			return nil, false, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+		}
+		return &rankEntry{at: bytes.Clone(it.Key()[len(prefix):]), inc: binary.BigEndian.Uint64(v)}, true, nil
+	}
+}
+
+// countByBlocks is CountScores with key's blocks; served is false when key
+// has none ready.
+func (e *Engine) countByBlocks(h uint64, key, prefix, at []byte, after bool, live func(inc uint64) bool) (n int64, served bool, err error) {
+	ri := e.ranks.lookup(key)
+	if ri == nil {
+		return 0, false, nil
+	}
+	<-ri.built
+	mu := e.lockFor(h)
+	mu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			mu.Unlock()
+		}
+	}()
+	if ri.building || e.ranks.lookup(key) != ri {
+		return 0, false, nil
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return 0, true, err
+	}
+	defer it.Close()
+	j := ri.find(at)
+	if ri.blocks[j].total() > 2*int64(e.ranks.block) {
+		if ok, err := e.recount(ri, j, it, prefix); err != nil || !ok {
+			return 0, ok, err
+		}
+		j = ri.find(at)
+	}
+	var lo, hi []byte // block j's fence and the next block's (nil: none)
+	lo = ri.blocks[j].fence
+	if j+1 < len(ri.blocks) {
+		hi = ri.blocks[j+1].fence
+	}
+	sum := ri.blocks[:j]
+	if after {
+		sum = ri.blocks[j+1:]
+	}
+	counted := liveOnce(live)
+	for i := range sum {
+		n += sum[i].live(counted)
+	}
+	ri.used.Store(e.ranks.tick.Add(1))
+	mu.Unlock()
+	locked = false
+
+	// The rest is in block j, read from the snapshot taken with the blocks.
+	var ok bool
+	var stop []byte
+	if after {
+		ok, stop = it.SeekGE(append(append(bytes.Clone(prefix), at...), 0)), hi
+	} else {
+		ok, stop = it.SeekGE(append(bytes.Clone(prefix), lo...)), at
+	}
+	for ; ok; ok = it.Next() {
+		if stop != nil && bytes.Compare(it.Key()[len(prefix):], stop) >= 0 {
+			break
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, true, err
+		}
+		if len(v) != 8 {
+			return 0, true, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+		}
+		if live(binary.BigEndian.Uint64(v)) {
+			n++
+		}
+	}
+	return n, true, it.Error()
+}
+
+// recount counts block j of ri again from it (a snapshot of the index in
+// the state ri describes) and cuts it into blocks of the usual size. ok is
+// false when the count disagrees with the block's: the blocks are dropped.
+func (e *Engine) recount(ri *rankIndex, j int, it *pebble.Iterator, prefix []byte) (ok bool, err error) {
+	b := &ri.blocks[j]
+	var hi []byte
+	if j+1 < len(ri.blocks) {
+		hi = ri.blocks[j+1].fence
+	}
+	entries := indexEntries(it, prefix, it.SeekGE(append(bytes.Clone(prefix), b.fence...)))
+	cuts, err := cut(b.fence, e.ranks.block, func() (*rankEntry, bool, error) {
+		en, ok, err := entries()
+		if ok && hi != nil && bytes.Compare(en.at, hi) >= 0 {
+			return nil, false, nil
+		}
+		return en, ok, err
+	})
+	if err != nil {
+		return false, err
+	}
+	counted := rankCount{}
+	for _, c := range cuts {
+		for _, ic := range c.counts() {
+			counted.add(ic.inc, ic.n)
+		}
+	}
+	if !sameCounts(counted.counts(), b.counts()) {
+		e.ranks.giveUp(ri, fmt.Sprintf("a block counted %v, the index holds %v", b.counts(), counted.counts()))
+		return false, nil
+	}
+	ri.blocks = slices.Insert(slices.Delete(ri.blocks, j, j+1), j, cuts...)
+	return true, nil
+}
+
+// sameCounts reports whether a and b count the same incarnations alike.
+func sameCounts(a, b []incCount) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}

@@ -236,16 +236,42 @@ func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (name
 
 // RankZSet answers ZRANK (ZREVRANK: rev) of target, a live member of the
 // sorted set at key whose header resolved to h: how many members come
-// before it (after it, when rev), counted in this node's score index
-// without copying any entry. served is false where WalkZSet would not
+// before it (after it, when rev). served is false where WalkZSet would not
 // serve.
 func (c *Coordinator) RankZSet(key []byte, h *op.Collection, target op.ScoredMember, rev bool) (rank int64, served bool, err error) {
+	lo, hi := []byte(nil), engine.MemberKey(target.Score, target.Member)
+	if rev {
+		lo, hi = append(hi, 0), nil // (the member's successor)
+	}
+	return c.countZSet(key, h, lo, hi)
+}
+
+// CardZSet answers ZCARD of the sorted set at key whose header resolved to
+// h. served is false where WalkZSet would not serve.
+func (c *Coordinator) CardZSet(key []byte, h *op.Collection) (n int64, served bool, err error) {
+	return c.countZSet(key, h, nil, nil)
+}
+
+// CountZSetScores answers ZCOUNT min max of the sorted set at key whose
+// header resolved to h. served is false where WalkZSet would not serve.
+func (c *Coordinator) CountZSetScores(key []byte, h *op.Collection, min, max op.ScoreBound) (n int64, served bool, err error) {
+	lo, hi := engine.ScoreKey(min.Value), engine.ScoreKeyAfter(max.Value)
+	if min.Exclusive {
+		lo = engine.ScoreKeyAfter(min.Value)
+	}
+	if max.Exclusive {
+		hi = engine.ScoreKey(max.Value)
+	}
+	return c.countZSet(key, h, lo, hi)
+}
+
+// countZSet counts the live members of the sorted set at key (header h)
+// from lo to before hi in the score index's order (engine.MemberKey; nil:
+// the set's ends), in this node's score index, without copying any entry:
+// O(log n) for a big set once the engine has counted it in blocks.
+func (c *Coordinator) countZSet(key []byte, h *op.Collection, lo, hi []byte) (n int64, served bool, err error) {
 	if c.Distributed() {
 		return 0, false, nil
-	}
-	before := func(m op.ScoredMember) bool {
-		order := op.CompareScored(m, target)
-		return order < 0 && !rev || order > 0 && rev
 	}
 	extra, small, err := c.smallZSet(key, h)
 	if !small && err == nil {
@@ -255,13 +281,14 @@ func (c *Coordinator) RankZSet(key []byte, h *op.Collection, target op.ScoredMem
 		return 0, true, err
 	}
 	for _, m := range extra {
-		if before(m) {
-			rank++
+		at := engine.MemberKey(m.Score, m.Member)
+		if (lo == nil || bytes.Compare(at, lo) >= 0) && (hi == nil || bytes.Compare(at, hi) < 0) {
+			n++
 		}
 	}
 	if small {
-		return rank, true, nil
+		return n, true, nil
 	}
-	n, err := c.eng.CountScores(key, target.Score, target.Member, rev, h.Live)
-	return rank + n, true, err
+	counted, err := c.eng.CountScores(key, lo, hi, h.Live)
+	return n + counted, true, err
 }

@@ -426,11 +426,16 @@ func indexEntries(it *pebble.Iterator, prefix []byte, ok bool) func() (*rankEntr
 }
 
 // countByBlocks is CountScores with key's blocks; served is false when key
-// has none ready.
-func (e *Engine) countByBlocks(h uint64, key, prefix, at []byte, after bool, live func(inc uint64) bool) (n int64, served bool, err error) {
+// has none ready. A count of the entries before x is the blocks before
+// x's block summed, and a walk of x's block up to x; a count from lo to hi
+// is the one for hi less the one for lo, both read from one state.
+func (e *Engine) countByBlocks(h uint64, key, prefix, lo, hi []byte, live func(inc uint64) bool) (n int64, served bool, err error) {
 	ri := e.ranks.lookup(key)
 	if ri == nil {
 		return 0, false, nil
+	}
+	if lo != nil && hi != nil && bytes.Compare(lo, hi) >= 0 {
+		return 0, true, nil
 	}
 	<-ri.built
 	mu := e.lockFor(h)
@@ -449,54 +454,76 @@ func (e *Engine) countByBlocks(h uint64, key, prefix, at []byte, after bool, liv
 		return 0, true, err
 	}
 	defer it.Close()
-	j := ri.find(at)
-	if ri.blocks[j].total() > 2*int64(e.ranks.block) {
+	// block is the block that holds x (nil: past the last entry), cut
+	// again first if it has grown past twice the size.
+	block := func(x []byte) (int, bool, error) {
+		j := len(ri.blocks) - 1
+		if x != nil {
+			j = ri.find(x)
+		}
+		if ri.blocks[j].total() <= 2*int64(e.ranks.block) {
+			return j, true, nil
+		}
 		if ok, err := e.recount(ri, j, it, prefix); err != nil || !ok {
 			return 0, ok, err
 		}
-		j = ri.find(at)
+		if x == nil {
+			return len(ri.blocks) - 1, true, nil
+		}
+		return ri.find(x), true, nil
 	}
-	var lo, hi []byte // block j's fence and the next block's (nil: none)
-	lo = ri.blocks[j].fence
-	if j+1 < len(ri.blocks) {
-		hi = ri.blocks[j+1].fence
+	jl := 0
+	if lo != nil {
+		if jl, served, err = block(lo); err != nil || !served {
+			return 0, served, err
+		}
 	}
-	sum := ri.blocks[:j]
-	if after {
-		sum = ri.blocks[j+1:]
+	jh, served, err := block(hi)
+	if err != nil || !served {
+		return 0, served, err
+	}
+	if lo != nil { // (cutting hi's block may have moved lo's)
+		jl = ri.find(lo)
 	}
 	counted := liveOnce(live)
-	for i := range sum {
-		n += sum[i].live(counted)
+	for i := range ri.blocks[jl:jh] {
+		n += ri.blocks[jl+i].live(counted)
 	}
+	loFence, hiFence := ri.blocks[jl].fence, ri.blocks[jh].fence
 	ri.used.Store(e.ranks.tick.Add(1))
 	mu.Unlock()
 	locked = false
 
-	// The rest is in block j, read from the snapshot taken with the blocks.
-	var ok bool
-	var stop []byte
-	if after {
-		ok, stop = it.SeekGE(append(append(bytes.Clone(prefix), at...), 0)), hi
-	} else {
-		ok, stop = it.SeekGE(append(bytes.Clone(prefix), lo...)), at
+	// The rest is in the two blocks' walks, from the snapshot taken with
+	// the blocks.
+	up, err := walkCount(it, prefix, hiFence, hi, counted)
+	if err != nil || lo == nil {
+		return n + up, true, err
 	}
-	for ; ok; ok = it.Next() {
-		if stop != nil && bytes.Compare(it.Key()[len(prefix):], stop) >= 0 {
+	down, err := walkCount(it, prefix, loFence, lo, counted)
+	return n + up - down, true, err
+}
+
+// walkCount counts the entries of it from from (nil: the first) to before
+// to (nil: past the last) of the incarnations live says count; their keys
+// begin with prefix.
+func walkCount(it *pebble.Iterator, prefix, from, to []byte, live func(uint64) bool) (n int64, err error) {
+	for ok := it.SeekGE(append(bytes.Clone(prefix), from...)); ok; ok = it.Next() {
+		if to != nil && bytes.Compare(it.Key()[len(prefix):], to) >= 0 {
 			break
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, true, err
+			return 0, err
 		}
 		if len(v) != 8 {
-			return 0, true, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+			return 0, fmt.Errorf("engine: malformed score index entry %x", it.Key())
 		}
 		if live(binary.BigEndian.Uint64(v)) {
 			n++
 		}
 	}
-	return n, true, it.Error()
+	return n, it.Error()
 }
 
 // recount counts block j of ri again from it (a snapshot of the index in

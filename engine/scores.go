@@ -306,43 +306,60 @@ func (e *Engine) buildScoreIndex() error {
 	return nil
 }
 
-// CountScores counts key's regular score index entries, of incarnations
-// live says count, that sort before the member at score (after it, when
-// after is true): a sorted-set rank, read without copying any entry. A set
-// whose count steps over rankBuildMin entries gets counted blocks, which
-// answer from then on without walking far (see ranks.go).
-func (e *Engine) CountScores(key []byte, score float64, member []byte, after bool, live func(inc uint64) bool) (int64, error) {
+// ScoreKey is where the members of score begin in a sorted set's score
+// index, ScoreKeyAfter where they end, and MemberKey the place of one
+// member: the ends of CountScores.
+func ScoreKey(score float64) []byte {
+	return binary.BigEndian.AppendUint64(nil, orderedScore(score))
+}
+
+func ScoreKeyAfter(score float64) []byte {
+	return binary.BigEndian.AppendUint64(nil, orderedScore(score)+1) // (+inf's is below ^0)
+}
+
+func MemberKey(score float64, member []byte) []byte {
+	return append(ScoreKey(score), member...)
+}
+
+// CountScores counts key's regular score index entries from lo (nil: the
+// first) to before hi (nil: past the last), of incarnations live says
+// count, without copying any: a sorted-set rank, cardinality or count of a
+// score range. A set whose count steps over rankBuildMin entries gets
+// counted blocks, which answer from then on without walking far (see
+// ranks.go).
+func (e *Engine) CountScores(key, lo, hi []byte, live func(inc uint64) bool) (int64, error) {
 	if !e.acquire() {
 		return 0, ErrClosed
 	}
 	defer e.release()
+	if lo != nil && hi != nil && bytes.Compare(lo, hi) >= 0 {
+		return 0, nil
+	}
 	h := partition.Hash(key)
 	prefix := append(scorePrefix(h, key), scoreRegular)
-	at := binary.BigEndian.AppendUint64(nil, orderedScore(score))
-	at = append(at, member...)
-	if n, served, err := e.countByBlocks(h, key, prefix, at, after, live); served || err != nil {
+	if n, served, err := e.countByBlocks(h, key, prefix, lo, hi, live); served || err != nil {
 		return n, err
 	}
-	n, done, err := e.countWalk(prefix, at, after, live, e.ranks.buildMin)
+	n, done, err := e.countWalk(prefix, lo, hi, live, e.ranks.buildMin)
 	if done || err != nil {
 		return n, err
 	}
 	if err := e.buildRanks(h, key, prefix); err != nil {
 		return 0, err
 	}
-	if n, served, err := e.countByBlocks(h, key, prefix, at, after, live); served || err != nil {
+	if n, served, err := e.countByBlocks(h, key, prefix, lo, hi, live); served || err != nil {
 		return n, err
 	}
-	n, _, err = e.countWalk(prefix, at, after, live, -1)
+	n, _, err = e.countWalk(prefix, lo, hi, live, -1)
 	return n, err
 }
 
 // countWalk is CountScores by walking the entries it counts; done is false
 // when it gave up after stepping over limit of them (-1: no limit).
-func (e *Engine) countWalk(prefix, at []byte, after bool, live func(inc uint64) bool, limit int) (n int64, done bool, err error) {
-	lower, upper := prefix, append(bytes.Clone(prefix), at...)
-	if after {
-		lower, upper = append(upper, 0), prefixEnd(prefix)
+func (e *Engine) countWalk(prefix, lo, hi []byte, live func(inc uint64) bool, limit int) (n int64, done bool, err error) {
+	lower, upper := append(bytes.Clone(prefix), lo...), prefixEnd(prefix)
+	if hi != nil {
+		upper = append(bytes.Clone(prefix), hi...)
 	}
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/partition"
+	"github.com/dynago/dynago/version"
 )
 
 // Sorted sets. A sorted set is stored as a hash is (op/zset.go): its key's
@@ -15,7 +16,9 @@ import (
 // write that names its members (ZADD, ZINCRBY, ZREM) is decided over their
 // records; one that removes a range (ZREMRANGEBY*, ZPOPMIN, ZPOPMAX, ZMPOP)
 // is decided by the key's coordinator over the whole set, read at quorum.
-// Reads of ranks and ranges read the whole set at quorum and order it.
+// Reads of ranks, counts and ranges read the whole set at quorum and order
+// it, except where this node is the key's one replica: there they read its
+// score index (Coordinator.WalkZSet, RankZSet, CardZSet, CountZSetScores).
 
 func init() {
 	w, r, f := "write", "readonly", "fast"
@@ -256,11 +259,17 @@ func (c *client) scanZSet(key []byte, rev bool, from *float64, more func(m op.Sc
 		}
 		return out, true
 	}
+	return c.readZSetElements(key, hdr, found)
+}
+
+// readZSetElements reads the sorted set at key, whose header is hdr, whole
+// at quorum, in Redis's order. On an error it writes the reply, ok=false.
+func (c *client) readZSetElements(key []byte, hdr version.Object, found bool) ([]op.ScoredMember, bool) {
 	elems, ok := c.readElements(op.TypeZSet, key, hdr, found)
 	if !ok {
 		return nil, false
 	}
-	out = make([]op.ScoredMember, len(elems))
+	out := make([]op.ScoredMember, len(elems))
 	for i, e := range elems {
 		out[i] = op.ScoredMember{Member: e.name, Score: mustScore(e.value)}
 	}
@@ -269,8 +278,38 @@ func (c *client) scanZSet(key []byte, rev bool, from *float64, more func(m op.Sc
 }
 
 func cmdZCard(c *client, args [][]byte) {
-	if z, ok := c.readZSet(args[1]); ok {
-		c.writeInt(int64(len(z)))
+	c.countZSet(args[1], func(h *op.Collection) (int64, bool, error) {
+		return c.srv.coord.CardZSet(args[1], h)
+	}, func(z []op.ScoredMember) int64 { return int64(len(z)) })
+}
+
+// countZSet answers a count of members of key's sorted set: by count,
+// where this node serves it from its score index, otherwise by whole,
+// given the whole set read at quorum.
+func (c *client) countZSet(key []byte, count func(h *op.Collection) (int64, bool, error), whole func([]op.ScoredMember) int64) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return
+	}
+	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	if !ok {
+		return
+	}
+	if h == nil {
+		c.writeInt(0)
+		return
+	}
+	n, served, err := count(h)
+	switch {
+	case err != nil:
+		c.writeErr(err)
+	case served:
+		c.writeInt(n)
+	default:
+		if z, ok := c.readZSetElements(key, hdr, found); ok {
+			c.writeInt(whole(z))
+		}
 	}
 }
 
@@ -345,6 +384,12 @@ func cmdZLexCount(c *client, args [][]byte) { zcount(c, args, op.ByLex) }
 func zcount(c *client, args [][]byte, by op.RangeBy) {
 	r := op.ZRange{By: by, Count: -1}
 	if !c.parseBounds(&r, args[2], args[3]) {
+		return
+	}
+	if by == op.ByScore {
+		c.countZSet(args[1], func(h *op.Collection) (int64, bool, error) {
+			return c.srv.coord.CountZSetScores(args[1], h, r.Min, r.Max)
+		}, func(z []op.ScoredMember) int64 { return int64(len(r.Select(z))) })
 		return
 	}
 	if z, ok := c.scanRange(args[1], r); ok {

@@ -76,6 +76,41 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 	return true, err
 }
 
+// WalkZSetSkipping is WalkZSet from the set's first member (its highest,
+// when rev) that may step over up to skip members without visiting them;
+// fn gets each member it visits with its rank counted from where the walk
+// began. It steps over members only where the engine counts the set in
+// blocks (engine.WalkScoresSkipping) and no member's versions span
+// incarnations: a ZRANGE from a large rank then reads near it, O(n/128 +
+// 128 + m) instead of O(rank + m).
+func (c *Coordinator) WalkZSetSkipping(key []byte, h *op.Collection, rev bool, skip int64, fn func(m op.ScoredMember, rank int64) bool) (served bool, err error) {
+	if c.Distributed() {
+		return false, nil
+	}
+	extra, small, err := c.smallZSet(key, h)
+	if !small && err == nil {
+		extra, err = c.irregularMembers(key, h)
+	}
+	if err != nil {
+		return true, err
+	}
+	var rank int64
+	if small || len(extra) > 0 {
+		return c.WalkZSet(key, h, rev, nil, func(m op.ScoredMember) bool {
+			rank++
+			return fn(m, rank-1)
+		})
+	}
+	err = c.eng.WalkScoresSkipping(key, rev, skip, h.Live, func(s engine.Scored, skipped int64) bool {
+		if !h.Live(s.Incarnation) {
+			return true
+		}
+		rank++
+		return fn(op.ScoredMember{Member: s.Member, Score: s.Score}, skipped+rank-1)
+	})
+	return true, err
+}
+
 // smallRecords is how many member records a sorted set may have for
 // WalkZSet to read them rather than its index.
 const smallRecords = 128

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -502,6 +503,96 @@ func (e *Engine) countByBlocks(h uint64, key, prefix, lo, hi []byte, live func(i
 	}
 	down, err := walkCount(it, prefix, loFence, lo, counted)
 	return n + up - down, true, err
+}
+
+// WalkScoresSkipping is WalkScores from key's first entry (its highest,
+// when rev), except that where the set has rank blocks (built first when
+// skip reaches rankBuildMin) whole blocks of at most skip entries that
+// live says count are stepped over without visiting them: fn gets with
+// each entry how many were (the same for all). A ZRANGE from a large rank
+// starts near it so, reading one snapshot of the index.
+func (e *Engine) WalkScoresSkipping(key []byte, rev bool, skip int64, live func(uint64) bool, fn func(s Scored, skipped int64) bool) error {
+	if !e.acquire() {
+		return ErrClosed
+	}
+	defer e.release()
+	h := partition.Hash(key)
+	prefix := append(scorePrefix(h, key), scoreRegular)
+	if skip >= int64(e.ranks.buildMin) && e.ranks.lookup(key) == nil {
+		if err := e.buildRanks(h, key, prefix); err != nil {
+			return err
+		}
+	}
+	it, pos, skipped, served, err := e.skipByBlocks(h, key, prefix, rev, skip, live)
+	if err != nil || !served {
+		return errors.Join(err, e.WalkScores(key, rev, nil, func(s Scored) bool { return fn(s, 0) }))
+	}
+	yielded := 0
+	defer func() {
+		stats := it.Stats()
+		it.Close()
+		e.compactIfSparse(stats, prefix, prefixEnd(prefix), yielded)
+	}()
+	var ok bool
+	switch {
+	case pos == nil && rev:
+		ok = it.Last()
+	case pos == nil:
+		ok = it.First()
+	case rev:
+		ok = it.SeekLT(append(bytes.Clone(prefix), pos...))
+	default:
+		ok = it.SeekGE(append(bytes.Clone(prefix), pos...))
+	}
+	return walkScored(it, prefix, ok, rev, &yielded, func(s Scored) bool { return fn(s, skipped) })
+}
+
+// skipByBlocks finds where a walk of key's index from its first entry
+// (its last, when rev) that steps over at most skip live entries by whole
+// blocks starts: at pos (the first block to visit's fence; when rev, the
+// fence of the block past it; nil: the end), having stepped over skipped.
+// It returns the snapshot of the index the blocks describe, to walk;
+// served is false when key has no blocks ready.
+func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, skip int64, live func(uint64) bool) (it *pebble.Iterator, pos []byte, skipped int64, served bool, err error) {
+	ri := e.ranks.lookup(key)
+	if ri == nil {
+		return nil, nil, 0, false, nil
+	}
+	<-ri.built
+	mu := e.lockFor(h)
+	mu.Lock()
+	defer mu.Unlock()
+	if ri.building || e.ranks.lookup(key) != ri {
+		return nil, nil, 0, false, nil
+	}
+	if it, err = e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)}); err != nil {
+		return nil, nil, 0, false, err
+	}
+	counted := liveOnce(live)
+	ri.used.Store(e.ranks.tick.Add(1))
+	if !rev {
+		j := 0
+		for ; j < len(ri.blocks)-1; j++ {
+			n := ri.blocks[j].live(counted)
+			if skipped+n > skip {
+				break
+			}
+			skipped += n
+		}
+		return it, ri.blocks[j].fence, skipped, true, nil
+	}
+	j := len(ri.blocks) - 1
+	for ; j > 0; j-- {
+		n := ri.blocks[j].live(counted)
+		if skipped+n > skip {
+			break
+		}
+		skipped += n
+	}
+	if j+1 < len(ri.blocks) {
+		pos = ri.blocks[j+1].fence
+	}
+	return it, pos, skipped, true, nil
 }
 
 // walkCount counts the entries of it from from (nil: the first) to before

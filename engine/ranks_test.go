@@ -162,6 +162,49 @@ func checkRanks(t *testing.T, e *Engine, key []byte, rng *rand.Rand, targets int
 	return byBlocks
 }
 
+// checkSkips checks that walks of key's index from either end that skip
+// some entries by blocks visit what a whole walk visits past as many live
+// entries as they skipped, and skip no more than asked.
+func checkSkips(t *testing.T, e *Engine, key []byte, rng *rand.Rand) (skippedAny bool) {
+	t.Helper()
+	live := func(inc uint64) bool { return inc != 1 }
+	for _, rev := range []bool{false, true} {
+		var all []string
+		if err := e.WalkScores(key, rev, nil, func(s Scored) bool {
+			if live(s.Incarnation) {
+				all = append(all, string(s.Member))
+			}
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		skip := int64(rng.IntN(len(all) + 10))
+		var got []string
+		skipped := int64(-1)
+		err := e.WalkScoresSkipping(key, rev, skip, live, func(s Scored, n int64) bool {
+			if skipped != -1 && n != skipped {
+				t.Fatalf("a walk said it skipped %d, then %d", skipped, n)
+			}
+			skipped = n
+			if live(s.Incarnation) {
+				got = append(got, string(s.Member))
+			}
+			return len(got) < 5
+		})
+		skipped = max(skipped, 0) // (nothing visited)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all[min(int(skipped), len(all)):]
+		want = want[:min(5, len(want))]
+		if skipped > skip || !slices.Equal(got, want) {
+			t.Fatalf("a walk (rev %v) asked to skip %d skipped %d and visited %q; past as many, a whole walk visits %q", rev, skip, skipped, got, want)
+		}
+		skippedAny = skippedAny || skipped > 0
+	}
+	return skippedAny
+}
+
 // blocksOf returns how many blocks key has and how many entries they
 // count, all incarnations together.
 func blocksOf(e *Engine, key []byte) (blocks int, entries int64) {
@@ -190,7 +233,7 @@ func TestRanksFollowTheIndex(t *testing.T) {
 	e.ranks.block, e.ranks.buildMin, e.ranks.maxSets = 4, 16, 2
 	rng := rand.New(rand.NewPCG(5, 8))
 	writers := []*rankWriter{newRankWriter(e, "z1", 1, 300), newRankWriter(e, "z2", 2, 60), newRankWriter(e, "z3", 3, 200)}
-	byBlocks := 0
+	byBlocks, skips := 0, 0
 	for step := range 1500 {
 		w := writers[rng.IntN(len(writers))]
 		if step < 200 {
@@ -199,6 +242,9 @@ func TestRanksFollowTheIndex(t *testing.T) {
 		w.step(t)
 		if step%5 == 0 {
 			byBlocks += checkRanks(t, e, w.key, rng, 2)
+			if checkSkips(t, e, w.key, rng) {
+				skips++
+			}
 		}
 		if step == 900 {
 			if err := e.Flush(); err != nil {
@@ -209,8 +255,13 @@ func TestRanksFollowTheIndex(t *testing.T) {
 			}
 		}
 	}
-	if byBlocks < 500 {
-		t.Fatalf("blocks answered %d counts; the test checked little", byBlocks)
+	if byBlocks < 500 || skips < 100 {
+		t.Fatalf("blocks answered %d counts and skipped entries in %d walks; the test checked little", byBlocks, skips)
+	}
+	// (z1's blocks may have been pushed out by the others': a count
+	// builds them again.)
+	if _, err := e.CountScores(writers[0].key, nil, nil, func(uint64) bool { return true }); err != nil {
+		t.Fatal(err)
 	}
 	blocks, entries := blocksOf(e, writers[0].key)
 	if blocks < 10 || entries < 100 {

@@ -161,6 +161,13 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 	default:
 		ok = it.SeekGE(binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedScore(*from)))
 	}
+	return walkScored(it, prefix, ok, rev, &yielded, fn)
+}
+
+// walkScored visits the entries of it from where ok says it is positioned,
+// in score order or from the highest when rev, until fn returns false or
+// they end; their keys begin with prefix. yielded counts the visits.
+func walkScored(it *pebble.Iterator, prefix []byte, ok, rev bool, yielded *int, fn func(Scored) bool) error {
 	for ; ok; ok = step(it, rev) {
 		k := it.Key()[len(prefix):]
 		v, err := it.ValueAndErr()
@@ -175,7 +182,7 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 			Score:       scoreOfOrdered(binary.BigEndian.Uint64(k)),
 			Incarnation: binary.BigEndian.Uint64(v),
 		}
-		yielded++
+		*yielded++
 		if !fn(s) {
 			return nil
 		}

@@ -479,11 +479,42 @@ func (c *client) parseZRange(name string, args [][]byte, store bool) (r op.ZRang
 // selectRange is r's members of the sorted set at key; nil for a range
 // that can select nothing or a negative offset.
 func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) {
+	if r.By == op.ByRank && r.Start > 0 && r.Stop >= r.Start {
+		if picked, served, ok := c.pickRanks(key, r); served || !ok {
+			return picked, ok
+		}
+	}
 	z, ok := c.scanRange(key, r)
 	if !ok || z == nil || r.By != op.ByRank && (r.Offset < 0 || r.Empty()) {
 		return nil, ok
 	}
 	return r.Select(z), true
+}
+
+// pickRanks is selectRange of ranks Start to Stop (both from the same end,
+// Start > 0) where this node walks the set from near Start
+// (Coordinator.WalkZSetSkipping); served is false elsewhere.
+func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, served, ok bool) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return nil, true, false
+	}
+	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	if !ok || h == nil {
+		return nil, true, ok
+	}
+	served, err = c.srv.coord.WalkZSetSkipping(key, h, r.Rev, r.Start, func(m op.ScoredMember, rank int64) bool {
+		if rank >= r.Start && rank <= r.Stop {
+			picked = append(picked, m)
+		}
+		return rank < r.Stop
+	})
+	if err != nil {
+		c.writeErr(err)
+		return nil, true, false
+	}
+	return picked, served, true
 }
 
 // scanRange reads what r.Select needs of the sorted set at key

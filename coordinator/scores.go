@@ -25,13 +25,7 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 	if c.Distributed() {
 		return false, nil
 	}
-	extra, small, err := c.smallZSet(key, h)
-	if !small && err == nil {
-		// Members whose versions span incarnations (rare: writes
-		// concurrent with a DEL) are resolved from their records and
-		// merged into the walk.
-		extra, err = c.irregularMembers(key, h)
-	}
+	extra, small, err := c.membersApart(key, h)
 	if err != nil {
 		return true, err
 	}
@@ -87,10 +81,7 @@ func (c *Coordinator) WalkZSetSkipping(key []byte, h *op.Collection, rev bool, s
 	if c.Distributed() {
 		return false, nil
 	}
-	extra, small, err := c.smallZSet(key, h)
-	if !small && err == nil {
-		extra, err = c.irregularMembers(key, h)
-	}
+	extra, small, err := c.membersApart(key, h)
 	if err != nil {
 		return true, err
 	}
@@ -109,6 +100,19 @@ func (c *Coordinator) WalkZSetSkipping(key []byte, h *op.Collection, rev bool, s
 		return fn(op.ScoredMember{Member: s.Member, Score: s.Score}, skipped+rank-1)
 	})
 	return true, err
+}
+
+// membersApart is what a read of key's sorted set (header h) through this
+// node's score index takes from the members' records instead, in Redis's
+// order: every member of a small set (small is true; smallZSet), or else
+// the members whose versions span incarnations (rare: writes concurrent
+// with a DEL), which the index does not order.
+func (c *Coordinator) membersApart(key []byte, h *op.Collection) (members []op.ScoredMember, small bool, err error) {
+	members, small, err = c.smallZSet(key, h)
+	if !small && err == nil {
+		members, err = c.irregularMembers(key, h)
+	}
+	return members, small, err
 }
 
 // smallRecords is how many member records a sorted set may have for
@@ -308,10 +312,7 @@ func (c *Coordinator) countZSet(key []byte, h *op.Collection, lo, hi []byte) (n 
 	if c.Distributed() {
 		return 0, false, nil
 	}
-	extra, small, err := c.smallZSet(key, h)
-	if !small && err == nil {
-		extra, err = c.irregularMembers(key, h)
-	}
+	extra, small, err := c.membersApart(key, h)
 	if err != nil {
 		return 0, true, err
 	}

@@ -62,7 +62,7 @@ type ranks struct {
 	// no lock held (tests write then).
 	snapshotTaken func()
 
-	mu   sync.Mutex
+	mu   sync.RWMutex // guards sets; every write of an element record reads it
 	sets map[string]*rankIndex
 	n    atomic.Int64 // len(sets), read by every write of an element record without mu
 	tick atomic.Int64 // the clock of rankIndex.used
@@ -256,8 +256,8 @@ func (r *ranks) lookup(key []byte) *rankIndex {
 	if r.n.Load() == 0 {
 		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	return r.sets[string(key)]
 }
 
@@ -307,7 +307,7 @@ func (r *ranks) clear() {
 func (r *ranks) giveUp(ri *rankIndex, why string) {
 	r.dropped.Add(1)
 	r.drop(ri)
-	slog.Warn("dropped a sorted set's rank blocks: they disagreed with its score index; ranks of the set are counted by walking it", "key", ri.key, "why", why)
+	slog.Warn("dropped a sorted set's rank blocks: they disagreed with its score index; the next count of the set builds them again", "key", ri.key, "why", why)
 }
 
 // rankedMore reports whether key's blocks count more than n entries, each

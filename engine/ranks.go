@@ -497,11 +497,11 @@ func (e *Engine) countByBlocks(h uint64, key, prefix, lo, hi []byte, live func(i
 
 	// The rest is in the two blocks' walks, from the snapshot taken with
 	// the blocks.
-	up, err := walkCount(it, prefix, hiFence, hi, counted)
+	up, _, err := walkCount(it, prefix, hiFence, hi, counted, -1)
 	if err != nil || lo == nil {
 		return n + up, true, err
 	}
-	down, err := walkCount(it, prefix, loFence, lo, counted)
+	down, _, err := walkCount(it, prefix, loFence, lo, counted, -1)
 	return n + up - down, true, err
 }
 
@@ -597,24 +597,30 @@ func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, skip int64
 
 // walkCount counts the entries of it from from (nil: the first) to before
 // to (nil: past the last) of the incarnations live says count; their keys
-// begin with prefix.
-func walkCount(it *pebble.Iterator, prefix, from, to []byte, live func(uint64) bool) (n int64, err error) {
+// begin with prefix. done is false when it gave up after stepping over
+// limit entries (-1: no limit).
+func walkCount(it *pebble.Iterator, prefix, from, to []byte, live func(uint64) bool, limit int) (n int64, done bool, err error) {
+	steps := 0
 	for ok := it.SeekGE(append(bytes.Clone(prefix), from...)); ok; ok = it.Next() {
 		if to != nil && bytes.Compare(it.Key()[len(prefix):], to) >= 0 {
 			break
 		}
+		if steps == limit {
+			return 0, false, nil
+		}
+		steps++
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if len(v) != 8 {
-			return 0, fmt.Errorf("engine: malformed score index entry %x", it.Key())
+			return 0, false, fmt.Errorf("engine: malformed score index entry %x", it.Key())
 		}
 		if live(binary.BigEndian.Uint64(v)) {
 			n++
 		}
 	}
-	return n, it.Error()
+	return n, true, it.Error()
 }
 
 // recount counts block j of ri again from it (a snapshot of the index in

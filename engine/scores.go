@@ -364,31 +364,10 @@ func (e *Engine) CountScores(key, lo, hi []byte, live func(inc uint64) bool) (in
 // countWalk is CountScores by walking the entries it counts; done is false
 // when it gave up after stepping over limit of them (-1: no limit).
 func (e *Engine) countWalk(prefix, lo, hi []byte, live func(inc uint64) bool, limit int) (n int64, done bool, err error) {
-	lower, upper := append(bytes.Clone(prefix), lo...), prefixEnd(prefix)
-	if hi != nil {
-		upper = append(bytes.Clone(prefix), hi...)
-	}
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return 0, false, err
 	}
 	defer it.Close()
-	steps := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		if steps == limit {
-			return 0, false, nil
-		}
-		steps++
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return 0, false, err
-		}
-		if len(v) != 8 {
-			return 0, false, fmt.Errorf("engine: malformed score index entry %x", it.Key())
-		}
-		if live(binary.BigEndian.Uint64(v)) {
-			n++
-		}
-	}
-	return n, true, it.Error()
+	return walkCount(it, prefix, lo, hi, live, limit)
 }

@@ -58,6 +58,7 @@ func (s *heldStore) Generation() uint64                           { return 0 }
 func (s *heldStore) Elements([]byte, []byte, int, func([]byte, version.Object)) (bool, error) {
 	return false, nil
 }
+func (s *heldStore) ElementsDigest([]byte) (uint64, error) { return 0, nil }
 
 // While one batch is on the wire, the reads that arrive wait and leave
 // together as the next batch; each gets its own answer.

@@ -125,6 +125,10 @@ func (m memCaller) Call(ctx context.Context, addr string, meth rpc.Method, req [
 		}
 	case rpc.MethodMergeBatch:
 		return rep.HandleMergeBatch(req)
+	case rpc.MethodReadElements:
+		return rep.HandleReadElements(req)
+	case rpc.MethodElementsDigest:
+		return rep.HandleElementsDigest(req)
 	case rpc.MethodScan:
 		return c.HandleScan(req)
 	case rpc.MethodCount:

@@ -59,6 +59,19 @@ type Stats struct {
 	// (a Redis Cluster client) would have saved.
 	routedWrites    atomic.Int64 // writes sent to their coordinator on another node
 	offReplicaReads atomic.Int64 // reads coordinated here of keys this node holds no replica of
+
+	// Reads of big collections (see agreement.go): answered from this
+	// node's records once R owners' digests agreed, or read whole when
+	// they did not.
+	ownerReads, wholeReads atomic.Int64
+}
+
+// CollectionReads counts the reads of big collections in a cluster since
+// start: those this node answered from its own records because R owners
+// held the same ones (agreed), and those read whole from R owners because
+// they did not (merged).
+func (s *Stats) CollectionReads() (agreed, merged int64) {
+	return s.ownerReads.Load(), s.wholeReads.Load()
 }
 
 // Routed counts the operations that came to a node holding no replica of

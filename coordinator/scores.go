@@ -15,19 +15,22 @@ import (
 // WalkZSet walks the sorted set at key, whose header resolved to h, through
 // this node's score index (engine.WalkScores) in Redis's order, or from its
 // highest member when rev, beginning at the first member at or past the
-// score from (nil: the first), until fn returns false. It serves only a
-// node that is the key's one replica (served is false otherwise): there
-// this node's records are the whole truth, so the index answers what a
-// read of every record would. A cluster's replicas may each hold part of a
-// member's versions, and no single index orders the merge; such reads read
-// the set whole (ReadElements).
-func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *float64, fn func(op.ScoredMember) bool) (served bool, err error) {
-	if c.Distributed() {
-		return false, nil
+// score from (nil: the first), until fn returns false. It serves where this
+// node's records are, or equal, what a read of R owners' records would
+// merge (indexServes); served is false otherwise, and the set is to be
+// read whole (ReadElements).
+func (c *Coordinator) WalkZSet(ctx context.Context, key []byte, h *op.Collection, opt Options, rev bool, from *float64, fn func(op.ScoredMember) bool) (served bool, err error) {
+	if served, err := c.indexServes(ctx, key, opt); !served || err != nil {
+		return false, err
 	}
+	return true, c.walkZSet(key, h, rev, from, fn)
+}
+
+// walkZSet is WalkZSet's walk of this node's own records.
+func (c *Coordinator) walkZSet(key []byte, h *op.Collection, rev bool, from *float64, fn func(op.ScoredMember) bool) error {
 	extra, small, err := c.membersApart(key, h)
 	if err != nil {
-		return true, err
+		return err
 	}
 	before := func(a, b op.ScoredMember) bool {
 		if rev {
@@ -48,7 +51,7 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 		for i := 0; going && i < len(extra); i++ {
 			going = fn(extra[i])
 		}
-		return true, nil
+		return nil
 	}
 	err = c.eng.WalkScores(key, rev, from, func(s engine.Scored) bool {
 		if !h.Live(s.Incarnation) {
@@ -67,7 +70,7 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 	for i := 0; err == nil && going && i < len(extra); i++ {
 		going = fn(extra[i])
 	}
-	return true, err
+	return err
 }
 
 // WalkZSetSkipping is WalkZSet from the set's first member (its highest,
@@ -76,10 +79,10 @@ func (c *Coordinator) WalkZSet(key []byte, h *op.Collection, rev bool, from *flo
 // began. It steps over members only where the engine counts the set in
 // blocks (engine.WalkScoresSkipping) and no member's versions span
 // incarnations: a ZRANGE from a large rank then reads near it, O(n/128 +
-// 128 + m) instead of O(rank + m).
-func (c *Coordinator) WalkZSetSkipping(key []byte, h *op.Collection, rev bool, skip int64, fn func(m op.ScoredMember, rank int64) bool) (served bool, err error) {
-	if c.Distributed() {
-		return false, nil
+// 128 + m) instead of O(rank + m). served is false where WalkZSet's is.
+func (c *Coordinator) WalkZSetSkipping(ctx context.Context, key []byte, h *op.Collection, opt Options, rev bool, skip int64, fn func(m op.ScoredMember, rank int64) bool) (served bool, err error) {
+	if served, err := c.indexServes(ctx, key, opt); !served || err != nil {
+		return false, err
 	}
 	extra, small, err := c.membersApart(key, h)
 	if err != nil {
@@ -87,7 +90,7 @@ func (c *Coordinator) WalkZSetSkipping(key []byte, h *op.Collection, rev bool, s
 	}
 	var rank int64
 	if small || len(extra) > 0 {
-		return c.WalkZSet(key, h, rev, nil, func(m op.ScoredMember) bool {
+		return true, c.walkZSet(key, h, rev, nil, func(m op.ScoredMember) bool {
 			rank++
 			return fn(m, rank-1)
 		})
@@ -249,7 +252,7 @@ func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Opti
 // (more): past where the walk stopped, or before the score it began at.
 func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (names [][]byte, more bool, err error) {
 	rev, from, goOn, _ := r.Scan()
-	_, err = c.WalkZSet(key, h, rev, from, func(m op.ScoredMember) bool {
+	err = c.walkZSet(key, h, rev, from, func(m op.ScoredMember) bool {
 		if !goOn(m, len(names)) {
 			more = true
 			return false
@@ -266,7 +269,7 @@ func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (name
 	for _, n := range names {
 		walked[string(n)] = true
 	}
-	_, err = c.WalkZSet(key, h, !rev, from, func(m op.ScoredMember) bool {
+	err = c.walkZSet(key, h, !rev, from, func(m op.ScoredMember) bool {
 		more = !walked[string(m.Member)]
 		return !more
 	})
@@ -275,25 +278,24 @@ func (c *Coordinator) walkRange(key []byte, h *op.Collection, r op.ZRange) (name
 
 // RankZSet answers ZRANK (ZREVRANK: rev) of target, a live member of the
 // sorted set at key whose header resolved to h: how many members come
-// before it (after it, when rev). served is false where WalkZSet would not
-// serve.
-func (c *Coordinator) RankZSet(key []byte, h *op.Collection, target op.ScoredMember, rev bool) (rank int64, served bool, err error) {
+// before it (after it, when rev). served is false where WalkZSet's is.
+func (c *Coordinator) RankZSet(ctx context.Context, key []byte, h *op.Collection, opt Options, target op.ScoredMember, rev bool) (rank int64, served bool, err error) {
 	lo, hi := []byte(nil), engine.MemberKey(target.Score, target.Member)
 	if rev {
 		lo, hi = append(hi, 0), nil // (the member's successor)
 	}
-	return c.countZSet(key, h, lo, hi)
+	return c.countZSet(ctx, key, h, opt, lo, hi)
 }
 
 // CardZSet answers ZCARD of the sorted set at key whose header resolved to
-// h. served is false where WalkZSet would not serve.
-func (c *Coordinator) CardZSet(key []byte, h *op.Collection) (n int64, served bool, err error) {
-	return c.countZSet(key, h, nil, nil)
+// h. served is false where WalkZSet's is.
+func (c *Coordinator) CardZSet(ctx context.Context, key []byte, h *op.Collection, opt Options) (n int64, served bool, err error) {
+	return c.countZSet(ctx, key, h, opt, nil, nil)
 }
 
 // CountZSetScores answers ZCOUNT min max of the sorted set at key whose
-// header resolved to h. served is false where WalkZSet would not serve.
-func (c *Coordinator) CountZSetScores(key []byte, h *op.Collection, min, max op.ScoreBound) (n int64, served bool, err error) {
+// header resolved to h. served is false where WalkZSet's is.
+func (c *Coordinator) CountZSetScores(ctx context.Context, key []byte, h *op.Collection, opt Options, min, max op.ScoreBound) (n int64, served bool, err error) {
 	lo, hi := engine.ScoreKey(min.Value), engine.ScoreKeyAfter(max.Value)
 	if min.Exclusive {
 		lo = engine.ScoreKeyAfter(min.Value)
@@ -301,16 +303,16 @@ func (c *Coordinator) CountZSetScores(key []byte, h *op.Collection, min, max op.
 	if max.Exclusive {
 		hi = engine.ScoreKey(max.Value)
 	}
-	return c.countZSet(key, h, lo, hi)
+	return c.countZSet(ctx, key, h, opt, lo, hi)
 }
 
 // countZSet counts the live members of the sorted set at key (header h)
 // from lo to before hi in the score index's order (engine.MemberKey; nil:
 // the set's ends), in this node's score index, without copying any entry:
 // O(log n) for a big set once the engine has counted it in blocks.
-func (c *Coordinator) countZSet(key []byte, h *op.Collection, lo, hi []byte) (n int64, served bool, err error) {
-	if c.Distributed() {
-		return 0, false, nil
+func (c *Coordinator) countZSet(ctx context.Context, key []byte, h *op.Collection, opt Options, lo, hi []byte) (n int64, served bool, err error) {
+	if served, err := c.indexServes(ctx, key, opt); !served || err != nil {
+		return 0, false, err
 	}
 	extra, small, err := c.membersApart(key, h)
 	if err != nil {

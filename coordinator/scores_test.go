@@ -190,7 +190,7 @@ func checkWalk(t *testing.T, c *Coordinator, key []byte, step int, bounds []floa
 				from = &bounds[i]
 			}
 			var got []string
-			served, err := c.WalkZSet(key, v.Collection, rev, from, func(m op.ScoredMember) bool {
+			served, err := c.WalkZSet(context.Background(), key, v.Collection, Options{}, rev, from, func(m op.ScoredMember) bool {
 				got = append(got, fmt.Sprintf("%q=%g", m.Member, m.Score))
 				return true
 			})
@@ -215,7 +215,7 @@ func checkWalk(t *testing.T, c *Coordinator, key []byte, step int, bounds []floa
 	// Ranks, counted in the index, from both ends.
 	for i := range whole {
 		for _, rev := range []bool{false, true} {
-			rank, served, err := c.RankZSet(key, v.Collection, whole[i], rev)
+			rank, served, err := c.RankZSet(context.Background(), key, v.Collection, Options{}, whole[i], rev)
 			want := int64(i)
 			if rev {
 				want = int64(len(whole) - 1 - i)

@@ -30,6 +30,9 @@ type Snapshot struct {
 	NoQuorumReads, NoQuorumWrites int64
 	ReadRepairs                   int64
 	RoutedWrites, OffReplicaReads int64
+	// Reads of big collections answered from this node's records once R
+	// owners agreed, and read whole because they did not.
+	AgreedReads, MergedReads int64
 
 	HintsPending, HintsHandedOff, HintsDelivered int64
 
@@ -182,6 +185,12 @@ func quorumFailures(op string, v func(s *Snapshot) float64) figure {
 		nil, prometheus.Labels{"op": op}), prometheus.CounterValue, v}
 }
 
+func collectionReads(how string, v func(s *Snapshot) float64) figure {
+	return figure{prometheus.NewDesc("dynago_collection_reads_total",
+		"Reads of big collections: answered from this node's records because R owners held the same (agreed), or read whole from R owners (merged).",
+		nil, prometheus.Labels{"how": how}), prometheus.CounterValue, v}
+}
+
 var figures = []figure{
 	gauge("dynago_cluster_members", "Ring members.", func(s *Snapshot) float64 { return float64(s.MembersTotal) }),
 	gauge("dynago_cluster_members_alive", "Ring members gossip believes alive.", func(s *Snapshot) float64 { return float64(s.MembersAlive) }),
@@ -191,6 +200,8 @@ var figures = []figure{
 	counter("dynago_read_repairs_total", "Stale replicas repaired by reads.", func(s *Snapshot) float64 { return float64(s.ReadRepairs) }),
 	counter("dynago_routed_writes_total", "Writes that came to a node holding no replica of their key and were sent on to its coordinator.", func(s *Snapshot) float64 { return float64(s.RoutedWrites) }),
 	counter("dynago_off_replica_reads_total", "Reads coordinated on a node holding no replica of their key.", func(s *Snapshot) float64 { return float64(s.OffReplicaReads) }),
+	collectionReads("agreed", func(s *Snapshot) float64 { return float64(s.AgreedReads) }),
+	collectionReads("merged", func(s *Snapshot) float64 { return float64(s.MergedReads) }),
 	gauge("dynago_hints_pending", "Hinted writes this node holds for other nodes.", func(s *Snapshot) float64 { return float64(s.HintsPending) }),
 	counter("dynago_hints_handed_off_total", "Writes this node gave to stand-ins for owners that were down.", func(s *Snapshot) float64 { return float64(s.HintsHandedOff) }),
 	counter("dynago_hints_delivered_total", "Hints this node delivered to their owners.", func(s *Snapshot) float64 { return float64(s.HintsDelivered) }),

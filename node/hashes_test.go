@@ -65,6 +65,11 @@ type collectionModel struct {
 	incr  func(field string, d int64) []any
 	read  func(t *testing.T, n *simcluster.Node) map[string]string
 	value func(side, step int) string // a value a write sets
+	// fill is how many more fields are set before the cut and left alone
+	// by the writes during it (but for a DEL): enough makes a sorted set
+	// big, which a read answers from one owner's index where R owners
+	// agree (coordinator's indexServes), and the test checks some did.
+	fill int
 }
 
 var hashModel = collectionModel{
@@ -81,6 +86,10 @@ func hashesAcrossACut(t *testing.T, seed uint64, model collectionModel) {
 	n := c.Nodes
 	ctx := ctxFor(t)
 	fields := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	written := len(fields) // the fields the writes during the cut pick from
+	for i := range model.fill {
+		fields = append(fields, fmt.Sprintf("fill%03d", i))
+	}
 	var history []hashWrite
 	var trace []string
 	// Each write is made a millisecond after the one before it, so the
@@ -137,12 +146,14 @@ func hashesAcrossACut(t *testing.T, seed uint64, model collectionModel) {
 			increments += d
 			continue
 		}
-		w := hashWrite{field: fields[r.IntN(len(fields))]}
+		w := hashWrite{field: fields[r.IntN(written)]}
 		switch k := r.IntN(10); {
 		case k < 5:
 			w.value = model.value(side, step)
 		case k < 8:
 			w.remove = true
+		case model.fill > 0: // (the collection stays big)
+			w.value = model.value(side, step)
 		default:
 			w.field, w.remove = "", true // DEL: the counter goes too
 			deleted = true
@@ -178,6 +189,16 @@ func hashesAcrossACut(t *testing.T, seed uint64, model collectionModel) {
 			}
 			return ""
 		})
+	}
+	if model.fill > 0 {
+		var agreed int64
+		for _, m := range n {
+			a, _ := m.Node.Coordinator().Stats().CollectionReads()
+			agreed += a
+		}
+		if agreed == 0 {
+			t.Fatal("no read of the big collection was answered from an owner's index")
+		}
 	}
 }
 

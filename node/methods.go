@@ -24,6 +24,7 @@ func (n *Node) methodTable() *rpc.Table {
 	t.Register(rpc.MethodReadBatch, request(rep.HandleReadBatch))
 	t.Register(rpc.MethodReadDigests, request(rep.HandleReadDigests))
 	t.Register(rpc.MethodReadElements, request(rep.HandleReadElements))
+	t.Register(rpc.MethodElementsDigest, request(rep.HandleElementsDigest))
 	t.Register(rpc.MethodOps, func(ctx context.Context, _ string, req []byte) ([]byte, error) {
 		return n.coord.HandleOps(ctx, req)
 	})

@@ -115,6 +115,7 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 		snap.NoQuorumReads, snap.NoQuorumWrites = st.QuorumFailures()
 		snap.ReadRepairs = st.ReadRepairs()
 		snap.RoutedWrites, snap.OffReplicaReads = st.Routed()
+		snap.AgreedReads, snap.MergedReads = st.CollectionReads()
 		h := n.hintStats()
 		snap.HintsPending, snap.HintsHandedOff, snap.HintsDelivered = h.Pending, h.HandedOff, h.Delivered
 	}

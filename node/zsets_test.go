@@ -46,6 +46,23 @@ func TestSortedSetsConvergeAcrossACut(t *testing.T) {
 	}
 }
 
+// TestBigSortedSetsConvergeAcrossACut is TestSortedSetsConvergeAcrossACut
+// for a set of more than 128 members (and no DEL): its reads are answered
+// from one owner's score index once R owners agree, and read whole before.
+// Either way each node must read what the rules predict.
+func TestBigSortedSetsConvergeAcrossACut(t *testing.T) {
+	t.Parallel()
+	big := zsetModel
+	big.fill = 150
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			simcluster.Run(t, func(t *testing.T) {
+				hashesAcrossACut(t, seed, big)
+			})
+		})
+	}
+}
+
 // TestSortedSetCutScenarios: the sorted sets' merge rules, one concurrent
 // pair of writes at a time.
 func TestSortedSetCutScenarios(t *testing.T) {

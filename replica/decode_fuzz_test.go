@@ -26,6 +26,7 @@ func FuzzDecodeInternode(f *testing.F) {
 	f.Add(EncodeReadDigests([][]byte{[]byte("k")}, []uint64{7}, 3))
 	f.Add(EncodeReadBatch([][]byte{[]byte("a")}, 2))
 	f.Add([]byte{digestSame, digestObject, 3, 1, 2, 3})
+	f.Add(EncodeElementsDigest([]byte("h"), 4))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if key, obj, err := decodeMerge(b); err == nil {
 			k2, o2, err := decodeMerge(encodeMerge(key, obj))
@@ -50,6 +51,12 @@ func FuzzDecodeInternode(f *testing.F) {
 				t.Fatalf("digest read does not round-trip: %v", err)
 			}
 		}
+		if key, gen, err := decodeElementsDigest(b); err == nil {
+			if k2, g2, err := decodeElementsDigest(EncodeElementsDigest(key, gen)); err != nil || !bytes.Equal(k2, key) || g2 != gen {
+				t.Fatalf("elements digest request does not round-trip: %v", err)
+			}
+		}
+		_, _, _ = DecodeElementsDigestReply(b)
 		_, _, _ = DecodeReadDigestsReply(b, 2)
 		_, _, _ = DecodeReadBatchReply(b, 3)
 		_, _, _ = decodeName(b)

@@ -60,6 +60,14 @@ func TestGoldenRequests(t *testing.T) {
 	if keys, digests, gen, err := decodeDigestReads(b); err != nil || len(keys) != 2 || !slices.Equal(digests, []uint64{0x0102030405060708, 0}) || gen != 2 {
 		t.Errorf("digest reads decode to %q %x %d, %v", keys, digests, gen, err)
 	}
+	b = golden.Hex(t, "elements digest", EncodeElementsDigest([]byte("h"), 300), "01"+"68"+"ac02")
+	if key, gen, err := decodeElementsDigest(b); err != nil || string(key) != "h" || gen != 300 {
+		t.Errorf("elements digest decodes to %q %d, %v", key, gen, err)
+	}
+	b, _ = hex.DecodeString("0102030405060708" + "06")
+	if d, gen, err := DecodeElementsDigestReply(b); err != nil || d != 0x0102030405060708 || gen != 6 {
+		t.Errorf("elements digest reply decodes to %x %d, %v", d, gen, err)
+	}
 }
 
 // TestGoldenHandlers sends a replica server over a real engine golden

@@ -91,6 +91,14 @@ func (m *memStore) Elements(key, after []byte, limit int, fn func(ek []byte, o v
 	return false, nil
 }
 
+func (m *memStore) ElementsDigest(key []byte) (uint64, error) {
+	var sum uint64
+	_, err := m.Elements(key, nil, 1<<30, func(ek []byte, o version.Object) {
+		sum ^= antientropy.Digest(ek, o)
+	})
+	return sum, err
+}
+
 func (m *memStore) AddHint(owner string, key []byte, o version.Object) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -414,3 +414,34 @@ func DecodeReadElementsReply(b []byte) (keys [][]byte, objs []version.Object, mo
 	}
 	return keys, objs, more, gen, nil
 }
+
+// MethodElementsDigest: the key, then the reader's generation. The reply:
+// the digest of the replica's element records of the key (8 bytes, the
+// engine's ElementsDigest), then the replica's generation.
+
+// EncodeElementsDigest encodes a MethodElementsDigest request.
+func EncodeElementsDigest(key []byte, gen uint64) []byte {
+	return appendGeneration(wire.AppendBytes(nil, key), gen)
+}
+
+func decodeElementsDigest(b []byte) (key []byte, gen uint64, err error) {
+	r := wire.NewReader(b)
+	key = r.Bytes()
+	gen = readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return nil, 0, malformed("elements digest request", err)
+	}
+	return key, gen, nil
+}
+
+// DecodeElementsDigestReply decodes a MethodElementsDigest reply: the
+// replica's digest and its flush generation.
+func DecodeElementsDigestReply(b []byte) (digest, gen uint64, err error) {
+	r := wire.NewReader(b)
+	digest = r.Uint64()
+	gen = readGeneration(&r)
+	if err := r.Done(); err != nil {
+		return 0, 0, malformed("elements digest reply", err)
+	}
+	return digest, gen, nil
+}

@@ -1,7 +1,7 @@
 // Package replica is what a node answers as a replica of keys: the server
 // of the internode methods that read and store its copies for other nodes
 // (rpc.MethodReadDigests, MethodReadBatch, MethodReadElements,
-// MethodMergeBatch, MethodHint),
+// MethodElementsDigest, MethodMergeBatch, MethodHint),
 // and the messages of those methods, which the nodes that send them
 // (package coordinator's quorum reads and writes, package handoff's
 // delivery) encode and decode with this package's functions.
@@ -47,6 +47,9 @@ type Store interface {
 	// (partition.ElementKey) in order, after the element key after (nil:
 	// from the first), at most limit, and says whether more follow.
 	Elements(key, after []byte, limit int, fn func(ek []byte, o version.Object)) (more bool, err error)
+	// ElementsDigest is the XOR of antientropy.Digest over this node's
+	// element records of key: equal on two nodes that hold the same ones.
+	ElementsDigest(key []byte) (uint64, error)
 }
 
 // Server serves other nodes' reads and stores of this node's copies.
@@ -151,6 +154,24 @@ func (s *Server) HandleReadElements(req []byte) ([]byte, error) {
 		return nil, err
 	}
 	return appendGeneration(appendElementsReply(nil, n, recs, more || size >= elementsPageBytes), gen), nil
+}
+
+// HandleElementsDigest serves MethodElementsDigest: the digest of this
+// node's element records of a key, with which a reader tells whether this
+// node holds the records it holds (a read that R owners agree on is
+// answered from one of them; see coordinator's servedHere).
+func (s *Server) HandleElementsDigest(req []byte) ([]byte, error) {
+	key, readerGen, err := decodeElementsDigest(req)
+	if err != nil {
+		return nil, err
+	}
+	s.learn(readerGen)
+	gen := s.store.Generation()
+	d, err := s.store.ElementsDigest(key)
+	if err != nil {
+		return nil, err
+	}
+	return appendGeneration(wire.AppendUint64(nil, d), gen), nil
 }
 
 // HandleMergeBatch serves MethodMergeBatch (replica writes, read repair,

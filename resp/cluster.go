@@ -349,6 +349,7 @@ func (s *Server) clusterInfo() [][2]string {
 	q, _, _ := s.cfg.Admin.Ring()
 	n, r, w := s.cfg.Admin.Quorums()
 	routedWrites, offReplicaReads := s.coord.Stats().Routed()
+	agreedReads, mergedReads := s.coord.Stats().CollectionReads()
 	out := [][2]string{
 		// Redis Cluster clients may be used: CLUSTER SLOTS and its
 		// kin answer on every node, lone or not (README, "Clients").
@@ -363,6 +364,8 @@ func (s *Server) clusterInfo() [][2]string {
 		{"cluster_read_repairs", strconv.FormatInt(s.coord.Stats().ReadRepairs(), 10)},
 		{"cluster_routed_writes", strconv.FormatInt(routedWrites, 10)},
 		{"cluster_off_replica_reads", strconv.FormatInt(offReplicaReads, 10)},
+		{"cluster_collection_reads_agreed", strconv.FormatInt(agreedReads, 10)},
+		{"cluster_collection_reads_merged", strconv.FormatInt(mergedReads, 10)},
 	}
 	return append(out, s.cfg.Admin.Status()...)
 }

@@ -242,7 +242,7 @@ func (c *client) scanZSet(key []byte, rev bool, from *float64, more func(m op.Sc
 		return nil, ok
 	}
 	var out []op.ScoredMember
-	served, err := c.srv.coord.WalkZSet(key, h, rev, from, func(m op.ScoredMember) bool {
+	served, err := c.srv.coord.WalkZSet(c.ctx, key, h, c.opts(), rev, from, func(m op.ScoredMember) bool {
 		if more != nil && !more(m, len(out)) {
 			return false
 		}
@@ -279,7 +279,7 @@ func (c *client) readZSetElements(key []byte, hdr version.Object, found bool) ([
 
 func cmdZCard(c *client, args [][]byte) {
 	c.countZSet(args[1], func(h *op.Collection) (int64, bool, error) {
-		return c.srv.coord.CardZSet(args[1], h)
+		return c.srv.coord.CardZSet(c.ctx, args[1], h, c.opts())
 	}, func(z []op.ScoredMember) int64 { return int64(len(z)) })
 }
 
@@ -388,7 +388,7 @@ func zcount(c *client, args [][]byte, by op.RangeBy) {
 	}
 	if by == op.ByScore {
 		c.countZSet(args[1], func(h *op.Collection) (int64, bool, error) {
-			return c.srv.coord.CountZSetScores(args[1], h, r.Min, r.Max)
+			return c.srv.coord.CountZSetScores(c.ctx, args[1], h, c.opts(), r.Min, r.Max)
 		}, func(z []op.ScoredMember) int64 { return int64(len(r.Select(z))) })
 		return
 	}
@@ -504,7 +504,7 @@ func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, s
 	if !ok || h == nil {
 		return nil, true, ok
 	}
-	served, err = c.srv.coord.WalkZSetSkipping(key, h, r.Rev, r.Start, func(m op.ScoredMember, rank int64) bool {
+	served, err = c.srv.coord.WalkZSetSkipping(c.ctx, key, h, c.opts(), r.Rev, r.Start, func(m op.ScoredMember, rank int64) bool {
 		if rank >= r.Start && rank <= r.Stop {
 			picked = append(picked, m)
 		}
@@ -624,7 +624,7 @@ func cmdZRank(c *client, args [][]byte) {
 	}
 	target := op.ScoredMember{Member: args[2], Score: mustScore(values[0])}
 	rev := eq(args[0], "zrevrank")
-	rank, served, err := c.srv.coord.RankZSet(args[1], h, target, rev)
+	rank, served, err := c.srv.coord.RankZSet(c.ctx, args[1], h, c.opts(), target, rev)
 	if err != nil {
 		c.writeErr(err)
 		return

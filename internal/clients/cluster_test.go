@@ -1,10 +1,12 @@
 package clients_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,9 +59,8 @@ func addrsOf(ps []*testserver.Process) []string {
 	return out
 }
 
-// routed sums the commands that reached a node holding no replica of their
-// key, over the nodes at addrs that answer.
-func routed(t *testing.T, addrs []string) int64 {
+// infoSum sums INFO cluster fields over the nodes at addrs that answer.
+func infoSum(t *testing.T, addrs []string, fields ...string) int64 {
 	t.Helper()
 	var sum int64
 	for _, a := range addrs {
@@ -70,8 +71,8 @@ func routed(t *testing.T, addrs []string) int64 {
 			continue
 		}
 		for _, line := range strings.Split(info, "\r\n") {
-			for _, f := range []string{"cluster_routed_writes:", "cluster_off_replica_reads:"} {
-				if v, ok := strings.CutPrefix(line, f); ok {
+			for _, f := range fields {
+				if v, ok := strings.CutPrefix(line, f+":"); ok {
 					n, _ := strconv.ParseInt(v, 10, 64)
 					sum += n
 				}
@@ -79,6 +80,13 @@ func routed(t *testing.T, addrs []string) int64 {
 		}
 	}
 	return sum
+}
+
+// routed sums the commands that reached a node holding no replica of their
+// key, over the nodes at addrs that answer.
+func routed(t *testing.T, addrs []string) int64 {
+	t.Helper()
+	return infoSum(t, addrs, "cluster_routed_writes", "cluster_off_replica_reads")
 }
 
 // TestClusterClients drives a five-node cluster with the cluster modes of
@@ -159,8 +167,46 @@ func TestClusterClients(t *testing.T) {
 				t.Fatalf("ZRANGE go:board through %v: %v, %v", c.Options().Addrs, z, err)
 			}
 		}
+		// A big sorted set (more than 128 members): its ranges, ranks and
+		// counts are answered from one owner's score index where R
+		// owners agree, and must answer what Redis would.
+		var board []redis.Z
+		for i := range 300 {
+			board = append(board, redis.Z{Score: float64(i % 100), Member: fmt.Sprintf("p%03d", i)})
+		}
+		if err := cc.ZAdd(ctx, "go:big", board...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(board, func(a, b redis.Z) int {
+			return cmp.Or(cmp.Compare(a.Score, b.Score), strings.Compare(a.Member.(string), b.Member.(string)))
+		})
+		agreedBefore := infoSum(t, addrs, "cluster_collection_reads_agreed")
+		for _, c := range []*redis.ClusterClient{cc, ro} {
+			if z, err := c.ZRangeWithScores(ctx, "go:big", 150, 152).Result(); err != nil || fmt.Sprint(z) != fmt.Sprint(board[150:153]) {
+				t.Fatalf("ZRANGE go:big 150 152 through %v: %v, %v; want %v", c.Options().Addrs, z, err, board[150:153])
+			}
+			if z, err := c.ZRevRangeWithScores(ctx, "go:big", 0, 1).Result(); err != nil || fmt.Sprint(z) != fmt.Sprint([]redis.Z{board[299], board[298]}) {
+				t.Fatalf("ZREVRANGE go:big 0 1: %v, %v", z, err)
+			}
+			if n, err := c.ZRank(ctx, "go:big", "p142").Result(); err != nil || n != 127 {
+				t.Fatalf("ZRANK go:big p142: %d, %v; want 127", n, err)
+			}
+			if n, err := c.ZCard(ctx, "go:big").Result(); err != nil || n != 300 {
+				t.Fatalf("ZCARD go:big: %d, %v", n, err)
+			}
+			if n, err := c.ZCount(ctx, "go:big", "10", "(20").Result(); err != nil || n != 30 {
+				t.Fatalf("ZCOUNT go:big 10 (20: %d, %v; want 30", n, err)
+			}
+			m, err := c.ZRangeByScore(ctx, "go:big", &redis.ZRangeBy{Min: "98", Max: "+inf", Offset: 1, Count: 2}).Result()
+			if err != nil || fmt.Sprint(m) != "[p198 p298]" {
+				t.Fatalf("ZRANGEBYSCORE go:big 98 +inf LIMIT 1 2: %v, %v", m, err)
+			}
+		}
+		if infoSum(t, addrs, "cluster_collection_reads_agreed") == agreedBefore {
+			t.Error("no read of go:big was answered from an owner's score index")
+		}
 		if n := routed(t, addrs) - before; n > 0 {
-			t.Errorf("%d of go-redis's 913 commands reached a node holding no replica of their key", n)
+			t.Errorf("%d of go-redis's 926 commands reached a node holding no replica of their key", n)
 		}
 	})
 

@@ -55,6 +55,10 @@ const (
 	// MethodReadElements asks a replica for its element records of a key
 	// (a hash's fields), a page at a time.
 	MethodReadElements Method = 10
+	// MethodElementsDigest asks a replica for the digest of its element
+	// records of a key (a collection's), to tell whether it holds what the
+	// reader holds.
+	MethodElementsDigest Method = 11
 	// MethodOps sends typed write operations (package op), on distinct
 	// keys, to the node that coordinates their writes, which decides and
 	// replicates each and answers its typed result.
@@ -101,6 +105,7 @@ var methods = []Info{
 	{MethodReadDigests, "read-digests", "replica"},
 	{MethodOps, "ops", "coordinator"},
 	{MethodReadElements, "read-elements", "replica"},
+	{MethodElementsDigest, "elements-digest", "replica"},
 	{MethodScan, "scan", "coordinator"},
 	{MethodCount, "count", "coordinator"},
 	{MethodFlush, "flush", "coordinator"},

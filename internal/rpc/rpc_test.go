@@ -22,6 +22,7 @@ func TestMethods(t *testing.T) {
 7 read-digests replica
 9 ops coordinator
 10 read-elements replica
+11 elements-digest replica
 16 scan coordinator
 17 count coordinator
 18 flush coordinator
@@ -52,7 +53,7 @@ func TestMethods(t *testing.T) {
 			t.Errorf("method %d prints as %q", in.Method, in.Method.String())
 		}
 	}
-	for _, m := range []Method{0, 1, 2, 3, 8, 11, 255} {
+	for _, m := range []Method{0, 1, 2, 3, 8, 12, 255} {
 		if _, ok := Lookup(m); ok {
 			t.Errorf("method %d is declared", m)
 		}
@@ -98,7 +99,7 @@ func TestTable(t *testing.T) {
 	tb.Register(MethodHint, echo("hint"))
 	tb.Register(MethodPush, echo("push"))
 	mustPanic(t, "method 4 (hint) registered twice", func() { tb.Register(MethodHint, echo("again")) })
-	mustPanic(t, "method 11 is not declared", func() { tb.Register(11, echo("eleven")) })
+	mustPanic(t, "method 12 is not declared", func() { tb.Register(12, echo("twelve")) })
 	mustPanic(t, "method 1 is not declared", func() { tb.Register(1, echo("retired")) })
 	mustPanic(t, "method 3 is not declared", func() { tb.Register(3, echo("retired")) })
 	mustPanic(t, "nil handler for method 48 (fetch)", func() { tb.Register(MethodFetch, nil) })

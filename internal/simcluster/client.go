@@ -190,16 +190,10 @@ func (sn *Node) do(ctx context.Context, args []string) (any, error) {
 		if len(args) != 5 || args[2] != "0" || args[3] != "-1" || !strings.EqualFold(args[4], "withscores") {
 			return nil, Error("ERR simcluster: only ZRANGE key 0 -1 WITHSCORES")
 		}
-		scores, err := readCollection(ctx, coord, op.TypeZSet, args[1])
+		z, err := readZSet(ctx, coord, args[1])
 		if err != nil {
 			return nil, err
 		}
-		var z []op.ScoredMember
-		for m, b := range scores {
-			s, _ := op.ScoreOf(b)
-			z = append(z, op.ScoredMember{Member: []byte(m), Score: s})
-		}
-		slices.SortFunc(z, op.CompareScored)
 		out := make([]any, 0, 2*len(z))
 		for _, m := range z {
 			out = append(out, string(m.Member), op.FormatScore(m.Score))
@@ -421,6 +415,38 @@ func strs(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// readZSet reads key's sorted set in Redis's order as resp's ZRANGE does:
+// through the coordinator's score index where it serves the read
+// (WalkZSet: where R owners' records agree with its own), else whole at
+// quorum.
+func readZSet(ctx context.Context, coord *coordinator.Coordinator, key string) ([]op.ScoredMember, error) {
+	hdr, found, err := coord.Read(ctx, []byte(key), coordinator.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var z []op.ScoredMember
+	if v, live, _ := op.Resolve(hdr, coord.Now().UnixMilli()); found && live && v.Type == op.TypeZSet && v.Collection != nil {
+		served, err := coord.WalkZSet(ctx, []byte(key), v.Collection, coordinator.Options{}, false, nil, func(m op.ScoredMember) bool {
+			z = append(z, m)
+			return true
+		})
+		if err != nil || served {
+			return z, err
+		}
+	}
+	scores, err := readCollection(ctx, coord, op.TypeZSet, key)
+	if err != nil {
+		return nil, err
+	}
+	z = z[:0]
+	for m, b := range scores {
+		s, _ := op.ScoreOf(b)
+		z = append(z, op.ScoredMember{Member: []byte(m), Score: s})
+	}
+	slices.SortFunc(z, op.CompareScored)
+	return z, nil
 }
 
 // readCollection reads key's whole hash, set or sorted set (typ) at quorum,

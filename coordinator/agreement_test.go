@@ -1,0 +1,160 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/dynago/dynago/op"
+)
+
+// zsetReader reads a sorted set through one coordinator as resp does: its
+// header at quorum, then the members through WalkZSet where that serves.
+type zsetReader struct {
+	t   *testing.T
+	c   *Coordinator
+	key []byte
+}
+
+func (r zsetReader) header() *op.Collection {
+	r.t.Helper()
+	hdr, found, err := r.c.Read(context.Background(), r.key, Options{})
+	if err != nil || !found {
+		r.t.Fatalf("header: found %v, %v", found, err)
+	}
+	v, live, err := op.Resolve(hdr, r.c.now(Options{}).UnixMilli())
+	if err != nil || !live || v.Collection == nil {
+		r.t.Fatalf("header: live %v, %v", live, err)
+	}
+	return v.Collection
+}
+
+// walk is the members WalkZSet visits, and whether it served.
+func (r zsetReader) walk() (members []string, served bool) {
+	r.t.Helper()
+	served, err := r.c.WalkZSet(context.Background(), r.key, r.header(), Options{}, false, nil, func(m op.ScoredMember) bool {
+		members = append(members, fmt.Sprintf("%s=%g", m.Member, m.Score))
+		return true
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return members, served
+}
+
+// whole is the members a read of R owners' records merges.
+func (r zsetReader) whole() []string {
+	r.t.Helper()
+	recs, err := r.c.ReadElements(context.Background(), r.key, Options{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	hdr, found, err := r.c.Read(context.Background(), r.key, Options{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	values, err := op.ResolveCollection(op.TypeZSet, hdr, found, recs, r.c.now(Options{}).UnixMilli())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var ms []op.ScoredMember
+	for m, v := range values {
+		s, _ := op.ScoreOf(v)
+		ms = append(ms, op.ScoredMember{Member: []byte(m), Score: s})
+	}
+	slices.SortFunc(ms, op.CompareScored)
+	var out []string
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s=%g", m.Member, m.Score))
+	}
+	return out
+}
+
+func zadd(t *testing.T, c *Coordinator, key string, score float64, members ...string) {
+	t.Helper()
+	o := &op.Op{Code: op.ZAdd, Key: []byte(key)}
+	for _, m := range members {
+		o.Fields = append(o.Fields, []byte(m))
+		o.Values = append(o.Values, op.ScoreBytes(score))
+	}
+	if _, err := c.Do(context.Background(), o, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBigSetReadsServedWhereOwnersAgree: in a cluster a read of a big
+// sorted set is answered from the coordinating owner's own score index
+// when R owners' element digests agree with its own, exactly as the merge
+// of R owners' records would answer it; when this owner missed a write
+// (it was cut off), the digests differ and the set is read whole, with the
+// write; an owner that agrees with another still answers from its index.
+// Small sets, and nodes that own no replica of the key, read whole.
+func TestBigSetReadsServedWhereOwnersAgree(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	a, b := zsetReader{t, cs["a"], []byte("z")}, zsetReader{t, cs["b"], []byte("z")}
+	for i := range smallRecords + 72 {
+		zadd(t, cs["a"], "z", float64(i%50), fmt.Sprintf("m%03d", i))
+	}
+	got, served := a.walk()
+	if want := a.whole(); !served || !slices.Equal(got, want) || len(want) != smallRecords+72 {
+		t.Fatalf("agreeing owners: served %v, %d members, the merged read has %d (equal: %v)", served, len(got), len(want), slices.Equal(got, want))
+	}
+	agreed, merged := cs["a"].Stats().CollectionReads()
+	if agreed != 1 || merged != 0 {
+		t.Fatalf("stats: %d agreed, %d merged", agreed, merged)
+	}
+	h := a.header()
+	for _, rank := range []int{0, 77, 199} {
+		m := op.ScoredMember{Member: []byte(got[rank][:4]), Score: float64(0)}
+		fmt.Sscanf(got[rank][5:], "%g", &m.Score)
+		n, served, err := cs["a"].RankZSet(context.Background(), []byte("z"), h, Options{}, m, false)
+		if err != nil || !served || n != int64(rank) {
+			t.Fatalf("ZRANK %s = %d (served %v, %v), want %d", m.Member, n, served, err, rank)
+		}
+	}
+	if n, served, err := cs["a"].CardZSet(context.Background(), []byte("z"), h, Options{}); err != nil || !served || n != smallRecords+72 {
+		t.Fatalf("ZCARD = %d (served %v, %v)", n, served, err)
+	}
+
+	// a is cut off while b and c take a new score.
+	net.setDown("a", true)
+	zadd(t, cs["b"], "z", 1000, "m005")
+	net.setDown("a", false)
+	got, served = a.walk()
+	want := a.whole()
+	if served || !slices.Contains(want, "m005=1000") {
+		t.Fatalf("behind owner: served %v; the merged read has m005=1000: %v", served, slices.Contains(want, "m005=1000"))
+	}
+	if _, merged = cs["a"].Stats().CollectionReads(); merged != 1 {
+		t.Fatalf("stats: %d merged reads, want 1", merged)
+	}
+	got, served = b.walk()
+	if !served || !slices.Equal(got, want) {
+		t.Fatalf("owner that agrees with another: served %v, equal to the merged read: %v", served, slices.Equal(got, want))
+	}
+
+	zadd(t, cs["a"], "small", 1, "x", "y")
+	if _, served := (zsetReader{t, cs["a"], []byte("small")}).walk(); served {
+		t.Fatal("a small set was served from one owner's index")
+	}
+}
+
+// TestBigSetReadsThroughANonOwnerReadWhole: a node that holds no replica
+// of the key has no records to answer from.
+func TestBigSetReadsThroughANonOwnerReadWhole(t *testing.T) {
+	_, cs := startRingCluster(t, ownedRing{allRing{q: 8, members: []string{"a", "b", "c"}}, []string{"a", "b"}}, nil)
+	for i := range smallRecords + 10 {
+		zadd(t, cs["a"], "z", float64(i), fmt.Sprintf("m%03d", i))
+	}
+	c := zsetReader{t, cs["c"], []byte("z")}
+	if _, served := c.walk(); served {
+		t.Fatal("a node without a replica served the read from its index")
+	}
+	if got, want := len(c.whole()), smallRecords+10; got != want {
+		t.Fatalf("the whole read through c has %d members, want %d", got, want)
+	}
+	if _, served := (zsetReader{t, cs["a"], []byte("z")}).walk(); !served {
+		t.Fatal("an owner whose fellow owner agrees did not serve the read")
+	}
+}

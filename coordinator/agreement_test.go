@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dynago/dynago/op"
 )
@@ -132,6 +133,19 @@ func TestBigSetReadsServedWhereOwnersAgree(t *testing.T) {
 	got, served = b.walk()
 	if !served || !slices.Equal(got, want) {
 		t.Fatalf("owner that agrees with another: served %v, equal to the merged read: %v", served, slices.Equal(got, want))
+	}
+	// The whole read repaired a (in the background): its index serves
+	// again, with the write.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if got, served = a.walk(); served || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !served || !slices.Equal(got, want) {
+		t.Fatalf("after the read repair: served %v, equal to the merged read: %v", served, slices.Equal(got, want))
+	}
+	if cs["a"].Stats().ReadRepairs() == 0 {
+		t.Fatal("no read repair counted")
 	}
 
 	zadd(t, cs["a"], "small", 1, "x", "y")

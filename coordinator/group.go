@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -204,7 +205,10 @@ const elementPage = 1024
 // what R owners hold, by element (a hash's field name). In a cluster it reads every owner's
 // records in pages and waits for R of them to finish; the owners' stand-ins
 // are not asked (a field written to a stand-in while its owner was down
-// shows once hinted handoff has delivered it).
+// shows once hinted handoff has delivered it). The owners among those R
+// that lacked some of the merge are sent it in the background (read
+// repair, repairElements): a collection read whole once is read from one
+// owner's index again (indexServes) without waiting for anti-entropy.
 func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options) (map[string]version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -222,6 +226,7 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	type answer struct {
+		name string
 		recs map[string]version.Object
 		err  error
 	}
@@ -236,27 +241,65 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 				e := string(elementOf(ek))
 				recs[e] = version.Merge(recs[e], o)
 			})
-			answers <- answer{recs, err}
+			answers <- answer{name, recs, err}
 		}()
 	}
-	ok, failed := 0, 0
-	for ok < r && failed <= len(owners)-r {
+	var answered []answer
+	failed := 0
+	for len(answered) < r && failed <= len(owners)-r {
 		a := <-answers
 		if a.err != nil {
 			failed++
 			continue
 		}
-		ok++
+		answered = append(answered, a)
 		for k, o := range a.recs {
 			out[k] = version.Merge(out[k], o)
 		}
 	}
 	cancel()
 	wg.Wait()
-	if ok < r {
-		return nil, c.stats.counted(&NoQuorumError{Op: "read", Answered: ok, Needed: r, Replicas: len(owners)})
+	if len(answered) < r {
+		return nil, c.stats.counted(&NoQuorumError{Op: "read", Answered: len(answered), Needed: r, Replicas: len(owners)})
+	}
+	for _, a := range answered {
+		var keys [][]byte
+		var objs []version.Object
+		for e, o := range out {
+			if !a.recs[e].Equal(o) {
+				keys = append(keys, partition.ElementKey(nil, key, []byte(e)))
+				objs = append(objs, o)
+			}
+		}
+		if len(keys) > 0 {
+			go c.repairElements(a.name, keys, objs)
+		}
 	}
 	return out, nil
+}
+
+// repairElements sends owner name the merged element records it answered
+// a read with less of (read repair), a page at a time.
+func (c *Coordinator) repairElements(name string, keys [][]byte, objs []version.Object) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	defer cancel()
+	for len(keys) > 0 {
+		n := min(len(keys), elementPage)
+		var err error
+		if name == c.cfg.Cluster.Self() {
+			err = c.eng.MergeBatch(keys[:n], objs[:n])
+		} else {
+			var reply []byte
+			reply, err = c.call(ctx, name, rpc.MethodMergeBatch, replica.EncodeBatch(keys[:n], objs[:n]))
+			c.LearnGeneration(replica.GenerationReply(reply))
+		}
+		if err != nil {
+			slog.Debug("read repair of elements failed", "replica", name, "err", err)
+			return
+		}
+		c.stats.readRepairs.Add(int64(n))
+		keys, objs = keys[n:], objs[n:]
+	}
 }
 
 // elementOf is the element an element key names.

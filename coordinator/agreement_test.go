@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,6 +150,30 @@ func TestBigSetReadsServedWhereOwnersAgree(t *testing.T) {
 		t.Fatal("no read repair counted")
 	}
 
+	// ZPOPMIN of 3 where the owners agree: the three lowest members of
+	// the merged set, gone from it afterwards, decided from a's index.
+	before := a.whole()
+	agreedBefore, _ := cs["a"].Stats().CollectionReads()
+	pop := op.ZRange{By: op.ByRank, Start: 0, Stop: 2, Count: -1}
+	res, err := cs["a"].Do(context.Background(), &op.Op{Code: op.ZRemRange, Key: []byte("z"), Value: pop.AppendBinary(nil)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var popped []string
+	for i := 0; i+1 < len(res.Elems); i += 2 {
+		score, _ := op.ScoreOf(res.Elems[i+1])
+		popped = append(popped, fmt.Sprintf("%s=%g", res.Elems[i], score))
+	}
+	if !slices.Equal(popped, before[:3]) {
+		t.Fatalf("ZPOPMIN 3 popped %v, the set began with %v", popped, before[:3])
+	}
+	if after := a.whole(); !slices.Equal(after, before[3:]) {
+		t.Fatalf("after ZPOPMIN 3 the set has %d members, want %d (equal: %v)", len(after), len(before)-3, slices.Equal(after, before[3:]))
+	}
+	if agreed, _ := cs["a"].Stats().CollectionReads(); agreed <= agreedBefore {
+		t.Fatal("the pop was not decided from a's index")
+	}
+
 	zadd(t, cs["a"], "small", 1, "x", "y")
 	if _, served := (zsetReader{t, cs["a"], []byte("small")}).walk(); served {
 		t.Fatal("a small set was served from one owner's index")
@@ -170,5 +196,63 @@ func TestBigSetReadsThroughANonOwnerReadWhole(t *testing.T) {
 	}
 	if _, served := (zsetReader{t, cs["a"], []byte("z")}).walk(); !served {
 		t.Fatal("an owner whose fellow owner agrees did not serve the read")
+	}
+}
+
+// TestConcurrentPopsOfABigSetInACluster: pops of a big sorted set racing
+// through the three owners of a cluster, decided from the coordinators'
+// indexes where the owners agree: each pops as many members as it asked
+// for (a pick another pop took first is decided again, over the whole
+// set), and every member is either popped or still in the set, never
+// both.
+func TestConcurrentPopsOfABigSetInACluster(t *testing.T) {
+	_, cs := startCluster(t, "a", "b", "c")
+	const members = 300
+	all := map[string]bool{}
+	for i := range members {
+		m := fmt.Sprintf("m%03d", i)
+		all[m] = true
+		zadd(t, cs["a"], "z", float64(i), m)
+	}
+	pop := op.ZRange{By: op.ByRank, Start: 0, Stop: 1, Count: -1}
+	var mu sync.Mutex
+	popped := map[string]int{}
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b", "c", "a"} {
+		wg.Go(func() {
+			for range 20 {
+				res, err := cs[name].Do(context.Background(), &op.Op{Code: op.ZRemRange, Key: []byte("z"), Value: pop.AppendBinary(nil)}, Options{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(res.Elems) != 4 {
+					t.Errorf("a ZPOPMIN 2 through %s popped %d members", name, len(res.Elems)/2)
+				}
+				mu.Lock()
+				for i := 0; i < len(res.Elems); i += 2 {
+					popped[string(res.Elems[i])]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	left := zsetReader{t, cs["b"], []byte("z")}.whole()
+	for _, m := range left {
+		name, _, _ := strings.Cut(m, "=")
+		if popped[name] > 0 {
+			t.Errorf("%s was popped and is still in the set", name)
+		}
+		delete(all, name)
+	}
+	for m := range popped {
+		delete(all, m)
+	}
+	if len(all) > 0 {
+		t.Fatalf("%d members neither popped nor left: %v", len(all), all)
+	}
+	if agreed, _ := cs["a"].Stats().CollectionReads(); agreed == 0 {
+		t.Fatal("no pop was decided from an index")
 	}
 }

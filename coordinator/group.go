@@ -518,14 +518,17 @@ func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.R
 	})
 }
 
-// applyZRange runs ZRemRange here (op.ApplyZRange): on a lone node over
-// the members the score index names (applyZRangeIndexed), otherwise, or
-// when that cannot serve it, over the whole set.
+// applyZRange runs ZRemRange here (op.ApplyZRange): over the members the
+// score index names, on a lone node (applyZRangeIndexed) or in a cluster
+// where R owners hold the same members (applyZRangeAgreed); otherwise, or
+// when those cannot serve it, over the whole set.
 func (c *Coordinator) applyZRange(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	if !c.Distributed() {
-		if res, served, err := c.applyZRangeIndexed(ctx, o, opt); served || err != nil {
-			return res, err
-		}
+	apply := c.applyZRangeIndexed
+	if c.Distributed() {
+		apply = c.applyZRangeAgreed
+	}
+	if res, served, err := apply(ctx, o, opt); served || err != nil {
+		return res, err
 	}
 	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
 		st.Alone = !c.Distributed()

@@ -117,6 +117,10 @@ type Coordinator struct {
 	eng       *engine.Engine
 	dots      *engine.Sequence // counters of the dots this node's actor issues
 	stats     Stats
+	// pops serializes the pops of a key this node decides from its index
+	// in a cluster (applyZRangeAgreed), so that they do not pick the same
+	// members.
+	pops keyLocks
 	// heardGen is the newest flush generation another node has told this
 	// one of (see generation.go); above the engine's, this node missed a
 	// FLUSHALL and catches up.

@@ -251,12 +251,12 @@ func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Opti
 // hold the same members as this node (indexServes), the members r's Scan
 // reads are picked from this node's score index, and only their records
 // and the header are read at quorum and written, as one group: a pop costs
-// O(log n + m) and a digest round rather than a read of the whole set. As
-// for a pop over the whole set, nothing holds the set between the pick and
-// the write: a member changed meanwhile is decided by its fresh record
-// (op.ApplyZRange selects among the picked ones by what they hold), and
-// two coordinators popping at once may pop one member (README). served is
-// false where it does not serve.
+// O(log n + m) and a digest round rather than a read of the whole set.
+// Pops of one key through this node take turns; another node's may land
+// between a pick and its write, so the write checks that what it reads is
+// what was picked (unchanged), and picks again if not. As over the whole
+// set, two coordinators popping at once may pop one member (README).
+// served is false where it does not serve.
 func (c *Coordinator) applyZRangeAgreed(ctx context.Context, o *op.Op, opt Options) (res op.Result, served bool, err error) {
 	r, err := op.DecodeZRange(o.Value)
 	if err != nil {
@@ -265,6 +265,25 @@ func (c *Coordinator) applyZRangeAgreed(ctx context.Context, o *op.Op, opt Optio
 	if _, _, _, whole := r.Scan(); whole {
 		return op.Result{}, false, nil
 	}
+	// Pops of one key through this node wait for each other, or each
+	// would pick what the one before it is popping; a pick that another
+	// node's pop took is picked again, a few times.
+	defer c.pops.lock(o.Key)()
+	for range pickTries {
+		if res, served, err = c.popPicked(ctx, o, r, opt); !errors.Is(err, errPickedChanged) {
+			return res, served, err
+		}
+	}
+	return op.Result{}, false, nil
+}
+
+// pickTries is how many times applyZRangeAgreed picks before it decides
+// over the whole set.
+const pickTries = 3
+
+// popPicked is one try of applyZRangeAgreed: errPickedChanged when the
+// members it picked changed before its write read them.
+func (c *Coordinator) popPicked(ctx context.Context, o *op.Op, r op.ZRange, opt Options) (res op.Result, served bool, err error) {
 	if agreed, err := c.indexServes(ctx, o.Key, opt); !agreed || err != nil {
 		return op.Result{}, false, err
 	}
@@ -293,15 +312,13 @@ func (c *Coordinator) applyZRangeAgreed(ctx context.Context, o *op.Op, opt Optio
 		st.More = more
 		return o.ApplyZRange(st, names)
 	})
-	if errors.Is(err, errPickedChanged) {
-		return op.Result{}, false, nil
-	}
 	return res, true, err
 }
 
 // errPickedChanged abandons a pop decided from the score index whose
 // picked members changed before its write read them at quorum (another
-// pop took them, say): it is decided over the whole set instead.
+// node's pop took them, say): it picks again, or is decided over the
+// whole set.
 var errPickedChanged = errors.New("coordinator: the picked members changed")
 
 // unchanged reports whether the records of st are still the set's header

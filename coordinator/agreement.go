@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dynago/dynago/internal/rpc"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/replica"
 )
 
@@ -33,6 +34,25 @@ func (c *Coordinator) indexServes(ctx context.Context, key []byte, opt Options) 
 		return false, err
 	}
 	return c.servedHere(ctx, key, opt)
+}
+
+// CountElements answers HLEN or SCARD of the collection at key whose
+// header resolved to h: how many of its element records are live, from
+// this node's count of them (engine.CountElements), without reading them.
+// It serves a collection that is not small, on a lone node, or in a
+// cluster where R owners hold the same records (servedHere); served is
+// false otherwise, and the collection is to be read whole.
+func (c *Coordinator) CountElements(ctx context.Context, key []byte, h *op.Collection, opt Options) (n int64, served bool, err error) {
+	if large, err := c.eng.HasMoreElements(key, smallRecords); !large || err != nil {
+		return 0, false, err
+	}
+	if c.Distributed() {
+		if agreed, err := c.servedHere(ctx, key, opt); !agreed || err != nil {
+			return 0, false, err
+		}
+	}
+	n, err = c.eng.CountElements(key, h.Live)
+	return n, true, err
 }
 
 // servedHere reports whether R of key's owners, this node among them, hold

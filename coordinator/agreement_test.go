@@ -256,3 +256,53 @@ func TestConcurrentPopsOfABigSetInACluster(t *testing.T) {
 		t.Fatal("no pop was decided from an index")
 	}
 }
+
+// TestBigHashCountedWhereOwnersAgree: HLEN of a big hash in a cluster is
+// counted from the coordinating owner's summary when R owners agree, and
+// read whole (with the field it missed) when this owner was cut off.
+func TestBigHashCountedWhereOwnersAgree(t *testing.T) {
+	net, cs := startCluster(t, "a", "b", "c")
+	hset := func(c *Coordinator, fields ...string) {
+		t.Helper()
+		o := &op.Op{Code: op.HSet, Key: []byte("h")}
+		for _, f := range fields {
+			o.Fields, o.Values = append(o.Fields, []byte(f)), append(o.Values, []byte("v"))
+		}
+		if _, err := c.Do(context.Background(), o, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fields []string
+	for i := range smallRecords + 30 {
+		fields = append(fields, fmt.Sprintf("f%03d", i))
+	}
+	hset(cs["a"], fields...)
+	hlen := func(c *Coordinator) (int64, bool) {
+		t.Helper()
+		hdr, _, err := c.Read(context.Background(), []byte("h"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := op.Resolve(hdr, c.now(Options{}).UnixMilli())
+		if err != nil || v.Collection == nil {
+			t.Fatalf("header: %v", err)
+		}
+		n, served, err := c.CountElements(context.Background(), []byte("h"), v.Collection, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, served
+	}
+	if n, served := hlen(cs["a"]); !served || n != int64(len(fields)) {
+		t.Fatalf("HLEN where owners agree: %d (served %v), want %d", n, served, len(fields))
+	}
+	net.setDown("a", true)
+	hset(cs["b"], "new")
+	net.setDown("a", false)
+	if _, served := hlen(cs["a"]); served {
+		t.Fatal("a owner that missed a field counted the hash itself")
+	}
+	if n, served := hlen(cs["b"]); !served || n != int64(len(fields))+1 {
+		t.Fatalf("HLEN through an agreeing owner: %d (served %v), want %d", n, served, len(fields)+1)
+	}
+}

@@ -41,8 +41,8 @@ type Engine struct {
 
 	rows *rowCache // nil when disabled
 
-	ranks   *ranks   // counted blocks of big sorted sets' score indexes (ranks.go)
-	digests *digests // digests of collections' element records (digests.go)
+	ranks     *ranks     // counted blocks of big sorted sets' score indexes (ranks.go)
+	summaries *summaries // digests and counts of collections' element records (summaries.go)
 
 	// live counts, per partition, the records with at least one sibling
 	// (what DBSIZE counts).
@@ -114,7 +114,7 @@ func Open(cfg Config) (*Engine, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("cannot open data directory %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), ranks: newRanks(), digests: newDigests(), disk: d,
+	e := &Engine{cfg: cfg, db: db, cache: cache, rows: newRowCache(cfg.RowCacheBytes), ranks: newRanks(), summaries: newSummaries(), disk: d,
 		live: make([]atomic.Int64, cfg.Partitions), stop: make(chan struct{}), drained: make(chan struct{})}
 	e.writeOpts = pebble.Sync
 	if cfg.Fsync == FsyncNever {
@@ -514,8 +514,8 @@ func (e *Engine) applied(h uint64, key []byte, cur, next version.Object) {
 		if e.ranks.n.Load() > 0 {
 			e.rankChanged(key, cur, next)
 		}
-		if e.digests.n.Load() > 0 {
-			e.digestChanged(key, cur, next)
+		if e.summaries.n.Load() > 0 {
+			e.summaryChanged(key, cur, next)
 		}
 	}
 	if e.cfg.Observer != nil {

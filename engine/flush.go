@@ -150,7 +150,7 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 		e.rows.clear()
 	}
 	e.ranks.clear()
-	e.digests.clear()
+	e.summaries.clear()
 	for i := range e.live {
 		e.live[i].Store(0)
 	}

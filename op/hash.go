@@ -255,6 +255,31 @@ func ResolveField(o version.Object, h *Collection) (Field, bool, error) {
 	return best, found, nil
 }
 
+// Incarnations returns the incarnations of an element record's siblings
+// (a hash field's, a set's or a sorted set's member's), distinct and in
+// order: the record is live in a collection exactly when one of them is
+// (ResolveField). ok is false for a record with no sibling (a tombstone)
+// or one that is not an element's.
+func Incarnations(o version.Object) (incs []uint64, ok bool) {
+	for _, s := range o.Siblings {
+		switch s.Kind {
+		case version.KindField, version.KindFieldCounter, version.KindMember, version.KindScore, version.KindScoreCounter:
+		default:
+			return nil, false
+		}
+		inc, _, err := splitField(s.Value)
+		if err != nil {
+			return nil, false
+		}
+		incs = append(incs, inc)
+	}
+	if len(incs) == 0 {
+		return nil, false
+	}
+	slices.Sort(incs)
+	return slices.Compact(incs), true
+}
+
 // HashState is what a hash command's write decides from: the key's header
 // record and the record of each field the command names (in the order of
 // Op.HashFields), all seen at the same instant, with the one dot the write

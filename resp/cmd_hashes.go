@@ -260,10 +260,18 @@ func cmdHStrlen(c *client, args [][]byte) {
 	}
 }
 
-func cmdHLen(c *client, args [][]byte) {
-	if fields, ok := c.readHash(args[1]); ok {
-		c.writeInt(int64(len(fields)))
-	}
+func cmdHLen(c *client, args [][]byte) { c.countElements(op.TypeHash, args[1]) }
+
+// countElements answers HLEN or SCARD (want: the collection's type) of
+// key: counted by the coordinator without reading the fields where it can
+// (Coordinator.CountElements), otherwise read whole at quorum.
+func (c *client) countElements(want op.Type, key []byte) {
+	c.countCollection(want, key, func(h *op.Collection) (int64, bool, error) {
+		return c.srv.coord.CountElements(c.ctx, key, h, c.opts())
+	}, func(hdr version.Object, found bool) (int64, bool) {
+		elems, ok := c.readElements(want, key, hdr, found)
+		return int64(len(elems)), ok
+	})
 }
 
 func cmdHGetAll(c *client, args [][]byte) {

@@ -100,11 +100,7 @@ func cmdSMIsMember(c *client, args [][]byte) {
 	}
 }
 
-func cmdSCard(c *client, args [][]byte) {
-	if members, ok := c.readSet(args[1]); ok {
-		c.writeInt(int64(len(members)))
-	}
-}
+func cmdSCard(c *client, args [][]byte) { c.countElements(op.TypeSet, args[1]) }
 
 // cmdSPop is SPOP key [count]: members chosen at random by the key's
 // coordinator and removed there, with the versions it saw of them.

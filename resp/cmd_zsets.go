@@ -287,12 +287,23 @@ func cmdZCard(c *client, args [][]byte) {
 // where this node serves it from its score index, otherwise by whole,
 // given the whole set read at quorum.
 func (c *client) countZSet(key []byte, count func(h *op.Collection) (int64, bool, error), whole func([]op.ScoredMember) int64) {
+	c.countCollection(op.TypeZSet, key, count, func(hdr version.Object, found bool) (int64, bool) {
+		z, ok := c.readZSetElements(key, hdr, found)
+		return whole(z), ok
+	})
+}
+
+// countCollection answers a count of the elements of key's collection of
+// type want (0 when there is none): by count, where the coordinator
+// serves it without reading the collection (served is true), otherwise by
+// whole, given the header hdr (ok=false: it wrote an error).
+func (c *client) countCollection(want op.Type, key []byte, count func(h *op.Collection) (n int64, served bool, err error), whole func(hdr version.Object, found bool) (int64, bool)) {
 	hdr, found, err := c.readObject(key)
 	if err != nil {
 		c.writeErr(err)
 		return
 	}
-	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	h, ok := c.collectionOf(want, hdr, found)
 	if !ok {
 		return
 	}
@@ -307,8 +318,8 @@ func (c *client) countZSet(key []byte, count func(h *op.Collection) (int64, bool
 	case served:
 		c.writeInt(n)
 	default:
-		if z, ok := c.readZSetElements(key, hdr, found); ok {
-			c.writeInt(whole(z))
+		if n, ok := whole(hdr, found); ok {
+			c.writeInt(n)
 		}
 	}
 }

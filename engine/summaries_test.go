@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynago/dynago/antientropy"
+	"github.com/dynago/dynago/op"
 	"github.com/dynago/dynago/version"
 )
 
@@ -23,14 +24,43 @@ func walkedDigest(t *testing.T, e *Engine, key []byte) uint64 {
 	return sum
 }
 
-// TestElementsDigestFollowsRecords drives random changes of three sets'
+// liveSets are the collections' live incarnations the count checks use.
+var liveSets = []*op.Collection{
+	{Type: op.TypeZSet, Incarnations: []uint64{2}},
+	{Type: op.TypeZSet, Incarnations: []uint64{1, 3}},
+}
+
+// checkCounts checks CountElements of key against a count of its records
+// that op.ResolveField finds live, for each of liveSets.
+func checkCounts(t *testing.T, e *Engine, key []byte, step int) {
+	t.Helper()
+	for _, h := range liveSets {
+		var want int64
+		if _, err := e.Elements(key, nil, 1<<30, func(ek []byte, o version.Object) {
+			if _, live, err := op.ResolveField(o, h); err == nil && live {
+				want++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.CountElements(key, h.Live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("step %d: %s counts %d live records of incarnations %v, its records hold %d", step, key, got, h.Incarnations, want)
+		}
+	}
+}
+
+// TestSummariesFollowRecords drives random changes of three sets'
 // element records (alone, grouped, merged from other replicas; new
-// versions, removals, concurrent versions), collects the tombstones
-// removals left, and flushes once, and checks after every few steps that
-// a set's digest, kept in memory since it was first computed, equals one
-// computed afresh from its records: through sets pushed out of the room
-// for two and computed again.
-func TestElementsDigestFollowsRecords(t *testing.T) {
+// versions, removals, concurrent versions of other incarnations), collects
+// the tombstones removals left, and flushes once, and checks after every
+// few steps that a set's digest and live counts, kept in memory since they
+// were first computed, equal those computed afresh from its records:
+// through sets pushed out of the room for two and computed again.
+func TestSummariesFollowRecords(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	var clock sync.Mutex
 	e := open(t, t.TempDir(), func(c *Config) {
@@ -41,7 +71,7 @@ func TestElementsDigestFollowsRecords(t *testing.T) {
 			return now
 		}
 	})
-	e.digests.maxSets = 2
+	e.summaries.maxSets = 2
 	rng := rand.New(rand.NewPCG(4, 9))
 	writers := []*rankWriter{newRankWriter(e, "s1", 1, 200), newRankWriter(e, "s2", 2, 40), newRankWriter(e, "s3", 3, 120)}
 	kept, collected := 0, 0
@@ -62,14 +92,14 @@ func TestElementsDigestFollowsRecords(t *testing.T) {
 			if err := e.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			if e.digests.n.Load() != 0 {
-				t.Fatalf("%d digests kept after FLUSHALL", e.digests.n.Load())
+			if e.summaries.n.Load() != 0 {
+				t.Fatalf("%d summaries kept after FLUSHALL", e.summaries.n.Load())
 			}
 		}
 		if step%3 != 0 {
 			continue
 		}
-		if e.digests.lookup(w.key) != nil {
+		if e.summaries.lookup(w.key) != nil {
 			kept++
 		}
 		got, err := e.ElementsDigest(w.key)
@@ -79,23 +109,24 @@ func TestElementsDigestFollowsRecords(t *testing.T) {
 		if want := walkedDigest(t, e, w.key); got != want {
 			t.Fatalf("step %d: %s's digest is %x, its records' %x", step, w.key, got, want)
 		}
+		checkCounts(t, e, w.key, step)
 	}
 	if kept < 100 || collected < 20 {
 		t.Fatalf("%d digests answered from memory, %d tombstones collected: the test checked little", kept, collected)
 	}
 }
 
-// TestElementsDigestComputedWhileWritten: the changes made while a digest
-// is computed from its snapshot are counted in, and writers racing digest
-// reads leave the digest of what the records hold.
-func TestElementsDigestComputedWhileWritten(t *testing.T) {
+// TestSummaryComputedWhileWritten: the changes made while a summary is
+// computed from its snapshot are counted in, and writers racing its reads
+// leave the digest and counts of what the records hold.
+func TestSummaryComputedWhileWritten(t *testing.T) {
 	e := open(t, t.TempDir())
 	w := newRankWriter(e, "s", 9, 300)
 	for range 100 {
 		w.step(t)
 	}
 	during := 0
-	e.digests.snapshotTaken = func() {
+	e.summaries.snapshotTaken = func() {
 		for range 50 {
 			w.step(t)
 		}
@@ -108,7 +139,8 @@ func TestElementsDigestComputedWhileWritten(t *testing.T) {
 	if want := walkedDigest(t, e, w.key); during != 1 || got != want {
 		t.Fatalf("after %d computations with writes, the digest is %x, its records' %x", during, got, want)
 	}
-	e.digests.snapshotTaken = nil
+	checkCounts(t, e, w.key, 0)
+	e.summaries.snapshotTaken = nil
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -134,6 +166,7 @@ func TestElementsDigestComputedWhileWritten(t *testing.T) {
 	if want := walkedDigest(t, e, w.key); got != want {
 		t.Fatalf("after racing writers the digest is %x, its records' %x", got, want)
 	}
+	checkCounts(t, e, w.key, 1)
 }
 
 // TestElementsDigestsOfReplicas: two engines given the same versions of a

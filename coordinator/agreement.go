@@ -33,7 +33,18 @@ func (c *Coordinator) indexServes(ctx context.Context, key []byte, opt Options) 
 	if large, err := c.eng.HasMoreElements(key, smallRecords); !large || err != nil {
 		return false, err
 	}
-	return c.servedHere(ctx, key, opt)
+	return c.agreedHere(ctx, key, opt)
+}
+
+// agreedHere is servedHere, counting the reads it serves (Stats.
+// CollectionReads; those it does not are counted by the whole read that
+// follows, ReadElements).
+func (c *Coordinator) agreedHere(ctx context.Context, key []byte, opt Options) (bool, error) {
+	agreed, err := c.servedHere(ctx, key, opt)
+	if agreed && err == nil {
+		c.stats.ownerReads.Add(1)
+	}
+	return agreed, err
 }
 
 // CountElements answers HLEN or SCARD of the collection at key whose
@@ -47,7 +58,7 @@ func (c *Coordinator) CountElements(ctx context.Context, key []byte, h *op.Colle
 		return 0, false, err
 	}
 	if c.Distributed() {
-		if agreed, err := c.servedHere(ctx, key, opt); !agreed || err != nil {
+		if agreed, err := c.agreedHere(ctx, key, opt); !agreed || err != nil {
 			return 0, false, err
 		}
 	}
@@ -101,10 +112,5 @@ func (c *Coordinator) servedHere(ctx context.Context, key []byte, opt Options) (
 			agreed++
 		}
 	}
-	if agreed < r {
-		c.stats.wholeReads.Add(1)
-		return false, nil
-	}
-	c.stats.ownerReads.Add(1)
-	return true, nil
+	return agreed >= r, nil
 }

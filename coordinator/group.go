@@ -208,17 +208,36 @@ const elementPage = 1024
 // shows once hinted handoff has delivered it). The owners among those R
 // that lacked some of the merge are sent it in the background (read
 // repair, repairElements): a collection read whole once is read from one
-// owner's index again (indexServes) without waiting for anti-entropy.
+// owner again without waiting for anti-entropy. A big collection (more
+// than smallRecords records here) whose R owners hold the same records
+// (servedHere) is read from this node's records alone.
 func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options) (map[string]version.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := map[string]version.Object{}
-	if !c.Distributed() {
+	local := func() (map[string]version.Object, error) {
 		return out, c.readLocalElements(key, func(ek []byte, o version.Object) bool {
 			out[string(elementOf(ek))] = o
 			return true
 		})
+	}
+	if !c.Distributed() {
+		return local()
+	}
+	large, err := c.eng.HasMoreElements(key, smallRecords)
+	if err != nil {
+		return nil, err
+	}
+	if large {
+		if agreed, err := c.servedHere(ctx, key, opt); err != nil || agreed {
+			if err != nil {
+				return nil, err
+			}
+			c.stats.ownerReads.Add(1)
+			return local()
+		}
+		c.stats.wholeReads.Add(1)
 	}
 	owners, _ := c.owners(key)
 	r, _ := c.quorums(opt)
@@ -244,10 +263,18 @@ func (c *Coordinator) ReadElements(ctx context.Context, key []byte, opt Options)
 			answers <- answer{name, recs, err}
 		}()
 	}
+	// This node's own answer, when it is an owner, is always waited for
+	// (it is a local read): the repair then brings its records up to
+	// date, and its next read of the collection is served from them.
 	var answered []answer
-	failed := 0
-	for len(answered) < r && failed <= len(owners)-r {
+	failed, pending := 0, len(owners)
+	selfPending := slices.Contains(owners, c.cfg.Cluster.Self())
+	for pending > 0 && (selfPending || len(answered) < r && failed <= len(owners)-r) {
 		a := <-answers
+		pending--
+		if a.name == c.cfg.Cluster.Self() {
+			selfPending = false
+		}
 		if a.err != nil {
 			failed++
 			continue

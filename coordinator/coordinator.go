@@ -60,9 +60,9 @@ type Stats struct {
 	routedWrites    atomic.Int64 // writes sent to their coordinator on another node
 	offReplicaReads atomic.Int64 // reads coordinated here of keys this node holds no replica of
 
-	// Reads of big collections (see agreement.go): answered from this
-	// node's records once R owners' digests agreed, or read whole when
-	// they did not.
+	// Reads of big collections in a cluster (see agreement.go): answered
+	// from this node's records once R owners' digests agreed, or read
+	// whole from R owners when they did not (ReadElements).
 	ownerReads, wholeReads atomic.Int64
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -57,33 +56,30 @@ type ranks struct {
 	// buildMin how many a walk steps over before the set gets blocks, and
 	// maxSets how many sets have blocks at most: rankBlock, rankBuildMin
 	// and rankMaxSets, which tests make small.
-	block, buildMin, maxSets int
+	block, buildMin int
 	// snapshotTaken, if not nil, runs while a build walks its snapshot,
 	// no lock held (tests write then).
 	snapshotTaken func()
 
-	mu   sync.RWMutex // guards sets; every write of an element record reads it
-	sets map[string]*rankIndex
-	n    atomic.Int64 // len(sets), read by every write of an element record without mu
-	tick atomic.Int64 // the clock of rankIndex.used
+	// The sets with blocks (room.maxSets: rankMaxSets).
+	room[rankIndex, *rankIndex]
 	// dropped counts the block sets given up because they disagreed with
 	// the index (a bug, logged); a test checks it stays 0.
 	dropped atomic.Int64
 }
 
 func newRanks() *ranks {
-	return &ranks{block: rankBlock, buildMin: rankBuildMin, maxSets: rankMaxSets, sets: map[string]*rankIndex{}}
+	return &ranks{block: rankBlock, buildMin: rankBuildMin, room: newRoom[rankIndex](rankMaxSets)}
 }
 
-// rankIndex is one sorted set's counted blocks. Its fields but used are
-// guarded by the set's key lock.
+// rankIndex is one sorted set's counted blocks. Its fields but roomSlot,
+// built and entries are guarded by the set's key lock.
 type rankIndex struct {
-	key      string
+	roomSlot               // its key; when it last served a count
 	blocks   []rankCount   // by fence; blocks[0].fence is nil
 	building bool          // the blocks are being built: changes go to log
 	log      []rankChange  // changes applied while building
 	built    chan struct{} // closed once the build is done or given up
-	used     atomic.Int64  // ranks.tick when it last served a count
 	entries  atomic.Int64  // the entries the blocks count, once built
 }
 
@@ -251,58 +247,6 @@ func cut(fence []byte, size int, next func() (*rankEntry, bool, error)) ([]rankC
 	}
 }
 
-// lookup returns key's blocks, nil if it has none.
-func (r *ranks) lookup(key []byte) *rankIndex {
-	if r.n.Load() == 0 {
-		return nil
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.sets[string(key)]
-}
-
-// register returns key's blocks, new (and to be built) when fresh, making
-// room by dropping the least recently used.
-func (r *ranks) register(key []byte) (ri *rankIndex, fresh bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ri := r.sets[string(key)]; ri != nil {
-		return ri, false
-	}
-	if len(r.sets) >= r.maxSets {
-		var oldest *rankIndex
-		for _, o := range r.sets {
-			if oldest == nil || o.used.Load() < oldest.used.Load() {
-				oldest = o
-			}
-		}
-		delete(r.sets, oldest.key)
-	}
-	ri = &rankIndex{key: string(key), building: true, built: make(chan struct{})}
-	ri.used.Store(r.tick.Add(1))
-	r.sets[ri.key] = ri
-	r.n.Store(int64(len(r.sets)))
-	return ri, true
-}
-
-// drop forgets ri if it is still key's.
-func (r *ranks) drop(ri *rankIndex) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.sets[ri.key] == ri {
-		delete(r.sets, ri.key)
-		r.n.Store(int64(len(r.sets)))
-	}
-}
-
-// clear forgets every set's blocks (FLUSHALL).
-func (r *ranks) clear() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	clear(r.sets)
-	r.n.Store(0)
-}
-
 // giveUp drops blocks found to disagree with the index.
 func (r *ranks) giveUp(ri *rankIndex, why string) {
 	r.dropped.Add(1)
@@ -358,7 +302,9 @@ func (e *Engine) rankChanged(key []byte, cur, next version.Object) {
 func (e *Engine) buildRanks(h uint64, key, prefix []byte) error {
 	mu := e.lockFor(h)
 	mu.Lock()
-	ri, fresh := e.ranks.register(key)
+	ri, fresh := e.ranks.register(key, func() *rankIndex {
+		return &rankIndex{building: true, built: make(chan struct{})}
+	})
 	if !fresh {
 		mu.Unlock()
 		<-ri.built
@@ -491,7 +437,7 @@ func (e *Engine) countByBlocks(h uint64, key, prefix, lo, hi []byte, live func(i
 		n += ri.blocks[jl+i].live(counted)
 	}
 	loFence, hiFence := ri.blocks[jl].fence, ri.blocks[jh].fence
-	ri.used.Store(e.ranks.tick.Add(1))
+	e.ranks.touch(ri)
 	mu.Unlock()
 	locked = false
 
@@ -569,7 +515,7 @@ func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, skip int64
 		return nil, nil, 0, false, err
 	}
 	counted := liveOnce(live)
-	ri.used.Store(e.ranks.tick.Add(1))
+	e.ranks.touch(ri)
 	if !rev {
 		j := 0
 		for ; j < len(ri.blocks)-1; j++ {

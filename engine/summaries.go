@@ -3,8 +3,6 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -48,30 +46,26 @@ const summaryMaxSets = 1024
 
 // summaries holds the collections' summaries that have been computed.
 type summaries struct {
-	// maxSets is summaryMaxSets, which tests make small; snapshotTaken, if
-	// not nil, runs while a computation walks its snapshot, no lock held.
-	maxSets       int
+	// The collections with summaries (room.maxSets: summaryMaxSets, which
+	// tests make small).
+	room[summary, *summary]
+	// snapshotTaken, if not nil, runs while a computation walks its
+	// snapshot, no lock held.
 	snapshotTaken func()
-
-	mu   sync.RWMutex // guards sets; every write of an element record reads it
-	sets map[string]*summary
-	n    atomic.Int64 // len(sets), read by every write of an element record without mu
-	tick atomic.Int64 // the clock of summary.used
 }
 
 func newSummaries() *summaries {
-	return &summaries{maxSets: summaryMaxSets, sets: map[string]*summary{}}
+	return &summaries{room: newRoom[summary](summaryMaxSets)}
 }
 
-// summary is one collection's. Its fields but key, done and used are
+// summary is one collection's. Its fields but roomSlot and done are
 // guarded by the collection's key lock.
 type summary struct {
-	key       string
+	roomSlot  // its key; when it was last read
 	all       tally
 	computing bool          // the snapshot is being walked: changes go to pending
 	pending   tally         // the changes applied while computing
 	done      chan struct{} // closed once computed or given up
-	used      atomic.Int64  // summaries.tick when last read
 }
 
 // tally sums records: the XOR of their digests, and how many there are by
@@ -157,57 +151,6 @@ func (t *tally) live(live func(uint64) bool) int64 {
 	return n
 }
 
-func (s *summaries) lookup(key []byte) *summary {
-	if s.n.Load() == 0 {
-		return nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.sets[string(key)]
-}
-
-// register returns key's summary, new (and to be computed) when fresh,
-// making room by dropping the least recently read.
-func (s *summaries) register(key []byte) (sm *summary, fresh bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sm := s.sets[string(key)]; sm != nil {
-		return sm, false
-	}
-	if len(s.sets) >= s.maxSets {
-		var oldest *summary
-		for _, o := range s.sets {
-			if oldest == nil || o.used.Load() < oldest.used.Load() {
-				oldest = o
-			}
-		}
-		delete(s.sets, oldest.key)
-	}
-	sm = &summary{key: string(key), computing: true, done: make(chan struct{})}
-	sm.used.Store(s.tick.Add(1))
-	s.sets[sm.key] = sm
-	s.n.Store(int64(len(s.sets)))
-	return sm, true
-}
-
-// drop forgets sm if it is still its key's.
-func (s *summaries) drop(sm *summary) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sets[sm.key] == sm {
-		delete(s.sets, sm.key)
-		s.n.Store(int64(len(s.sets)))
-	}
-}
-
-// clear forgets every summary (FLUSHALL).
-func (s *summaries) clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.sets)
-	s.n.Store(0)
-}
-
 // summaryChanged tallies the change of element record key from cur to
 // next into its collection's summary, if it has one. It runs under the
 // key's lock once the change has committed (applied).
@@ -275,7 +218,7 @@ func (e *Engine) readSummary(key []byte, read func(t *tally)) error {
 		}
 		read(&sm.all)
 		mu.Unlock()
-		sm.used.Store(e.summaries.tick.Add(1))
+		e.summaries.touch(sm)
 		return nil
 	}
 }
@@ -285,7 +228,9 @@ func (e *Engine) readSummary(key []byte, read func(t *tally)) error {
 func (e *Engine) computeSummary(h uint64, key []byte) error {
 	mu := e.lockFor(h)
 	mu.Lock()
-	sm, fresh := e.summaries.register(key)
+	sm, fresh := e.summaries.register(key, func() *summary {
+		return &summary{computing: true, done: make(chan struct{})}
+	})
 	if !fresh {
 		mu.Unlock()
 		<-sm.done

@@ -19,8 +19,10 @@ import (
 //     random score) and ZRANK of a random member of a random sorted set, at
 //     every pipeline depth, with the throughput scenario's requests;
 //   - HSET and HGET of random fields of one hash of each of HashSizes
-//     fields, and ZADD, ZRANGE and ZRANK on one sorted set of each size,
-//     unpipelined. Each field or member of a Dynago collection is a record
+//     fields, and its HLEN, and ZADD, ZRANGE and ZRANK on one sorted set of
+//     each size, unpipelined. (Dynago counts a big hash's fields from a
+//     summary it keeps in memory, engine/summaries.go, built by the first
+//     HLEN.) Each field or member of a Dynago collection is a record
 //     of its own, so writes must not slow down as it grows: the note gives
 //     Dynago's slowest size against its fastest. Before ZRANGE and ZRANK,
 //     one ZRANK of the set's middle member is timed and logged: on Dynago
@@ -63,11 +65,12 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 					}
 					env.Logf("%s: %s filled with %d fields in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
 				}
-				set, get := "HSET@"+strconv.Itoa(n), "HGET@"+strconv.Itoa(n)
+				set, get, hlen := "HSET@"+strconv.Itoa(n), "HGET@"+strconv.Itoa(n), "HLEN@"+strconv.Itoa(n)
 				rep.Commands[set] = []string{"HSET", key, "f:__rand_int__", value}
 				rep.Commands[get] = []string{"HGET", key, "f:__rand_int__"}
-				rep.Keyspaces[set], rep.Keyspaces[get] = n, n
-				sizeTests = append(sizeTests, set, get)
+				rep.Commands[hlen] = []string{"HLEN", key}
+				rep.Keyspaces[set], rep.Keyspaces[get], rep.Keyspaces[hlen] = n, n, n
+				sizeTests = append(sizeTests, set, get, hlen)
 			}
 			var rss []string
 			for _, t := range ts {
@@ -180,7 +183,7 @@ func firstRank(ctx context.Context, addr, key string, i, n int) error {
 // ZRANK were on the largest collection than on the fastest size.
 func hashFlatness(rep *ThroughputReport, target string, sizes []int) string {
 	var parts []string
-	for _, op := range []string{"HSET", "HGET", "ZADD", "ZRANGE", "ZRANK"} {
+	for _, op := range []string{"HSET", "HGET", "HLEN", "ZADD", "ZRANGE", "ZRANK"} {
 		var rates []float64
 		for _, n := range sizes {
 			for _, r := range rep.Rows {

@@ -143,9 +143,6 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 	if err := e.diskErr(b.Commit(pebble.Sync)); err != nil {
 		return false, err
 	}
-	if gen != 0 {
-		e.gen.Store(gen)
-	}
 	if e.rows != nil {
 		e.rows.clear()
 	}
@@ -158,7 +155,10 @@ func (e *Engine) flush(gen uint64) (bool, error) {
 	if e.cfg.Observer != nil {
 		e.cfg.Observer.Flushed()
 	}
+	// The new generation shows last: whoever reads it (without a key
+	// lock: Generation) finds the flush whole, counts included.
 	if gen != 0 {
+		e.gen.Store(gen)
 		slog.Info("flushed every key for FLUSHALL", "generation", gen)
 	}
 	return true, nil

@@ -73,16 +73,27 @@ func (c *Coordinator) walkZSet(key []byte, h *op.Collection, rev bool, from *flo
 	return err
 }
 
-// WalkZSetSkipping is WalkZSet from the set's first member (its highest,
-// when rev) that may step over up to skip members without visiting them;
-// fn gets each member it visits with its rank counted from where the walk
-// began. It steps over members only where the engine counts the set in
-// blocks (engine.WalkScoresSkipping) and no member's versions span
-// incarnations: a ZRANGE from a large rank then reads near it, O(n/128 +
-// 128 + m) instead of O(rank + m). served is false where WalkZSet's is.
-func (c *Coordinator) WalkZSetSkipping(ctx context.Context, key []byte, h *op.Collection, opt Options, rev bool, skip int64, fn func(m op.ScoredMember, rank int64) bool) (served bool, err error) {
+// WalkZSetSkipping is WalkZSet from the score bound from (the members
+// within it: at or above it, or when rev at or below it, from the
+// highest; nil: from the set's first member, or its highest when rev) that
+// may step over up to skip members past it without visiting them; fn gets
+// each member it visits with its rank counted from from. It steps over members only where the
+// engine counts the set in blocks (engine.WalkScoresSkipping) and no
+// member's versions span incarnations: a ZRANGE from a large rank or a
+// large LIMIT offset then reads near it, O(n/128 + 128 + m) instead of
+// O(rank + m). served is false where WalkZSet's is.
+func (c *Coordinator) WalkZSetSkipping(ctx context.Context, key []byte, h *op.Collection, opt Options, rev bool, bound *op.ScoreBound, skip int64, fn func(m op.ScoredMember, rank int64) bool) (served bool, err error) {
 	if served, err := c.indexServes(ctx, key, opt); !served || err != nil {
 		return false, err
+	}
+	// from is the bound's place in the index: the first entry within it,
+	// or when rev the first past it.
+	var from []byte
+	if bound != nil {
+		from = engine.ScoreKey(bound.Value)
+		if bound.Exclusive != rev {
+			from = engine.ScoreKeyAfter(bound.Value)
+		}
 	}
 	extra, small, err := c.membersApart(key, h)
 	if err != nil {
@@ -90,12 +101,17 @@ func (c *Coordinator) WalkZSetSkipping(ctx context.Context, key []byte, h *op.Co
 	}
 	var rank int64
 	if small || len(extra) > 0 {
+		// From the set's end, counting from from (a small set, or a rare
+		// one: see membersApart).
 		return true, c.walkZSet(key, h, rev, nil, func(m op.ScoredMember) bool {
+			if at := engine.MemberKey(m.Score, m.Member); from != nil && (rev == (bytes.Compare(at, from) >= 0)) {
+				return true // before from
+			}
 			rank++
 			return fn(m, rank-1)
 		})
 	}
-	err = c.eng.WalkScoresSkipping(key, rev, skip, h.Live, func(s engine.Scored, skipped int64) bool {
+	err = c.eng.WalkScoresSkipping(key, rev, from, skip, h.Live, func(s engine.Scored, skipped int64) bool {
 		if !h.Live(s.Incarnation) {
 			return true
 		}

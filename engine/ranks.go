@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -451,13 +450,17 @@ func (e *Engine) countByBlocks(h uint64, key, prefix, lo, hi []byte, live func(i
 	return n + up - down, true, err
 }
 
-// WalkScoresSkipping is WalkScores from key's first entry (its highest,
-// when rev), except that where the set has rank blocks (built first when
-// skip reaches rankBuildMin) whole blocks of at most skip entries that
-// live says count are stepped over without visiting them: fn gets with
-// each entry how many were (the same for all). A ZRANGE from a large rank
-// starts near it so, reading one snapshot of the index.
-func (e *Engine) WalkScoresSkipping(key []byte, rev bool, skip int64, live func(uint64) bool, fn func(s Scored, skipped int64) bool) error {
+// WalkScoresSkipping walks key's index from the place from (an entry's
+// key past the set's prefix, as MemberKey and ScoreKey make them: the
+// entries at or after it, or when rev those before it, from the highest;
+// nil: from the set's first entry, or its last when rev), except that
+// where the set has rank blocks (built first when skip reaches
+// rankBuildMin) whole blocks of at most skip entries past from that live
+// says count are stepped over without visiting them: fn gets with each
+// entry how many were (the same for all). A ZRANGE from a large rank or
+// a large LIMIT offset starts near it so, reading one snapshot of the
+// index.
+func (e *Engine) WalkScoresSkipping(key []byte, rev bool, from []byte, skip int64, live func(uint64) bool, fn func(s Scored, skipped int64) bool) error {
 	if !e.acquire() {
 		return ErrClosed
 	}
@@ -469,9 +472,15 @@ func (e *Engine) WalkScoresSkipping(key []byte, rev bool, skip int64, live func(
 			return err
 		}
 	}
-	it, pos, skipped, served, err := e.skipByBlocks(h, key, prefix, rev, skip, live)
-	if err != nil || !served {
-		return errors.Join(err, e.WalkScores(key, rev, nil, func(s Scored) bool { return fn(s, 0) }))
+	it, pos, skipped, served, err := e.skipByBlocks(h, key, prefix, rev, from, skip, live)
+	if err != nil {
+		return err
+	}
+	if !served { // a walk from from, stepping over nothing
+		if it, err = e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)}); err != nil {
+			return err
+		}
+		pos, skipped = from, 0
 	}
 	yielded := 0
 	defer func() {
@@ -493,13 +502,13 @@ func (e *Engine) WalkScoresSkipping(key []byte, rev bool, skip int64, live func(
 	return walkScored(it, prefix, ok, rev, &yielded, func(s Scored) bool { return fn(s, skipped) })
 }
 
-// skipByBlocks finds where a walk of key's index from its first entry
-// (its last, when rev) that steps over at most skip live entries by whole
-// blocks starts: at pos (the first block to visit's fence; when rev, the
-// fence of the block past it; nil: the end), having stepped over skipped.
-// It returns the snapshot of the index the blocks describe, to walk;
-// served is false when key has no blocks ready.
-func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, skip int64, live func(uint64) bool) (it *pebble.Iterator, pos []byte, skipped int64, served bool, err error) {
+// skipByBlocks finds where a walk of key's index from the place from (see
+// WalkScoresSkipping) that steps over at most skip live entries past it
+// by whole blocks starts: at pos (from itself, or the first block to
+// visit's fence; when rev, the fence of the block past it; nil: the end),
+// having stepped over skipped. It returns the snapshot of the index the
+// blocks describe, to walk; served is false when key has no blocks ready.
+func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, from []byte, skip int64, live func(uint64) bool) (it *pebble.Iterator, pos []byte, skipped int64, served bool, err error) {
 	ri := e.ranks.lookup(key)
 	if ri == nil {
 		return nil, nil, 0, false, nil
@@ -516,27 +525,47 @@ func (e *Engine) skipByBlocks(h uint64, key, prefix []byte, rev bool, skip int64
 	}
 	counted := liveOnce(live)
 	e.ranks.touch(ri)
+	// at is the block that holds from (nil: the first block, or past the
+	// last when rev), within the live entries of at's block before from.
+	at, within := 0, int64(0)
+	switch {
+	case from != nil:
+		at = ri.find(from)
+		if within, _, err = walkCount(it, prefix, ri.blocks[at].fence, from, counted, -1); err != nil {
+			it.Close()
+			return nil, nil, 0, false, err
+		}
+	case rev:
+		at = len(ri.blocks)
+	}
+	pos = from
 	if !rev {
-		j := 0
-		for ; j < len(ri.blocks)-1; j++ {
-			n := ri.blocks[j].live(counted)
-			if skipped+n > skip {
+		// From the fence of each block past at's: the entries from from
+		// to it are stepped over.
+		stepped := -within
+		for j := at + 1; j < len(ri.blocks); j++ {
+			stepped += ri.blocks[j-1].live(counted)
+			if stepped > skip {
 				break
 			}
-			skipped += n
+			pos, skipped = ri.blocks[j].fence, stepped
 		}
-		return it, ri.blocks[j].fence, skipped, true, nil
+		return it, pos, skipped, true, nil
 	}
-	j := len(ri.blocks) - 1
-	for ; j > 0; j-- {
-		n := ri.blocks[j].live(counted)
-		if skipped+n > skip {
+	// Down from the fence of at's block and of each block before it: the
+	// entries from it to from are stepped over.
+	stepped := within
+	for j := at; j > 0; j-- {
+		if j < at {
+			stepped += ri.blocks[j].live(counted)
+		}
+		if j == len(ri.blocks) { // (from is nil: the end)
+			continue
+		}
+		if stepped > skip {
 			break
 		}
-		skipped += n
-	}
-	if j+1 < len(ri.blocks) {
-		pos = ri.blocks[j+1].fence
+		pos, skipped = ri.blocks[j].fence, stepped
 	}
 	return it, pos, skipped, true, nil
 }

@@ -162,16 +162,26 @@ func checkRanks(t *testing.T, e *Engine, key []byte, rng *rand.Rand, targets int
 	return byBlocks
 }
 
-// checkSkips checks that walks of key's index from either end that skip
-// some entries by blocks visit what a whole walk visits past as many live
-// entries as they skipped, and skip no more than asked.
+// checkSkips checks that walks of key's index from either end, or from a
+// place in it, that skip some entries by blocks visit what a whole walk
+// visits past the place and as many live entries as they skipped, and
+// skip no more than asked.
 func checkSkips(t *testing.T, e *Engine, key []byte, rng *rand.Rand) (skippedAny bool) {
 	t.Helper()
 	live := func(inc uint64) bool { return inc != 1 }
 	for _, rev := range []bool{false, true} {
+		var from []byte
+		switch rng.IntN(3) {
+		case 0:
+			from = ScoreKey([]float64{-7, 0, 1, 1.5, 2, 50}[rng.IntN(6)])
+		case 1:
+			from = MemberKey([]float64{-7, 0, 1, 1.5, 2, 50}[rng.IntN(6)], fmt.Appendf(nil, "m%04d", rng.IntN(300)))
+		}
 		var all []string
 		if err := e.WalkScores(key, rev, nil, func(s Scored) bool {
-			if live(s.Incarnation) {
+			at := MemberKey(s.Score, s.Member)
+			past := from == nil || !rev && bytes.Compare(at, from) >= 0 || rev && bytes.Compare(at, from) < 0
+			if past && live(s.Incarnation) {
 				all = append(all, string(s.Member))
 			}
 			return true
@@ -181,7 +191,7 @@ func checkSkips(t *testing.T, e *Engine, key []byte, rng *rand.Rand) (skippedAny
 		skip := int64(rng.IntN(len(all) + 10))
 		var got []string
 		skipped := int64(-1)
-		err := e.WalkScoresSkipping(key, rev, skip, live, func(s Scored, n int64) bool {
+		err := e.WalkScoresSkipping(key, rev, from, skip, live, func(s Scored, n int64) bool {
 			if skipped != -1 && n != skipped {
 				t.Fatalf("a walk said it skipped %d, then %d", skipped, n)
 			}
@@ -198,7 +208,7 @@ func checkSkips(t *testing.T, e *Engine, key []byte, rng *rand.Rand) (skippedAny
 		want := all[min(int(skipped), len(all)):]
 		want = want[:min(5, len(want))]
 		if skipped > skip || !slices.Equal(got, want) {
-			t.Fatalf("a walk (rev %v) asked to skip %d skipped %d and visited %q; past as many, a whole walk visits %q", rev, skip, skipped, got, want)
+			t.Fatalf("a walk (rev %v, from %x) asked to skip %d skipped %d and visited %q; past as many, a whole walk visits %q", rev, from, skip, skipped, got, want)
 		}
 		skippedAny = skippedAny || skipped > 0
 	}

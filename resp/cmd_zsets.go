@@ -490,7 +490,7 @@ func (c *client) parseZRange(name string, args [][]byte, store bool) (r op.ZRang
 // selectRange is r's members of the sorted set at key; nil for a range
 // that can select nothing or a negative offset.
 func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) {
-	if r.By == op.ByRank && r.Start > 0 && r.Stop >= r.Start {
+	if r.By == op.ByRank && r.Start > 0 && r.Stop >= r.Start || r.By == op.ByScore && r.Offset > 0 && r.Count != 0 && !r.Empty() {
 		if picked, served, ok := c.pickRanks(key, r); served || !ok {
 			return picked, ok
 		}
@@ -503,7 +503,8 @@ func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) 
 }
 
 // pickRanks is selectRange of ranks Start to Stop (both from the same end,
-// Start > 0) where this node walks the set from near Start
+// Start > 0), or of a score range from its LIMIT offset (Offset > 0),
+// where this node walks the set from near the first member it answers
 // (Coordinator.WalkZSetSkipping); served is false elsewhere.
 func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, served, ok bool) {
 	hdr, found, err := c.readObject(key)
@@ -515,11 +516,28 @@ func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, s
 	if !ok || h == nil {
 		return nil, true, ok
 	}
-	served, err = c.srv.coord.WalkZSetSkipping(c.ctx, key, h, c.opts(), r.Rev, r.Start, func(m op.ScoredMember, rank int64) bool {
-		if rank >= r.Start && rank <= r.Stop {
+	// from is where the walk starts; first and last are the ranks,
+	// counted from it, of the first and last member answered (last: -1
+	// for no end but the range's far bound).
+	var from *op.ScoreBound
+	first, last := r.Start, r.Stop
+	if r.By == op.ByScore {
+		first, last, from = r.Offset, -1, &r.Min
+		if r.Count > 0 {
+			last = r.Offset + r.Count - 1
+		}
+		if r.Rev {
+			from = &r.Max
+		}
+	}
+	served, err = c.srv.coord.WalkZSetSkipping(c.ctx, key, h, c.opts(), r.Rev, from, first, func(m op.ScoredMember, rank int64) bool {
+		if r.By == op.ByScore && !r.WithinFar(m) {
+			return false
+		}
+		if rank >= first && (last < 0 || rank <= last) {
 			picked = append(picked, m)
 		}
-		return rank < r.Stop
+		return last < 0 || rank < last
 	})
 	if err != nil {
 		c.writeErr(err)

@@ -13,7 +13,8 @@ import (
 // stream on one sorted set of a few thousand members: ranks from both ends
 // among score changes, removals, pops, rank ranges and a DEL with the set
 // written again (a new incarnation, whose old members' records are still
-// being removed), with ZCOUNT and ZCARD. Past 512 entries a count walks,
+// being removed), with ZCOUNT and ZCARD, and score ranges from large LIMIT
+// offsets both ways round. Past 512 entries a count walks,
 // Dynago counts the set in blocks kept up to date by every write
 // (engine/ranks.go); every reply must match Redis's.
 func TestBigSortedSetRanks(t *testing.T) {
@@ -59,6 +60,21 @@ func TestBigSortedSetRanks(t *testing.T) {
 			cmds = append(cmds, Cmd{"ZREM", "z", member(), member()})
 		case r == 16:
 			cmds = append(cmds, Cmd{"ZPOPMIN", "z", strconv.Itoa(1 + rng.IntN(3))})
+		case r == 17 && rng.IntN(2) == 0:
+			// A score range from a large LIMIT offset, either way round.
+			lo, hi := []string{"(", ""}[rng.IntN(2)]+score(), []string{"(", ""}[rng.IntN(2)]+score()
+			switch rng.IntN(4) {
+			case 0:
+				lo = "-inf"
+			case 1:
+				hi = "+inf"
+			}
+			limit := []string{"LIMIT", strconv.Itoa(rng.IntN(2500)), strconv.Itoa([]int{-1, 0, 1, 5}[rng.IntN(4)])}
+			if rng.IntN(2) == 0 {
+				cmds = append(cmds, append(Cmd{"ZRANGEBYSCORE", "z", lo, hi, "WITHSCORES"}, limit...))
+			} else {
+				cmds = append(cmds, append(Cmd{"ZREVRANGEBYSCORE", "z", hi, lo, "WITHSCORES"}, limit...))
+			}
 		case r == 17:
 			start := rng.IntN(2500)
 			cmds = append(cmds, Cmd{"ZRANGE", "z", strconv.Itoa(start), strconv.Itoa(start + rng.IntN(5)), "WITHSCORES"})

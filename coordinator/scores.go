@@ -121,6 +121,29 @@ func (c *Coordinator) WalkZSetSkipping(ctx context.Context, key []byte, h *op.Co
 	return true, err
 }
 
+// WalkZSetLex walks the sorted set at key, whose header resolved to h, in
+// its members' byte order where every member has one score (the sets lex
+// ranges are meant for), from the member from (at or past it, or only
+// past it when after; when rev, at or before it, from the highest; nil:
+// from the set's end), until fn returns false: O(log n + m) through the
+// score index (engine.WalkOneScore). served is false where WalkZSet's is,
+// for a small set, one whose members' versions span incarnations, and one
+// of several scores.
+func (c *Coordinator) WalkZSetLex(ctx context.Context, key []byte, h *op.Collection, opt Options, rev bool, from []byte, after bool, fn func(op.ScoredMember) bool) (served bool, err error) {
+	if served, err := c.indexServes(ctx, key, opt); !served || err != nil {
+		return false, err
+	}
+	if extra, small, err := c.membersApart(key, h); err != nil || small || len(extra) > 0 {
+		return false, err
+	}
+	return c.eng.WalkOneScore(key, rev, from, after, func(s engine.Scored) bool {
+		if !h.Live(s.Incarnation) {
+			return true
+		}
+		return fn(op.ScoredMember{Member: s.Member, Score: s.Score})
+	})
+}
+
 // membersApart is what a read of key's sorted set (header h) through this
 // node's score index takes from the members' records instead, in Redis's
 // order: every member of a small set (small is true; smallZSet), or else

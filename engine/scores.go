@@ -164,6 +164,57 @@ func (e *Engine) WalkScores(key []byte, rev bool, from *float64, fn func(Scored)
 	return walkScored(it, prefix, ok, rev, &yielded, fn)
 }
 
+// WalkOneScore is WalkScores by member, for a set whose entries all have
+// one score (as sets read by lex ranges have): its order is then its
+// members' byte order. It walks from the member from (the entries of
+// members at or past it, or only past it when after; when rev, at or
+// before it, or only before it; nil: from the set's first entry, or its
+// last when rev). served is false, and nothing is walked, when the index
+// holds no entry or entries of more than one score (incarnations not
+// told apart): by lex, such a set is walked whole.
+func (e *Engine) WalkOneScore(key []byte, rev bool, from []byte, after bool, fn func(Scored) bool) (served bool, err error) {
+	if !e.acquire() {
+		return false, ErrClosed
+	}
+	defer e.release()
+	prefix := append(scorePrefix(partition.Hash(key), key), scoreRegular)
+	upper := prefixEnd(prefix)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return false, err
+	}
+	yielded := 0
+	defer func() {
+		stats := it.Stats()
+		it.Close()
+		e.compactIfSparse(stats, prefix, upper, yielded)
+	}()
+	if !it.First() || len(it.Key()) < len(prefix)+8 {
+		return false, it.Error()
+	}
+	score := bytes.Clone(it.Key()[:len(prefix)+8]) // prefix and the first entry's score
+	if !it.Last() || !bytes.HasPrefix(it.Key(), score) {
+		return false, it.Error()
+	}
+	var ok bool
+	place := append(score, from...)
+	switch {
+	case from == nil && rev:
+		ok = it.Last()
+	case from == nil:
+		ok = it.First()
+	case rev && after: // (before from)
+		ok = it.SeekLT(place)
+	case rev:
+		ok = it.SeekLT(append(place, 0))
+	case after:
+		ok = it.SeekGE(append(place, 0))
+	default:
+		ok = it.SeekGE(place)
+	}
+	return true, walkScored(it, prefix, ok, rev, &yielded, fn)
+}
+
 // walkScored visits the entries of it from where ok says it is positioned,
 // in score order or from the highest when rev, until fn returns false or
 // they end; their keys begin with prefix. yielded counts the visits.

@@ -495,6 +495,11 @@ func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) 
 			return picked, ok
 		}
 	}
+	if r.By == op.ByLex && r.Offset >= 0 && r.Count != 0 && !r.Empty() {
+		if picked, served, ok := c.pickLex(key, r); served || !ok {
+			return picked, ok
+		}
+	}
 	z, ok := c.scanRange(key, r)
 	if !ok || z == nil || r.By != op.ByRank && (r.Offset < 0 || r.Empty()) {
 		return nil, ok
@@ -538,6 +543,45 @@ func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, s
 			picked = append(picked, m)
 		}
 		return last < 0 || rank < last
+	})
+	if err != nil {
+		c.writeErr(err)
+		return nil, true, false
+	}
+	return picked, served, true
+}
+
+// pickLex is selectRange of a lex range (not empty, its offset not
+// negative, its count not 0) where the set's members all have one score
+// and this node walks them in byte order from the range's near bound
+// (Coordinator.WalkZSetLex); served is false elsewhere.
+func (c *client) pickLex(key []byte, r op.ZRange) (picked []op.ScoredMember, served, ok bool) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return nil, true, false
+	}
+	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	if !ok || h == nil {
+		return nil, true, ok
+	}
+	near := r.LexMin
+	if r.Rev {
+		near = r.LexMax
+	}
+	var from []byte
+	if near.Inf == 0 {
+		from = near.Value
+	}
+	var n int64 // members within the range so far
+	served, err = c.srv.coord.WalkZSetLex(c.ctx, key, h, c.opts(), r.Rev, from, near.Exclusive, func(m op.ScoredMember) bool {
+		if !r.WithinFar(m) {
+			return false
+		}
+		if n++; n > r.Offset {
+			picked = append(picked, m)
+		}
+		return r.Count < 0 || int64(len(picked)) < r.Count
 	})
 	if err != nil {
 		c.writeErr(err)

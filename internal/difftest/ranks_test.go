@@ -109,3 +109,81 @@ func TestBigSortedSetRanks(t *testing.T) {
 		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
 	}
 }
+
+// TestBigLexRanges runs, on a redis-server and a Dynago node, lex ranges
+// on a sorted set of a thousand members of one score (an autocomplete
+// index): ZRANGEBYLEX, ZREVRANGEBYLEX and ZRANGE BYLEX [REV] with every
+// kind of bound and LIMIT, among adds and removals, and now and then a
+// member of another score (lex order is then Redis's walk of the set,
+// which Dynago answers by walking it whole). Where every member has one
+// score Dynago seeks to the near bound in its score index
+// (engine.WalkOneScore); every reply must match Redis's.
+func TestBigLexRanges(t *testing.T) {
+	redis := ForTest(t)
+	node := testserver.Start(t)
+	runner := New(Config{Redis: redis.Addr, Dynago: node.Addr()})
+	if err := runner.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(20261207, 3))
+	word := func() string {
+		b := make([]byte, 1+rng.IntN(4))
+		for i := range b {
+			b[i] = "abcdz\xff"[rng.IntN(6)]
+		}
+		return string(b)
+	}
+	bound := func() string {
+		switch rng.IntN(8) {
+		case 0:
+			return "-"
+		case 1:
+			return "+"
+		case 2, 3, 4:
+			return "[" + word()
+		default:
+			return "(" + word()
+		}
+	}
+	fill := Cmd{"ZADD", "w"}
+	for range 1000 {
+		fill = append(fill, "0", word()+word())
+	}
+	cmds := []Cmd{fill}
+	for range 1500 {
+		lo, hi := bound(), bound()
+		limit := Cmd{}
+		if rng.IntN(2) == 0 {
+			limit = Cmd{"LIMIT", strconv.Itoa(rng.IntN(300)), strconv.Itoa([]int{-1, 0, 1, 10}[rng.IntN(4)])}
+		}
+		switch r := rng.IntN(12); {
+		case r < 3:
+			cmds = append(cmds, append(Cmd{"ZRANGEBYLEX", "w", lo, hi}, limit...))
+		case r < 6:
+			cmds = append(cmds, append(Cmd{"ZREVRANGEBYLEX", "w", hi, lo}, limit...))
+		case r < 7:
+			cmds = append(cmds, append(Cmd{"ZRANGE", "w", lo, hi, "BYLEX"}, limit...))
+		case r < 8:
+			cmds = append(cmds, append(Cmd{"ZRANGE", "w", hi, lo, "BYLEX", "REV"}, limit...))
+		case r < 10:
+			cmds = append(cmds, Cmd{"ZADD", "w", "0", word()}, Cmd{"ZREM", "w", word(), word()})
+		case r < 11 && rng.IntN(4) == 0:
+			// A member of another score, for a while.
+			m := word()
+			cmds = append(cmds, Cmd{"ZADD", "w", "1", m}, append(Cmd{"ZRANGEBYLEX", "w", lo, hi}, limit...), Cmd{"ZREM", "w", m})
+		default:
+			cmds = append(cmds, Cmd{"ZLEXCOUNT", "w", lo, hi})
+		}
+	}
+	m, err := runner.Replay(cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != nil {
+		for _, st := range m.Steps[max(0, len(m.Steps)-8):] {
+			line := fmt.Sprint(st)
+			t.Log(line[:min(len(line), 300)])
+		}
+		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
+	}
+}

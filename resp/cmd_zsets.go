@@ -507,17 +507,24 @@ func (c *client) selectRange(key []byte, r op.ZRange) ([]op.ScoredMember, bool) 
 	return r.Select(z), true
 }
 
+// zsetCollection reads key's header at quorum as a sorted set's: nil for
+// no key. On an error (WRONGTYPE, a failed read) it writes the reply,
+// ok=false.
+func (c *client) zsetCollection(key []byte) (h *op.Collection, ok bool) {
+	hdr, found, err := c.readObject(key)
+	if err != nil {
+		c.writeErr(err)
+		return nil, false
+	}
+	return c.collectionOf(op.TypeZSet, hdr, found)
+}
+
 // pickRanks is selectRange of ranks Start to Stop (both from the same end,
 // Start > 0), or of a score range from its LIMIT offset (Offset > 0),
 // where this node walks the set from near the first member it answers
 // (Coordinator.WalkZSetSkipping); served is false elsewhere.
 func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, served, ok bool) {
-	hdr, found, err := c.readObject(key)
-	if err != nil {
-		c.writeErr(err)
-		return nil, true, false
-	}
-	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	h, ok := c.zsetCollection(key)
 	if !ok || h == nil {
 		return nil, true, ok
 	}
@@ -535,7 +542,7 @@ func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, s
 			from = &r.Max
 		}
 	}
-	served, err = c.srv.coord.WalkZSetSkipping(c.ctx, key, h, c.opts(), r.Rev, from, first, func(m op.ScoredMember, rank int64) bool {
+	served, err := c.srv.coord.WalkZSetSkipping(c.ctx, key, h, c.opts(), r.Rev, from, first, func(m op.ScoredMember, rank int64) bool {
 		if r.By == op.ByScore && !r.WithinFar(m) {
 			return false
 		}
@@ -556,12 +563,7 @@ func (c *client) pickRanks(key []byte, r op.ZRange) (picked []op.ScoredMember, s
 // and this node walks them in byte order from the range's near bound
 // (Coordinator.WalkZSetLex); served is false elsewhere.
 func (c *client) pickLex(key []byte, r op.ZRange) (picked []op.ScoredMember, served, ok bool) {
-	hdr, found, err := c.readObject(key)
-	if err != nil {
-		c.writeErr(err)
-		return nil, true, false
-	}
-	h, ok := c.collectionOf(op.TypeZSet, hdr, found)
+	h, ok := c.zsetCollection(key)
 	if !ok || h == nil {
 		return nil, true, ok
 	}
@@ -574,7 +576,7 @@ func (c *client) pickLex(key []byte, r op.ZRange) (picked []op.ScoredMember, ser
 		from = near.Value
 	}
 	var n int64 // members within the range so far
-	served, err = c.srv.coord.WalkZSetLex(c.ctx, key, h, c.opts(), r.Rev, from, near.Exclusive, func(m op.ScoredMember) bool {
+	served, err := c.srv.coord.WalkZSetLex(c.ctx, key, h, c.opts(), r.Rev, from, near.Exclusive, func(m op.ScoredMember) bool {
 		if !r.WithinFar(m) {
 			return false
 		}

@@ -550,12 +550,16 @@ func (c *Coordinator) applyPop(ctx context.Context, o *op.Op, opt Options) (op.R
 // where R owners hold the same members (applyZRangeAgreed); otherwise, or
 // when those cannot serve it, over the whole set.
 func (c *Coordinator) applyZRange(ctx context.Context, o *op.Op, opt Options) (op.Result, error) {
-	apply := c.applyZRangeIndexed
-	if c.Distributed() {
-		apply = c.applyZRangeAgreed
-	}
-	if res, served, err := apply(ctx, o, opt); served || err != nil {
-		return res, err
+	if r, err := op.DecodeZRange(o.Value); err == nil {
+		if _, _, _, whole := r.Scan(); !whole {
+			apply := c.applyZRangeIndexed
+			if c.Distributed() {
+				apply = c.applyZRangeAgreed
+			}
+			if res, served, err := apply(ctx, o, r, opt); served || err != nil {
+				return res, err
+			}
+		}
 	}
 	return c.decideWhole(ctx, o, opt, func(st *op.HashState, names [][]byte) (op.HashChange, op.Result, error) {
 		st.Alone = !c.Distributed()

@@ -230,15 +230,9 @@ func (c *Coordinator) irregularMembers(key []byte, h *op.Collection) ([]op.Score
 // elements takes too, so no write can change the range between the pick
 // and the decision. served is false when it cannot serve the op (a range
 // that needs the whole set, a key that holds no sorted set): the caller
-// decides over the whole set, which also answers every error.
-func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Options) (res op.Result, served bool, err error) {
-	r, err := op.DecodeZRange(o.Value)
-	if err != nil {
-		return op.Result{}, false, nil
-	}
-	if _, _, _, whole := r.Scan(); whole {
-		return op.Result{}, false, nil
-	}
+// decides over the whole set, which also answers every error. r is o's
+// range, one that reads part of the set (op.ZRange.Scan).
+func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, r op.ZRange, opt Options) (res op.Result, served bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return op.Result{}, true, err
 	}
@@ -296,14 +290,7 @@ func (c *Coordinator) applyZRangeIndexed(ctx context.Context, o *op.Op, opt Opti
 // what was picked (unchanged), and picks again if not. As over the whole
 // set, two coordinators popping at once may pop one member (README).
 // served is false where it does not serve.
-func (c *Coordinator) applyZRangeAgreed(ctx context.Context, o *op.Op, opt Options) (res op.Result, served bool, err error) {
-	r, err := op.DecodeZRange(o.Value)
-	if err != nil {
-		return op.Result{}, false, nil
-	}
-	if _, _, _, whole := r.Scan(); whole {
-		return op.Result{}, false, nil
-	}
+func (c *Coordinator) applyZRangeAgreed(ctx context.Context, o *op.Op, r op.ZRange, opt Options) (res op.Result, served bool, err error) {
 	// Pops of one key through this node wait for each other, or each
 	// would pick what the one before it is popping; a pick that another
 	// node's pop took is picked again, a few times.

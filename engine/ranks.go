@@ -488,18 +488,7 @@ func (e *Engine) WalkScoresSkipping(key []byte, rev bool, from []byte, skip int6
 		it.Close()
 		e.compactIfSparse(stats, prefix, prefixEnd(prefix), yielded)
 	}()
-	var ok bool
-	switch {
-	case pos == nil && rev:
-		ok = it.Last()
-	case pos == nil:
-		ok = it.First()
-	case rev:
-		ok = it.SeekLT(append(bytes.Clone(prefix), pos...))
-	default:
-		ok = it.SeekGE(append(bytes.Clone(prefix), pos...))
-	}
-	return walkScored(it, prefix, ok, rev, &yielded, func(s Scored) bool { return fn(s, skipped) })
+	return walkScored(it, prefix, seekPlace(it, prefix, pos, rev), rev, &yielded, func(s Scored) bool { return fn(s, skipped) })
 }
 
 // skipByBlocks finds where a walk of key's index from the place from (see

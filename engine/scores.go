@@ -192,27 +192,36 @@ func (e *Engine) WalkOneScore(key []byte, rev bool, from []byte, after bool, fn 
 	if !it.First() || len(it.Key()) < len(prefix)+8 {
 		return false, it.Error()
 	}
-	score := bytes.Clone(it.Key()[:len(prefix)+8]) // prefix and the first entry's score
-	if !it.Last() || !bytes.HasPrefix(it.Key(), score) {
+	score := bytes.Clone(it.Key()[len(prefix) : len(prefix)+8]) // the first entry's
+	if !it.Last() || !bytes.HasPrefix(it.Key()[len(prefix):], score) {
 		return false, it.Error()
 	}
-	var ok bool
-	place := append(score, from...)
-	switch {
-	case from == nil && rev:
-		ok = it.Last()
-	case from == nil:
-		ok = it.First()
-	case rev && after: // (before from)
-		ok = it.SeekLT(place)
-	case rev:
-		ok = it.SeekLT(append(place, 0))
-	case after:
-		ok = it.SeekGE(append(place, 0))
-	default:
-		ok = it.SeekGE(place)
+	var place []byte // from's, in the index: past from itself when the walk leaves it out
+	if from != nil {
+		place = append(score, from...)
+		if after != rev { // an exclusive bound forward, an inclusive one when rev
+			place = append(place, 0)
+		}
 	}
-	return true, walkScored(it, prefix, ok, rev, &yielded, fn)
+	return true, walkScored(it, prefix, seekPlace(it, prefix, place, rev), rev, &yielded, fn)
+}
+
+// seekPlace positions it (over a score index whose keys begin with prefix)
+// for a walk from the place pos (an entry's key past prefix): at the
+// first entry at or past it, or when rev at the last entry before it; nil:
+// at the first entry, or the last when rev. It returns whether there is
+// one.
+func seekPlace(it *pebble.Iterator, prefix, pos []byte, rev bool) bool {
+	switch {
+	case pos == nil && rev:
+		return it.Last()
+	case pos == nil:
+		return it.First()
+	case rev:
+		return it.SeekLT(append(bytes.Clone(prefix), pos...))
+	default:
+		return it.SeekGE(append(bytes.Clone(prefix), pos...))
+	}
 }
 
 // walkScored visits the entries of it from where ok says it is positioned,

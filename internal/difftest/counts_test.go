@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
-
-	"github.com/dynago/dynago/internal/testserver"
 )
 
 // TestBigCollectionCounts runs, on a redis-server and a Dynago node, a
@@ -17,12 +15,6 @@ import (
 // counts them from a summary kept up to date by every write
 // (engine/summaries.go); every reply must match Redis's.
 func TestBigCollectionCounts(t *testing.T) {
-	redis := ForTest(t)
-	node := testserver.Start(t)
-	runner := New(Config{Redis: redis.Addr, Dynago: node.Addr()})
-	if err := runner.Prepare(); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(20261207, 2))
 	const elements = 600
 	elem := func() string { return fmt.Sprintf("e%03d", rng.IntN(elements)) }
@@ -60,15 +52,5 @@ func TestBigCollectionCounts(t *testing.T) {
 			cmds = append(cmds, Cmd{"HEXISTS", "h", elem()}, Cmd{"SISMEMBER", "s", elem()})
 		}
 	}
-	m, err := runner.Replay(cmds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m != nil { // (the whole stream would print the big fills)
-		for _, st := range m.Steps[max(0, len(m.Steps)-8):] {
-			line := fmt.Sprint(st)
-			t.Log(line[:min(len(line), 300)])
-		}
-		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
-	}
+	replayStream(t, cmds)
 }

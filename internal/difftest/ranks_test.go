@@ -9,6 +9,30 @@ import (
 	"github.com/dynago/dynago/internal/testserver"
 )
 
+// replayStream replays cmds on a redis-server and a Dynago node and fails
+// at the first reply that differs, logging the last steps (cut short: the
+// whole stream would print its big fills).
+func replayStream(t *testing.T, cmds []Cmd) {
+	t.Helper()
+	redis := ForTest(t)
+	node := testserver.Start(t)
+	runner := New(Config{Redis: redis.Addr, Dynago: node.Addr()})
+	if err := runner.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := runner.Replay(cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != nil {
+		for _, st := range m.Steps[max(0, len(m.Steps)-8):] {
+			line := fmt.Sprint(st)
+			t.Log(line[:min(len(line), 300)])
+		}
+		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
+	}
+}
+
 // TestBigSortedSetRanks runs, on a redis-server and a Dynago node, a
 // stream on one sorted set of a few thousand members: ranks from both ends
 // among score changes, removals, pops, rank ranges and a DEL with the set
@@ -18,12 +42,6 @@ import (
 // Dynago counts the set in blocks kept up to date by every write
 // (engine/ranks.go); every reply must match Redis's.
 func TestBigSortedSetRanks(t *testing.T) {
-	redis := ForTest(t)
-	node := testserver.Start(t)
-	runner := New(Config{Redis: redis.Addr, Dynago: node.Addr()})
-	if err := runner.Prepare(); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(20261207, 1))
 	const members = 3000
 	member := func() string { return fmt.Sprintf("m%04d", rng.IntN(members)) }
@@ -98,16 +116,7 @@ func TestBigSortedSetRanks(t *testing.T) {
 			cmds = append(cmds, Cmd{"ZCARD", "z"})
 		}
 	}
-	m, err := runner.Replay(cmds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m != nil { // (the whole stream would print the big ZADDs)
-		for _, st := range m.Steps[max(0, len(m.Steps)-8):] {
-			t.Log(st)
-		}
-		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
-	}
+	replayStream(t, cmds)
 }
 
 // TestBigLexRanges runs, on a redis-server and a Dynago node, lex ranges
@@ -119,12 +128,6 @@ func TestBigSortedSetRanks(t *testing.T) {
 // score Dynago seeks to the near bound in its score index
 // (engine.WalkOneScore); every reply must match Redis's.
 func TestBigLexRanges(t *testing.T) {
-	redis := ForTest(t)
-	node := testserver.Start(t)
-	runner := New(Config{Redis: redis.Addr, Dynago: node.Addr()})
-	if err := runner.Prepare(); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(20261207, 3))
 	word := func() string {
 		b := make([]byte, 1+rng.IntN(4))
@@ -175,15 +178,5 @@ func TestBigLexRanges(t *testing.T) {
 			cmds = append(cmds, Cmd{"ZLEXCOUNT", "w", lo, hi})
 		}
 	}
-	m, err := runner.Replay(cmds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m != nil {
-		for _, st := range m.Steps[max(0, len(m.Steps)-8):] {
-			line := fmt.Sprint(st)
-			t.Log(line[:min(len(line), 300)])
-		}
-		t.Fatalf("command %d of the stream: %s", m.Index, m.Why)
-	}
+	replayStream(t, cmds)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 						return rep, errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
 					}
 					env.Logf("%s: %s filled with %d fields in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
+					settled(ctx, env, t)
 				}
 				set, get, hlen := "HSET@"+strconv.Itoa(n), "HGET@"+strconv.Itoa(n), "HLEN@"+strconv.Itoa(n)
 				rep.Commands[set] = []string{"HSET", key, "f:__rand_int__", value}
@@ -82,7 +84,7 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 			sc.Tests, sc.Pipelines = sizeTests, []int{1}
 			err = errors.Join(err, runRounds(ctx, env, sc, func(int) int { return cfg.HashRequests }, eps, rep))
 			err = errors.Join(err, zsetSizes(ctx, env, cfg, ts, eps, rep))
-			rep.Note = hashFlatness(rep, ts[len(ts)-1].Name, cfg.HashSizes)
+			rep.Note = hashFlatness(rep, ts, cfg.HashSizes)
 			if len(rss) > 0 {
 				rep.Note += fmt.Sprintf("; resident memory after the hash of %d fields: %s", cfg.HashSizes[len(cfg.HashSizes)-1], strings.Join(rss, ", "))
 			}
@@ -108,6 +110,7 @@ func zsetSizes(ctx context.Context, env *Env, cfg Config, ts []*Target, eps []en
 				return errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
 			}
 			env.Logf("%s: %s filled with %d members in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
+			settled(ctx, env, t)
 		}
 		size := strconv.Itoa(n)
 		rep.Commands["ZADD@"+size] = []string{"ZADD", key, "__rand_int__", "m:__rand_int__"}
@@ -179,32 +182,44 @@ func firstRank(ctx context.Context, addr, key string, i, n int) error {
 	return err
 }
 
-// hashFlatness says how much slower target's HSET, HGET, ZADD, ZRANGE and
-// ZRANK were on the largest collection than on the fastest size.
-func hashFlatness(rep *ThroughputReport, target string, sizes []int) string {
-	var parts []string
-	for _, op := range []string{"HSET", "HGET", "HLEN", "ZADD", "ZRANGE", "ZRANK"} {
-		var rates []float64
-		for _, n := range sizes {
-			for _, r := range rep.Rows {
-				if rps := Median(r.Runs).RPS; r.Target == target && r.Test == op+"@"+strconv.Itoa(n) && r.Err == nil && rps > 0 {
-					rates = append(rates, rps)
+// hashFlatness says, for each target and each per-size test, how much
+// slower the largest collection is than the fastest size: in ops/s (the
+// fastest size's rate over the largest's) and in CPU per operation (the
+// largest's over the cheapest size's, from /proc; the figure the machine's
+// noise moves least). Dynago's is the target's measure (flat within 1.5x);
+// redis-server's shows what the sizes cost an in-memory store on the same
+// machine.
+func hashFlatness(rep *ThroughputReport, ts []*Target, sizes []int) string {
+	var notes []string
+	for i := len(ts) - 1; i >= 0; i-- {
+		var parts []string
+		for _, op := range []string{"HSET", "HGET", "HLEN", "ZADD", "ZRANGE", "ZRANK"} {
+			var rates, cpus []float64
+			for _, n := range sizes {
+				for _, r := range rep.Rows {
+					if m := Median(r.Runs); r.Target == ts[i].Name && r.Test == op+"@"+strconv.Itoa(n) && r.Err == nil && m.RPS > 0 {
+						rates, cpus = append(rates, m.RPS), append(cpus, m.CPUUsPerOp)
+					}
 				}
 			}
+			if len(rates) != len(sizes) {
+				continue
+			}
+			part := fmt.Sprintf("%s %.2fx", op, slices.Max(rates)/rates[len(rates)-1])
+			if least := slices.Min(cpus); least > 0 {
+				part += fmt.Sprintf(" (CPU/op %.2fx)", cpus[len(cpus)-1]/least)
+			}
+			parts = append(parts, part)
 		}
-		if len(rates) != len(sizes) {
-			continue
+		if len(parts) > 0 {
+			notes = append(notes, ts[i].Name+": "+strings.Join(parts, ", "))
 		}
-		best := rates[0]
-		for _, x := range rates {
-			best = max(best, x)
-		}
-		parts = append(parts, fmt.Sprintf("%s: fastest size / %d fields = %.2fx", op, sizes[len(sizes)-1], best/rates[len(rates)-1]))
 	}
-	if len(parts) == 0 {
+	if len(notes) == 0 {
 		return ""
 	}
-	return target + " at one collection of each size (flat within 1.5x is the target): " + strings.Join(parts, ", ")
+	return fmt.Sprintf("one collection of each size, the fastest size against %d elements (flat within 1.5x is the target): %s",
+		sizes[len(sizes)-1], strings.Join(notes, "; "))
 }
 
 // fillHash gives the hash key the fields f:0 .. f:n-1 (the names the

@@ -54,6 +54,9 @@ func diskRefused(err error) error {
 // DiskHealth is the state of this node's data directory (INFO, metrics).
 func (c *Coordinator) DiskHealth() engine.DiskHealth { return c.eng.DiskHealth() }
 
+// StoreStats are this node's storage figures (engine.Stats).
+func (c *Coordinator) StoreStats() engine.Stats { return c.eng.Stats() }
+
 // decideWithoutStore is Update's write when this node's store refused it
 // before deciding it: the change is decided on the replicas' merged copy
 // (seen, or a quorum read) and sent to the other replicas only; the caller

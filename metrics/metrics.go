@@ -42,17 +42,19 @@ type Snapshot struct {
 	TransfersPending                                    int
 	TransferPartitionsDone, TransferKeys, TransferBytes int64
 
-	Keys             int64
-	DiskBytes        uint64
-	MemtableBytes    uint64
-	Tables, L0Tables int64
-	ReadAmp          int
-	Compactions      int64
-	Flushes          int64
-	BlockCacheBytes  int64
-	BlockCacheHits   int64
-	BlockCacheMisses int64
-	WALBytesWritten  uint64
+	Keys               int64
+	DiskBytes          uint64
+	MemtableBytes      uint64
+	Tables, L0Tables   int64
+	ReadAmp            int
+	Compactions        int64
+	CompactionsRunning int64
+	CompactionDebt     uint64
+	Flushes            int64
+	BlockCacheBytes    int64
+	BlockCacheHits     int64
+	BlockCacheMisses   int64
+	WALBytesWritten    uint64
 
 	// DiskStatus is the data directory's: 0 takes writes, 1 full (no
 	// space, or under the reserve), 2 failing (writes fail); in the last
@@ -236,6 +238,8 @@ var figures = []figure{
 	gauge("dynago_pebble_l0_tables", "Pebble sstables in level 0.", func(s *Snapshot) float64 { return float64(s.L0Tables) }),
 	gauge("dynago_pebble_read_amplification", "Tables a Pebble read may consult.", func(s *Snapshot) float64 { return float64(s.ReadAmp) }),
 	counter("dynago_pebble_compactions_total", "Pebble compactions.", func(s *Snapshot) float64 { return float64(s.Compactions) }),
+	gauge("dynago_pebble_compactions_running", "Pebble compactions in progress.", func(s *Snapshot) float64 { return float64(s.CompactionsRunning) }),
+	gauge("dynago_pebble_compaction_debt_bytes", "Bytes Pebble estimates it must still compact to be at rest.", func(s *Snapshot) float64 { return float64(s.CompactionDebt) }),
 	counter("dynago_pebble_flushes_total", "Pebble memtable flushes.", func(s *Snapshot) float64 { return float64(s.Flushes) }),
 	gauge("dynago_pebble_block_cache_bytes", "Bytes in Pebble's block cache.", func(s *Snapshot) float64 { return float64(s.BlockCacheBytes) }),
 	counter("dynago_pebble_block_cache_hits_total", "Pebble block cache hits.", func(s *Snapshot) float64 { return float64(s.BlockCacheHits) }),

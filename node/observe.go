@@ -133,6 +133,7 @@ func (s snapshotSource) Snapshot() metrics.Snapshot {
 	snap.Keys, snap.DiskBytes, snap.MemtableBytes = e.Records, e.DiskBytes, e.MemtableBytes
 	snap.Tables, snap.L0Tables, snap.ReadAmp = e.Tables, e.L0Tables, e.ReadAmp
 	snap.Compactions, snap.Flushes = e.Compactions, e.Flushes
+	snap.CompactionsRunning, snap.CompactionDebt = e.CompactionsRunning, e.CompactionDebt
 	snap.BlockCacheBytes, snap.BlockCacheHits, snap.BlockCacheMisses = e.BlockCacheBytes, e.BlockCacheHits, e.BlockCacheMisses
 	snap.WALBytesWritten = e.WALBytesWritten
 	d := n.eng.DiskHealth()

@@ -595,6 +595,7 @@ func (s *Server) infoSection(name string) [][2]string {
 		}
 	case "persistence":
 		d := s.coord.DiskHealth()
+		st := s.coord.StoreStats()
 		return [][2]string{
 			{"loading", "0"},
 			{"engine", "pebble"},
@@ -604,6 +605,12 @@ func (s *Server) infoSection(name string) [][2]string {
 			// Fsyncs of the write-ahead log: writes acknowledged per fsync
 			// show the group commit at work.
 			{"wal_syncs", strconv.FormatInt(d.WALSyncs, 10)},
+			// The LSM's state: after a bulk load its compactions run on in
+			// the background for a while (engine.Stats).
+			{"sstables", strconv.FormatInt(st.Tables, 10)},
+			{"read_amplification", strconv.Itoa(st.ReadAmp)},
+			{"compactions_in_progress", strconv.FormatInt(st.CompactionsRunning, 10)},
+			{"compaction_debt_bytes", strconv.FormatUint(st.CompactionDebt, 10)},
 			{"rdb_bgsave_in_progress", "0"},
 			// The data directory: ok takes writes; full and failing refuse
 			// them (clients get MISCONF) until it accepts them again.

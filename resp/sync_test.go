@@ -66,3 +66,31 @@ func TestMultiKeyWriteSharesOneSync(t *testing.T) {
 		t.Fatalf("EXISTS after DEL: %d, %v", n, err)
 	}
 }
+
+// TestInfoPersistenceShowsTheLSM: INFO persistence gives the store's
+// tables and compactions as numbers (dynago-bench waits on
+// compactions_in_progress before it measures).
+func TestInfoPersistenceShowsTheLSM(t *testing.T) {
+	s := testserver.Start(t)
+	cl := testserver.NewClient(t, s.Addr())
+	info, err := cl.Info(bg, "persistence").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(info, "\r\n") {
+		if name, v, ok := strings.Cut(line, ":"); ok {
+			fields[name] = v
+		}
+	}
+	for _, name := range []string{"sstables", "read_amplification", "compactions_in_progress", "compaction_debt_bytes"} {
+		v, ok := fields[name]
+		if !ok {
+			t.Errorf("no %s in INFO persistence:\n%s", name, info)
+			continue
+		}
+		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+			t.Errorf("%s:%s is not a count", name, v)
+		}
+	}
+}

@@ -59,6 +59,10 @@ func TestDiskFullEndToEnd(t *testing.T) {
 	s := testserver.Start(t, func(c *node.Config) {
 		c.Engine.Dir = filepath.Join(mnt, "data")
 		c.Engine.DiskCheckInterval = 50 * time.Millisecond
+		// Sized for this small file system: the default memtables
+		// (16 MiB) and their reserve (34 MiB) would fill it at once.
+		c.Engine.MemTableBytes = 4 << 20
+		c.Engine.DiskReserveBytes = 2*(4<<20) + 2<<20
 	})
 	cl := s.Client()
 	ctx := context.Background()

@@ -74,6 +74,7 @@ func (a admin) Leave() error                { return a.n.leave() }
 func (a admin) Remove(name string) error    { return a.n.remove(name) }
 func (a admin) Trees() []resp.TreeRoot      { return a.n.trees() }
 func (a admin) Checkpoint(dir string) error { return a.n.eng.Checkpoint(dir) }
+func (a admin) Shutdown()                   { a.n.shutdownOnce.Do(func() { close(a.n.shutdownAsked) }) }
 func (a admin) Fault(names []string) error {
 	return a.n.fault(names)
 }

@@ -197,6 +197,9 @@ type Node struct {
 	served   chan error
 	left     chan struct{} // closed once DYNAGO LEAVE has handed everything off
 	leftOnce sync.Once
+	// shutdownAsked is closed by a client's SHUTDOWN.
+	shutdownAsked chan struct{}
+	shutdownOnce  sync.Once
 	// ready is closed once the parts that serve internode requests exist.
 	// The internode listener starts before them (the node's own start-up
 	// calls out through it), so a peer's request may arrive first: it waits.
@@ -212,7 +215,7 @@ func Start(cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{}), ready: make(chan struct{})}
+	n := &Node{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{}), left: make(chan struct{}), shutdownAsked: make(chan struct{}), ready: make(chan struct{})}
 	n.bg, n.cancel = context.WithCancel(context.Background())
 	n.prepareAntiEntropy()
 	if n.cfg.Engine.ConvertLayout == nil {
@@ -521,6 +524,10 @@ func (n *Node) Done() <-chan error { return n.served }
 // Left is closed once the node has left the cluster (DYNAGO LEAVE): its
 // partitions are with their new owners and it should shut down.
 func (n *Node) Left() <-chan struct{} { return n.left }
+
+// ShutdownAsked is closed once a client has sent SHUTDOWN: whoever runs
+// the node should shut it down (Shutdown), as on SIGTERM.
+func (n *Node) ShutdownAsked() <-chan struct{} { return n.shutdownAsked }
 
 // Shutdown stops accepting clients, lets commands in progress finish (until
 // ctx ends), leaves gossip, and syncs and closes storage.

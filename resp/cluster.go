@@ -38,6 +38,10 @@ type Admin interface {
 	// Fault cuts this node's traffic to and from the named nodes, or heals
 	// every cut when names is empty (fault-injection runs only).
 	Fault(names []string) error
+	// Shutdown asks the node to shut down as SIGTERM does, and returns at
+	// once: the shutdown waits for the commands in progress, SHUTDOWN's own
+	// among them.
+	Shutdown()
 }
 
 // TreeRoot is a partition's hash-tree root on this node.

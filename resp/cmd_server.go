@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"runtime"
@@ -42,7 +43,50 @@ func init() {
 		command, config,
 		&Command{Name: "info", Arity: -1, Flags: []string{ls, nm}, Group: "server", Since: "1.0.0", Summary: "Returns information and statistics about the server.", Handler: cmdInfo},
 		&Command{Name: "time", Arity: 1, Flags: []string{ls, nm, f}, Group: "server", Since: "2.6.0", Summary: "Returns the server time.", Handler: cmdTime},
+		&Command{Name: "shutdown", Arity: -1, Flags: []string{"admin", "noscript", ls, nm, noMulti, "allow_busy"}, Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: cmdShutdown},
 	)
+}
+
+// cmdShutdown stops the node, as SIGTERM does: it stops taking clients,
+// lets the commands in progress finish, leaves gossip, and syncs and
+// closes its store; the process then exits. Like Redis it answers nothing
+// when it shuts down (the connection closes), and an error when it will
+// not. Every acknowledged write is already on disk as --fsync promises, so
+// SAVE, NOSAVE, NOW and FORCE change nothing; they are accepted as Redis
+// accepts them (SAVE with NOSAVE, or ABORT with anything, is a syntax
+// error). A shutdown never waits for replicas, so there is never one in
+// progress for ABORT to cancel.
+func cmdShutdown(c *client, args [][]byte) {
+	var save, nosave, abort bool
+	for _, a := range args[1:] {
+		switch lower(a) {
+		case "save":
+			save = true
+		case "nosave":
+			nosave = true
+		case "now", "force":
+		case "abort":
+			abort = true
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	if (save && nosave) || (abort && len(args) > 2) {
+		c.writeError(errSyntax)
+		return
+	}
+	if abort {
+		c.writeError("ERR No shutdown in progress.")
+		return
+	}
+	if c.srv.cfg.Admin == nil {
+		c.writeError("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	slog.Info("shutting down: SHUTDOWN command", "client", c.addr)
+	c.srv.cfg.Admin.Shutdown()
+	c.conn.Close()
 }
 
 func cmdTime(c *client, args [][]byte) {

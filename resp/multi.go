@@ -24,8 +24,10 @@ const (
 	errExecNoMulti    = "ERR EXEC without MULTI"
 	errDiscardNoMulti = "ERR DISCARD without MULTI"
 	errWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
-	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
-	execAbortBecause  = "EXECABORT Transaction discarded because of: "
+	// errNoMulti refuses a command flagged noMulti (SHUTDOWN) inside MULTI.
+	errNoMulti       = "ERR Command not allowed inside a transaction"
+	errExecAbort     = "EXECABORT Transaction discarded because of previous errors."
+	execAbortBecause = "EXECABORT Transaction discarded because of: "
 )
 
 // errQueueLimit refuses a command that would make the queued commands of a

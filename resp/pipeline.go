@@ -151,11 +151,8 @@ func (cmd *Command) keyArgs(n int) (first, last, step int) {
 }
 
 // readOnly reports whether cmd only reads.
-func (cmd *Command) readOnly() bool {
-	for _, f := range cmd.Flags {
-		if f == "readonly" {
-			return true
-		}
-	}
-	return false
-}
+func (cmd *Command) readOnly() bool { return cmd.hasFlag("readonly") }
+
+// noMulti is the flag of a command refused inside MULTI (Redis's
+// no_multi; SHUTDOWN).
+const noMulti = "no_multi"

@@ -526,6 +526,11 @@ func (s *Server) run(c *client, args [][]byte, cmd *Command) (rejected, queued b
 		c.writeError(errNoAuth)
 		return true, false
 	}
+	if c.tx.active && cmd.hasFlag(noMulti) {
+		c.tx.refuse()
+		c.writeError(errNoMulti)
+		return true, false
+	}
 	if c.tx.active && !runsInMulti(cmd) {
 		if !c.queue(args, cmd) {
 			return true, false

@@ -360,6 +360,7 @@ func run(args []string) error {
 		slog.Info("shutting down", "signal", s.String())
 	case <-n.Left():
 		slog.Info("shutting down after leaving the cluster")
+	case <-n.ShutdownAsked():
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -40,6 +40,14 @@ var Intended = []Difference{
 		NotGenerated: []string{"cluster", "cluster|*", "readonly", "readwrite", "asking"},
 	},
 	{
+		ID:           "shutdown",
+		Commands:     []string{"SHUTDOWN"},
+		What:         "SHUTDOWN stops the node as SIGTERM does (clients stop being taken, commands in progress finish, the store is synced and closed, the process exits). SAVE, NOSAVE, NOW and FORCE are accepted and change nothing; ABORT always answers `ERR No shutdown in progress.`",
+		Why:          "Every acknowledged write is already on disk as `--fsync` promises, so there is nothing to save or to skip saving; a Dynago shutdown never waits for replicas to catch up (Redis's shutdown-timeout), so none is ever in progress to abort.",
+		Tester:       "Not generated: it would stop both servers. TestShutdownRefusalsAsRedis compares the refused forms (unknown option, SAVE with NOSAVE, ABORT with another option, SHUTDOWN inside MULTI) with redis-server; TestShutdownStopsTheProcess checks that the process exits 0 without a reply and keeps its writes.",
+		NotGenerated: []string{"shutdown"},
+	},
+	{
 		ID:       "one-database",
 		Commands: []string{"SELECT", "COPY", "CONFIG GET databases"},
 		What:     "`SELECT 1` to `SELECT 15` and `COPY ... DB 1` to `DB 15` are refused (`ERR DB index is out of range`); `CONFIG GET databases` answers 1.",

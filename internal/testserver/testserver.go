@@ -200,6 +200,32 @@ func (p *Process) Kill() { p.signal(syscall.SIGKILL) }
 // Term sends SIGTERM and waits for a graceful exit.
 func (p *Process) Term() { p.signal(syscall.SIGTERM) }
 
+// Exit waits up to within for the process to exit by itself (SHUTDOWN)
+// and returns its exit code; the test fails if it is still running then
+// (and the process is killed).
+func (p *Process) Exit(within time.Duration) int {
+	p.t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
+		p.t.Fatal("the process is not running")
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = p.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(within):
+		_ = p.cmd.Process.Kill()
+		<-done
+		p.t.Fatalf("the process was still running after %v", within)
+	}
+	code := p.cmd.ProcessState.ExitCode()
+	p.cmd = nil
+	p.log.Close()
+	return code
+}
+
 func (p *Process) signal(sig syscall.Signal) {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return

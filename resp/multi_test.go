@@ -239,6 +239,14 @@ func TestTransactionsCompatWithRedis(t *testing.T) {
 			"SET w 1\r\nWATCH w\r\nSET w 2\r\nMULTI\r\nGET w\r\nEXEC\r\nMULTI\r\nGET w\r\nEXEC\r\n",
 			"MULTI\r\nMULTI\r\nWATCH a\r\nMSET a 1 b 2\r\nDEL a b\r\nEXEC\r\nDISCARD\r\n",
 			"WATCH a b\r\nMSET a 1 b 2\r\nMGET a b\r\nMULTI\r\nEXEC\r\nUNWATCH\r\nQUIT\r\n",
+			// An add that changes nothing (a member already there, at its
+			// score) does not touch a watched key; a new member, a new
+			// score, and HSET of a field even to its own value do.
+			"SADD s a\r\nWATCH s\r\nSADD s a\r\nMULTI\r\nSCARD s\r\nEXEC\r\n" +
+				"WATCH s\r\nSADD s a b\r\nMULTI\r\nSCARD s\r\nEXEC\r\n" +
+				"ZADD z 1 m\r\nWATCH z\r\nZADD z 1 m\r\nZADD z XX 1 m\r\nMULTI\r\nZCARD z\r\nEXEC\r\n" +
+				"WATCH z\r\nZADD z 2 m\r\nMULTI\r\nZCARD z\r\nEXEC\r\n" +
+				"HSET h f v\r\nWATCH h\r\nHSET h f v\r\nMULTI\r\nHLEN h\r\nEXEC\r\n",
 			// RESET inside MULTI runs at once and ends the transaction;
 			// it forgets the name, and unwatches.
 			"CLIENT SETNAME n\r\nSET w 1\r\nWATCH w\r\nMULTI\r\nSET a 1\r\nRESET\r\nEXEC\r\nCLIENT GETNAME\r\n" +

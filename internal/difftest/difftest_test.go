@@ -379,12 +379,6 @@ func startProxy(t *testing.T, addr string, alter func(Cmd, Reply) Reply) string 
 					if err != nil {
 						return
 					}
-					if c.Name() == "vget" && len(c) == 2 {
-						// The runner's probe of a key's versions (a re-add
-						// under WATCH): a redis-server has none, and its
-						// DUMP changes when a write changes the key.
-						c = Cmd{"DUMP", c[1]}
-					}
 					r, err := up.do(c)
 					if err != nil || r.Type == Closed {
 						return

@@ -240,10 +240,6 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		return Step{}, false, "", err
 	}
 	st.Cmd = c
-	readd, err := s.beforeReAdd(c)
-	if err != nil {
-		return Step{}, false, "", err
-	}
 	sent := nowMs()
 	st.Redis, err = s.redis.do(c)
 	if err != nil {
@@ -265,11 +261,6 @@ func (s *session) step(c Cmd) (st Step, ok bool, why string, err error) {
 		compare = compareExec
 	}
 	ok, why = compare(s, c, st.Redis, st.Dynago)
-	if ok && readd != nil {
-		if err := s.afterReAdd(c, readd); err != nil {
-			return Step{}, false, "", err
-		}
-	}
 	if ok {
 		if err := s.after(c, st.Redis, sent, answered); err != nil {
 			return Step{}, false, "", err
@@ -484,60 +475,6 @@ func (s *session) copyKeyToRedis(key string, why Difference) error {
 		}
 	}
 	return err
-}
-
-// reAdd is what beforeReAdd saw of a watched key: Redis's value (DUMP)
-// and Dynago's versions (VGET).
-type reAdd struct{ redis, dynago Reply }
-
-// beforeReAdd looks at the key of an SADD, ZADD or ZINCRBY the stream WATCHes
-// (outside MULTI), for afterReAdd: such a command that adds again what is
-// there (re-add-is-a-write in Intended) is a write in Dynago and none in
-// Redis. nil when c is no such command.
-func (s *session) beforeReAdd(c Cmd) (*reAdd, error) {
-	switch c.FullName() {
-	case "sadd", "zadd", "zincrby":
-	default:
-		return nil, nil
-	}
-	if s.multi || len(c) < 2 || !s.isWatched(c[1]) {
-		return nil, nil
-	}
-	r, err := s.probeR.must("DUMP", c[1])
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.probeD.must("VGET", c[1])
-	if err != nil {
-		return nil, err
-	}
-	return &reAdd{r, d}, nil
-}
-
-// afterReAdd makes Redis count c as a write of its watched key, as Dynago
-// did, when Dynago wrote the key (its versions changed) and Redis's value is
-// as it was: Redis's key is renamed away and back, which leaves it as it is.
-func (s *session) afterReAdd(c Cmd, before *reAdd) error {
-	r, err := s.probeR.must("DUMP", c[1])
-	if err != nil {
-		return err
-	}
-	d, err := s.probeD.must("VGET", c[1])
-	if err != nil {
-		return err
-	}
-	if !r.Equal(before.redis) || d.Equal(before.dynago) {
-		return nil
-	}
-	const aside = "difftest:re-add"
-	if _, err := s.probeR.must("RENAME", c[1], aside); err != nil {
-		return err
-	}
-	if _, err := s.probeR.must("RENAME", aside, c[1]); err != nil {
-		return err
-	}
-	s.note = append(s.note, "accepted as re-add-is-a-write; wrote the watched key on Redis too, unchanged")
-	return nil
 }
 
 // isWatched reports whether the stream has WATCHed key.

@@ -65,7 +65,7 @@ func HashScenario(cfg Config, targets []TargetSpec) Scenario {
 						return rep, errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
 					}
 					env.Logf("%s: %s filled with %d fields in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
-					settled(ctx, env, t)
+					settleAll(ctx, env, t.Name, t.Addrs())
 				}
 				set, get, hlen := "HSET@"+strconv.Itoa(n), "HGET@"+strconv.Itoa(n), "HLEN@"+strconv.Itoa(n)
 				rep.Commands[set] = []string{"HSET", key, "f:__rand_int__", value}
@@ -110,7 +110,7 @@ func zsetSizes(ctx context.Context, env *Env, cfg Config, ts []*Target, eps []en
 				return errors.Join(err, fmt.Errorf("filling %s on %s: %w", key, t.Name, ferr))
 			}
 			env.Logf("%s: %s filled with %d members in %v", t.Name, key, n, time.Since(start).Round(time.Millisecond))
-			settled(ctx, env, t)
+			settleAll(ctx, env, t.Name, t.Addrs())
 		}
 		size := strconv.Itoa(n)
 		rep.Commands["ZADD@"+size] = []string{"ZADD", key, "__rand_int__", "m:__rand_int__"}

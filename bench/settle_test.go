@@ -4,17 +4,17 @@ import "testing"
 
 func TestAtRest(t *testing.T) {
 	for _, tc := range []struct {
-		info string
-		want bool
+		info          string
+		rest, reports bool
 	}{
-		{"# Persistence\r\nloading:0\r\naof_enabled:1\r\n", true}, // redis-server
-		{"# Persistence\r\ncompactions_in_progress:0\r\ncompaction_debt_bytes:0\r\n", true},
-		{"# Persistence\r\ncompactions_in_progress:1\r\ncompaction_debt_bytes:0\r\n", false},
-		{"# Persistence\r\ncompactions_in_progress:0\r\ncompaction_debt_bytes:4194304\r\n", true}, // debt stays at rest
-		{"# Persistence\r\ncompactions_in_progress:x\r\n", false},
+		{"# Persistence\r\nloading:0\r\naof_enabled:1\r\n", true, false}, // redis-server
+		{"# Persistence\r\ncompactions_in_progress:0\r\ncompaction_debt_bytes:0\r\n", true, true},
+		{"# Persistence\r\ncompactions_in_progress:1\r\ncompaction_debt_bytes:0\r\n", false, true},
+		{"# Persistence\r\ncompactions_in_progress:0\r\ncompaction_debt_bytes:4194304\r\n", true, true}, // debt stays at rest
+		{"# Persistence\r\ncompactions_in_progress:x\r\n", false, true},
 	} {
-		if got := atRest(tc.info); got != tc.want {
-			t.Errorf("atRest(%q) = %v, want %v", tc.info, got, tc.want)
+		if rest, reports := atRest(tc.info); rest != tc.rest || reports != tc.reports {
+			t.Errorf("atRest(%q) = %v, %v, want %v, %v", tc.info, rest, reports, tc.rest, tc.reports)
 		}
 	}
 }

@@ -318,6 +318,9 @@ func runRounds(ctx context.Context, env *Env, cfg Config, requestsFor func(int) 
 						el.Cluster, addrs = true, e.Addrs[:1]
 					}
 					res, err := runLoad(ctx, env.RedisBenchmarkBin, addrs, el, rep.Tail, cfg.RunTimeout)
+					if err == nil {
+						settleAll(ctx, env, e.Name, e.Addrs)
+					}
 					if cpu1, err1 := cpuTime(e.Procs); err == nil && cpuErr == nil && err1 == nil && l.Requests > 0 {
 						res.CPUUsPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(l.Requests)
 					}

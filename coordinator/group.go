@@ -588,7 +588,8 @@ func (c *Coordinator) decideWhole(ctx context.Context, o *op.Op, opt Options, de
 			return op.Result{}, err
 		}
 	}
-	recs, err := map[string]version.Object{}, error(nil)
+	recs := map[string]version.Object{}
+	var err error
 	if found || !o.Code.Removes() {
 		// (A removal from a key this lone node holds no header of has
 		// no live element to remove, and does not step over the records

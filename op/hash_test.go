@@ -543,3 +543,57 @@ func TestSetPopAndStore(t *testing.T) {
 		t.Fatalf("an empty SStore left %v", n.read(t))
 	}
 }
+
+// TestAloneReAddWritesNothing: on a key's only replica, SADD of a member
+// already there and ZADD of a member at its score change no record (as
+// Redis counts them as no change); a new member, a new score, or the same
+// adds with other replicas write.
+func TestAloneReAddWritesNothing(t *testing.T) {
+	writes := func(n *simNode, o *Op, alone bool) bool {
+		t.Helper()
+		fields := make([]string, 0, len(o.Fields))
+		for _, f := range o.HashFields() {
+			fields = append(fields, string(f))
+		}
+		st, _ := n.state(t, fields, 100)
+		st.Alone = alone
+		ch, res, err := o.ApplyHash(&st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Wrote != ch.Writes() {
+			t.Fatalf("%s: Result.Wrote %v, change writes %v", o.Code, res.Wrote, ch.Writes())
+		}
+		return ch.Writes()
+	}
+	set := newSim(1)[0]
+	mustDo(t, set, sop(SAdd, "a", "b"), 1)
+	for _, tc := range []struct {
+		o            *Op
+		alone, wrote bool
+	}{
+		{sop(SAdd, "a"), true, false},
+		{sop(SAdd, "a", "b"), true, false},
+		{sop(SAdd, "a", "c"), true, true},
+		{sop(SAdd, "a"), false, true},
+	} {
+		if got := writes(set, tc.o, tc.alone); got != tc.wrote {
+			t.Errorf("SADD %q alone=%v: writes %v, want %v", tc.o.Fields, tc.alone, got, tc.wrote)
+		}
+	}
+	zs := newSim(1)[0]
+	mustDo(t, zs, zadd(0, 1.0, "m"), 1)
+	for _, tc := range []struct {
+		o            *Op
+		alone, wrote bool
+	}{
+		{zadd(0, 1.0, "m"), true, false},
+		{zadd(XX, 1.0, "m"), true, false},
+		{zadd(0, 2.0, "m"), true, true},
+		{zadd(0, 1.0, "m"), false, true},
+	} {
+		if got := writes(zs, tc.o, tc.alone); got != tc.wrote {
+			t.Errorf("ZADD alone=%v: writes %v, want %v", tc.alone, got, tc.wrote)
+		}
+	}
+}
